@@ -1,0 +1,145 @@
+#include "core/cpu.h"
+
+namespace vtlab {
+
+const char* stop_reason_name(StopReason r) {
+  switch (r) {
+    case StopReason::None: return "none";
+    case StopReason::BudgetExhausted: return "max-insns";
+    case StopReason::Halted: return "halted";
+    case StopReason::GuestExit: return "guest-exit";
+    case StopReason::Shutdown: return "shutdown";
+    case StopReason::Unsupported: return "unsupported";
+  }
+  return "?";
+}
+
+namespace {
+// Vectors that push an error code when raised as exceptions (SDM table 6-1).
+bool pushes_error_code(uint8_t v) {
+  return v == vec::DF || v == vec::TS || v == vec::NP || v == vec::SS || v == vec::GP || v == vec::PF ||
+         v == vec::AC;
+}
+}  // namespace
+
+Status Cpu::raise(uint8_t vector, uint32_t error) {
+  pending_ = PendingEvent{PendingEvent::Kind::Fault, vector, pushes_error_code(vector), error};
+  return Status::Exception;
+}
+
+Status Cpu::raise_trap(uint8_t vector) {
+  pending_ = PendingEvent{PendingEvent::Kind::Trap, vector, false, 0};
+  return Status::Exception;
+}
+
+Status Cpu::raise_software_int(uint8_t vector) {
+  pending_ = PendingEvent{PendingEvent::Kind::SoftwareInt, vector, false, 0};
+  return Status::Exception;
+}
+
+Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access access) {
+  const SegmentCache& sc = s.seg[seg];
+  const uint64_t last = offset + size - 1;
+  if (s.real_mode() || s.v8086()) {
+    // Real mode still checks the (hidden) limit: a word at FFFF faults.
+    return last > sc.limit ? segment_fault(seg) : Status::Ok;
+  }
+  if (s.code_size() == 8) return Status::Ok;  // 64-bit mode: canonical checks come with long mode
+  if (!sc.present()) return segment_fault(seg);
+  const uint32_t a = sc.attrs;
+  if (a & ar::kCode) {
+    if (access == Access::Write || !(a & ar::kReadable)) return segment_fault(seg);
+  } else if (access == Access::Write && !(a & ar::kWritable)) {
+    return segment_fault(seg);
+  }
+  if (!(a & ar::kCode) && (a & ar::kExpandDown)) {
+    const uint64_t upper = (a & ar::kDb) ? 0xFFFFFFFF : 0xFFFF;
+    if (offset <= sc.limit || last > upper) return segment_fault(seg);
+  } else if (last > sc.limit) {
+    return segment_fault(seg);
+  }
+  return Status::Ok;
+}
+
+Status Cpu::read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
+  TRY(check_segment(seg, offset, size, Access::Read));
+  return read_linear(linear(seg, offset), size, out);
+}
+
+Status Cpu::write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value) {
+  TRY(check_segment(seg, offset, size, Access::Write));
+  return write_linear(linear(seg, offset), size, value);
+}
+
+Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
+  if (!s.paging()) {
+    phys = lin & 0xFFFFFFFF;
+    return Status::Ok;
+  }
+  if (!s.long_mode_active()) lin &= 0xFFFFFFFF;
+  if (const Tlb::Entry* e = tlb.lookup(lin)) {
+    Translation t;
+    t.user = e->user;
+    t.writable = e->writable;
+    if (PageWalker::permits(t, access, user, s.cr0) && !(access == Access::Write && !e->dirty)) {
+      phys = (e->ppn << kPageShift) | (lin & kPageMask);
+      return Status::Ok;
+    }
+    // A refused or clean-page write re-walks: the guest may have granted
+    // rights since, and a write must set D in memory.
+  }
+  WalkResult w = walker.walk(WalkRequest{lin, access, user, s.cr0, s.cr3, s.cr4, s.efer});
+  if (!w.ok) {
+    s.cr2 = lin;
+    return raise(vec::PF, w.error_code);
+  }
+  tlb.insert(lin, w.t);
+  phys = w.t.phys;
+  return Status::Ok;
+}
+
+Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor) {
+  const bool user = !supervisor && s.cpl() == 3;
+  const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
+  uint64_t p0;
+  TRY(translate(lin, Access::Read, user, p0));
+  if (first == size) {
+    out = mem.read(p0, size);
+    return Status::Ok;
+  }
+  uint64_t p1;
+  TRY(translate(lin + first, Access::Read, user, p1));
+  uint64_t v = 0;
+  for (unsigned i = 0; i < size; ++i) {
+    uint64_t p = i < first ? p0 + i : p1 + (i - first);
+    v |= mem.read(p, 1) << (8 * i);
+  }
+  out = v;
+  return Status::Ok;
+}
+
+Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor) {
+  const bool user = !supervisor && s.cpl() == 3;
+  const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
+  uint64_t p0;
+  TRY(translate(lin, Access::Write, user, p0));
+  if (first == size) {
+    mem.write(p0, size, value);
+    return Status::Ok;
+  }
+  // Both pages must be writable before either is written.
+  uint64_t p1;
+  TRY(translate(lin + first, Access::Write, user, p1));
+  for (unsigned i = 0; i < size; ++i) {
+    uint64_t p = i < first ? p0 + i : p1 + (i - first);
+    mem.write(p, 1, (value >> (8 * i)) & 0xFF);
+  }
+  return Status::Ok;
+}
+
+void Cpu::paging_changed(bool keep_global) {
+  if (keep_global) tlb.flush_non_global();
+  else tlb.flush_all();
+}
+
+}  // namespace vtlab

@@ -1,0 +1,165 @@
+// The execution context instruction handlers run against: architectural
+// state plus the paths every instruction shares (register access,
+// segmented and paged memory access, port I/O, raising exceptions).
+//
+// Faults never unwind: an access that faults records the exception with
+// raise() and returns Status::Exception; the handler returns that status at
+// once, before committing anything (see TRY below).
+#pragma once
+
+#include <cstdint>
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "core/cpu_state.h"
+#include "core/decoded_insn.h"
+#include "devices/bus.h"
+#include "mmu/page_walker.h"
+#include "mmu/phys_memory.h"
+#include "mmu/tlb.h"
+
+// Propagates a non-Ok Status out of the calling handler.
+#define TRY(expr)                                                  \
+  do {                                                             \
+    if (::vtlab::Status st_ = (expr); st_ != ::vtlab::Status::Ok) \
+      return st_;                                                  \
+  } while (0)
+
+namespace vtlab {
+
+// Exception vectors (SDM vol. 3, table 6-1).
+namespace vec {
+inline constexpr uint8_t DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, BR = 5, UD = 6, NM = 7, DF = 8,
+                         TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18,
+                         XM = 19;
+}
+
+// Why the machine stops running (not why one instruction stopped).
+enum class StopReason : uint8_t {
+  None,
+  BudgetExhausted,  // --max-insns reached
+  Halted,           // HLT with interrupts off and nothing that could wake it
+  GuestExit,        // isa-debug-exit written
+  Shutdown,         // triple fault (or an explicit shutdown request)
+  Unsupported,      // an instruction or feature vtlab does not model yet
+};
+const char* stop_reason_name(StopReason r);
+
+struct PendingEvent {
+  enum class Kind : uint8_t { Fault, Trap, SoftwareInt, External };
+  Kind kind = Kind::Fault;
+  uint8_t vector = 0;
+  bool has_error = false;
+  uint32_t error = 0;
+};
+
+class Cpu {
+ public:
+  Cpu(PhysicalMemory& mem, IoBus& io) : mem(mem), io(io), walker(mem) {}
+
+  CpuState s;
+  PhysicalMemory& mem;
+  IoBus& io;
+  PageWalker walker;
+  Tlb tlb;
+
+  // RIP of the instruction after the one executing; branches overwrite it.
+  uint64_t next_rip = 0;
+  uint64_t icount = 0;  // instructions retired
+  // The engine leaves its inner loop when icount reaches this; anything
+  // that needs the engine's attention (a stop request, a code write, an
+  // interrupt) sets it to 0.
+  uint64_t check_at = 0;
+
+  // --- registers -----------------------------------------------------
+  template <typename T> T reg(uint8_t idx) const {
+    if constexpr (sizeof(T) == 1) {
+      if (idx >= kRegAH) return static_cast<T>(s.gpr[idx - kRegAH] >> 8);
+    }
+    return static_cast<T>(s.gpr[idx]);
+  }
+  template <typename T> void set_reg(uint8_t idx, T v) {
+    if constexpr (sizeof(T) == 1) {
+      if (idx >= kRegAH) {
+        uint64_t& r = s.gpr[idx - kRegAH];
+        r = (r & ~uint64_t{0xFF00}) | (uint64_t{v} << 8);
+      } else {
+        s.gpr[idx] = (s.gpr[idx] & ~uint64_t{0xFF}) | v;
+      }
+    } else if constexpr (sizeof(T) == 2) {
+      s.gpr[idx] = (s.gpr[idx] & ~uint64_t{0xFFFF}) | v;
+    } else {
+      s.gpr[idx] = static_cast<uint64_t>(v);  // 32-bit writes zero-extend
+    }
+  }
+  // Register of a width known only at run time (address-size counters).
+  uint64_t reg_sized(uint8_t idx, unsigned size) const { return s.gpr[idx] & all_ones(size); }
+  void set_reg_sized(uint8_t idx, unsigned size, uint64_t v) {
+    if (size == 2) set_reg<uint16_t>(idx, static_cast<uint16_t>(v));
+    else if (size == 4) set_reg<uint32_t>(idx, static_cast<uint32_t>(v));
+    else s.gpr[idx] = v;
+  }
+
+  // --- exceptions ----------------------------------------------------
+  // Records a fault; returns Status::Exception for the handler to return.
+  Status raise(uint8_t vector, uint32_t error = 0);
+  Status raise_trap(uint8_t vector);
+  Status raise_software_int(uint8_t vector);
+  const PendingEvent& pending() const { return pending_; }
+
+  // --- memory --------------------------------------------------------
+  // Segmented access: protection and limit checks (#GP / #SS), then paging.
+  Status read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out);
+  Status write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value);
+  template <typename T> Status read(unsigned seg, uint64_t offset, T& out) {
+    uint64_t v;
+    TRY(read_mem(seg, offset, sizeof(T), v));
+    out = static_cast<T>(v);
+    return Status::Ok;
+  }
+  template <typename T> Status write(unsigned seg, uint64_t offset, T value) {
+    return write_mem(seg, offset, sizeof(T), static_cast<uint64_t>(value));
+  }
+  // Checks a segmented access without performing it (for read-modify-write
+  // and multi-part stores that must fault before anything is written).
+  Status check_segment(unsigned seg, uint64_t offset, unsigned size, Access access);
+  uint64_t linear(unsigned seg, uint64_t offset) const {
+    uint64_t lin = s.seg[seg].base + offset;
+    return s.code_size() == 8 ? lin : (lin & 0xFFFFFFFF);
+  }
+
+  // Linear access.  `supervisor` marks implicit system accesses (descriptor
+  // tables, TSS, IDT) that are checked as CPL 0 whatever the CPL.
+  Status read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor = false);
+  Status write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor = false);
+  Status translate(uint64_t lin, Access access, bool user, uint64_t& phys);
+
+  // --- port I/O (privilege checks are the caller's) ------------------
+  uint64_t port_in(uint16_t port, unsigned size) { return io.read(port, size); }
+  void port_out(uint16_t port, unsigned size, uint64_t v) { io.write(port, size, v); }
+
+  // --- machine control -----------------------------------------------
+  void request_stop(StopReason r, std::string detail = {}) {
+    if (stop_ == StopReason::None) {
+      stop_ = r;
+      stop_detail_ = std::move(detail);
+    }
+    check_at = 0;
+  }
+  StopReason stop_requested() const { return stop_; }
+  const std::string& stop_detail() const { return stop_detail_; }
+  void clear_stop() { stop_ = StopReason::None; stop_detail_.clear(); }
+
+  // Called after CR0/CR3/CR4/EFER change: drops what the TLB may not keep.
+  void paging_changed(bool keep_global);
+
+ private:
+  Status segment_fault(unsigned seg) { return raise(seg == SS ? vec::SS : vec::GP, 0); }
+
+  PendingEvent pending_;
+  StopReason stop_ = StopReason::None;
+  std::string stop_detail_;
+};
+
+}  // namespace vtlab

@@ -1,0 +1,158 @@
+// RFLAGS with lazily evaluated arithmetic flags: the one place that knows
+// how CF/PF/AF/ZF/SF/OF come out of an operation.
+//
+// An ALU instruction records (operation, width, operands, result) instead
+// of computing six flags it will usually never need; a later reader (Jcc,
+// PUSHF, ADC, ...) derives the flag it asks for.  Operations whose flag
+// rules are irregular (shifts, rotates, multiply, BCD) compute their flags
+// eagerly and store them with set_arith().  Non-arithmetic flags (TF, IF,
+// DF, IOPL, NT, RF, VM, AC, ID...) are always stored directly.
+#pragma once
+
+#include <cstdint>
+
+namespace vtlab {
+
+namespace flag {
+inline constexpr uint32_t CF = 1u << 0, PF = 1u << 2, AF = 1u << 4, ZF = 1u << 6, SF = 1u << 7,
+                          TF = 1u << 8, IF = 1u << 9, DF = 1u << 10, OF = 1u << 11,
+                          IOPL = 3u << 12, NT = 1u << 14, RF = 1u << 16, VM = 1u << 17,
+                          AC = 1u << 18, VIF = 1u << 19, VIP = 1u << 20, ID = 1u << 21;
+inline constexpr uint32_t kArith = CF | PF | AF | ZF | SF | OF;
+inline constexpr uint32_t kReserved1 = 1u << 1;  // bit 1 always reads as 1
+inline constexpr unsigned kIoplShift = 12;
+}  // namespace flag
+
+// x86 condition codes in encoding order (the low nibble of Jcc/SETcc/CMOVcc).
+enum Cond : uint8_t { O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G };
+
+class Flags {
+ public:
+  enum class Op : uint8_t { Stored, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg };
+
+  // The full register, arithmetic flags evaluated.
+  uint64_t bits() const {
+    if (op_ == Op::Stored) return bits_;
+    return (bits_ & ~uint64_t{flag::kArith}) | eval_arith();
+  }
+  // Replaces the whole register; the caller has already applied any
+  // privilege masks (POPF/IRET rules live with those instructions).
+  void set_bits(uint64_t v) {
+    bits_ = (v | flag::kReserved1) & ~uint64_t{(1u << 3) | (1u << 5) | (1u << 15)};
+    op_ = Op::Stored;
+  }
+  void materialize() { set_bits(bits()); }
+
+  bool cf() const { return op_ == Op::Stored ? (bits_ & flag::CF) : eval_cf(); }
+  bool zf() const { return op_ == Op::Stored ? (bits_ & flag::ZF) : (r_ & mask()) == 0; }
+  bool sf() const { return op_ == Op::Stored ? (bits_ & flag::SF) : (r_ & sign()) != 0; }
+  bool of() const { return op_ == Op::Stored ? (bits_ & flag::OF) : eval_of(); }
+  bool pf() const { return op_ == Op::Stored ? (bits_ & flag::PF) : parity(r_); }
+  bool af() const { return op_ == Op::Stored ? (bits_ & flag::AF) : eval_af(); }
+  // Any single flag by mask (arith or not).
+  bool test(uint32_t f) const { return bits() & f; }
+
+  bool cond(unsigned cc) const {
+    bool r;
+    switch (cc >> 1) {
+      case 0: r = of(); break;
+      case 1: r = cf(); break;
+      case 2: r = zf(); break;
+      case 3: r = cf() || zf(); break;
+      case 4: r = sf(); break;
+      case 5: r = pf(); break;
+      case 6: r = sf() != of(); break;
+      default: r = zf() || (sf() != of()); break;
+    }
+    return r != (cc & 1);
+  }
+
+  // Sets or clears one or more flags, arithmetic or not.
+  void set(uint32_t mask, bool on) {
+    if (mask & flag::kArith) materialize();
+    bits_ = on ? (bits_ | mask) : (bits_ & ~uint64_t{mask});
+  }
+  // Eagerly computed arithmetic flags: `arith` holds the new six flags.
+  void set_arith(uint32_t arith) {
+    bits_ = (bits_ & ~uint64_t{flag::kArith}) | (arith & flag::kArith);
+    op_ = Op::Stored;
+  }
+
+  template <typename T> void set_add(T a, T b, T r) { record(Op::Add, a, b, r); }
+  template <typename T> void set_adc(T a, T b, T r, bool cin) { record(Op::Adc, a, b, r, cin); }
+  template <typename T> void set_sub(T a, T b, T r) { record(Op::Sub, a, b, r); }
+  template <typename T> void set_sbb(T a, T b, T r, bool cin) { record(Op::Sbb, a, b, r, cin); }
+  template <typename T> void set_logic(T r) { record(Op::Logic, T{0}, T{0}, r); }
+  template <typename T> void set_neg(T a, T r) { record(Op::Neg, a, T{0}, r); }
+  // INC/DEC leave CF alone: keep the current CF stored before recording.
+  template <typename T> void set_inc(T a, T r) { keep_cf(); record(Op::Inc, a, T{1}, r); }
+  template <typename T> void set_dec(T a, T r) { keep_cf(); record(Op::Dec, a, T{1}, r); }
+
+  static bool parity(uint64_t v) { return !__builtin_parity(static_cast<uint8_t>(v)); }
+
+ private:
+  template <typename T> void record(Op op, T a, T b, T r, bool cin = false) {
+    op_ = op;
+    size_ = sizeof(T);
+    a_ = a;
+    b_ = b;
+    r_ = r;
+    cin_ = cin;
+  }
+  void keep_cf() {
+    bool c = cf();
+    bits_ = (bits_ & ~uint64_t{flag::CF}) | (c ? flag::CF : 0);
+  }
+  uint64_t mask() const { return size_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (size_ * 8)) - 1; }
+  uint64_t sign() const { return uint64_t{1} << (size_ * 8 - 1); }
+
+  bool eval_cf() const {
+    const uint64_t m = mask();
+    switch (op_) {
+      case Op::Add: return (r_ & m) < (a_ & m);
+      case Op::Adc: return cin_ ? (r_ & m) <= (a_ & m) : (r_ & m) < (a_ & m);
+      case Op::Sub: return (a_ & m) < (b_ & m);
+      case Op::Sbb: return cin_ ? (a_ & m) <= (b_ & m) : (a_ & m) < (b_ & m);
+      case Op::Neg: return (a_ & m) != 0;
+      case Op::Inc:
+      case Op::Dec: return bits_ & flag::CF;
+      default: return false;
+    }
+  }
+  bool eval_of() const {
+    const uint64_t s = sign();
+    switch (op_) {
+      case Op::Add:
+      case Op::Adc: return ((a_ ^ r_) & (b_ ^ r_) & s) != 0;
+      case Op::Sub:
+      case Op::Sbb: return ((a_ ^ b_) & (a_ ^ r_) & s) != 0;
+      case Op::Inc: return (r_ & mask()) == s;
+      case Op::Dec: return (a_ & mask()) == s;
+      case Op::Neg: return (a_ & mask()) == s;
+      default: return false;
+    }
+  }
+  bool eval_af() const {
+    // Logic ops leave AF undefined; Intel and AMD parts clear it, as we do.
+    if (op_ == Op::Logic) return false;
+    return ((a_ ^ b_ ^ r_) & 0x10) != 0;
+  }
+  uint32_t eval_arith() const {
+    uint32_t f = 0;
+    if (eval_cf()) f |= flag::CF;
+    if (parity(r_)) f |= flag::PF;
+    if (eval_af()) f |= flag::AF;
+    if ((r_ & mask()) == 0) f |= flag::ZF;
+    if (r_ & sign()) f |= flag::SF;
+    if (eval_of()) f |= flag::OF;
+    return f;
+  }
+
+  uint64_t bits_ = flag::kReserved1;
+  uint64_t a_ = 0, b_ = 0, r_ = 0;
+  Op op_ = Op::Stored;
+  uint8_t size_ = 4;
+  bool cin_ = false;
+};
+
+}  // namespace vtlab

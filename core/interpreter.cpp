@@ -1,0 +1,174 @@
+#include "core/interpreter.h"
+
+#include <fmt/format.h>
+
+#include <cstring>
+
+#include "core/isa/registry.h"
+#include "privilege/interrupts.h"
+
+namespace vtlab {
+
+Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
+  cpu_.mem.set_code_write_hook([this](uint64_t page) {
+    cache_.invalidate_page(page);
+    cpu_.check_at = 0;  // the running block may be the one just dropped
+  });
+}
+
+StopReason Interpreter::pre_check(uint64_t end) {
+  cache_.collect();
+  if (cpu_.stop_requested() != StopReason::None) return cpu_.stop_requested();
+  if (cpu_.icount >= end) return StopReason::BudgetExhausted;
+  if (halted_) return idle();
+  return StopReason::None;
+}
+
+// HLT: nothing in the machine raises interrupts yet, so a halted CPU can
+// never wake.  Say why instead of spinning.
+StopReason Interpreter::idle() {
+  cpu_.request_stop(StopReason::Halted, cpu_.s.flags.test(flag::IF)
+                                            ? "HLT with interrupts enabled, but no device can interrupt"
+                                            : "HLT with interrupts disabled");
+  return StopReason::Halted;
+}
+
+StopReason Interpreter::run(uint64_t max_insns) {
+  const uint64_t end = max_insns > ~uint64_t{0} - cpu_.icount ? ~uint64_t{0} : cpu_.icount + max_insns;
+  for (;;) {
+    if (StopReason r = pre_check(end); r != StopReason::None) return r;
+    cpu_.check_at = end;
+    if (const Block* b = fetch_block()) run_block(*b);
+  }
+}
+
+StopReason Interpreter::step() {
+  StopReason r = run(1);
+  return r == StopReason::BudgetExhausted ? StopReason::None : r;
+}
+
+void Interpreter::run_block(const Block& b) {
+  CpuState& s = cpu_.s;
+  const uint64_t ip_mask = all_ones(b.mode);
+  for (const DecodedInsn& i : b.insns) {
+    cpu_.next_rip = (s.rip + i.len) & ip_mask;
+    const Status st = i.exec(cpu_, i);
+    if (st == Status::Ok) {
+      s.rip = cpu_.next_rip;
+      if (++cpu_.icount >= cpu_.check_at) return;
+      continue;
+    }
+    switch (st) {
+      case Status::Exception:
+        deliver_pending();
+        break;
+      case Status::Halt:
+        s.rip = cpu_.next_rip;
+        ++cpu_.icount;
+        halted_ = true;
+        break;
+      default:  // Stop: the handler already said why
+        break;
+    }
+    return;
+  }
+}
+
+void Interpreter::deliver_pending() {
+  const PendingEvent& ev = cpu_.pending();
+  const uint64_t ret = ev.kind == PendingEvent::Kind::Fault ? cpu_.s.rip : cpu_.next_rip;
+  if (ev.kind != PendingEvent::Kind::Fault) {
+    // Traps and INT n complete the instruction before the handler runs.
+    ++cpu_.icount;
+  }
+  deliver_event(cpu_, ev, ret);
+}
+
+const Block* Interpreter::fetch_block() {
+  CpuState& s = cpu_.s;
+  const unsigned mode = s.code_size();
+  Status st = Status::Ok;
+  if (mode != 8 && s.rip > s.seg[CS].limit) {
+    st = cpu_.raise(vec::GP, 0);
+  }
+  uint64_t phys = 0;
+  const uint64_t lin = cpu_.linear(CS, s.rip);
+  if (st == Status::Ok) st = cpu_.translate(lin, Access::Execute, s.cpl() == 3, phys);
+  if (st == Status::Ok) {
+    if (const Block* b = cache_.find(phys, mode)) return b;
+    cache_.count_miss();
+    std::unique_ptr<Block> b = build_block(lin, phys, mode, st);
+    if (b) {
+      const bool cacheable = b->phys != ~uint64_t{0} &&
+                             (cpu_.mem.kind(phys) == PhysicalMemory::Kind::Ram ||
+                              cpu_.mem.kind(phys) == PhysicalMemory::Kind::Rom);
+      if (cacheable) {
+        cpu_.mem.mark_code_page(phys);
+        return cache_.insert(std::move(b));
+      }
+      uncached_ = std::move(b);
+      return uncached_.get();
+    }
+  }
+  if (st == Status::Exception) deliver_pending();
+  return nullptr;
+}
+
+std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st) {
+  CpuState& s = cpu_.s;
+  auto b = std::make_unique<Block>();
+  b->phys = phys;
+  b->mode = mode;
+
+  // This page's bytes from `phys` on, plus room for an instruction that
+  // straddles into the next page.
+  uint8_t buf[kPageSize + 16];
+  const size_t in_page = kPageSize - (phys & kPageMask);
+  if (const uint8_t* p = cpu_.mem.ram_ptr(phys, in_page)) std::memcpy(buf, p, in_page);
+  else
+    for (size_t i = 0; i < in_page; ++i) buf[i] = static_cast<uint8_t>(cpu_.mem.read(phys + i, 1));
+
+  const uint64_t ip_mask = all_ones(mode);
+  size_t off = 0;
+  while (b->insns.size() < BlockCache::kMaxInsns && off < in_page) {
+    DecodedInsn d;
+    size_t avail = in_page - off;
+    DecodeStatus ds = decoder_.decode(buf + off, avail, mode, d);
+    if (ds == DecodeStatus::NeedMore) {
+      if (!b->insns.empty()) break;
+      // The instruction runs into the next page: fetch that too (it may
+      // fault), and do not cache a block that depends on two pages.
+      uint64_t phys2;
+      st = cpu_.translate(lin + avail, Access::Execute, s.cpl() == 3, phys2);
+      if (st != Status::Ok) return nullptr;
+      for (size_t i = 0; i < 15; ++i) buf[in_page + i] = static_cast<uint8_t>(cpu_.mem.read(phys2 + i, 1));
+      avail += 15;
+      ds = decoder_.decode(buf + off, avail, mode, d);
+      b->phys = ~uint64_t{0};
+    }
+    if (ds != DecodeStatus::Ok) {
+      if (!b->insns.empty()) break;
+      if (ds == DecodeStatus::Unsupported) {
+        cpu_.request_stop(StopReason::Unsupported,
+                          fmt::format("unsupported instruction at {:04x}:{:08x}: {}", s.seg[CS].selector, s.rip,
+                                      Decoder::format(buf + off, avail, mode, s.rip)));
+        st = Status::Stop;
+      } else {
+        st = cpu_.raise(vec::UD);
+      }
+      return nullptr;
+    }
+    const uint64_t ip = (s.rip + off) & ip_mask;
+    if (mode != 8 && ip + d.len - 1 > s.seg[CS].limit) {
+      if (!b->insns.empty()) break;
+      st = cpu_.raise(vec::GP, 0);
+      return nullptr;
+    }
+    b->insns.push_back(d);
+    off += d.len;
+    if ((d.info & isa::info::kEndsBlock) || b->phys == ~uint64_t{0}) break;
+  }
+  return b;
+}
+
+}  // namespace vtlab

@@ -1,0 +1,45 @@
+// The interpreter engine: fetch a decoded block for CS:RIP (decoding it on
+// a miss), run its handlers, deliver what they raise.  One check per
+// instruction (icount against Cpu::check_at) covers the budget, stop
+// requests, code writes and, later, interrupts, so events land on exact
+// instruction boundaries whatever the block shape: runs are deterministic.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "core/block_cache.h"
+#include "core/decoder.h"
+#include "core/engine.h"
+
+namespace vtlab {
+
+class Interpreter : public Engine {
+ public:
+  explicit Interpreter(Cpu& cpu);
+  StopReason run(uint64_t max_insns) override;
+  StopReason step() override;
+  void flush() override { cache_.flush(); }
+  std::string_view name() const override { return "interpreter"; }
+
+  const BlockCache& cache() const { return cache_; }
+  bool halted() const { return halted_; }
+
+ private:
+  // Finds or builds the block at CS:RIP.  nullptr when fetching raised an
+  // exception (already delivered) or stopped the machine.
+  const Block* fetch_block();
+  std::unique_ptr<Block> build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st);
+  void run_block(const Block& b);
+  void deliver_pending();
+  StopReason idle();
+  StopReason pre_check(uint64_t end);
+
+  Cpu& cpu_;
+  Decoder decoder_;
+  BlockCache cache_;
+  std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page
+  bool halted_ = false;
+};
+
+}  // namespace vtlab

@@ -1,0 +1,100 @@
+// Operand access shared by every instruction family: effective addresses,
+// reading and writing the decoded operands, the stack, near branches.
+// Before writing a helper in a family file, look here first.
+#pragma once
+
+#include <type_traits>
+
+#include "core/cpu.h"
+
+namespace vtlab::isa {
+
+template <typename T> using Signed = std::make_signed_t<T>;
+template <typename T> constexpr T sign_bit() { return T(T{1} << (sizeof(T) * 8 - 1)); }
+
+// Offset part of the memory operand (before the segment base), wrapped to
+// the address size as the SDM says (16-bit addressing wraps at 64 KiB).
+inline uint64_t effective_address(const Cpu& cpu, const DecodedInsn& i) {
+  uint64_t ea = static_cast<uint64_t>(i.mem.disp);
+  if (i.mem.base == kRegRip) ea += cpu.next_rip;
+  else if (i.mem.base != kNoReg) ea += cpu.s.gpr[i.mem.base];
+  if (i.mem.index != kNoReg) ea += cpu.s.gpr[i.mem.index] * i.mem.scale;
+  return ea & all_ones(i.addrsize);
+}
+
+template <typename T> Status read_op(Cpu& cpu, const DecodedInsn& i, unsigned n, T& v) {
+  const Operand& o = i.op[n];
+  switch (o.kind) {
+    case OpKind::Reg: v = cpu.reg<T>(o.reg); return Status::Ok;
+    case OpKind::Mem: return cpu.read<T>(i.mem.seg, effective_address(cpu, i), v);
+    case OpKind::Imm: v = static_cast<T>(n == 0 || i.op[0].kind != OpKind::Imm ? i.imm : i.imm2); return Status::Ok;
+    case OpKind::Sreg: v = static_cast<T>(cpu.s.seg[o.reg].selector); return Status::Ok;
+    default: v = 0; return Status::Ok;
+  }
+}
+
+template <typename T> Status write_op(Cpu& cpu, const DecodedInsn& i, unsigned n, T v) {
+  const Operand& o = i.op[n];
+  if (o.kind == OpKind::Reg) {
+    cpu.set_reg<T>(o.reg, v);
+    return Status::Ok;
+  }
+  return cpu.write<T>(i.mem.seg, effective_address(cpu, i), v);
+}
+
+// Operand 0 of a read-modify-write instruction: checks that the destination
+// is writable before reading it, so the write can no longer fault on
+// protection (paging may still fault for a page-crossing operand, which
+// the write path checks for both pages before storing).
+template <typename T> Status read_rmw(Cpu& cpu, const DecodedInsn& i, T& v) {
+  if (i.op[0].kind == OpKind::Reg) {
+    v = cpu.reg<T>(i.op[0].reg);
+    return Status::Ok;
+  }
+  const uint64_t ea = effective_address(cpu, i);
+  TRY(cpu.check_segment(i.mem.seg, ea, sizeof(T), Access::Write));
+  return cpu.read<T>(i.mem.seg, ea, v);
+}
+
+// --- stack -------------------------------------------------------------
+inline unsigned stack_size(const Cpu& cpu) { return cpu.s.stack_addr_size(); }
+
+template <typename T> Status push(Cpu& cpu, T v) {
+  const unsigned ss = stack_size(cpu);
+  const uint64_t sp = (cpu.s.gpr[RSP] - sizeof(T)) & all_ones(ss);
+  TRY(cpu.write<T>(SS, sp, v));
+  cpu.set_reg_sized(RSP, ss, sp);
+  return Status::Ok;
+}
+
+// Reads the top of the stack without moving RSP (`depth` bytes above it).
+template <typename T> Status peek(Cpu& cpu, T& v, uint64_t depth = 0) {
+  const unsigned ss = stack_size(cpu);
+  return cpu.read<T>(SS, (cpu.s.gpr[RSP] + depth) & all_ones(ss), v);
+}
+
+inline void adjust_sp(Cpu& cpu, int64_t delta) {
+  const unsigned ss = stack_size(cpu);
+  cpu.set_reg_sized(RSP, ss, (cpu.s.gpr[RSP] + delta) & all_ones(ss));
+}
+
+template <typename T> Status pop(Cpu& cpu, T& v) {
+  TRY(peek<T>(cpu, v));
+  adjust_sp(cpu, sizeof(T));
+  return Status::Ok;
+}
+
+// --- near branches -------------------------------------------------------
+// Sets the next RIP to `target` truncated to the operand size; a target
+// beyond the CS limit faults with #GP(0) (outside 64-bit mode).
+inline Status jump_near(Cpu& cpu, uint64_t target, unsigned opsize) {
+  target &= all_ones(opsize);
+  if (cpu.s.code_size() != 8 && target > cpu.s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+  cpu.next_rip = target;
+  return Status::Ok;
+}
+
+// Target of a relative branch (Rel operand) at the instruction's operand size.
+inline uint64_t rel_target(const Cpu& cpu, const DecodedInsn& i) { return cpu.next_rip + i.imm; }
+
+}  // namespace vtlab::isa

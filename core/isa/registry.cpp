@@ -1,0 +1,26 @@
+#include "core/isa/registry.h"
+
+namespace vtlab::isa {
+
+const InsnTable& insn_table() {
+  static const InsnTable table = [] {
+    InsnTable t;
+    register_alu(t);
+    register_shift(t);
+    register_muldiv(t);
+    register_bcd(t);
+    register_bit(t);
+    register_string(t);
+    register_control(t);
+    register_stack(t);
+    register_data(t);
+    register_flag_ctrl(t);
+    register_io(t);
+    register_system(t);
+    register_segment(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace vtlab::isa

@@ -1,0 +1,82 @@
+// The instruction table: mnemonic -> binder, filled by one register_*()
+// function per instruction family (alu.cpp, shift.cpp, ...).
+//
+// A binder runs once, at decode time: it looks at the operand form and width
+// in the DecodedInsn and returns the exact handler instance for it (or
+// nullptr for a form vtlab does not model, which the decoder reports as
+// unsupported).  Handlers never re-examine the encoding.
+#pragma once
+
+#include <Zydis/Zydis.h>
+
+#include <array>
+#include <cstdint>
+
+#include "core/decoded_insn.h"
+
+namespace vtlab::isa {
+
+namespace info {
+inline constexpr uint8_t kEndsBlock = 1;   // next RIP or CPU mode may change
+inline constexpr uint8_t kPrivileged = 2;  // #GP(0) unless CPL 0 (for trap/bt)
+}  // namespace info
+
+using Binder = Handler (*)(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+
+struct InsnEntry {
+  Binder bind = nullptr;
+  uint8_t info = 0;
+};
+
+class InsnTable {
+ public:
+  void add(ZydisMnemonic m, Binder b, uint8_t info = 0) { entries_[m] = InsnEntry{b, info}; }
+  const InsnEntry* find(ZydisMnemonic m) const {
+    const InsnEntry& e = entries_[m];
+    return e.bind ? &e : nullptr;
+  }
+
+ private:
+  std::array<InsnEntry, ZYDIS_MNEMONIC_MAX_VALUE + 1> entries_{};
+};
+
+// Built once, on first use, from every family's register function.
+const InsnTable& insn_table();
+
+// One per family file; each adds the mnemonics its file implements.
+void register_alu(InsnTable& t);
+void register_shift(InsnTable& t);
+void register_muldiv(InsnTable& t);
+void register_bcd(InsnTable& t);
+void register_bit(InsnTable& t);
+void register_string(InsnTable& t);
+void register_control(InsnTable& t);
+void register_stack(InsnTable& t);
+void register_data(InsnTable& t);
+void register_flag_ctrl(InsnTable& t);
+void register_io(InsnTable& t);
+void register_system(InsnTable& t);
+void register_segment(InsnTable& t);
+
+// Some mnemonics span two families: the owning binder hands these forms on.
+// MOV Sreg,r/m and MOV r/m,Sreg (core/isa/segment.cpp)
+Handler bind_mov_sreg(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+// MOV to/from CRn and DRn (core/isa/system.cpp)
+Handler bind_mov_creg(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+// Far JMP/CALL/RET (core/isa/segment.cpp); near forms stay in control.cpp
+Handler bind_far_transfer(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+
+// Picks Op::run<T> for the operand size in bytes (1, 2, 4, 8).
+template <typename Op> Handler by_size(unsigned size) {
+  switch (size) {
+    case 1: return &Op::template run<uint8_t>;
+    case 2: return &Op::template run<uint16_t>;
+    case 4: return &Op::template run<uint32_t>;
+    case 8: return &Op::template run<uint64_t>;
+    default: return nullptr;
+  }
+}
+// The same for instructions that have no byte form.
+template <typename Op> Handler by_size_wdq(unsigned size) { return size == 1 ? nullptr : by_size<Op>(size); }
+
+}  // namespace vtlab::isa

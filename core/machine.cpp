@@ -1,0 +1,69 @@
+#include "core/machine.h"
+
+#include <stdexcept>
+
+#include "core/interpreter.h"
+#include "devices/debug_console.h"
+#include "devices/debug_exit.h"
+#include "devices/post_port.h"
+#include "devices/uart16550.h"
+
+namespace vtlab {
+
+Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_) {
+  reset_cpu_state(cpu_.s);
+  interp_ = std::make_unique<Interpreter>(cpu_);
+  wire_devices(cfg);
+}
+
+Machine::~Machine() = default;
+
+Engine& Machine::engine() { return *interp_; }
+
+// The port map.  Everything a guest written for QEMU's i386 PC expects at a
+// fixed port; ports nobody claims read as all ones and are counted by the
+// bus (see Bus::unclaimed), never fatal.
+//   0x0080       POST code (captured)        0x0190  POST code (captured)
+//   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
+//   0x03F8-3FF   COM1, 16550A UART
+void Machine::wire_devices(const MachineConfig& cfg) {
+  auto serial = cfg.serial_out;
+  com1_ = std::make_unique<Uart16550>([this, serial](uint8_t b) {
+    serial_log_.push_back(static_cast<char>(b));
+    if (serial) serial(b);
+  });
+  debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
+    guest_status_ = status;
+    cpu_.request_stop(StopReason::GuestExit, "guest wrote to isa-debug-exit");
+  });
+  debugcon_ = std::make_unique<DebugConsole>(cfg.debugcon_out ? cfg.debugcon_out : [](uint8_t) {});
+  post80_ = std::make_unique<PostPort>(0x80);
+  post190_ = std::make_unique<PostPort>(0x190);
+
+  const bool ok = io_.insert(0x3F8, 8, com1_.get()) && io_.insert(0xF4, 4, debug_exit_.get()) &&
+                  io_.insert(0xE9, 1, debugcon_.get()) && io_.insert(0x80, 1, post80_.get()) &&
+                  io_.insert(0x190, 1, post190_.get());
+  if (!ok) throw std::logic_error("machine port map has overlapping devices");
+}
+
+std::vector<PostCode> Machine::post_codes() const {
+  std::vector<PostCode> all = post80_->codes();
+  const auto& more = post190_->codes();
+  all.insert(all.end(), more.begin(), more.end());
+  return all;
+}
+
+RunResult Machine::run(uint64_t max_insns) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const uint64_t start = cpu_.icount;
+  RunResult r;
+  r.reason = interp_->run(max_insns);
+  r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.instructions = cpu_.icount - start;
+  r.detail = cpu_.stop_detail();
+  if (r.reason == StopReason::BudgetExhausted) r.detail = "reached the instruction limit";
+  r.guest_status = guest_status_;
+  return r;
+}
+
+}  // namespace vtlab

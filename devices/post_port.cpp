@@ -1,0 +1,22 @@
+#include "devices/post_port.h"
+
+namespace vtlab {
+
+uint64_t PostPort::read(uint64_t, unsigned size) { return latch_ & all_ones(size); }
+
+void PostPort::write(uint64_t offset, unsigned size, uint64_t value) {
+  // Port I/O is at most 4 bytes wide, so the latch holds any write whole.
+  latch_ = static_cast<uint32_t>(value & all_ones(size));
+  if (codes_.size() < kMaxCodes)
+    codes_.push_back(PostCode{static_cast<uint16_t>(port_ + offset), latch_,
+                              static_cast<uint8_t>(size)});
+  else
+    ++dropped_;
+}
+
+void PostPort::clear() {
+  codes_.clear();
+  dropped_ = 0;
+}
+
+}  // namespace vtlab

@@ -1,0 +1,52 @@
+// A POST-code catcher, like the diagnostic card a BIOS writer plugs into
+// an ISA slot: firmware writes progress codes to port 0x80 (some boards use
+// 0x190 too) and the card shows the last one.  Here every write is also
+// logged, with its width, so tests can assert the whole sequence.
+//
+// The log is capped: a guest looping on OUT 0x80 (a common I/O delay idiom)
+// must not grow host memory without bound.  Writes past the cap are
+// counted, not stored; the readback latch still follows them.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "devices/bus.h"
+
+namespace vtlab {
+
+struct PostCode {
+  uint16_t port;
+  uint32_t value;  // as written, `size` bytes wide
+  uint8_t size;
+  bool operator==(const PostCode&) const = default;
+};
+
+class PostPort : public BusDevice {
+ public:
+  static constexpr size_t kMaxCodes = 4096;
+
+  // `port` is the base the machine inserts this instance at; it only labels
+  // the log entries.
+  explicit PostPort(uint16_t port) : port_(port) {}
+
+  // The last value written, at the width it was written; all ones before
+  // the first write (what the empty ISA bus would return).
+  uint64_t read(uint64_t offset, unsigned size) override;
+  void write(uint64_t offset, unsigned size, uint64_t value) override;
+  std::string_view name() const override { return "post_port"; }
+
+  uint16_t port() const { return port_; }
+  const std::vector<PostCode>& codes() const { return codes_; }
+  uint64_t dropped() const { return dropped_; }
+  void clear();
+
+ private:
+  uint16_t port_;
+  uint32_t latch_ = 0xFFFFFFFF;
+  std::vector<PostCode> codes_;
+  uint64_t dropped_ = 0;
+};
+
+}  // namespace vtlab

@@ -1,0 +1,68 @@
+// A modelled TLB: it caches translations exactly the way the architecture
+// lets hardware cache them, so a guest that edits a page table and forgets
+// INVLPG sees the stale mapping, as it would on a real CPU.  Direct-mapped
+// by linear page number; large pages are cached per 4 KiB piece and flushed
+// as a whole.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "mmu/page_walker.h"
+
+namespace vtlab {
+
+class Tlb {
+ public:
+  static constexpr unsigned kEntries = 256;
+
+  struct Entry {
+    uint64_t vpn = ~uint64_t{0};  // linear >> 12; ~0 = invalid
+    uint64_t ppn = 0;             // physical >> 12 of this 4 KiB piece
+    uint64_t page_size = 4096;    // size of the page the walk found
+    bool user = false, writable = false, dirty = false, global = false;
+  };
+
+  const Entry* lookup(uint64_t linear) const {
+    const Entry& e = entries_[index(linear)];
+    return e.vpn == (linear >> 12) ? &e : nullptr;
+  }
+  void insert(uint64_t linear, const Translation& t) {
+    Entry& e = entries_[index(linear)];
+    e.vpn = linear >> 12;
+    e.ppn = t.phys >> 12;
+    e.page_size = t.page_size;
+    e.user = t.user;
+    e.writable = t.writable;
+    e.dirty = t.dirty;
+    e.global = t.global;
+  }
+  // MOV CR3 (and task switches): everything but global entries.
+  void flush_non_global() {
+    for (Entry& e : entries_)
+      if (!e.global) e.vpn = ~uint64_t{0};
+    ++flushes_;
+  }
+  // CR0.PG/CR4.PGE/PSE/PAE changes: everything.
+  void flush_all() {
+    for (Entry& e : entries_) e.vpn = ~uint64_t{0};
+    ++flushes_;
+  }
+  // INVLPG: the page containing `linear`, whatever its size.
+  void flush_page(uint64_t linear) {
+    for (Entry& e : entries_) {
+      if (e.vpn == ~uint64_t{0}) continue;
+      uint64_t base = (e.vpn << 12) & ~(e.page_size - 1);
+      if (linear - base < e.page_size) e.vpn = ~uint64_t{0};
+    }
+  }
+  const std::array<Entry, kEntries>& entries() const { return entries_; }
+  uint64_t flushes() const { return flushes_; }
+
+ private:
+  static unsigned index(uint64_t linear) { return (linear >> 12) % kEntries; }
+  std::array<Entry, kEntries> entries_{};
+  uint64_t flushes_ = 0;
+};
+
+}  // namespace vtlab

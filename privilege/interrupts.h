@@ -1,0 +1,23 @@
+// Event delivery: exceptions, software interrupts (INT n, INT3, INTO) and
+// external interrupts, through the IVT in real mode and the IDT in
+// protected mode, with the double-fault rules of SDM vol. 3, table 6-5.
+#pragma once
+
+#include <cstdint>
+
+#include "core/cpu.h"
+
+namespace vtlab {
+
+// Delivers `ev`.  `return_rip` is what the handler returns to: the faulting
+// instruction for faults, the next one for traps and INT n.  A fault raised
+// while delivering is combined with `ev` per the SDM (benign / contributory
+// / page fault classes): serially, as #DF, or, when #DF itself cannot be
+// delivered, as a triple fault, which stops the machine with
+// StopReason::Shutdown and a message naming the faults.
+void deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
+
+// Exception mnemonic ("#GP") for messages; "INT 0x30" style otherwise.
+const char* vector_name(uint8_t vector);
+
+}  // namespace vtlab

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages vtlab needs to build and test, if missing.
+set -euo pipefail
+pkgs=(build-essential cmake ninja-build ccache gcc g++ binutils libzydis-dev libgtest-dev googletest
+      libcli11-dev libfmt-dev nlohmann-json3-dev)
+if [ "${1:-}" = "--test" ]; then pkgs+=(qemu-system-x86); fi
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "vtlab: installing ${missing[*]}" >&2
+  sudo_cmd=""
+  [ "$(id -u)" -ne 0 ] && sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi

@@ -4,27 +4,56 @@
 
 namespace vtlab {
 
+uint32_t BlockCache::chunk_mask(uint64_t paddr, uint64_t len) {
+  if (len == 0) return 0;
+  const unsigned first = (paddr & kPageMask) >> kChunkShift;
+  const unsigned last = ((paddr & kPageMask) + len - 1) >> kChunkShift;
+  const uint32_t upto_last = last >= 31 ? ~0u : ((1u << (last + 1)) - 1);
+  return upto_last & ~((1u << first) - 1);
+}
+
 Block* BlockCache::insert(std::unique_ptr<Block> b) {
   const uint64_t k = key(b->phys, b->mode);
   Block* raw = b.get();
   auto [it, fresh] = blocks_.try_emplace(k, nullptr);
   if (!fresh) retired_.push_back(std::move(it->second));
   it->second = std::move(b);
-  if (fresh) by_page_[raw->phys & ~kPageMask].push_back(k);
+  PageBlocks& pb = by_page_[raw->phys & ~kPageMask];
+  pb.chunks |= chunk_mask(raw->phys, raw->bytes);
+  if (fresh) pb.keys.push_back(k);
   return raw;
 }
 
-void BlockCache::invalidate_page(uint64_t page) {
-  auto it = by_page_.find(page);
-  if (it == by_page_.end()) return;
-  for (uint64_t k : it->second) {
+bool BlockCache::invalidate_range(uint64_t paddr, uint64_t len) {
+  auto it = by_page_.find(paddr & ~kPageMask);
+  if (it == by_page_.end()) return false;
+  PageBlocks& pb = it->second;
+  const uint32_t hit = chunk_mask(paddr, len);
+  if (!(pb.chunks & hit)) return true;
+
+  // Drop the blocks the write touches; rebuild the page's chunk mask from
+  // the survivors.
+  pb.chunks = 0;
+  size_t kept = 0;
+  for (uint64_t k : pb.keys) {
     auto b = blocks_.find(k);
     if (b == blocks_.end()) continue;
-    retired_.push_back(std::move(b->second));
-    blocks_.erase(b);
+    const uint32_t mine = chunk_mask(b->second->phys, b->second->bytes);
+    if (mine & hit) {
+      retired_.push_back(std::move(b->second));
+      blocks_.erase(b);
+    } else {
+      pb.chunks |= mine;
+      pb.keys[kept++] = k;
+    }
   }
-  by_page_.erase(it);
+  pb.keys.resize(kept);
   ++invalidations_;
+  if (kept == 0) {
+    by_page_.erase(it);
+    return false;
+  }
+  return true;
 }
 
 void BlockCache::flush() {

@@ -1,10 +1,11 @@
 // Decoded blocks keyed by (physical address, decode mode), after Bochs'
 // trace cache.  A block is a straight run of decoded instructions within one
 // 4 KiB page, ending at a branch/system instruction, the page end or
-// kMaxInsns.  Writing to a page that holds blocks drops them all (the
-// physical memory code bit reports the write); dropped blocks are kept
-// alive until the engine is between blocks, because the block being
-// executed may be the one that wrote to its own page.
+// kMaxInsns.  Code is tracked in 128-byte chunks per page (Bochs' page
+// write stamps do the same): a write drops only the blocks whose bytes
+// share a chunk with it, so data living next to code in one page does not
+// throw the code away.  Dropped blocks stay alive until the engine is
+// between blocks, because the running block may have written to itself.
 #pragma once
 
 #include <cstdint>
@@ -19,12 +20,14 @@ namespace vtlab {
 struct Block {
   uint64_t phys = 0;  // physical address of the first byte
   unsigned mode = 0;  // decode mode key (code size in bytes)
+  unsigned bytes = 0; // length of the decoded bytes
   std::vector<DecodedInsn> insns;
 };
 
 class BlockCache {
  public:
   static constexpr unsigned kMaxInsns = 32;
+  static constexpr unsigned kChunkShift = 7;  // 128-byte chunks, 32 per page
 
   Block* find(uint64_t phys, unsigned mode) {
     auto it = blocks_.find(key(phys, mode));
@@ -33,8 +36,9 @@ class BlockCache {
     return it->second.get();
   }
   Block* insert(std::unique_ptr<Block> b);
-  // Drops every block whose first byte is in the page at `page`.
-  void invalidate_page(uint64_t page);
+  // A guest write to [paddr, paddr+len), within one page: drops the blocks
+  // whose chunks it touches.  Returns whether the page still holds blocks.
+  bool invalidate_range(uint64_t paddr, uint64_t len);
   void flush();
   // Frees blocks dropped since the last call; only call between blocks.
   void collect() { retired_.clear(); }
@@ -48,7 +52,12 @@ class BlockCache {
  private:
   static uint64_t key(uint64_t phys, unsigned mode) { return (phys << 4) | mode; }
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
-  std::unordered_map<uint64_t, std::vector<uint64_t>> by_page_;  // page -> block keys
+  struct PageBlocks {
+    uint32_t chunks = 0;         // 128-byte chunks covered by some block
+    std::vector<uint64_t> keys;  // blocks starting in this page
+  };
+  static uint32_t chunk_mask(uint64_t paddr, uint64_t len);
+  std::unordered_map<uint64_t, PageBlocks> by_page_;
   std::vector<std::unique_ptr<Block>> retired_;
   uint64_t hits_ = 0, misses_ = 0, invalidations_ = 0;
 };

@@ -146,8 +146,10 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
         return DecodeStatus::Unsupported;
     }
   }
-  // String instructions name their source segment only through a prefix.
-  if (zi.meta.category == ZYDIS_CATEGORY_STRINGOP) out.mem.seg = ovr != kNoReg ? ovr : uint8_t(DS);
+  // Implicit memory operands (the source of MOVS/LODS/CMPS/OUTS, XLAT's
+  // table) are DS-relative unless a prefix overrides it; stack and ES:DI
+  // operands ignore mem.seg.
+  if (!have_mem || zi.meta.category == ZYDIS_CATEGORY_STRINGOP) out.mem.seg = ovr != kNoReg ? ovr : uint8_t(DS);
 
   const isa::InsnEntry* e = isa::insn_table().find(zi.mnemonic);
   if (!e) return DecodeStatus::Unsupported;

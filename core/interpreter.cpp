@@ -10,9 +10,11 @@
 namespace vtlab {
 
 Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
-  cpu_.mem.set_code_write_hook([this](uint64_t page) {
-    cache_.invalidate_page(page);
-    cpu_.check_at = 0;  // the running block may be the one just dropped
+  cpu_.mem.set_code_write_hook([this](uint64_t paddr, uint64_t len) {
+    const uint64_t before = cache_.invalidations();
+    const bool still_code = cache_.invalidate_range(paddr, len);
+    if (cache_.invalidations() != before) cpu_.check_at = 0;  // the running block may be gone
+    return still_code;
   });
 }
 
@@ -51,11 +53,14 @@ void Interpreter::run_block(const Block& b) {
   CpuState& s = cpu_.s;
   const uint64_t ip_mask = all_ones(b.mode);
   for (const DecodedInsn& i : b.insns) {
-    cpu_.next_rip = (s.rip + i.len) & ip_mask;
+    const uint64_t sequential = (s.rip + i.len) & ip_mask;
+    cpu_.next_rip = sequential;
     const Status st = i.exec(cpu_, i);
     if (st == Status::Ok) {
       s.rip = cpu_.next_rip;
-      if (++cpu_.icount >= cpu_.check_at) return;
+      // A taken branch or a restarted REP leaves the straight line the
+      // block was decoded for.
+      if (++cpu_.icount >= cpu_.check_at || cpu_.next_rip != sequential) return;
       continue;
     }
     switch (st) {
@@ -75,13 +80,13 @@ void Interpreter::run_block(const Block& b) {
 }
 
 void Interpreter::deliver_pending() {
-  const PendingEvent& ev = cpu_.pending();
+  const PendingEvent ev = cpu_.pending();  // a copy: delivery may raise anew
   const uint64_t ret = ev.kind == PendingEvent::Kind::Fault ? cpu_.s.rip : cpu_.next_rip;
-  if (ev.kind != PendingEvent::Kind::Fault) {
-    // Traps and INT n complete the instruction before the handler runs.
+  const bool delivered = deliver_event(cpu_, ev, ret);
+  // A trap follows an instruction that completed; INT n completes only if
+  // its own delivery succeeds (a fault while delivering it returns to it).
+  if (ev.kind == PendingEvent::Kind::Trap || (ev.kind == PendingEvent::Kind::SoftwareInt && delivered))
     ++cpu_.icount;
-  }
-  deliver_event(cpu_, ev, ret);
 }
 
 const Block* Interpreter::fetch_block() {
@@ -166,6 +171,7 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
     }
     b->insns.push_back(d);
     off += d.len;
+    b->bytes = static_cast<unsigned>(off);
     if ((d.info & isa::info::kEndsBlock) || b->phys == ~uint64_t{0}) break;
   }
   return b;

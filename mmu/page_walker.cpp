@@ -10,6 +10,7 @@ namespace pte {
 constexpr uint32_t P = 1u << 0, RW = 1u << 1, US = 1u << 2, A = 1u << 5, D = 1u << 6, PS = 1u << 7,
                    G = 1u << 8;
 }
+constexpr uint32_t kPse4MReserved = 0x003FE000;  // bits 21:13 of a 4 MiB PDE
 }  // namespace
 
 uint32_t PageWalker::protection_error(Access access, bool user) {
@@ -37,10 +38,11 @@ WalkResult PageWalker::walk32(const WalkRequest& req) {
   }
 
   if ((pde & pte::PS) && (req.cr4 & cr4::PSE)) {
-    // 4 MiB page.  Bits 13..16 would carry physical bits 32..35 (PSE-36);
-    // our physical space is 32 bits, so only bit 21 (always reserved) and
-    // the bits above our width are checked.
-    if (pde & (1u << 21)) {
+    // 4 MiB page.  Bits 21:13 are reserved: with MAXPHYADDR = 32 (the
+    // modelled CPU has neither PSE-36 nor PAE, see core/isa/system.cpp)
+    // there are no physical address bits above 31 for them to carry
+    // (SDM vol. 3, table 4-4).  Bit 12 is PAT, which we ignore.
+    if (pde & kPse4MReserved) {
       r.error_code = pfec::P | pfec::RSVD | not_present;
       return r;
     }
@@ -55,7 +57,7 @@ WalkResult PageWalker::walk32(const WalkRequest& req) {
     uint32_t new_pde = pde | pte::A | (req.access == Access::Write ? pte::D : 0);
     if (new_pde != pde) mem_.write(pde_addr, 4, new_pde);
     r.t.dirty = new_pde & pte::D;
-    r.t.phys = (uint64_t{(pde >> 13) & 0xF} << 32) | (pde & 0xFFC00000u) | (lin & 0x3FFFFF);
+    r.t.phys = (pde & 0xFFC00000u) | (lin & 0x3FFFFF);
     r.ok = true;
     return r;
   }

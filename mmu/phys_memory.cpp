@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <cstring>
 #include <stdexcept>
 
@@ -48,6 +49,14 @@ bool PhysicalMemory::map_mmio(uint64_t base, uint64_t length, BusDevice* device)
   if (!mmio_.insert(base, length, device)) return false;
   for (uint64_t p = first; p < end; p += kPageSize)
     pages_[p >> kPageShift] = static_cast<uint8_t>(Kind::Mmio);
+  return true;
+}
+
+bool PhysicalMemory::is_ram(uint64_t addr, uint64_t len) const {
+  if (len == 0) return true;
+  if (addr + len < addr || addr + len > ram_size_) return false;
+  for (uint64_t p = addr & ~kPageMask; p < addr + len; p += kPageSize)
+    if (kind(p) != Kind::Ram) return false;
   return true;
 }
 
@@ -149,32 +158,38 @@ bool PhysicalMemory::read_bytes(uint64_t paddr, void* dst, uint64_t len) const {
 bool PhysicalMemory::write_bytes(uint64_t paddr, const void* src, uint64_t len) {
   const auto* in = static_cast<const uint8_t*>(src);
   if (paddr + len < paddr || paddr + len > kAddressSpace) return false;
-  for (uint64_t i = 0; i < len; ++i) {
-    uint64_t a = paddr + i;
+  uint64_t done = 0;
+  bool ok = true;
+  for (; done < len; ++done) {
+    uint64_t a = paddr + done;
     Kind k = kind(a);
     if (k == Kind::Ram && a < ram_size_) {
-      ram_[a] = in[i];
+      ram_[a] = in[done];
       continue;
     }
     if (k == Kind::Rom) {
       for (RomRegion& r : roms_)
         if (a >= r.base && a - r.base < r.bytes.size()) {
-          r.bytes[a - r.base] = in[i];
+          r.bytes[a - r.base] = in[done];
           break;
         }
       continue;
     }
-    return false;
+    ok = false;
+    break;
   }
-  if (len) note_write(paddr, 1), note_write(paddr + len - 1, 1);
-  // A bulk write may span many code pages: notify each one.
-  for (uint64_t p = (paddr & ~kPageMask) + kPageSize; p < paddr + len; p += kPageSize) note_write(p, 1);
-  return true;
+  // Every code page written hears of exactly the bytes written in it, also
+  // when the copy stopped early at a byte that is neither RAM nor ROM.
+  for (uint64_t a = paddr, end = paddr + done; a < end;) {
+    const uint64_t n = std::min(end - a, kPageSize - (a & kPageMask));
+    note_write(a, n);
+    a += n;
+  }
+  return ok;
 }
 
-void PhysicalMemory::code_written(uint64_t paddr) {
-  pages_[paddr >> kPageShift] &= static_cast<uint8_t>(~kCodeBit);
-  if (code_hook_) code_hook_(paddr & ~kPageMask);
+void PhysicalMemory::code_written(uint64_t paddr, uint64_t len) {
+  if (!code_hook_ || !code_hook_(paddr, len)) pages_[paddr >> kPageShift] &= static_cast<uint8_t>(~kCodeBit);
 }
 
 }  // namespace vtlab

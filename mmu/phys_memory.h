@@ -8,6 +8,7 @@
 // reach host memory outside the mapping.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -39,6 +40,10 @@ class PhysicalMemory {
 
   uint64_t ram_size() const { return ram_size_; }
   uint8_t* ram() { return ram_; }
+  // True when every byte of [addr, addr+len) is plain guest RAM (not a hole,
+  // ROM or MMIO page, nor past the end of RAM); an empty range is.  Loaders
+  // check ranges with it up front, since write_bytes stops half-way on failure.
+  bool is_ram(uint64_t addr, uint64_t len) const;
 
   // Maps a read-only image; writes to it are ignored (and counted).
   // Base and size are rounded to whole pages.  False on overlap with a
@@ -78,17 +83,22 @@ class PhysicalMemory {
   bool is_code_page(uint64_t paddr) const {
     return paddr < kAddressSpace && (pages_[paddr >> kPageShift] & kCodeBit);
   }
-  // Called with the page-aligned address when a code page is written; the
-  // code bit is cleared first (the hook's owner re-marks when it decodes
-  // again).
-  void set_code_write_hook(std::function<void(uint64_t page)> hook) { code_hook_ = std::move(hook); }
+  // Called with the address and length of a write that touched a code
+  // page (at most the part inside that page).  The hook returns whether the
+  // page still holds code afterwards; if not, the page's code bit is
+  // cleared, so later writes take no detour.
+  using CodeWriteHook = std::function<bool(uint64_t paddr, uint64_t len)>;
+  void set_code_write_hook(CodeWriteHook hook) { code_hook_ = std::move(hook); }
   // For the fast write path: report a write that touched [paddr, paddr+len).
   void note_write(uint64_t paddr, uint64_t len) {
-    if (paddr < kAddressSpace && (pages_[paddr >> kPageShift] & kCodeBit)) code_written(paddr);
-    uint64_t last = paddr + len - 1;
+    const uint64_t last = paddr + len - 1;
+    if (paddr < kAddressSpace && (pages_[paddr >> kPageShift] & kCodeBit)) {
+      const uint64_t in_page = std::min(len, kPageSize - (paddr & kPageMask));
+      code_written(paddr, in_page);
+    }
     if ((last >> kPageShift) != (paddr >> kPageShift) && last < kAddressSpace &&
         (pages_[last >> kPageShift] & kCodeBit))
-      code_written(last);
+      code_written(last & ~kPageMask, (last & kPageMask) + 1);
   }
 
   MmioBus& mmio() { return mmio_; }
@@ -104,7 +114,7 @@ class PhysicalMemory {
     std::vector<uint8_t> bytes;
   };
 
-  void code_written(uint64_t paddr);
+  void code_written(uint64_t paddr, uint64_t len);
   uint8_t read_byte(uint64_t paddr);
   void write_byte(uint64_t paddr, uint8_t v);
   const RomRegion* rom_at(uint64_t paddr) const;
@@ -114,7 +124,7 @@ class PhysicalMemory {
   std::vector<uint8_t> pages_;  // one byte per 4 KiB page of the 4 GiB space
   std::vector<RomRegion> roms_;
   MmioBus mmio_{"mmio"};
-  std::function<void(uint64_t)> code_hook_;
+  CodeWriteHook code_hook_;
   uint64_t dropped_writes_ = 0;
   uint64_t hole_reads_ = 0;
 };

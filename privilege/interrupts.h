@@ -15,7 +15,10 @@ namespace vtlab {
 // / page fault classes): serially, as #DF, or, when #DF itself cannot be
 // delivered, as a triple fault, which stops the machine with
 // StopReason::Shutdown and a message naming the faults.
-void deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
+// Returns true when `ev` itself was delivered; false when a fault raised
+// while delivering took its place (or the machine shut down), which matters
+// for INT n: it retires only if its own delivery succeeds.
+bool deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
 
 // Exception mnemonic ("#GP") for messages; "INT 0x30" style otherwise.
 const char* vector_name(uint8_t vector);

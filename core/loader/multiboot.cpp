@@ -30,12 +30,15 @@ constexpr uint32_t kAoutKludge = 1u << 16;
 
 // ... and inside the boot information structure (spec 3.3).
 namespace info {
-constexpr size_t kFlags = 0, kMemLower = 4, kMemUpper = 8, kCmdline = 16, kModsCount = 20,
+constexpr size_t kFlags = 0, kMemLower = 4, kMemUpper = 8, kBootDevice = 12, kCmdline = 16, kModsCount = 20,
                  kModsAddr = 24, kMmapLength = 44, kMmapAddr = 48, kLoaderName = 64;
-constexpr size_t kSize = 128;  // 116 bytes in 0.6.96 (with framebuffer fields), rounded up
 constexpr size_t kMmapEntrySize = 24;  // 4-byte size field (= 20) + base, length, type
 constexpr uint32_t kAvailable = 1, kReserved = 2;
 }  // namespace info
+
+static_assert(kMultibootInfoAddr + kMultibootInfoSize <= kMultibootLowMemEnd);
+static_assert(kMultibootInfoBase + 6 * info::kMmapEntrySize <= kMultibootInfoAddr,
+              "the memory map must end before the info structure");
 
 constexpr char kLoaderName[] = "vtlab";
 
@@ -51,16 +54,6 @@ uint32_t get32(const std::vector<uint8_t>& b, size_t off) {
 }
 void put32(std::vector<uint8_t>& b, size_t off, uint32_t v) { std::memcpy(b.data() + off, &v, 4); }
 void put64(std::vector<uint8_t>& b, size_t off, uint64_t v) { std::memcpy(b.data() + off, &v, 8); }
-
-// True when every byte of [addr, addr+len) is guest RAM (not a hole, ROM or
-// MMIO): checked up front because write_bytes stops half-way on failure.
-bool is_ram(const PhysicalMemory& mem, uint64_t addr, uint64_t len) {
-  if (len == 0) return true;
-  if (addr + len < addr || addr + len > mem.ram_size()) return false;
-  for (uint64_t p = addr & ~kPageMask; p < addr + len; p += kPageSize)
-    if (mem.kind(p) != PhysicalMemory::Kind::Ram) return false;
-  return true;
-}
 
 struct Header {
   size_t offset;
@@ -196,10 +189,12 @@ Plan plan_elf(const std::vector<uint8_t>& file, const std::string& name) {
   fail(name, "ELF entry point {:#x} is not inside a loaded segment", e);
 }
 
-// The boot information block, built in host memory and copied in one go.
-// Layout from kMultibootInfoBase: info structure, memory map, loader name,
-// command line.
-std::vector<uint8_t> build_info(uint64_t ram, const std::string& cmdline) {
+// The low boot information block, [kMultibootInfoBase, kMultibootInfoEnd),
+// built in host memory and copied in one go: the memory map at 0x9000, zeros,
+// the info structure at 0x9500 (see multiboot.h).  `high` is where the
+// command line goes, followed by the boot loader name; QEMU's module list
+// would start there too, so mods_addr points at it (with a count of 0).
+std::vector<uint8_t> build_low_info(uint64_t ram, uint32_t high, size_t cmdline_size) {
   struct Region {
     uint64_t base, len;
     uint32_t type;
@@ -210,32 +205,45 @@ std::vector<uint8_t> build_info(uint64_t ram, const std::string& cmdline) {
   map.push_back({0, std::min(ram, kMultibootLowMemEnd), info::kAvailable});
   map.push_back({kMultibootLowMemEnd, 0xA0000 - kMultibootLowMemEnd, info::kReserved});
   map.push_back({0xF0000, 0x10000, info::kReserved});
-  if (ram > 0x100000) map.push_back({0x100000, ram - 0x100000, info::kAvailable});
+  // Extended memory, less its top 128 KiB, which SeaBIOS keeps for its
+  // tables and reports as reserved.
+  uint64_t upper_end = 0x100000;
+  if (ram > 0x100000) {
+    upper_end = std::max<uint64_t>(0x100000, ram - kMultibootBiosTablesSize);
+    if (upper_end > 0x100000) map.push_back({0x100000, upper_end - 0x100000, info::kAvailable});
+    map.push_back({upper_end, ram - upper_end, info::kReserved});
+  }
+  map.push_back({kMultibootBiosFlashBase, kMultibootBiosFlashSize, info::kReserved});
 
-  const size_t mmap_off = info::kSize;
-  const size_t name_off = mmap_off + map.size() * info::kMmapEntrySize;
-  const size_t cmd_off = name_off + sizeof kLoaderName;
-  std::vector<uint8_t> b(cmd_off + cmdline.size() + 1, 0);
-
-  const auto addr = [](size_t off) { return static_cast<uint32_t>(kMultibootInfoBase + off); };
-  put32(b, info::kFlags, mbi::kMem | mbi::kCmdline | mbi::kMods | mbi::kMmap | mbi::kLoaderName);
-  put32(b, info::kMemLower, static_cast<uint32_t>(std::min(ram, kMultibootLowMemEnd) / 1024));
-  put32(b, info::kMemUpper, static_cast<uint32_t>(ram > 0x100000 ? (ram - 0x100000) / 1024 : 0));
-  put32(b, info::kCmdline, addr(cmd_off));
-  put32(b, info::kModsCount, 0);
-  put32(b, info::kModsAddr, 0);
-  put32(b, info::kMmapLength, static_cast<uint32_t>(map.size() * info::kMmapEntrySize));
-  put32(b, info::kMmapAddr, addr(mmap_off));
-  put32(b, info::kLoaderName, addr(name_off));
+  std::vector<uint8_t> b(kMultibootInfoEnd - kMultibootInfoBase, 0);
   for (size_t i = 0; i < map.size(); ++i) {
-    size_t off = mmap_off + i * info::kMmapEntrySize;
+    size_t off = i * info::kMmapEntrySize;
     put32(b, off, info::kMmapEntrySize - 4);  // "size" excludes itself
     put64(b, off + 4, map[i].base);
     put64(b, off + 12, map[i].len);
     put32(b, off + 20, map[i].type);
   }
-  std::memcpy(b.data() + name_off, kLoaderName, sizeof kLoaderName);
-  std::memcpy(b.data() + cmd_off, cmdline.data(), cmdline.size());  // NUL already there
+
+  const size_t i = kMultibootInfoAddr - kMultibootInfoBase;
+  put32(b, i + info::kFlags,
+        mbi::kMem | mbi::kBootDevice | mbi::kCmdline | mbi::kMods | mbi::kMmap | mbi::kLoaderName);
+  put32(b, i + info::kMemLower, static_cast<uint32_t>(std::min(ram, kMultibootLowMemEnd) / 1024));
+  put32(b, i + info::kMemUpper, static_cast<uint32_t>((upper_end - 0x100000) / 1024));
+  put32(b, i + info::kBootDevice, kMultibootBootDevice);
+  put32(b, i + info::kCmdline, high);
+  put32(b, i + info::kModsCount, 0);
+  put32(b, i + info::kModsAddr, high);
+  put32(b, i + info::kMmapLength, static_cast<uint32_t>(map.size() * info::kMmapEntrySize));
+  put32(b, i + info::kMmapAddr, static_cast<uint32_t>(kMultibootInfoBase));
+  put32(b, i + info::kLoaderName, static_cast<uint32_t>(high + cmdline_size + 1));
+  return b;
+}
+
+// The high block at `high`: the command line, then the boot loader name.
+std::vector<uint8_t> build_high_info(const std::string& cmdline) {
+  std::vector<uint8_t> b(cmdline.size() + 1 + sizeof kLoaderName, 0);
+  std::memcpy(b.data(), cmdline.data(), cmdline.size());  // NUL already there
+  std::memcpy(b.data() + cmdline.size() + 1, kLoaderName, sizeof kLoaderName);
   return b;
 }
 
@@ -262,27 +270,47 @@ BootInfo load_multiboot(const std::vector<uint8_t>& file, const std::string& nam
 
   const Plan plan = (h.flags & hdr::kAoutKludge) ? plan_aout(file, name, h) : plan_elf(file, name);
 
-  // Kernel name first, as QEMU and GRUB pass it (see multiboot.h).
-  const std::vector<uint8_t> blob = build_info(mem.ram_size(), name + " " + cmdline);
-  const uint64_t info_end = kMultibootInfoBase + blob.size();
-  if (info_end > kMultibootLowMemEnd)
-    fail(name, "command line too long ({} bytes): the boot information must end below {:#x}", cmdline.size(),
-         kMultibootLowMemEnd);
-  if (!is_ram(mem, kMultibootInfoBase, blob.size()))
+  if (!mem.is_ram(kMultibootInfoBase, kMultibootInfoEnd - kMultibootInfoBase))
     fail(name, "guest RAM ({} KiB) is too small for the boot information at {:#x}", mem.ram_size() / 1024,
          kMultibootInfoBase);
 
   boot.image_start = UINT64_MAX;
   for (const Piece& p : plan.pieces) {
     const uint64_t end = p.paddr + p.memsz;
-    if (!is_ram(mem, p.paddr, p.memsz))
+    if (!mem.is_ram(p.paddr, p.memsz))
       fail(name, "{} [{:#x}, {:#x}) is outside guest RAM [0, {:#x})", p.label, p.paddr, end, mem.ram_size());
-    if (p.paddr < info_end && end > kMultibootInfoBase)
+    if (p.paddr < kMultibootInfoEnd && end > kMultibootInfoBase)
       fail(name, "{} [{:#x}, {:#x}) overlaps the boot information area [{:#x}, {:#x})", p.label, p.paddr, end,
-           kMultibootInfoBase, info_end);
+           kMultibootInfoBase, kMultibootInfoEnd);
     boot.image_start = std::min(boot.image_start, p.paddr);
     boot.image_end = std::max(boot.image_end, end);
   }
+
+  // The command line (kernel name first, as QEMU and GRUB pass it: see
+  // multiboot.h) and the boot loader name go right after the kernel image
+  // rounded up to a page, where QEMU puts them.  The image lies in RAM, so
+  // `high` is below 4 GiB.
+  const uint64_t high = boot.image_start + ((boot.image_end - boot.image_start + kPageMask) & ~kPageMask);
+  const std::string full_cmdline = name + " " + cmdline;
+  const std::vector<uint8_t> high_blob = build_high_info(full_cmdline);
+  const uint64_t high_end = high + high_blob.size();
+  if (high >= mem.ram_size())
+    fail(name, "no room for the command line: the kernel image, rounded up to a page, ends at {:#x}, the end of "
+               "guest RAM",
+         high);
+  if (high_end > mem.ram_size())
+    fail(name, "command line too long ({} bytes): with the boot loader name it must fit in guest RAM between "
+               "the page-aligned end of the kernel image ({:#x}) and {:#x}",
+         cmdline.size(), high, mem.ram_size());
+  if (!mem.is_ram(high, high_blob.size()))
+    fail(name, "the command line area [{:#x}, {:#x}) after the kernel image is not all plain guest RAM", high,
+         high_end);
+  if (high < kMultibootInfoEnd && high_end > kMultibootInfoBase)
+    fail(name, "the command line area [{:#x}, {:#x}) after the kernel image overlaps the boot information "
+               "area [{:#x}, {:#x})",
+         high, high_end, kMultibootInfoBase, kMultibootInfoEnd);
+  const std::vector<uint8_t> low_blob =
+      build_low_info(mem.ram_size(), static_cast<uint32_t>(high), full_cmdline.size());
 
   // Everything checked: commit to guest memory, then to the CPU.
   static const std::vector<uint8_t> zeros(64 * 1024, 0);
@@ -294,15 +322,16 @@ BootInfo load_multiboot(const std::vector<uint8_t>& file, const std::string& nam
       done += n;
     }
   }
-  write_or_throw(mem, kMultibootInfoBase, blob.data(), blob.size(), name);
+  write_or_throw(mem, kMultibootInfoBase, low_blob.data(), low_blob.size(), name);
+  write_or_throw(mem, high, high_blob.data(), high_blob.size(), name);
 
   set_flat_protected_mode(cpu);
   cpu.gpr[RAX] = kMultibootBootMagic;
-  cpu.gpr[RBX] = kMultibootInfoBase;
+  cpu.gpr[RBX] = kMultibootInfoAddr;
   cpu.rip = plan.entry;
 
   boot.entry = plan.entry;
-  boot.info_addr = static_cast<uint32_t>(kMultibootInfoBase);
+  boot.info_addr = static_cast<uint32_t>(kMultibootInfoAddr);
   boot.format = plan.format;
   return boot;
 }

@@ -113,6 +113,15 @@ ElfImage kernel(uint32_t flags = 0x3) {
   return img;
 }
 
+// A raw a.out kludge image (defined with the a.out tests below).
+std::vector<uint8_t> aout_image(AoutFields a, size_t size = 0x100);
+
+// An a.out kludge image of `size` bytes loaded at `load` (entry 0x80 into it),
+// bss up to `bss_end` (0: none).
+std::vector<uint8_t> aout_image_at(uint32_t load, size_t size, uint32_t bss_end) {
+  return aout_image({load + 0x40, load, static_cast<uint32_t>(load + size), bss_end, load + 0x80}, size);
+}
+
 // ---- fixture ---------------------------------------------------------------
 
 class MultibootTest : public ::testing::Test {
@@ -124,8 +133,11 @@ class MultibootTest : public ::testing::Test {
   }
   // The LoadError message, or "" if the load succeeded.
   std::string error_of(const std::vector<uint8_t>& f, const std::string& cmdline = "") {
+    return error_in(mem, f, cmdline);
+  }
+  std::string error_in(PhysicalMemory& m, const std::vector<uint8_t>& f, const std::string& cmdline = "") {
     try {
-      load(f, cmdline);
+      load_multiboot(f, "kernel.elf", cmdline, m, cpu);
     } catch (const LoadError& e) {
       return e.what();
     }
@@ -169,7 +181,8 @@ bool contains(const std::string& s, const std::string& part) { return s.find(par
 
 TEST_F(MultibootTest, ElfSegmentsCopiedAndBssZeroed) {
   ElfImage img = kernel();
-  // Junk where the bss goes: the loader must clear it.
+  img.segments[1].memsz = 0x2800;  // bss up to 0x104800
+  // Junk where the bss goes (and a bit past it): the loader must clear the bss.
   std::vector<uint8_t> junk(0x3000, 0xCC);
   ASSERT_TRUE(mem.write_bytes(0x102000, junk.data(), junk.size()));
 
@@ -177,20 +190,21 @@ TEST_F(MultibootTest, ElfSegmentsCopiedAndBssZeroed) {
   EXPECT_EQ(b.entry, 0x10000Cu);
   EXPECT_EQ(b.format, "elf");
   EXPECT_EQ(b.image_start, 0x100000u);
-  EXPECT_EQ(b.image_end, 0x105000u);
-  EXPECT_EQ(b.info_addr, 0x9000u);
+  EXPECT_EQ(b.image_end, 0x104800u);
+  EXPECT_EQ(b.info_addr, 0x9500u);
   EXPECT_TRUE(b.notes.empty());
 
   EXPECT_EQ(bytes(0x100000, img.segments[0].data.size()), img.segments[0].data);
   EXPECT_EQ(bytes(0x102000, 0x40), img.segments[1].data);
-  EXPECT_EQ(bytes(0x102040, 0x3000 - 0x40), std::vector<uint8_t>(0x3000 - 0x40, 0));
-  EXPECT_EQ(rd32(0x105000), 0u);  // nothing written past memsz
+  EXPECT_EQ(bytes(0x102040, 0x2800 - 0x40), std::vector<uint8_t>(0x2800 - 0x40, 0));
+  EXPECT_EQ(bytes(0x104800, 0x800), std::vector<uint8_t>(0x800, 0xCC));  // nothing written past memsz
+  EXPECT_EQ(cstr(0x105000), "kernel.elf ");  // the command line, after the page-rounded image
 }
 
 TEST_F(MultibootTest, MachineStateAtEntry) {
   load(kernel().build());
   EXPECT_EQ(cpu.gpr[RAX], 0x2BADB002u);
-  EXPECT_EQ(cpu.gpr[RBX], 0x9000u);
+  EXPECT_EQ(cpu.gpr[RBX], 0x9500u);
   EXPECT_EQ(cpu.rip, 0x10000Cu);
   EXPECT_TRUE(cpu.protected_mode());
   EXPECT_FALSE(cpu.paging());
@@ -209,55 +223,128 @@ TEST_F(MultibootTest, MachineStateAtEntry) {
   }
 }
 
-TEST_F(MultibootTest, InfoStructureByteExact) {
-  load(kernel().build(), "console=ttyS0 debug");
-  const uint64_t i = 0x9000;
-  EXPECT_EQ(rd32(i + 0), 0x24Du);  // mem, cmdline, mods, mmap, boot loader name
-  EXPECT_EQ(rd32(i + 4), 639u);    // mem_lower, KiB
-  EXPECT_EQ(rd32(i + 8), 130048u); // mem_upper: 127 MiB in KiB
-  EXPECT_EQ(rd32(i + 12), 0u);     // boot_device (flag 1 not set)
-  EXPECT_EQ(cstr(rd32(i + 16)), "kernel.elf console=ttyS0 debug");
-  EXPECT_EQ(rd32(i + 20), 0u);  // mods_count
-  EXPECT_EQ(rd32(i + 24), 0u);  // mods_addr
-  for (uint64_t off = 28; off < 44; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // syms
-  EXPECT_EQ(rd32(i + 44), 96u);                                                       // mmap_length
-  const uint32_t mmap = rd32(i + 48);
-  EXPECT_EQ(mmap, 0x9080u);
-  for (uint64_t off = 52; off < 64; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // drives, config
-  EXPECT_EQ(cstr(rd32(i + 64)), "vtlab");
-  for (uint64_t off = 68; off < 128; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // apm, vbe, fb
+// ---- boot information: what qemu-system-i386 7.2 hands a kernel --------------
 
-  struct Entry {
-    uint64_t base, len;
-    uint32_t type;
-  };
-  const std::array<Entry, 4> want{{{0, 0x9FC00, 1},
-                                   {0x9FC00, 0x400, 2},
-                                   {0xF0000, 0x10000, 2},
-                                   {0x100000, kRam - 0x100000, 1}}};
+struct MmapEntry {
+  uint64_t base, len;
+  uint32_t type;
+};
+
+// The e820 map SeaBIOS reports under QEMU, as the multiboot option ROM
+// copies it to 0x9000.
+std::array<MmapEntry, 6> qemu_mmap(uint64_t ram) {
+  return {{{0, 0x9FC00, 1},
+           {0x9FC00, 0x400, 2},
+           {0xF0000, 0x10000, 2},
+           {0x100000, ram - 0x100000 - 0x20000, 1},
+           {ram - 0x20000, 0x20000, 2},
+           {0xFFFC0000, 0x40000, 2}}};
+}
+
+void expect_mmap(PhysicalMemory& m, const std::array<MmapEntry, 6>& want) {
   for (size_t k = 0; k < want.size(); ++k) {
     SCOPED_TRACE(k);
-    const uint64_t e = mmap + k * 24;
-    EXPECT_EQ(rd32(e), 20u);
-    EXPECT_EQ(rd64(e + 4), want[k].base);
-    EXPECT_EQ(rd64(e + 12), want[k].len);
-    EXPECT_EQ(rd32(e + 20), want[k].type);
+    const uint64_t e = 0x9000 + k * 24;
+    uint32_t size = 0, type = 0;
+    uint64_t base = 0, len = 0;
+    ASSERT_TRUE(m.read_bytes(e, &size, 4) && m.read_bytes(e + 4, &base, 8) && m.read_bytes(e + 12, &len, 8) &&
+                m.read_bytes(e + 20, &type, 4));
+    EXPECT_EQ(size, 20u);
+    EXPECT_EQ(base, want[k].base);
+    EXPECT_EQ(len, want[k].len);
+    EXPECT_EQ(type, want[k].type);
   }
+}
+
+TEST_F(MultibootTest, InfoStructureByteExact) {
+  // Image [0x100000, 0x105000): the command line goes at 0x105000.
+  load(kernel().build(), "console=ttyS0 debug");
+  const uint64_t i = 0x9500;
+  EXPECT_EQ(rd32(i + 0), 0x24Fu);        // mem, boot_device, cmdline, mods, mmap, boot loader name
+  EXPECT_EQ(rd32(i + 4), 639u);          // mem_lower, KiB
+  EXPECT_EQ(rd32(i + 8), 129920u);       // mem_upper: 128 MiB - 1 MiB - 128 KiB, in KiB
+  EXPECT_EQ(rd32(i + 12), 0x8000FFFFu);  // boot_device: drive 0x80, no partition
+  EXPECT_EQ(rd32(i + 16), 0x105000u);    // cmdline
+  EXPECT_EQ(cstr(0x105000), "kernel.elf console=ttyS0 debug");
+  EXPECT_EQ(rd32(i + 20), 0u);         // mods_count
+  EXPECT_EQ(rd32(i + 24), 0x105000u);  // mods_addr: where QEMU's (empty) module list starts
+  for (uint64_t off = 28; off < 44; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // syms
+  EXPECT_EQ(rd32(i + 44), 144u);                                                      // mmap_length
+  EXPECT_EQ(rd32(i + 48), 0x9000u);                                                   // mmap_addr
+  for (uint64_t off = 52; off < 64; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // drives, config
+  // Boot loader name right after the command line's NUL.
+  EXPECT_EQ(rd32(i + 64), 0x105000u + 31);
+  EXPECT_EQ(bytes(0x105000 + 30, 7), (std::vector<uint8_t>{0, 'v', 't', 'l', 'a', 'b', 0}));
+  for (uint64_t off = 68; off < 128; off += 4) EXPECT_EQ(rd32(i + off), 0u) << off;  // apm, vbe, fb
+
+  expect_mmap(mem, qemu_mmap(kRam));
+  EXPECT_EQ(bytes(0x9000 + 144, 0x500 - 144), std::vector<uint8_t>(0x500 - 144, 0));  // map to info
+}
+
+// The values measured under `qemu-system-i386 -kernel k.elf -m 128 -append
+// "a b"` with a kernel at 1 MiB whose image (bss included) ends a little
+// before 0x106000.
+TEST_F(MultibootTest, MatchesQemuMeasurement) {
+  ElfImage img = kernel();
+  img.segments[1].memsz = 0x3ABC;  // image [0x100000, 0x105ABC)
+  BootInfo b = load_multiboot(img.build(), "k.elf", "a b", mem, cpu);
+  EXPECT_EQ(b.image_end, 0x105ABCu);
+  EXPECT_EQ(cpu.gpr[RAX], 0x2BADB002u);
+  EXPECT_EQ(cpu.gpr[RBX], 0x9500u);
+  const std::array<uint32_t, 13> want{0x24F, 639, 129920, 0x8000FFFF, 0x106000, 0, 0x106000, 0, 0, 0, 0, 144,
+                                      0x9000};
+  for (size_t k = 0; k < want.size(); ++k) EXPECT_EQ(rd32(0x9500 + 4 * k), want[k]) << "field at " << 4 * k;
+  EXPECT_EQ(cstr(0x106000), "k.elf a b");
+  EXPECT_EQ(rd32(0x9500 + 64), 0x10600Au);
+  EXPECT_EQ(cstr(0x10600A), "vtlab");
+  expect_mmap(mem, {{{0, 0x9FC00, 1},
+                     {0x9FC00, 0x400, 2},
+                     {0xF0000, 0x10000, 2},
+                     {0x100000, 0x7EE0000, 1},
+                     {0x7FE0000, 0x20000, 2},
+                     {0xFFFC0000, 0x40000, 2}}});
+}
+
+TEST_F(MultibootTest, MemoryMapWith64MiB) {
+  PhysicalMemory m64(64ull << 20);
+  load_multiboot(kernel().build(), "k.elf", "", m64, cpu);
+  expect_mmap(m64, {{{0, 0x9FC00, 1},
+                     {0x9FC00, 0x400, 2},
+                     {0xF0000, 0x10000, 2},
+                     {0x100000, 0x3EE0000, 1},
+                     {0x3FE0000, 0x20000, 2},
+                     {0xFFFC0000, 0x40000, 2}}});
+  uint32_t upper = 0;
+  ASSERT_TRUE(m64.read_bytes(0x9508, &upper, 4));
+  EXPECT_EQ(upper, 64384u);
 }
 
 // QEMU passes "<kernel path> <append>", with the space even when -append is
 // absent (qemu-system-i386 7.2: "./k.elf ").
 TEST_F(MultibootTest, EmptyCmdlineIsKernelNameAndSpaceLikeQemu) {
   load(kernel().build());
-  EXPECT_EQ(cstr(rd32(0x9000 + 16)), "kernel.elf ");
+  EXPECT_EQ(cstr(rd32(0x9500 + 16)), "kernel.elf ");
+  EXPECT_EQ(rd32(0x9500 + 64), 0x105000u + 12);
+  EXPECT_EQ(cstr(0x105000 + 12), "vtlab");
 }
 
 TEST_F(MultibootTest, MemUpperFollowsRamSize) {
   PhysicalMemory small(2ull << 20);
   load_multiboot(kernel().build(), "k", "", small, cpu);
   uint32_t upper = 0;
-  ASSERT_TRUE(small.read_bytes(0x9008, &upper, 4));
-  EXPECT_EQ(upper, 1024u);
+  ASSERT_TRUE(small.read_bytes(0x9508, &upper, 4));
+  EXPECT_EQ(upper, 896u);  // 2 MiB - 1 MiB - 128 KiB
+}
+
+// The command line goes at image_start + the image size rounded up to a
+// page, not at the end address rounded up (as QEMU computes it).
+TEST_F(MultibootTest, CmdlineAfterPageAlignedImageSize) {
+  std::vector<uint8_t> f = aout_image_at(0x200800, 0x100, 0x200A00);  // image [0x200800, 0x200A00)
+  load(f, "x");
+  EXPECT_EQ(rd32(0x9500 + 16), 0x201800u);
+  EXPECT_EQ(rd32(0x9500 + 24), 0x201800u);
+  EXPECT_EQ(cstr(0x201800), "kernel.elf x");
+  EXPECT_EQ(cstr(rd32(0x9500 + 64)), "vtlab");
 }
 
 TEST_F(MultibootTest, HigherHalfEntryTranslatedToPhysical) {
@@ -284,7 +371,7 @@ TEST_F(MultibootTest, VideoModeFlagAcceptedWithNote) {
   BootInfo b = load(kernel(0x7).build());
   ASSERT_EQ(b.notes.size(), 1u);
   EXPECT_TRUE(contains(b.notes[0], "video mode"));
-  EXPECT_EQ(rd32(0x9000) & ((1u << 11) | (1u << 12)), 0u);
+  EXPECT_EQ(rd32(0x9500) & ((1u << 11) | (1u << 12)), 0u);
 }
 
 TEST_F(MultibootTest, OptionalHighFlagsIgnored) {
@@ -295,7 +382,7 @@ TEST_F(MultibootTest, OptionalHighFlagsIgnored) {
 
 // A raw (non-ELF) image: 0x40 bytes of code, the 32-byte header at file
 // offset 0x40, more code; loaded at 2 MiB, bss up to 2 MiB + 4 KiB.
-std::vector<uint8_t> aout_image(AoutFields a, size_t size = 0x100) {
+std::vector<uint8_t> aout_image(AoutFields a, size_t size) {
   std::vector<uint8_t> f = pattern(size, 0x33);
   std::vector<uint8_t> h = mb_header(0x3 | kAout, a);
   std::memcpy(f.data() + 0x40, h.data(), h.size());
@@ -382,6 +469,8 @@ TEST_F(MultibootTest, RefusedLoadLeavesMemoryAndCpuUntouched) {
   EXPECT_LOAD_ERROR(img.build(), "entry point");
   EXPECT_EQ(rd32(0x100000), 0u);
   EXPECT_EQ(rd32(0x9000), 0u);
+  EXPECT_EQ(rd32(0x9500), 0u);
+  EXPECT_EQ(rd32(0x105000), 0u);
   EXPECT_EQ(cpu.rip, before.rip);
   EXPECT_EQ(cpu.cr0, before.cr0);
   EXPECT_EQ(cpu.gpr, before.gpr);
@@ -501,7 +590,7 @@ TEST_F(MultibootTest, SegmentOnMmioRefused) {
 TEST_F(MultibootTest, SegmentOverlappingBootInfo) {
   ElfImage img = kernel();
   img.segments[1].paddr = 0x8000;
-  EXPECT_LOAD_ERROR(img.build(), "ELF segment 1 [0x8000, 0xb000) overlaps the boot information area [0x9000, 0x");
+  EXPECT_LOAD_ERROR(img.build(), "ELF segment 1 [0x8000, 0xb000) overlaps the boot information area [0x9000, 0x9580)");
 }
 
 TEST_F(MultibootTest, EntryNotInLoadedBytes) {
@@ -511,8 +600,60 @@ TEST_F(MultibootTest, EntryNotInLoadedBytes) {
 }
 
 TEST_F(MultibootTest, CommandLineTooLong) {
-  std::string err = error_of(kernel().build(), std::string(700 * 1024, 'x'));
-  EXPECT_TRUE(contains(err, "command line too long")) << err;
+  // 2 MiB of RAM, image [0x100000, 0x105000): room for 0xFB000 bytes after
+  // it; "kernel.elf " + cmdline + NUL + "vtlab" + NUL is one byte more.
+  PhysicalMemory small(2ull << 20);
+  std::string err = error_in(small, kernel().build(), std::string(0xFB000 - 11 - 1 - 6 + 1, 'x'));
+  EXPECT_TRUE(contains(err, "kernel.elf: command line too long (1028079 bytes)")) << err;
+  EXPECT_TRUE(contains(err, "(0x105000) and 0x200000")) << err;
+  uint32_t v = 1;
+  ASSERT_TRUE(small.read_bytes(0x9500, &v, 4));
+  EXPECT_EQ(v, 0u);  // nothing written
+}
+
+TEST_F(MultibootTest, CommandLineEndingAtEndOfRamFits) {
+  PhysicalMemory small(2ull << 20);
+  // "kernel.elf " + cmdline + NUL + "vtlab" + NUL ends exactly at 2 MiB.
+  const std::string cmdline(0xFB000 - 11 - 1 - 6, 'y');
+  EXPECT_EQ(error_in(small, kernel().build(), cmdline), "");
+  char last[8] = {};
+  ASSERT_TRUE(small.read_bytes((2ull << 20) - 8, last, 8));
+  EXPECT_EQ(std::string(last, 8), std::string("y\0vtlab\0", 8));
+}
+
+TEST_F(MultibootTest, NoRoomForCommandLineAfterImage) {
+  ElfImage img = kernel();
+  img.segments[1].memsz = static_cast<uint32_t>(kRam - 0x102000);  // bss up to the end of RAM
+  EXPECT_LOAD_ERROR(img.build(), "no room for the command line: the kernel image, rounded up to a page, ends at "
+                                 "0x8000000, the end of guest RAM");
+}
+
+TEST_F(MultibootTest, CommandLineAreaOnMmioRefused) {
+  struct Dummy : BusDevice {
+    uint64_t read(uint64_t, unsigned) override { return 0; }
+    void write(uint64_t, unsigned, uint64_t) override {}
+    std::string_view name() const override { return "dummy"; }
+  } dev;
+  ASSERT_TRUE(mem.map_mmio(0x105000, 0x1000, &dev));
+  EXPECT_LOAD_ERROR(kernel().build(), "the command line area [0x105000, 0x105012) after the kernel image is not "
+                                      "all plain guest RAM");
+  EXPECT_EQ(rd32(0x100000), 0u);
+}
+
+TEST_F(MultibootTest, ImageRightAfterBootInfoAreaLoads) {
+  std::vector<uint8_t> f = aout_image_at(0x9580, 0x100, 0);
+  BootInfo b = load(f);
+  EXPECT_EQ(b.image_start, 0x9580u);
+  EXPECT_EQ(bytes(0x9580, f.size()), f);
+  EXPECT_EQ(rd32(0x9500 + 16), 0xA580u);
+  EXPECT_EQ(cstr(0xA580), "kernel.elf ");
+}
+
+TEST_F(MultibootTest, CommandLineAreaOverlappingBootInfoRefused) {
+  // Image [0x8000, 0x9000): the command line would go at 0x9000, the memory map.
+  EXPECT_LOAD_ERROR(aout_image_at(0x8000, 0x100, 0x9000),
+                    "the command line area [0x9000, 0x9012) after the kernel image overlaps the boot information "
+                    "area [0x9000, 0x9580)");
 }
 
 TEST_F(MultibootTest, RamTooSmallForBootInfo) {

@@ -1,19 +1,274 @@
-// PLACEHOLDER until the delivery code lands in this session: stops the
-// machine naming the event instead of delivering it.
+// Event delivery (SDM vol. 3, chapter 6; vol. 2, "INT n/INTO/INT3/INT1").
+//
+// Every read and check comes first: the IDT entry, the handler's code
+// segment, the inner stack from the TSS, the room on that stack, the handler
+// offset.  Then the pushes are written, and only then are CS:EIP, SS:ESP and
+// EFLAGS committed.  A fault anywhere before the commit leaves the CPU as
+// the event found it, so the fault can be combined with the event by the
+// rules of table 6-5 (deliver_event at the bottom).
 #include "privilege/interrupts.h"
 
 #include <fmt/format.h>
 
+#include <array>
+#include <optional>
+#include <utility>
+#include <string>
+
+#include "privilege/descriptors.h"
+#include "privilege/far_transfer.h"
+#include "privilege/segment_load.h"
+#include "privilege/stack_access.h"
+
 namespace vtlab {
 
 const char* vector_name(uint8_t v) {
-  static const char* names[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09",
-                                "#TS", "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM"};
-  return v < 20 ? names[v] : "INT";
+  static const std::array<std::string, 256> names = [] {
+    std::array<std::string, 256> n;
+    const char* exceptions[] = {"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "#09", "#TS",
+                                "#NP", "#SS", "#GP", "#PF", "#15", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP"};
+    for (unsigned i = 0; i < 256; ++i) {
+      if (i < std::size(exceptions)) n[i] = exceptions[i];
+      else n[i] = i < 32 ? fmt::format("#{:02}", i) : fmt::format("INT {:#04x}", i);
+    }
+    return n;
+  }();
+  return names[v].c_str();
 }
 
-void deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t) {
-  cpu.request_stop(StopReason::Unsupported, fmt::format("cannot deliver {} yet", vector_name(ev.vector)));
+namespace {
+
+// "#GP(0x0010)", "INT 0x21", "external interrupt 0x20": for messages.
+std::string event_name(const PendingEvent& ev) {
+  switch (ev.kind) {
+    case PendingEvent::Kind::SoftwareInt: return fmt::format("INT {:#04x}", ev.vector);
+    case PendingEvent::Kind::External: return fmt::format("external interrupt {:#04x}", ev.vector);
+    default:
+      return ev.has_error ? fmt::format("{}({:#06x})", vector_name(ev.vector), ev.error) : vector_name(ev.vector);
+  }
+}
+
+Status unsupported(Cpu& cpu, std::string what) {
+  cpu.request_stop(StopReason::Unsupported, std::move(what));
+  return Status::Stop;
+}
+
+// --- real mode --------------------------------------------------------------
+
+// The IVT holds 4-byte IP:CS pointers; the frame is FLAGS, CS, IP on the
+// 16-bit stack.  Real mode pushes no error codes.
+Status deliver_real(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
+  CpuState& s = cpu.s;
+  const uint32_t entry = ev.vector * 4u;
+  if (entry + 3 > s.idtr.limit) return cpu.raise(vec::GP, 0);
+  uint64_t ptr;
+  TRY(cpu.read_linear((s.idtr.base + entry) & 0xFFFFFFFF, 4, ptr, /*supervisor=*/true));
+
+  StackWriter stack(s.seg[SS], s.gpr[RSP], s.stack_addr_size(), false);
+  stack.push(2, s.flags.bits());
+  stack.push(2, s.seg[CS].selector);
+  stack.push(2, return_rip);
+  TRY(stack.check_limits(cpu, vec::SS, 0));
+  TRY(stack.write(cpu));
+
+  s.flags.set(flag::IF | flag::TF | flag::AC, false);
+  commit_real_code_segment(s, static_cast<uint16_t>(ptr >> 16));
+  s.gpr[RSP] = stack.sp();
+  s.rip = ptr & 0xFFFF;
+  return Status::Ok;
+}
+
+// --- protected mode ---------------------------------------------------------
+
+bool is_gate_type(const Descriptor& g) {
+  if (g.s()) return false;
+  switch (g.type()) {
+    case sys_type::kTaskGate:
+    case sys_type::kInterruptGate16:
+    case sys_type::kTrapGate16:
+    case sys_type::kInterruptGate32:
+    case sys_type::kTrapGate32: return true;
+    default: return false;
+  }
+}
+
+// The width of a TSS's stack-pointer fields: 4 in a 32-bit TSS, 2 in a
+// 16-bit one; 0 when TR holds no TSS at all.
+unsigned tss_word_size(const SegmentCache& tr) {
+  if (tr.attrs & ar::kS) return 0;
+  switch (tr.attrs & ar::kTypeMask) {
+    case sys_type::kTss32Busy:
+    case sys_type::kTss32Available: return 4;
+    case sys_type::kTss16Busy:
+    case sys_type::kTss16Available: return 2;
+    default: return 0;
+  }
+}
+
+// The stack for privilege level `cpl` from the current TSS: ESP at
+// 4 + 8*cpl and SS at 8 + 8*cpl in a 32-bit TSS (SP at 2 + 4*cpl, SS at
+// 4 + 4*cpl in a 16-bit one).  Every byte read must lie within TR's limit
+// (#TS(TR)); the SS is checked as the stack of `cpl`, failing with #TS
+// (#SS when not present).
+Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t& sp, Descriptor& ssd) {
+  const SegmentCache& tr = cpu.s.tr;
+  const unsigned word = tss_word_size(tr);
+  const uint32_t sp_at = word == 4 ? 4 + 8 * cpl : 2 + 4 * cpl;
+  if (word == 0 || sp_at + word + 1 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
+  uint64_t ss;
+  TRY(cpu.read_linear((tr.base + sp_at) & 0xFFFFFFFF, word, sp, /*supervisor=*/true));
+  TRY(cpu.read_linear((tr.base + sp_at + word) & 0xFFFFFFFF, 2, ss, /*supervisor=*/true));
+  ss_sel = static_cast<uint16_t>(ss);
+  return check_stack_segment(cpu, ss_sel, cpl, vec::TS, ext, ssd);
+}
+
+// An interrupt or trap gate (SDM "TRAP-OR-INTERRUPT-GATE",
+// "INTER-PRIVILEGE-LEVEL-INTERRUPT", "INTRA-PRIVILEGE-LEVEL-INTERRUPT").
+Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bool ext, uint64_t return_rip) {
+  CpuState& s = cpu.s;
+  const unsigned cpl = s.cpl();
+  const uint16_t sel = gate.gate_selector();
+  if (is_null_selector(sel)) return cpu.raise(vec::GP, ext);
+  Descriptor code;
+  TRY(fetch_descriptor(cpu, sel, code, vec::GP, ext));
+  if (!code.is_code() || code.dpl() > cpl) return cpu.raise(vec::GP, selector_error(sel, ext));
+  if (!code.present()) return cpu.raise(vec::NP, selector_error(sel, ext));
+
+  // A non-conforming handler more privileged than the CPL runs on its own
+  // level's stack; conforming handlers run at the CPL, on the current one.
+  const bool inner = !code.conforming() && code.dpl() < cpl;
+  const unsigned new_cpl = inner ? code.dpl() : cpl;
+  SegmentCache ss = s.seg[SS];
+  uint64_t sp = s.gpr[RSP];
+  unsigned stack_size = s.stack_addr_size();
+  uint32_t stack_error = ext;  // #SS(EXT) on the current stack
+  uint16_t ss_sel = 0;
+  Descriptor ssd;
+  if (inner) {
+    TRY(inner_stack(cpu, new_cpl, ext, ss_sel, sp, ssd));
+    ss = segment_cache(ss_sel, ssd);
+    stack_size = ss.big() ? 4 : 2;
+    stack_error = selector_error(ss_sel, ext);
+  }
+
+  // The gate's size is the push width: 16-bit gates push 16-bit values.
+  const bool gate32 = gate.type() & 8;
+  const unsigned width = gate32 ? 4 : 2;
+  const uint32_t offset = gate32 ? gate.gate_offset() : gate.gate_offset() & 0xFFFF;
+  StackWriter stack(ss, sp, stack_size, new_cpl == 3);
+  if (inner) {
+    stack.push(width, s.seg[SS].selector);
+    stack.push(width, s.gpr[RSP]);
+  }
+  stack.push(width, s.flags.bits());
+  stack.push(width, s.seg[CS].selector);
+  stack.push(width, return_rip);
+  if (ev.has_error) stack.push(width, ev.error);
+  TRY(stack.check_limits(cpu, vec::SS, stack_error));
+  if (offset > code.limit()) return cpu.raise(vec::GP, ext);
+  TRY(stack.write(cpu));
+  TRY(mark_accessed(cpu, code));
+  if (inner) TRY(mark_accessed(cpu, ssd));
+
+  // Commit.  CS and SS change level together: CPL is SS.DPL.
+  if (inner) s.seg[SS] = segment_cache(ss_sel, ssd);
+  commit_code_segment(s, sel, code, new_cpl);
+  s.gpr[RSP] = stack.sp();
+  s.rip = offset;
+  // RF stays clear: vtlab has no instruction breakpoints yet, so a fault
+  // handler's IRET need not suppress one.
+  s.flags.set(flag::TF | flag::NT | flag::RF | flag::VM, false);
+  const bool interrupt_gate = (gate.type() & 7) == sys_type::kInterruptGate16;
+  if (interrupt_gate) s.flags.set(flag::IF, false);
+  return Status::Ok;
+}
+
+Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
+  CpuState& s = cpu.s;
+  if (s.v8086())
+    return unsupported(cpu, fmt::format("cannot deliver {} from virtual-8086 mode yet (it comes with the next issue)",
+                                        event_name(ev)));
+  // Faults met while delivering anything but INT n / INT3 / INTO carry EXT.
+  const bool ext = ev.kind != PendingEvent::Kind::SoftwareInt;
+  const uint32_t idt_error = ev.vector * 8u + 2 + ext;
+  const uint32_t entry = ev.vector * 8u;
+  if (entry + 7 > s.idtr.limit) return cpu.raise(vec::GP, idt_error);
+  uint64_t raw;
+  TRY(cpu.read_linear((s.idtr.base + entry) & 0xFFFFFFFF, 8, raw, /*supervisor=*/true));
+  Descriptor gate;
+  gate.lo = static_cast<uint32_t>(raw);
+  gate.hi = static_cast<uint32_t>(raw >> 32);
+  if (!is_gate_type(gate)) return cpu.raise(vec::GP, idt_error);
+  // Only software interrupts are held to the gate's DPL (not INT1, not
+  // exceptions, not external interrupts): that is how a kernel keeps user
+  // code from calling its fault handlers with INT n.
+  if (ev.kind == PendingEvent::Kind::SoftwareInt && gate.dpl() < s.cpl())
+    return cpu.raise(vec::GP, ev.vector * 8u + 2);
+  if (!gate.present()) return cpu.raise(vec::NP, idt_error);
+  if (gate.type() == sys_type::kTaskGate)
+    return unsupported(cpu, fmt::format("task gates are not modelled yet: vector {} ({})", ev.vector, event_name(ev)));
+  return through_gate(cpu, ev, gate, ext, return_rip);
+}
+
+// --- nested faults (SDM vol. 3, table 6-5) ----------------------------------
+
+enum class FaultClass { Benign, Contributory, PageFault, DoubleFault };
+
+FaultClass fault_class(const PendingEvent& ev) {
+  if (ev.kind == PendingEvent::Kind::SoftwareInt || ev.kind == PendingEvent::Kind::External)
+    return FaultClass::Benign;
+  switch (ev.vector) {
+    case vec::DE:
+    case vec::TS:
+    case vec::NP:
+    case vec::SS:
+    case vec::GP: return FaultClass::Contributory;
+    case vec::PF: return FaultClass::PageFault;
+    case vec::DF: return FaultClass::DoubleFault;
+    default: return FaultClass::Benign;
+  }
+}
+
+bool makes_double_fault(FaultClass first, FaultClass second) {
+  return (first == FaultClass::Contributory && second == FaultClass::Contributory) ||
+         (first == FaultClass::PageFault && second != FaultClass::Benign);
+}
+
+}  // namespace
+
+bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
+  PendingEvent ev = first;
+  uint64_t ret = return_rip;
+  // What turned into the #DF being delivered, for the shutdown message.
+  std::optional<std::pair<PendingEvent, PendingEvent>> df_cause;
+  bool replaced = false;  // a fault during delivery took the first event's place
+  // Delivery raises only contributory faults and #PF, so this ends within
+  // a few rounds: serially once after a benign event, then #DF, then
+  // shutdown.
+  for (;;) {
+    const Status st = cpu.s.real_mode() ? deliver_real(cpu, ev, ret) : deliver_protected(cpu, ev, ret);
+    if (st != Status::Exception) return st == Status::Ok && !replaced;  // delivered, or stopped with a reason
+    const PendingEvent nested = cpu.pending();
+    const FaultClass first_class = fault_class(ev);
+    if (first_class == FaultClass::DoubleFault) {
+      std::string msg = fmt::format("triple fault: {} while delivering #DF", event_name(nested));
+      if (df_cause)
+        msg += fmt::format(" (the #DF came from {} while delivering {})", event_name(df_cause->second),
+                           event_name(df_cause->first));
+      cpu.request_stop(StopReason::Shutdown, std::move(msg));
+      return false;
+    }
+    // A fault while delivering INT n belongs to that instruction; any other
+    // event's faults return where the event would have.
+    if (ev.kind == PendingEvent::Kind::SoftwareInt) ret = cpu.s.rip;
+    replaced = true;
+    if (makes_double_fault(first_class, fault_class(nested))) {
+      df_cause.emplace(ev, nested);
+      ev = PendingEvent{PendingEvent::Kind::Fault, vec::DF, true, 0};
+    } else {
+      ev = nested;  // handled serially: the first event is lost
+    }
+  }
 }
 
 }  // namespace vtlab

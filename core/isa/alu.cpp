@@ -1,9 +1,142 @@
-// Instruction family: alu.
+// Integer arithmetic and logic: ADD ADC SUB SBB CMP AND OR XOR TEST
+// INC DEC NEG NOT (Intel SDM vol. 2).
+//
+// Every flag these instructions define is recorded lazily (core/flags.h);
+// the one flag the SDM leaves undefined here, AF after AND/OR/XOR/TEST,
+// reads as 0, as on the Intel parts we measured (docs/UNDEFINED_FLAGS.md).
+//
+// LOCK: the decoder (Zydis) already rejects a LOCK prefix on a register
+// destination or on CMP/TEST, and vtlab turns that into #UD (SDM vol. 2,
+// "LOCK": "#UD if the LOCK prefix is used with an instruction not listed
+// or if the destination is not a memory operand").  A legal LOCK needs no
+// work here: one interpreter thread makes every read-modify-write atomic.
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
 namespace vtlab::isa {
 
-void register_alu(InsnTable&) {}
+namespace {
+
+// --- the operations --------------------------------------------------------
+// Each computes its result from (dest, source, CF before) and, separately,
+// records its flags: flags are committed only once the destination has
+// been written, so a faulting store leaves RFLAGS untouched.
+
+struct Add {
+  template <typename T> static T compute(T a, T b, bool) { return T(a + b); }
+  template <typename T> static void flags(Flags& f, T a, T b, T r, bool) { f.set_add(a, b, r); }
+};
+struct Adc {
+  template <typename T> static T compute(T a, T b, bool cf) { return T(a + b + cf); }
+  template <typename T> static void flags(Flags& f, T a, T b, T r, bool cf) { f.set_adc(a, b, r, cf); }
+};
+struct Sub {
+  template <typename T> static T compute(T a, T b, bool) { return T(a - b); }
+  template <typename T> static void flags(Flags& f, T a, T b, T r, bool) { f.set_sub(a, b, r); }
+};
+struct Sbb {
+  template <typename T> static T compute(T a, T b, bool cf) { return T(a - b - cf); }
+  template <typename T> static void flags(Flags& f, T a, T b, T r, bool cf) { f.set_sbb(a, b, r, cf); }
+};
+struct And {
+  template <typename T> static T compute(T a, T b, bool) { return T(a & b); }
+  template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
+};
+struct Or {
+  template <typename T> static T compute(T a, T b, bool) { return T(a | b); }
+  template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
+};
+struct Xor {
+  template <typename T> static T compute(T a, T b, bool) { return T(a ^ b); }
+  template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
+};
+
+// One-operand forms: the source slot is unused.
+struct Inc {
+  template <typename T> static T compute(T a) { return T(a + 1); }
+  template <typename T> static void flags(Flags& f, T a, T r) { f.set_inc(a, r); }
+};
+struct Dec {
+  template <typename T> static T compute(T a) { return T(a - 1); }
+  template <typename T> static void flags(Flags& f, T a, T r) { f.set_dec(a, r); }
+};
+struct Neg {
+  template <typename T> static T compute(T a) { return T(T{0} - a); }
+  template <typename T> static void flags(Flags& f, T a, T r) { f.set_neg(a, r); }
+};
+struct Not {
+  template <typename T> static T compute(T a) { return T(~a); }
+  template <typename T> static void flags(Flags&, T, T) {}  // NOT affects no flags
+};
+
+// --- the operand shapes ------------------------------------------------------
+
+// dest <- dest OP source (ADD r/m,reg; ADD reg,r/m; ADD r/m,imm; ADD AL,imm ...)
+template <typename Op> struct Update {
+  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    T a, b;
+    TRY(read_rmw<T>(cpu, i, a));
+    TRY(read_op<T>(cpu, i, 1, b));
+    const bool cf = cpu.s.flags.cf();
+    const T r = Op::compute(a, b, cf);
+    TRY(write_op<T>(cpu, i, 0, r));
+    Op::flags(cpu.s.flags, a, b, r, cf);
+    return Status::Ok;
+  }
+};
+
+// CMP and TEST: the flags of SUB and AND, with nothing written back.
+template <typename Op> struct Compare {
+  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    T a, b;
+    TRY(read_op<T>(cpu, i, 0, a));
+    TRY(read_op<T>(cpu, i, 1, b));
+    Op::flags(cpu.s.flags, a, b, Op::compute(a, b, false), false);
+    return Status::Ok;
+  }
+};
+
+// dest <- OP dest (INC DEC NEG NOT)
+template <typename Op> struct UpdateUnary {
+  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    T a;
+    TRY(read_rmw<T>(cpu, i, a));
+    const T r = Op::compute(a);
+    TRY(write_op<T>(cpu, i, 0, r));
+    Op::flags(cpu.s.flags, a, r);
+    return Status::Ok;
+  }
+};
+
+bool is_rm(const Operand& o) { return o.kind == OpKind::Reg || o.kind == OpKind::Mem; }
+bool is_rmi(const Operand& o) { return is_rm(o) || o.kind == OpKind::Imm; }
+
+template <typename Shape> Handler bind_binary(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  if (i.nops != 2 || !is_rm(i.op[0]) || !is_rmi(i.op[1])) return nullptr;
+  return by_size<Shape>(i.op[0].size);
+}
+
+template <typename Op> Handler bind_unary(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  if (i.nops != 1 || !is_rm(i.op[0])) return nullptr;
+  return by_size<UpdateUnary<Op>>(i.op[0].size);
+}
+
+}  // namespace
+
+void register_alu(InsnTable& t) {
+  t.add(ZYDIS_MNEMONIC_ADD, bind_binary<Update<Add>>);
+  t.add(ZYDIS_MNEMONIC_ADC, bind_binary<Update<Adc>>);
+  t.add(ZYDIS_MNEMONIC_SUB, bind_binary<Update<Sub>>);
+  t.add(ZYDIS_MNEMONIC_SBB, bind_binary<Update<Sbb>>);
+  t.add(ZYDIS_MNEMONIC_AND, bind_binary<Update<And>>);
+  t.add(ZYDIS_MNEMONIC_OR, bind_binary<Update<Or>>);
+  t.add(ZYDIS_MNEMONIC_XOR, bind_binary<Update<Xor>>);
+  t.add(ZYDIS_MNEMONIC_CMP, bind_binary<Compare<Sub>>);
+  t.add(ZYDIS_MNEMONIC_TEST, bind_binary<Compare<And>>);
+  t.add(ZYDIS_MNEMONIC_INC, bind_unary<Inc>);
+  t.add(ZYDIS_MNEMONIC_DEC, bind_unary<Dec>);
+  t.add(ZYDIS_MNEMONIC_NEG, bind_unary<Neg>);
+  t.add(ZYDIS_MNEMONIC_NOT, bind_unary<Not>);
+}
 
 }  // namespace vtlab::isa

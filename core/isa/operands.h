@@ -12,6 +12,12 @@ namespace vtlab::isa {
 template <typename T> using Signed = std::make_signed_t<T>;
 template <typename T> constexpr T sign_bit() { return T(T{1} << (sizeof(T) * 8 - 1)); }
 
+// SF, ZF and PF of a result, for the families that compute their flags
+// eagerly and hand them to Flags::set_arith (shifts, multiply, BCD).
+template <typename T> uint32_t szp_flags(T r) {
+  return (r == 0 ? flag::ZF : 0) | ((r & sign_bit<T>()) ? flag::SF : 0) | (Flags::parity(r) ? flag::PF : 0);
+}
+
 // Offset part of the memory operand (before the segment base), wrapped to
 // the address size as the SDM says (16-bit addressing wraps at 64 KiB).
 inline uint64_t effective_address(const Cpu& cpu, const DecodedInsn& i) {
@@ -54,6 +60,26 @@ template <typename T> Status read_rmw(Cpu& cpu, const DecodedInsn& i, T& v) {
   const uint64_t ea = effective_address(cpu, i);
   TRY(cpu.check_segment(i.mem.seg, ea, sizeof(T), Access::Write));
   return cpu.read<T>(i.mem.seg, ea, v);
+}
+
+// Raises whatever fault a store of `len` bytes at seg:offset would raise
+// (segment, then paging for each page it touches), without storing.  For
+// instructions that must not act before their store is known to succeed:
+// INS reads a port (a read with side effects) before it stores, SGDT/SIDT
+// store two fields that may straddle a page.  A/D bits are set as the
+// store would set them.
+inline Status probe_write(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len) {
+  TRY(cpu.check_segment(seg, offset, len, Access::Write));
+  const uint64_t first = cpu.linear(seg, offset);
+  const uint64_t last = cpu.linear(seg, offset + len - 1);
+  const bool user = cpu.s.cpl() == 3;
+  uint64_t phys;
+  TRY(cpu.translate(first, Access::Write, user, phys));
+  // The second page is probed at its first byte: that is where the part of
+  // the store in it begins, and what CR2 names if it faults.
+  if ((last >> kPageShift) != (first >> kPageShift))
+    TRY(cpu.translate(last & ~kPageMask, Access::Write, user, phys));
+  return Status::Ok;
 }
 
 // --- stack -------------------------------------------------------------

@@ -18,6 +18,7 @@ const InsnTable& insn_table() {
     register_io(t);
     register_system(t);
     register_segment(t);
+    register_protect_ctrl(t);
     return t;
   }();
   return table;

@@ -1,9 +1,157 @@
-// Instruction family: string.
+// String instructions: MOVS, STOS, LODS, CMPS, SCAS (byte to quadword),
+// alone or under REP / REPE / REPNE.  INS/OUTS live with port I/O (io.cpp).
+//
+// Addressing (SDM vol. 1, 7.3.9.1; vol. 2, MOVS and REP pages): the address
+// size, not the operand size, picks the registers: SI/DI/CX at 16 bits,
+// ESI/EDI/ECX at 32, RSI/RDI/RCX at 64.  At 16 bits only the low halves move,
+// wrapping at 64 KiB, and the upper halves are left alone.  The source is
+// DS:SI unless a segment override names another segment; the destination is
+// always ES:DI, whatever the prefixes.  DF = 0 walks up, DF = 1 walks down.
+//
+// REP and the engine.  A repeated instruction runs its iterations inside one
+// handler call, but never more than kMaxIterationsPerCall of them.  When the
+// count is not exhausted by then, the handler returns Ok with next_rip set to
+// the instruction's own RIP, so the engine runs it again: one call's work
+// stays bounded and the engine gets a chance to take interrupts between
+// chunks, as hardware takes them between iterations.  The engine counts one
+// retirement per handler call that returns Ok, so a REP instruction retires
+// once per chunk: max(1, ceil(count / kMaxIterationsPerCall)) times.  That
+// is deterministic, which is all the instruction counts need to be.  A REP
+// instruction ends its decoded block, since its next RIP may be itself.
+//
+// A fault in the middle of a REP (a page fault on the 300th element) leaves
+// SI/DI/CX as the completed iterations left them and RIP at the instruction,
+// as hardware does, so the instruction resumes where it stopped once the
+// fault is handled.  Each element reads and writes memory before it moves any
+// register, so the faulting element itself changes nothing.
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
 namespace vtlab::isa {
 
-void register_string(InsnTable&) {}
+namespace {
+
+// Upper bound on the iterations one handler call performs (see above).
+constexpr unsigned kMaxIterationsPerCall = 4096;
+
+// Index registers at the instruction's address size.
+uint64_t index_reg(const Cpu& cpu, const DecodedInsn& i, Gpr r) { return cpu.reg_sized(r, i.addrsize); }
+
+// Steps SI or DI by one element; `stride` is +size or -size as DF says.
+// set_reg_sized truncates to the address size, which is the 64 KiB wrap.
+void advance(Cpu& cpu, const DecodedInsn& i, Gpr r, uint64_t stride) {
+  cpu.set_reg_sized(r, i.addrsize, cpu.s.gpr[r] + stride);
+}
+
+// One element of each instruction.  kCompares marks CMPS/SCAS, whose REPE
+// and REPNE forms also stop on ZF.
+
+struct MovsElement {
+  static constexpr bool kCompares = false;
+  template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
+    T v;
+    TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), v));
+    TRY(cpu.write<T>(ES, index_reg(cpu, i, RDI), v));
+    advance(cpu, i, RSI, stride);
+    advance(cpu, i, RDI, stride);
+    return Status::Ok;
+  }
+};
+
+struct StosElement {
+  static constexpr bool kCompares = false;
+  template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
+    TRY(cpu.write<T>(ES, index_reg(cpu, i, RDI), cpu.reg<T>(RAX)));
+    advance(cpu, i, RDI, stride);
+    return Status::Ok;
+  }
+};
+
+struct LodsElement {
+  static constexpr bool kCompares = false;
+  template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
+    T v;
+    TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), v));
+    cpu.set_reg<T>(RAX, v);
+    advance(cpu, i, RSI, stride);
+    return Status::Ok;
+  }
+};
+
+// CMPS subtracts the destination from the source: [SI] - ES:[DI].
+struct CmpsElement {
+  static constexpr bool kCompares = true;
+  template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
+    T a, b;
+    TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), a));
+    TRY(cpu.read<T>(ES, index_reg(cpu, i, RDI), b));
+    cpu.s.flags.set_sub<T>(a, b, static_cast<T>(a - b));
+    advance(cpu, i, RSI, stride);
+    advance(cpu, i, RDI, stride);
+    return Status::Ok;
+  }
+};
+
+// SCAS compares the accumulator with ES:[DI]: AL/AX/EAX/RAX - [DI].
+struct ScasElement {
+  static constexpr bool kCompares = true;
+  template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
+    T b;
+    TRY(cpu.read<T>(ES, index_reg(cpu, i, RDI), b));
+    const T a = cpu.reg<T>(RAX);
+    cpu.s.flags.set_sub<T>(a, b, static_cast<T>(a - b));
+    advance(cpu, i, RDI, stride);
+    return Status::Ok;
+  }
+};
+
+// Runs one element, or as many as the REP prefix asks (SDM vol. 2, REP
+// operation): while the count is not zero, do an element, decrement the
+// count, and for CMPS/SCAS stop early when REPE sees ZF = 0 or REPNE sees
+// ZF = 1.  A count of zero does nothing at all, flags included.
+//
+// F2 (REPNE) on MOVS/STOS/LODS repeats exactly like F3, as Intel processors
+// do; only CMPS/SCAS tell the two apart.
+template <typename Element> struct Repeat {
+  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    const uint64_t stride = cpu.s.flags.test(flag::DF) ? uint64_t{0} - sizeof(T) : uint64_t{sizeof(T)};
+    if (!i.has_rep()) return Element::template once<T>(cpu, i, stride);
+
+    const bool stop_on_zf = i.prefixes & prefix::kRepne;  // REPNE stops on ZF = 1, REPE on ZF = 0
+    for (unsigned n = 0; n < kMaxIterationsPerCall; ++n) {
+      const uint64_t count = cpu.reg_sized(RCX, i.addrsize);
+      if (count == 0) return Status::Ok;
+      TRY(Element::template once<T>(cpu, i, stride));
+      cpu.set_reg_sized(RCX, i.addrsize, count - 1);
+      if constexpr (Element::kCompares) {
+        if (cpu.s.flags.zf() == stop_on_zf) return Status::Ok;
+      }
+    }
+    if (cpu.reg_sized(RCX, i.addrsize) != 0) cpu.next_rip = cpu.s.rip;  // more to do: run again
+    return Status::Ok;
+  }
+};
+
+template <typename Element> Handler bind_string(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
+  // MOVSD and CMPSD are also SSE2 mnemonics; only the string forms are ours.
+  if (zi.meta.category != ZYDIS_CATEGORY_STRINGOP) return nullptr;
+  if (i.has_rep()) i.info |= info::kEndsBlock;  // its next RIP may be itself
+  return by_size<Repeat<Element>>(i.opsize);
+}
+
+}  // namespace
+
+void register_string(InsnTable& t) {
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_MOVSB, ZYDIS_MNEMONIC_MOVSW, ZYDIS_MNEMONIC_MOVSD, ZYDIS_MNEMONIC_MOVSQ})
+    t.add(m, bind_string<MovsElement>);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_STOSB, ZYDIS_MNEMONIC_STOSW, ZYDIS_MNEMONIC_STOSD, ZYDIS_MNEMONIC_STOSQ})
+    t.add(m, bind_string<StosElement>);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_LODSB, ZYDIS_MNEMONIC_LODSW, ZYDIS_MNEMONIC_LODSD, ZYDIS_MNEMONIC_LODSQ})
+    t.add(m, bind_string<LodsElement>);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CMPSB, ZYDIS_MNEMONIC_CMPSW, ZYDIS_MNEMONIC_CMPSD, ZYDIS_MNEMONIC_CMPSQ})
+    t.add(m, bind_string<CmpsElement>);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_SCASB, ZYDIS_MNEMONIC_SCASW, ZYDIS_MNEMONIC_SCASD, ZYDIS_MNEMONIC_SCASQ})
+    t.add(m, bind_string<ScasElement>);
+}
 
 }  // namespace vtlab::isa

@@ -1,11 +1,562 @@
-// Instruction family: system.
+// System instructions: HLT, CLTS, LGDT/LIDT, SGDT/SIDT, LMSW/SMSW, MOV to
+// and from CRn and DRn, INVLPG, WBINVD/INVD, CPUID, RDTSC, RDMSR/WRMSR, UD2,
+// PAUSE, and the x87 control instructions guests use to probe for an FPU
+// (FNINIT, FNSTSW, FNSTCW, FLDCW, FWAIT).
+//
+// Privileged instructions (info::kPrivileged) check the CPL before anything
+// else and fault with #GP(0) unless it is 0, the order Bochs follows in every
+// sensitive handler: the trap and bt monitors rely on the #GP coming before
+// any side effect.  SGDT, SIDT, SMSW, CPUID and RDTSC are not privileged
+// (the first three are the classic virtualization holes; that is the
+// monitors' business, not this file's).
+#include <fmt/format.h>
+
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
 namespace vtlab::isa {
 
-Handler bind_mov_creg(DecodedInsn&, const ZydisDecodedInstruction&) { return nullptr; }
+namespace {
 
-void register_system(InsnTable&) {}
+// CPL as the privilege checks see it: 0 in real mode, 3 in virtual-8086
+// mode, SS.DPL otherwise.
+unsigned current_cpl(const CpuState& s) {
+  if (s.real_mode()) return 0;
+  return s.v8086() ? 3 : s.cpl();
+}
+
+Status require_cpl0(Cpu& cpu) { return current_cpl(cpu.s) == 0 ? Status::Ok : cpu.raise(vec::GP, 0); }
+
+// A register operand that holds a control or debug register value: 64 bits
+// in 64-bit mode, 32 bits (zero-extended) everywhere else.
+void set_native(Cpu& cpu, const Operand& o, uint64_t v) {
+  if (o.size == 8) cpu.s.gpr[o.reg] = v;
+  else cpu.set_reg<uint32_t>(o.reg, static_cast<uint32_t>(v));
+}
+
+// =========================================================================
+// The processor this is (CPUID).  One table, read by CPUID and by nothing
+// else; every feature bit set is something the interpreter implements.
+//
+//   leaf 0          EAX = 1, the highest basic leaf; EBX, EDX, ECX spell
+//                   "GenuineIntel"
+//   leaf 1   EAX    0x00000600: family 6, model 0, stepping 0.  This is the
+//                   signature reset leaves in EDX (core/cpu_state.cpp), and
+//                   no real part uses model 0, so no guest takes us for one
+//            EBX    0: brand index 0, no CLFLUSH line size, one logical
+//                   processor, initial APIC ID 0
+//            ECX    0: no SSE3 and later, and no "hypervisor present" bit
+//                   (the machine is modelled, not virtualized)
+//            EDX    0x0001A13C: DE PSE TSC MSR CX8 PGE CMOV PAT
+//   0x80000000      EAX = 0x80000004, the highest extended leaf
+//   0x80000001      all 0: no SYSCALL, NX or long mode
+//   0x80000002..4   the brand string "vtlab virtual CPU", NUL-padded to 48
+//   anything else   leaf 1's data: Intel's rule for a leaf above the highest
+//                   basic or extended leaf (SDM vol. 2, CPUID)
+//
+// Left clear on purpose:
+//   FPU   only the x87 control instructions exist, no arithmetic.  A guest
+//         that probes with FNINIT/FNSTSW instead of CPUID reads a status
+//         word of 0 and may conclude there is one.
+//   PAE   PAE paging is not modelled yet.  CR4.PAE can still be set: turning
+//         paging on with it stops the machine as Unsupported with a message,
+//         which says more than a #GP would.
+//   SEP   SYSENTER/SYSEXIT are not implemented (their MSRs are stored).
+//   APIC  no local APIC device yet (IA32_APIC_BASE answers as the BSP's).
+//   VME, MCE, MTRR, MCA, PSE-36, CLFSH, MMX, FXSR, SSE...: not implemented.
+// With neither PAE nor PSE-36, MAXPHYADDR is 32 (SDM vol. 3, 4.1.4): the
+// page walker treats bits 21:13 of a 4 MiB PDE as reserved accordingly.
+// PAT is set because the IA32_PAT MSR exists and memory types change
+// nothing in an interpreter: the PAT bits in page tables are simply ignored.
+// =========================================================================
+
+struct CpuidRegs {
+  uint32_t eax, ebx, ecx, edx;
+};
+
+namespace feature {  // CPUID.1:EDX
+inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, CX8 = 1u << 8,
+                          PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16;
+}
+
+constexpr uint32_t kMaxBasicLeaf = 1;
+constexpr uint32_t kMaxExtendedLeaf = 0x80000004;
+constexpr uint32_t kSignature = 0x00000600;
+constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::CX8 |
+                                  feature::PGE | feature::CMOV | feature::PAT;
+constexpr char kVendor[] = "GenuineIntel";
+constexpr char kBrand[48] = "vtlab virtual CPU";
+
+uint32_t dword_of(const char* s) {
+  return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
+         uint32_t(uint8_t(s[3])) << 24;
+}
+
+CpuidRegs cpuid_leaf(uint32_t leaf) {
+  const bool basic = leaf <= kMaxBasicLeaf;
+  const bool extended = leaf >= 0x80000000 && leaf <= kMaxExtendedLeaf;
+  if (!basic && !extended) leaf = kMaxBasicLeaf;
+  switch (leaf) {
+    case 0: return {kMaxBasicLeaf, dword_of(kVendor), dword_of(kVendor + 8), dword_of(kVendor + 4)};
+    case 1: return {kSignature, 0, 0, kFeaturesEdx};
+    case 0x80000000: return {kMaxExtendedLeaf, 0, 0, 0};
+    case 0x80000001: return {0, 0, 0, 0};
+    default: {  // 0x80000002..4: 16 bytes of the brand string each
+      const char* p = kBrand + 16 * (leaf - 0x80000002);
+      return {dword_of(p), dword_of(p + 4), dword_of(p + 8), dword_of(p + 12)};
+    }
+  }
+}
+
+Status cpuid(Cpu& cpu, const DecodedInsn&) {
+  const CpuidRegs r = cpuid_leaf(cpu.reg<uint32_t>(RAX));  // no leaf here has sub-leaves: ECX is ignored
+  cpu.set_reg<uint32_t>(RAX, r.eax);
+  cpu.set_reg<uint32_t>(RBX, r.ebx);
+  cpu.set_reg<uint32_t>(RCX, r.ecx);
+  cpu.set_reg<uint32_t>(RDX, r.edx);
+  return Status::Ok;
+}
+
+// --- control registers (SDM vol. 3, 2.5; vol. 2, MOV—Move to/from CRn) ---
+
+// CR0 bits this processor has.  Setting a reserved bit of CR0[31:0] is
+// ignored, not a fault (SDM vol. 3, 2.5); ET is hardwired to 1 (P6 onward).
+constexpr uint64_t kCr0Bits = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | cr0::NE | cr0::WP | cr0::AM |
+                              cr0::NW | cr0::CD | cr0::PG;
+// CR4 bits matching the CPUID features above; a CR4 bit for a feature the
+// processor lacks is reserved, and setting it is #GP(0).  PCE is left out:
+// there is no RDPMC.
+constexpr uint64_t kCr4Bits = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE;
+
+Status unsupported_pae(Cpu& cpu) {
+  cpu.request_stop(StopReason::Unsupported, "paging with CR4.PAE: PAE paging comes with the next issue");
+  return Status::Stop;
+}
+
+Status write_cr0(Cpu& cpu, uint64_t v) {
+  CpuState& s = cpu.s;
+  if (v >> 32) return cpu.raise(vec::GP, 0);  // CR0[63:32] (64-bit code only)
+  v = (v & kCr0Bits) | cr0::ET;
+  if ((v & cr0::PG) && !(v & cr0::PE)) return cpu.raise(vec::GP, 0);
+  if ((v & cr0::NW) && !(v & cr0::CD)) return cpu.raise(vec::GP, 0);
+  // Turning paging on with EFER.LME set activates long mode, which needs PAE.
+  if ((v & cr0::PG) && !s.paging() && (s.efer & efer::LME) && !(s.cr4 & cr4::PAE))
+    return cpu.raise(vec::GP, 0);
+  if ((v & cr0::PG) && (s.cr4 & cr4::PAE)) return unsupported_pae(cpu);
+  // (The rules for leaving long mode come with long mode.)
+  const uint64_t changed = s.cr0 ^ v;
+  s.cr0 = v;
+  if (changed & (cr0::PG | cr0::WP | cr0::PE)) cpu.paging_changed(false);
+  return Status::Ok;
+}
+
+// In 32-bit paging the low bits of CR3 other than PWT/PCD are ignored, not
+// reserved: the value is kept as written.  A load drops every TLB entry but
+// the global ones (SDM vol. 3, 4.10.4.1).
+Status write_cr3(Cpu& cpu, uint64_t v) {
+  cpu.s.cr3 = v;
+  cpu.paging_changed(true);
+  return Status::Ok;
+}
+
+Status write_cr4(Cpu& cpu, uint64_t v) {
+  CpuState& s = cpu.s;
+  if (v & ~kCr4Bits) return cpu.raise(vec::GP, 0);
+  if ((v & cr4::PAE) && s.paging()) return unsupported_pae(cpu);
+  const uint64_t changed = s.cr4 ^ v;
+  s.cr4 = v;
+  if (changed & (cr4::PGE | cr4::PSE | cr4::PAE)) cpu.paging_changed(false);  // globals go too
+  return Status::Ok;
+}
+
+// MOV CRn, r32/r64.  The decoder only yields CR0, CR2, CR3, CR4 and, in
+// 64-bit mode, CR8; CR1 and CR5-CR7 are #UD at decode time.
+Status mov_CdRd(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  const uint64_t v = cpu.reg_sized(i.op[1].reg, i.op[1].size);
+  switch (i.op[0].reg) {
+    case 0: return write_cr0(cpu, v);
+    case 2: cpu.s.cr2 = v; return Status::Ok;
+    case 3: return write_cr3(cpu, v);
+    case 4: return write_cr4(cpu, v);
+    default:  // CR8, the task-priority register: bits 63:4 are reserved
+      if (v > 0xF) return cpu.raise(vec::GP, 0);
+      cpu.s.cr8 = v;
+      return Status::Ok;
+  }
+}
+
+// MOV r32/r64, CRn
+Status mov_RdCd(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  const CpuState& s = cpu.s;
+  uint64_t v;
+  switch (i.op[1].reg) {
+    case 0: v = s.cr0; break;
+    case 2: v = s.cr2; break;
+    case 3: v = s.cr3; break;
+    case 4: v = s.cr4; break;
+    default: v = s.cr8; break;
+  }
+  set_native(cpu, i.op[0], v);
+  return Status::Ok;
+}
+
+// --- debug registers (SDM vol. 3, 18.2) ----------------------------------
+// The registers are stored, but breakpoints are not honoured yet: nothing
+// looks at DR0-DR3/DR7 when executing or accessing memory, and DR7.GD
+// (general detect: #DB on the next MOV DR) comes with that same issue.
+
+// DR6: B0-B3, BD, BS and BT hold what is written; bits 4-11 and 16-31 read
+// as 1 and bit 12 as 0 (no RTM, no bus-lock detection).
+constexpr uint64_t kDr6Writable = 0xE00F, kDr6Fixed1 = 0xFFFF0FF0;
+// DR7: bit 10 reads as 1, bits 11, 12, 14 and 15 as 0.
+constexpr uint64_t kDr7Writable = 0xFFFF23FF, kDr7Fixed1 = 0x400;
+
+// DR4 and DR5 are aliases of DR6 and DR7 unless CR4.DE makes them #UD.
+Status debug_register(Cpu& cpu, unsigned n, unsigned& out) {
+  if (n == 4 || n == 5) {
+    if (cpu.s.cr4 & cr4::DE) return cpu.raise(vec::UD);
+    n += 2;
+  }
+  out = n;
+  return Status::Ok;
+}
+
+// MOV DRn, r32/r64
+Status mov_DdRd(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  unsigned n;
+  TRY(debug_register(cpu, i.op[0].reg, n));
+  uint64_t v = cpu.reg_sized(i.op[1].reg, i.op[1].size);
+  if (n == 6 || n == 7) {
+    if (v >> 32) return cpu.raise(vec::GP, 0);  // 64-bit code: bits 63:32 must be 0
+    v = n == 6 ? (v & kDr6Writable) | kDr6Fixed1 : (v & kDr7Writable) | kDr7Fixed1;
+  }
+  cpu.s.dr[n] = v;
+  return Status::Ok;
+}
+
+// MOV r32/r64, DRn
+Status mov_RdDd(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  unsigned n;
+  TRY(debug_register(cpu, i.op[1].reg, n));
+  set_native(cpu, i.op[0], cpu.s.dr[n]);
+  return Status::Ok;
+}
+
+// --- descriptor-table registers ------------------------------------------
+// The memory operand is a 16-bit limit followed by the base: 4 bytes of it
+// outside 64-bit mode, 8 in 64-bit mode (where the operand size is ignored).
+
+unsigned table_base_size(const Cpu& cpu) { return cpu.s.code_size() == 8 ? 8 : 4; }
+
+// LGDT/LIDT m.  With a 16-bit operand size only 24 bits of base are loaded
+// and the high byte becomes 0 (SDM vol. 2, LGDT/LIDT).
+template <TableRegister CpuState::*Reg> Status load_table_register(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  const unsigned base_size = table_base_size(cpu);
+  const uint64_t ea = effective_address(cpu, i);
+  TRY(cpu.check_segment(i.mem.seg, ea, 2 + base_size, Access::Read));
+  uint16_t limit;
+  uint64_t base;
+  TRY(cpu.read<uint16_t>(i.mem.seg, ea, limit));
+  TRY(cpu.read_mem(i.mem.seg, (ea + 2) & all_ones(i.addrsize), base_size, base));
+  if (base_size == 4 && i.opsize == 2) base &= 0x00FFFFFF;
+  cpu.s.*Reg = TableRegister{base, limit};
+  return Status::Ok;
+}
+
+// SGDT/SIDT m.  The full 32-bit base is stored whatever the operand size:
+// that is the current SDM's operation for SGDT/SIDT.  Older SDMs said a
+// 16-bit operand size stores 24 bits of base and a zero byte; the two only
+// differ when the base's high byte is not 0 (a 16-bit LGDT always clears it).
+template <TableRegister CpuState::*Reg> Status store_table_register(Cpu& cpu, const DecodedInsn& i) {
+  const TableRegister& r = cpu.s.*Reg;
+  const unsigned base_size = table_base_size(cpu);
+  const uint64_t ea = effective_address(cpu, i);
+  TRY(probe_write(cpu, i.mem.seg, ea, 2 + base_size));
+  TRY(cpu.write<uint16_t>(i.mem.seg, ea, static_cast<uint16_t>(r.limit)));
+  return cpu.write_mem(i.mem.seg, (ea + 2) & all_ones(i.addrsize), base_size, r.base & all_ones(base_size));
+}
+
+// --- machine status word (CR0[15:0]) -------------------------------------
+
+// LMSW r/m16: loads PE, MP, EM and TS from the low 4 bits.  It can set PE
+// (enter protected mode) but never clear it.
+Status lmsw(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  uint16_t msw;
+  TRY(read_op<uint16_t>(cpu, i, 0, msw));
+  constexpr uint64_t kMswBits = cr0::PE | cr0::MP | cr0::EM | cr0::TS;
+  const uint64_t old = cpu.s.cr0;
+  cpu.s.cr0 = (old & ~kMswBits) | (msw & kMswBits) | (old & cr0::PE);
+  if ((old ^ cpu.s.cr0) & cr0::PE) cpu.paging_changed(false);
+  return Status::Ok;
+}
+
+// SMSW r16/r32/r64 or m16.  A memory destination gets 16 bits; a register
+// gets as many bits of CR0 as its operand size holds.  (The SDM leaves the
+// high bits of a 32-bit destination undefined; P6 and later processors
+// store CR0[31:16] there, and so do we.)
+struct Smsw {
+  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    return write_op<T>(cpu, i, 0, static_cast<T>(cpu.s.cr0));
+  }
+};
+
+// --- the rest of the privileged set --------------------------------------
+
+// HLT: the engine idles until an interrupt (core/interpreter.cpp).
+Status hlt(Cpu& cpu, const DecodedInsn&) {
+  TRY(require_cpl0(cpu));
+  return Status::Halt;
+}
+
+Status clts(Cpu& cpu, const DecodedInsn&) {
+  TRY(require_cpl0(cpu));
+  cpu.s.cr0 &= ~cr0::TS;
+  return Status::Ok;
+}
+
+// INVLPG m: drops the TLB entry for the page holding the operand's linear
+// address.  The operand is not accessed, so nothing faults, mapped or not
+// (and the segment limit is not checked either).
+Status invlpg(Cpu& cpu, const DecodedInsn& i) {
+  TRY(require_cpl0(cpu));
+  cpu.tlb.flush_page(cpu.linear(i.mem.seg, effective_address(cpu, i)));
+  return Status::Ok;
+}
+
+// WBINVD/INVD: there are no caches to write back or drop.
+Status cache_control(Cpu& cpu, const DecodedInsn&) { return require_cpl0(cpu); }
+
+// --- time stamp counter and MSRs -----------------------------------------
+// Time is virtual: the TSC counts instructions retired (Cpu::icount).  A
+// WRMSR to IA32_TSC keeps the difference, stored as the IA32_TSC entry of
+// CpuState::msrs, so that the counter goes on from the value written.
+
+uint64_t stored_msr(const CpuState& s, uint32_t index, uint64_t reset_value) {
+  auto it = s.msrs.find(index);
+  return it == s.msrs.end() ? reset_value : it->second;
+}
+
+uint64_t tsc(const Cpu& cpu) { return cpu.icount + stored_msr(cpu.s, msr::kTsc, 0); }
+
+// RDTSC: CR4.TSD restricts it to CPL 0.
+Status rdtsc(Cpu& cpu, const DecodedInsn&) {
+  if ((cpu.s.cr4 & cr4::TSD) && current_cpl(cpu.s) != 0) return cpu.raise(vec::GP, 0);
+  const uint64_t t = tsc(cpu);
+  cpu.set_reg<uint32_t>(RAX, static_cast<uint32_t>(t));
+  cpu.set_reg<uint32_t>(RDX, static_cast<uint32_t>(t >> 32));
+  return Status::Ok;
+}
+
+// IA32_APIC_BASE of the bootstrap processor: base FEE00000, global enable
+// (bit 11), BSP (bit 8).  Bits 0-7, 9, 10 (no x2APIC) and 32-63 (above
+// MAXPHYADDR) are reserved.
+constexpr uint64_t kApicBase = 0xFEE00900, kApicBsp = 1u << 8;
+constexpr uint64_t kApicBaseReserved = 0xFFFFFFFF000006FFull;
+// IA32_MISC_ENABLE: fast strings (bit 0) on; "BTS unavailable" (11) and
+// "PEBS unavailable" (12) are read-only 1s; the rest are reserved here.
+constexpr uint64_t kMiscFastStrings = 1u << 0, kMiscReadOnly = (1u << 11) | (1u << 12);
+// IA32_PAT at reset: WB WT UC- UC in entries 0-3, again in 4-7.
+constexpr uint64_t kPatReset = 0x0007040600070406ull;
+
+// Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7.
+bool valid_pat(uint64_t v) {
+  for (unsigned n = 0; n < 8; ++n) {
+    const uint64_t type = (v >> (8 * n)) & 0xFF;
+    if (type > 7 || type == 2 || type == 3) return false;
+  }
+  return true;
+}
+
+// Unknown MSRs are #GP(0), as on real processors.
+Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
+  const CpuState& s = cpu.s;
+  switch (index) {
+    case msr::kTsc: v = tsc(cpu); return Status::Ok;
+    case msr::kApicBase: v = kApicBase; return Status::Ok;
+    case msr::kSysenterCs:
+    case msr::kSysenterEsp:
+    case msr::kSysenterEip: v = stored_msr(s, index, 0); return Status::Ok;
+    case msr::kMiscEnable: v = stored_msr(s, index, kMiscFastStrings | kMiscReadOnly); return Status::Ok;
+    case msr::kPat: v = stored_msr(s, index, kPatReset); return Status::Ok;
+    case msr::kEfer: v = s.efer; return Status::Ok;
+    default: return cpu.raise(vec::GP, 0);
+  }
+}
+
+Status write_efer(Cpu& cpu, uint64_t v) {
+  CpuState& s = cpu.s;
+  constexpr uint64_t kWritable = efer::SCE | efer::LME | efer::NXE;
+  if (v & ~(kWritable | efer::LMA)) return cpu.raise(vec::GP, 0);
+  v = (v & kWritable) | (s.efer & efer::LMA);  // LMA is read-only: the write's bit is ignored
+  if (((v ^ s.efer) & efer::LME) && s.paging()) return cpu.raise(vec::GP, 0);
+  const bool nxe_changed = (v ^ s.efer) & efer::NXE;
+  s.efer = v;
+  if (nxe_changed) cpu.paging_changed(false);
+  return Status::Ok;
+}
+
+Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
+  CpuState& s = cpu.s;
+  switch (index) {
+    case msr::kTsc: s.msrs[index] = v - cpu.icount; return Status::Ok;
+    case msr::kApicBase:
+      if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
+      if ((v | kApicBsp) != kApicBase) {
+        cpu.request_stop(StopReason::Unsupported,
+                         fmt::format("IA32_APIC_BASE <- {:#x}: moving or disabling the APIC is not modelled", v));
+        return Status::Stop;
+      }
+      return Status::Ok;
+    case msr::kSysenterCs:
+    case msr::kSysenterEsp:
+    case msr::kSysenterEip: s.msrs[index] = v; return Status::Ok;
+    case msr::kMiscEnable:
+      if (v & ~(kMiscFastStrings | kMiscReadOnly)) return cpu.raise(vec::GP, 0);
+      s.msrs[index] = (v & kMiscFastStrings) | kMiscReadOnly;
+      return Status::Ok;
+    case msr::kPat:
+      if (!valid_pat(v)) return cpu.raise(vec::GP, 0);
+      s.msrs[index] = v;
+      return Status::Ok;
+    case msr::kEfer: return write_efer(cpu, v);
+    default: return cpu.raise(vec::GP, 0);
+  }
+}
+
+// RDMSR/WRMSR: ECX selects the MSR, EDX:EAX holds the value.
+Status rdmsr(Cpu& cpu, const DecodedInsn&) {
+  TRY(require_cpl0(cpu));
+  uint64_t v;
+  TRY(read_msr(cpu, cpu.reg<uint32_t>(RCX), v));
+  cpu.set_reg<uint32_t>(RAX, static_cast<uint32_t>(v));
+  cpu.set_reg<uint32_t>(RDX, static_cast<uint32_t>(v >> 32));
+  return Status::Ok;
+}
+
+Status wrmsr(Cpu& cpu, const DecodedInsn&) {
+  TRY(require_cpl0(cpu));
+  const uint64_t v = (uint64_t{cpu.reg<uint32_t>(RDX)} << 32) | cpu.reg<uint32_t>(RAX);
+  return write_msr(cpu, cpu.reg<uint32_t>(RCX), v);
+}
+
+// --- x87 control ---------------------------------------------------------
+// Enough x87 for the FPU probe every freestanding guest runs; the state
+// lives in CpuState::fpu.  #NM follows SDM vol. 3, table 2-2: an x87
+// instruction faults when CR0.EM or CR0.TS is set; WAIT/FWAIT ignores EM
+// and faults only when both TS and MP are set.  No instruction here can set
+// an exception flag in the status word, so the pending-#MF check of the
+// waiting forms (FLDCW, FWAIT) has nothing to find yet; it comes with x87
+// arithmetic.
+
+Status x87_available(Cpu& cpu) {
+  return (cpu.s.cr0 & (cr0::EM | cr0::TS)) ? cpu.raise(vec::NM) : Status::Ok;
+}
+
+// FNINIT: control word 037F (all exceptions masked, 64-bit precision,
+// round to nearest), status 0, every register tagged empty.
+Status fninit(Cpu& cpu, const DecodedInsn&) {
+  TRY(x87_available(cpu));
+  cpu.s.fpu.fcw = 0x037F;
+  cpu.s.fpu.fsw = 0;
+  cpu.s.fpu.ftw = 0xFFFF;
+  return Status::Ok;
+}
+
+// FNSTSW AX or m16
+Status fnstsw(Cpu& cpu, const DecodedInsn& i) {
+  TRY(x87_available(cpu));
+  return write_op<uint16_t>(cpu, i, 0, cpu.s.fpu.fsw);
+}
+
+// FNSTCW m16
+Status fnstcw(Cpu& cpu, const DecodedInsn& i) {
+  TRY(x87_available(cpu));
+  return write_op<uint16_t>(cpu, i, 0, cpu.s.fpu.fcw);
+}
+
+// FLDCW m16.  Bit 6 always reads as 1, bits 7 and 13-15 as 0: measured on
+// the host (an Intel Xeon) with FLDCW 0000 -> 0040 and FFFF -> 1F7F.
+Status fldcw(Cpu& cpu, const DecodedInsn& i) {
+  TRY(x87_available(cpu));
+  uint16_t cw;
+  TRY(read_op<uint16_t>(cpu, i, 0, cw));
+  cpu.s.fpu.fcw = static_cast<uint16_t>((cw & 0x1F3F) | 0x0040);
+  return Status::Ok;
+}
+
+Status fwait(Cpu& cpu, const DecodedInsn&) {
+  if ((cpu.s.cr0 & (cr0::TS | cr0::MP)) == (cr0::TS | cr0::MP)) return cpu.raise(vec::NM);
+  return Status::Ok;
+}
+
+// --- the odd ones ---------------------------------------------------------
+
+Status ud2(Cpu& cpu, const DecodedInsn&) { return cpu.raise(vec::UD); }
+
+// PAUSE is a spin-loop hint; one instruction is all it costs here.
+Status pause(Cpu&, const DecodedInsn&) { return Status::Ok; }
+
+// --- binders --------------------------------------------------------------
+
+template <Handler H> Handler fixed(DecodedInsn&, const ZydisDecodedInstruction&) { return H; }
+template <Handler H> Handler memory_only(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  return i.op[0].kind == OpKind::Mem ? H : nullptr;
+}
+template <Handler H> Handler word_operand(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  return i.op[0].size == 2 ? H : nullptr;
+}
+
+Handler bind_smsw(DecodedInsn& i, const ZydisDecodedInstruction&) { return by_size_wdq<Smsw>(i.op[0].size); }
+
+constexpr uint8_t kPrivileged = info::kPrivileged | info::kEndsBlock;
+
+}  // namespace
+
+// MOV with a control or debug register (handed over by data.cpp's MOV
+// binder).  These are privileged and may change the paging mode, so they
+// end their block.
+Handler bind_mov_creg(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  i.info |= kPrivileged;
+  const Operand& dst = i.op[0];
+  const Operand& src = i.op[1];
+  const auto valid_cr = [](const Operand& o) { return o.reg == 0 || (o.reg >= 2 && o.reg <= 4) || o.reg == 8; };
+  const auto valid_dr = [](const Operand& o) { return o.reg < 8; };
+  if (dst.kind == OpKind::Creg && src.kind == OpKind::Reg) return valid_cr(dst) ? &mov_CdRd : nullptr;
+  if (src.kind == OpKind::Creg && dst.kind == OpKind::Reg) return valid_cr(src) ? &mov_RdCd : nullptr;
+  if (dst.kind == OpKind::Dreg && src.kind == OpKind::Reg) return valid_dr(dst) ? &mov_DdRd : nullptr;
+  if (src.kind == OpKind::Dreg && dst.kind == OpKind::Reg) return valid_dr(src) ? &mov_RdDd : nullptr;
+  return nullptr;
+}
+
+void register_system(InsnTable& t) {
+  t.add(ZYDIS_MNEMONIC_HLT, fixed<&hlt>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_CLTS, fixed<&clts>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_LGDT, memory_only<&load_table_register<&CpuState::gdtr>>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_LIDT, memory_only<&load_table_register<&CpuState::idtr>>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_SGDT, memory_only<&store_table_register<&CpuState::gdtr>>);
+  t.add(ZYDIS_MNEMONIC_SIDT, memory_only<&store_table_register<&CpuState::idtr>>);
+  t.add(ZYDIS_MNEMONIC_LMSW, word_operand<&lmsw>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_SMSW, bind_smsw);
+  t.add(ZYDIS_MNEMONIC_INVLPG, memory_only<&invlpg>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_WBINVD, fixed<&cache_control>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_INVD, fixed<&cache_control>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_RDMSR, fixed<&rdmsr>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_WRMSR, fixed<&wrmsr>, kPrivileged);
+  t.add(ZYDIS_MNEMONIC_CPUID, fixed<&cpuid>);
+  t.add(ZYDIS_MNEMONIC_RDTSC, fixed<&rdtsc>);
+  t.add(ZYDIS_MNEMONIC_UD2, fixed<&ud2>);
+  t.add(ZYDIS_MNEMONIC_PAUSE, fixed<&pause>);
+  t.add(ZYDIS_MNEMONIC_FNINIT, fixed<&fninit>);
+  t.add(ZYDIS_MNEMONIC_FNSTSW, word_operand<&fnstsw>);
+  t.add(ZYDIS_MNEMONIC_FNSTCW, memory_only<&fnstcw>);
+  t.add(ZYDIS_MNEMONIC_FLDCW, memory_only<&fldcw>);
+  t.add(ZYDIS_MNEMONIC_FWAIT, fixed<&fwait>);
+}
 
 }  // namespace vtlab::isa

@@ -1,0 +1,189 @@
+#include "privilege/far_transfer.h"
+
+#include <fmt/format.h>
+
+#include "privilege/segment_load.h"
+#include "privilege/stack_access.h"
+
+namespace vtlab {
+
+namespace {
+
+bool real_or_v8086(const CpuState& s) { return s.real_mode() || s.v8086(); }
+
+const char* system_type_name(unsigned type) {
+  switch (type) {
+    case sys_type::kCallGate16: return "16-bit call gate";
+    case sys_type::kCallGate32: return "32-bit call gate";
+    case sys_type::kTaskGate: return "task gate";
+    case sys_type::kTss16Available: return "16-bit TSS";
+    case sys_type::kTss32Available: return "32-bit TSS";
+    default: return "system descriptor";
+  }
+}
+
+// A far JMP/CALL whose selector names a system descriptor.  Call gates,
+// task gates and available TSSs are legal targets that vtlab does not
+// model yet; anything else (LDT, busy TSS, interrupt/trap gate) is #GP(sel).
+Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, const char* insn) {
+  switch (d.type()) {
+    case sys_type::kCallGate16:
+    case sys_type::kCallGate32:
+    case sys_type::kTaskGate:
+    case sys_type::kTss16Available:
+    case sys_type::kTss32Available:
+      cpu.request_stop(StopReason::Unsupported,
+                       fmt::format("call gates / task switches come with the next issue: far {} to {} {:#06x}",
+                                   insn, system_type_name(d.type()), sel));
+      return Status::Stop;
+    default:
+      return cpu.raise(vec::GP, selector_error(sel, false));
+  }
+}
+
+// The target checks of far JMP and far CALL (SDM "CONFORMING-CODE-SEGMENT"
+// and "NONCONFORMING-CODE-SEGMENT"): a conforming segment may be entered
+// from its DPL or any less privileged level, and runs at the caller's CPL;
+// a non-conforming one only from its own level.
+Status check_far_target(Cpu& cpu, uint16_t sel, Descriptor& d, const char* insn) {
+  if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
+  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+  if (!d.s()) return system_target(cpu, sel, d, insn);
+  if (!d.is_code()) return cpu.raise(vec::GP, selector_error(sel, false));
+  const unsigned cpl = cpu.s.cpl();
+  const bool allowed = d.conforming() ? d.dpl() <= cpl : (rpl(sel) <= cpl && d.dpl() == cpl);
+  if (!allowed) return cpu.raise(vec::GP, selector_error(sel, false));
+  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  return Status::Ok;
+}
+
+}  // namespace
+
+Status check_return_code_segment(Cpu& cpu, uint16_t sel, Descriptor& d) {
+  if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
+  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+  // A return may only go to the same or a less privileged level (RPL >= CPL).
+  const bool ok = d.is_code() && rpl(sel) >= cpu.s.cpl() &&
+                  (d.conforming() ? d.dpl() <= rpl(sel) : d.dpl() == rpl(sel));
+  if (!ok) return cpu.raise(vec::GP, selector_error(sel, false));
+  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  return Status::Ok;
+}
+
+void commit_code_segment(CpuState& s, uint16_t sel, const Descriptor& d, unsigned cpl) {
+  s.seg[CS] = segment_cache(static_cast<uint16_t>((sel & 0xFFFC) | cpl), d);
+}
+
+void commit_real_code_segment(CpuState& s, uint16_t sel) {
+  s.seg[CS].selector = sel;
+  s.seg[CS].base = uint64_t{sel} << 4;
+}
+
+void set_stack_pointer(CpuState& s, uint64_t sp) {
+  // Only SP for a 16-bit stack: the upper half of ESP keeps the inner
+  // level's value, as on hardware (the leak Linux's "espfix" works around).
+  if (s.stack_addr_size() == 2) s.gpr[RSP] = (s.gpr[RSP] & ~uint64_t{0xFFFF}) | (sp & 0xFFFF);
+  else s.gpr[RSP] = sp & 0xFFFFFFFF;
+}
+
+Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
+  offset &= all_ones(opsize);
+  if (real_or_v8086(cpu.s)) {
+    if (offset > cpu.s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+    commit_real_code_segment(cpu.s, sel);
+    cpu.next_rip = offset;
+    return Status::Ok;
+  }
+  Descriptor d;
+  TRY(check_far_target(cpu, sel, d, "JMP"));
+  if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+  TRY(mark_accessed(cpu, d));
+  commit_code_segment(cpu.s, sel, d, cpu.s.cpl());
+  cpu.next_rip = offset;
+  return Status::Ok;
+}
+
+Status far_call(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
+  offset &= all_ones(opsize);
+  CpuState& s = cpu.s;
+  // The return address goes on the current stack at the current level; a
+  // 32-bit push of CS pads the selector with zeros.
+  StackWriter stack(s.seg[SS], s.gpr[RSP], s.stack_addr_size(), s.cpl() == 3);
+  stack.push(opsize, s.seg[CS].selector);
+  stack.push(opsize, cpu.next_rip);
+
+  Descriptor d;
+  uint32_t limit = s.seg[CS].limit;
+  if (!real_or_v8086(s)) {
+    TRY(check_far_target(cpu, sel, d, "CALL"));
+    limit = d.limit();
+  }
+  TRY(stack.check_limits(cpu, vec::SS, 0));
+  if (offset > limit) return cpu.raise(vec::GP, 0);
+  TRY(stack.write(cpu));
+  if (real_or_v8086(s)) {
+    commit_real_code_segment(s, sel);
+  } else {
+    TRY(mark_accessed(cpu, d));
+    commit_code_segment(s, sel, d, s.cpl());
+  }
+  s.gpr[RSP] = stack.sp();
+  cpu.next_rip = offset;
+  return Status::Ok;
+}
+
+Status far_ret(Cpu& cpu, unsigned opsize, uint16_t release) {
+  CpuState& s = cpu.s;
+  StackReader stack(cpu);
+  uint64_t offset, cs;
+  TRY(stack.pop(opsize, offset));
+  TRY(stack.pop(opsize, cs));
+  const auto sel = static_cast<uint16_t>(cs);
+
+  if (real_or_v8086(s)) {
+    if (offset > s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+    stack.skip(release);
+    commit_real_code_segment(s, sel);
+    s.gpr[RSP] = stack.sp();
+    cpu.next_rip = offset;
+    return Status::Ok;
+  }
+
+  Descriptor d;
+  TRY(check_return_code_segment(cpu, sel, d));
+  const unsigned cpl = s.cpl();
+  if (rpl(sel) == cpl) {
+    if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+    TRY(mark_accessed(cpu, d));
+    stack.skip(release);
+    commit_code_segment(s, sel, d, cpl);
+    s.gpr[RSP] = stack.sp();
+    cpu.next_rip = offset;
+    return Status::Ok;
+  }
+
+  // Return to an outer level: the caller's SS:ESP sits above the
+  // parameters the callee drops.
+  const unsigned new_cpl = rpl(sel);
+  stack.skip(release);
+  uint64_t esp, ss;
+  TRY(stack.pop(opsize, esp));
+  TRY(stack.pop(opsize, ss));
+  const auto ss_sel = static_cast<uint16_t>(ss);
+  Descriptor ssd;
+  TRY(check_stack_segment(cpu, ss_sel, new_cpl, vec::GP, false, ssd));
+  if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+  TRY(mark_accessed(cpu, d));
+  TRY(mark_accessed(cpu, ssd));
+
+  commit_code_segment(s, sel, d, new_cpl);
+  s.seg[SS] = segment_cache(ss_sel, ssd);
+  set_stack_pointer(s, esp);
+  // The caller pushed its parameters on its own stack too: drop them there.
+  set_stack_pointer(s, s.gpr[RSP] + release);
+  null_inaccessible_data_segments(s);
+  cpu.next_rip = offset;
+  return Status::Ok;
+}
+
+}  // namespace vtlab

@@ -1,0 +1,77 @@
+#include "privilege/segment_load.h"
+
+namespace vtlab {
+
+namespace {
+
+Status prepare_real_mode(const Cpu& cpu, unsigned seg, uint16_t sel, SegmentCache& out) {
+  out = cpu.s.seg[seg];
+  out.selector = sel;
+  out.base = uint64_t{sel} << 4;
+  // CPL is SS.DPL: real mode runs at 0, virtual-8086 mode at 3.
+  if (seg == SS) {
+    out.attrs = (out.attrs & ~ar::kDplMask) | ((cpu.s.v8086() ? 3u : 0u) << ar::kDplShift);
+  }
+  return Status::Ok;
+}
+
+Status prepare_data_segment(Cpu& cpu, uint16_t sel, SegmentCache& out) {
+  if (is_null_selector(sel)) {
+    out = cpu.s.seg[DS];  // any cache: only "not usable" matters
+    make_null_segment(out, sel);
+    return Status::Ok;
+  }
+  Descriptor d;
+  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+  const unsigned cpl = cpu.s.cpl();
+  if (!d.is_data() && !d.readable_code()) return cpu.raise(vec::GP, selector_error(sel, false));
+  // Conforming code may be read from any level; everything else only from
+  // levels at least as privileged as the segment, for both CPL and RPL.
+  if (!d.conforming() && (rpl(sel) > d.dpl() || cpl > d.dpl()))
+    return cpu.raise(vec::GP, selector_error(sel, false));
+  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  TRY(mark_accessed(cpu, d));
+  out = segment_cache(sel, d);
+  return Status::Ok;
+}
+
+}  // namespace
+
+Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
+  // 64-bit mode allows a null SS below CPL 3; that comes with long mode.
+  if (is_null_selector(sel)) return cpu.raise(vector, ext ? 1 : 0);
+  TRY(fetch_descriptor(cpu, sel, d, vector, ext));
+  if (rpl(sel) != cpl || !d.writable_data() || d.dpl() != cpl)
+    return cpu.raise(vector, selector_error(sel, ext));
+  if (!d.present()) return cpu.raise(vec::SS, selector_error(sel, ext));
+  return Status::Ok;
+}
+
+Status prepare_segment_load(Cpu& cpu, unsigned seg, uint16_t sel, SegmentCache& out) {
+  if (cpu.s.real_mode() || cpu.s.v8086()) return prepare_real_mode(cpu, seg, sel, out);
+  if (seg != SS) return prepare_data_segment(cpu, sel, out);
+  Descriptor d;
+  TRY(check_stack_segment(cpu, sel, cpu.s.cpl(), vec::GP, false, d));
+  TRY(mark_accessed(cpu, d));
+  out = segment_cache(sel, d);
+  return Status::Ok;
+}
+
+Status load_segment(Cpu& cpu, unsigned seg, uint16_t sel) {
+  SegmentCache sc;
+  TRY(prepare_segment_load(cpu, seg, sel, sc));
+  cpu.s.seg[seg] = sc;
+  return Status::Ok;
+}
+
+void null_inaccessible_data_segments(CpuState& s) {
+  const unsigned cpl = s.cpl();
+  for (unsigned seg : {ES, DS, FS, GS}) {
+    SegmentCache& sc = s.seg[seg];
+    const bool conforming_code = sc.is_code() && (sc.attrs & ar::kConforming);
+    // An already unusable (null) register stays as it is.
+    if (sc.present() && !conforming_code && sc.dpl() < cpl) make_null_segment(sc, 0);
+  }
+}
+
+}  // namespace vtlab

@@ -1,0 +1,26 @@
+#include "privilege/stack_access.h"
+
+#include "privilege/descriptors.h"
+
+namespace vtlab {
+
+Status StackWriter::check_limits(Cpu& cpu, uint8_t vector, uint32_t error) const {
+  for (const Slot& sl : slots_)
+    if (!within_limit(cpu.s, ss_, sl.offset, sl.size)) return cpu.raise(vector, error);
+  return Status::Ok;
+}
+
+Status StackWriter::write(Cpu& cpu) const {
+  // Translate first: a page fault on the last slot must not leave the
+  // first ones written.
+  auto linear = [&](const Slot& sl, unsigned byte) { return (ss_.base + sl.offset + byte) & 0xFFFFFFFF; };
+  for (const Slot& sl : slots_) {
+    uint64_t phys;
+    TRY(cpu.translate(linear(sl, 0), Access::Write, user_, phys));
+    TRY(cpu.translate(linear(sl, sl.size - 1), Access::Write, user_, phys));
+  }
+  for (const Slot& sl : slots_) TRY(cpu.write_linear(linear(sl, 0), sl.size, sl.value, !user_));
+  return Status::Ok;
+}
+
+}  // namespace vtlab

@@ -1,0 +1,76 @@
+// The stack as event delivery, far calls, far returns and IRET use it.
+//
+// These instructions push or pop several values, some on a stack that is
+// not loaded yet (the inner-level stack from the TSS).  Nothing may be
+// committed before every check has passed, so pushes are gathered first and
+// written together, and pops only advance a private pointer; the caller
+// commits SS:ESP with the rest of the state (QEMU's "StackAccess" idea).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/cpu.h"
+
+namespace vtlab {
+
+class StackWriter {
+ public:
+  // Pushes go to `ss` (the current SS, or a new one not loaded yet) below
+  // `sp`, wrapping at the stack's address size (2 or 4 bytes).  `user`:
+  // paging checks them as CPL 3 accesses.
+  StackWriter(const SegmentCache& ss, uint64_t sp, unsigned addr_size, bool user)
+      : ss_(ss), sp_(sp), mask_(all_ones(addr_size)), user_(user) {}
+
+  void push(unsigned size, uint64_t value) {
+    sp_ = ((sp_ - size) & mask_) | (sp_ & ~mask_);
+    slots_.push_back(Slot{sp_ & mask_, size, value});
+  }
+
+  // "Stack not large enough": every slot against the segment limit,
+  // failing with vector(error), e.g. #SS(0) or #SS(new SS selector).
+  Status check_limits(Cpu& cpu, uint8_t vector, uint32_t error) const;
+  // After check_limits(): checks that paging allows every write (#PF), and
+  // only then writes them all.
+  Status write(Cpu& cpu) const;
+
+  // The stack pointer after the pushes; a 16-bit stack keeps the upper half
+  // of ESP as it was.
+  uint64_t sp() const { return sp_; }
+
+ private:
+  struct Slot {
+    uint64_t offset;
+    unsigned size;
+    uint64_t value;
+  };
+  SegmentCache ss_;
+  uint64_t sp_;
+  uint64_t mask_;
+  bool user_;
+  std::vector<Slot> slots_;
+};
+
+class StackReader {
+ public:
+  // Pops from the current SS:ESP, with its checks (#SS(0)) and the current
+  // CPL's paging rights.
+  explicit StackReader(Cpu& cpu)
+      : cpu_(cpu), sp_(cpu.s.gpr[RSP]), mask_(all_ones(cpu.s.stack_addr_size())) {}
+
+  Status pop(unsigned size, uint64_t& v) {
+    TRY(cpu_.read_mem(SS, sp_ & mask_, size, v));
+    skip(size);
+    return Status::Ok;
+  }
+  void skip(uint64_t bytes) { sp_ = ((sp_ + bytes) & mask_) | (sp_ & ~mask_); }
+  // The stack pointer after the pops (upper half kept for 16-bit stacks).
+  uint64_t sp() const { return sp_; }
+
+ private:
+  Cpu& cpu_;
+  uint64_t sp_;
+  uint64_t mask_;
+};
+
+}  // namespace vtlab

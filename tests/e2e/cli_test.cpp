@@ -1,0 +1,96 @@
+// The vtlab binary as a user meets it: exit statuses, one-line errors,
+// stats output.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+#include "support/boot.h"
+
+namespace vtlab::test {
+
+namespace {
+const std::string kCli = VTLAB_CLI;
+const std::string kHello = std::string(VTLAB_SAMPLES_DIR) + "/hello.elf";
+
+int count_lines(const std::string& s) { return static_cast<int>(std::count(s.begin(), s.end(), '\n')); }
+}  // namespace
+
+TEST(Cli, HelloPrintsItsLineAndExitsLikeQemu) {
+  CommandResult r = run_command(kCli + " run " + kHello);
+  EXPECT_EQ(r.out, "Hello from vtlab guest!\n");
+  EXPECT_EQ(r.status, 1);  // debug-exit code 0 -> (0 << 1) | 1
+  EXPECT_EQ(r.err, "");
+}
+
+TEST(Cli, SerialNoneAndFile) {
+  CommandResult none = run_command(kCli + " run --serial none " + kHello);
+  EXPECT_EQ(none.out, "");
+  EXPECT_EQ(none.status, 1);
+  const std::string path = ::testing::TempDir() + "/vtlab-serial.txt";
+  CommandResult file = run_command(kCli + " run --serial file:" + path + " " + kHello);
+  EXPECT_EQ(file.out, "");
+  EXPECT_EQ(read_text_file(path), "Hello from vtlab guest!\n");
+}
+
+TEST(Cli, MissingKernelIsOneLineAndStatus2) {
+  CommandResult r = run_command(kCli + " run /no/such/kernel.elf");
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vtlab: /no/such/kernel.elf: cannot open: No such file or directory\n");
+}
+
+TEST(Cli, NotAMultibootImageIsOneLineAndStatus2) {
+  const std::string path = ::testing::TempDir() + "/vtlab-not-a-kernel.bin";
+  std::ofstream(path) << "just some text, no multiboot header here\n";
+  CommandResult r = run_command(kCli + " run " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(count_lines(r.err), 1);
+  EXPECT_NE(r.err.find("multiboot"), std::string::npos) << r.err;
+}
+
+TEST(Cli, BadFlagsAreStatus2) {
+  EXPECT_EQ(run_command(kCli + " run --mode warp " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " run --serial tty " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " run -m 12Q " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " run -m 5G " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " run --no-such-flag " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli).status, 2);
+}
+
+TEST(Cli, MaxInsnsStopsWithStatus4AndSaysWhy) {
+  CommandResult r = run_command(kCli + " run --max-insns 10 " + kHello);
+  EXPECT_EQ(r.status, 4);
+  EXPECT_EQ(count_lines(r.err), 1);
+  EXPECT_NE(r.err.find("max-insns"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("after 10 instructions"), std::string::npos) << r.err;
+}
+
+TEST(Cli, StatsJson) {
+  const std::string path = ::testing::TempDir() + "/vtlab-stats.json";
+  CommandResult r = run_command(kCli + " run --stats " + path + " " + kHello);
+  ASSERT_EQ(r.status, 1);
+  nlohmann::json j = nlohmann::json::parse(read_text_file(path));
+  EXPECT_EQ(j["stop"]["reason"], "guest-exit");
+  EXPECT_EQ(j["exit_status"], 1);
+  EXPECT_EQ(j["guest_exit_status"], 1);
+  EXPECT_EQ(j["mode"], "native");
+  EXPECT_GT(j["instructions"].get<uint64_t>(), 0u);
+  EXPECT_EQ(j["virtual_time"], j["instructions"]);
+  EXPECT_TRUE(j.contains("host_seconds"));
+  EXPECT_TRUE(j.contains("mips"));
+  EXPECT_TRUE(j["post_codes"].is_array());
+  EXPECT_EQ(j["serial_bytes"], 24);
+}
+
+TEST(Cli, VersionAndHelp) {
+  CommandResult v = run_command(kCli + " --version");
+  EXPECT_EQ(v.status, 0);
+  EXPECT_EQ(v.out.rfind("vtlab ", 0), 0u);
+  CommandResult h = run_command(kCli + " run --help");
+  EXPECT_EQ(h.status, 0);
+  for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat"})
+    EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
+}
+
+}  // namespace vtlab::test

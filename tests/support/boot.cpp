@@ -1,0 +1,60 @@
+#include "support/boot.h"
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "core/loader/file.h"
+#include "core/loader/multiboot.h"
+
+namespace vtlab::test {
+
+BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uint64_t max_insns, uint64_t ram) {
+  BootOutcome o;
+  MachineConfig cfg;
+  cfg.ram_bytes = ram;
+  Machine m(cfg);
+  // The loader puts the kernel's name at the front of the command line (as
+  // QEMU does); use the bare file name so results do not depend on where
+  // the build directory is.
+  const std::string name = path.substr(path.rfind('/') + 1);
+  load_multiboot(read_file(path), name, cmdline, m.memory(), m.cpu().s);
+  o.result = m.run(max_insns);
+  o.serial = m.serial_transcript();
+  o.instructions = m.cpu().icount;
+  return o;
+}
+
+std::string read_text_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+}
+
+bool file_exists(const std::string& path) {
+  struct stat st;
+  return stat(path.c_str(), &st) == 0;
+}
+
+CommandResult run_command(const std::string& cmd) {
+  CommandResult r;
+  char err_path[] = "/tmp/vtlab-cmd-err-XXXXXX";
+  int fd = mkstemp(err_path);
+  if (fd < 0) return r;
+  close(fd);
+  FILE* p = popen((cmd + " 2>" + err_path).c_str(), "r");
+  if (!p) return r;
+  char buf[4096];
+  while (size_t n = fread(buf, 1, sizeof buf, p)) r.out.append(buf, n);
+  int st = pclose(p);
+  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.err = read_text_file(err_path);
+  unlink(err_path);
+  return r;
+}
+
+}  // namespace vtlab::test

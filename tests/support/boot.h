@@ -1,0 +1,34 @@
+// Test support: boot a kernel file on a fresh Machine and collect what a
+// user would see (serial bytes, stop reason, exit status, counts).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/machine.h"
+
+namespace vtlab::test {
+
+struct BootOutcome {
+  RunResult result;
+  std::string serial;
+  uint64_t instructions = 0;
+};
+
+// Multiboot kernel (or a.out-kludge flat file) with an optional command line.
+BootOutcome boot_kernel(const std::string& path, const std::string& cmdline = "",
+                        uint64_t max_insns = 500'000'000, uint64_t ram = 128ull << 20);
+
+std::string read_text_file(const std::string& path);
+bool file_exists(const std::string& path);
+
+// Runs a shell command, returning its exit status and what it wrote to
+// stdout and stderr (separately).
+struct CommandResult {
+  int status = -1;
+  std::string out, err;
+};
+CommandResult run_command(const std::string& cmd);
+
+}  // namespace vtlab::test

@@ -108,17 +108,15 @@ Status aad(Cpu& cpu, const DecodedInsn& i) {
   return Status::Ok;
 }
 
-template <Handler h> Handler bind(DecodedInsn&, const ZydisDecodedInstruction&) { return h; }
-
 }  // namespace
 
 void register_bcd(InsnTable& t) {
-  t.add(ZYDIS_MNEMONIC_DAA, bind<daa>);
-  t.add(ZYDIS_MNEMONIC_DAS, bind<das>);
-  t.add(ZYDIS_MNEMONIC_AAA, bind<aaa>);
-  t.add(ZYDIS_MNEMONIC_AAS, bind<aas>);
-  t.add(ZYDIS_MNEMONIC_AAM, bind<aam>);
-  t.add(ZYDIS_MNEMONIC_AAD, bind<aad>);
+  t.add(ZYDIS_MNEMONIC_DAA, fixed<&daa>);
+  t.add(ZYDIS_MNEMONIC_DAS, fixed<&das>);
+  t.add(ZYDIS_MNEMONIC_AAA, fixed<&aaa>);
+  t.add(ZYDIS_MNEMONIC_AAS, fixed<&aas>);
+  t.add(ZYDIS_MNEMONIC_AAM, fixed<&aam>);
+  t.add(ZYDIS_MNEMONIC_AAD, fixed<&aad>);
 }
 
 }  // namespace vtlab::isa

@@ -116,7 +116,6 @@ Handler bind_ret(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
 }
 
 template <LoopKind K> Handler bind_loop(DecodedInsn&, const ZydisDecodedInstruction&) { return &loop<K>; }
-Handler bind_jcxz(DecodedInsn&, const ZydisDecodedInstruction&) { return &jcxz; }
 
 }  // namespace
 
@@ -132,7 +131,7 @@ void register_control(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_LOOP, bind_loop<LoopKind::Always>);
   t.add(ZYDIS_MNEMONIC_LOOPE, bind_loop<LoopKind::WhileEqual>);
   t.add(ZYDIS_MNEMONIC_LOOPNE, bind_loop<LoopKind::WhileNotEqual>);
-  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JCXZ, ZYDIS_MNEMONIC_JECXZ, ZYDIS_MNEMONIC_JRCXZ}) t.add(m, bind_jcxz);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JCXZ, ZYDIS_MNEMONIC_JECXZ, ZYDIS_MNEMONIC_JRCXZ}) t.add(m, fixed<&jcxz>);
 }
 
 }  // namespace vtlab::isa

@@ -242,21 +242,17 @@ Handler bind_setcc(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
   return is_rm(i.op[0]) ? &setcc : nullptr;
 }
 
-// XLAT's table segment (DS or the override) is set by the decoder.
-Handler bind_xlat(DecodedInsn&, const ZydisDecodedInstruction&) { return &xlat; }
-
 template <typename Op> Handler bind_by_opsize(DecodedInsn& i, const ZydisDecodedInstruction&) {
   return by_size_wdq<Op>(i.opsize);
 }
 
-Handler bind_nop(DecodedInsn&, const ZydisDecodedInstruction&) { return &nop; }
 
 }  // namespace
 
 void register_data(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_MOV, bind_mov);
   t.add(ZYDIS_MNEMONIC_LEA, bind_lea);
-  t.add(ZYDIS_MNEMONIC_NOP, bind_nop);
+  t.add(ZYDIS_MNEMONIC_NOP, fixed<&nop>);
   t.add(ZYDIS_MNEMONIC_MOVZX, bind_extend<Movzx>);
   t.add(ZYDIS_MNEMONIC_MOVSX, bind_extend<Movsx>);
   t.add(ZYDIS_MNEMONIC_XCHG, bind_rm_reg<Xchg>);
@@ -274,7 +270,7 @@ void register_data(InsnTable& t) {
                           ZYDIS_MNEMONIC_SETS, ZYDIS_MNEMONIC_SETNS, ZYDIS_MNEMONIC_SETP, ZYDIS_MNEMONIC_SETNP,
                           ZYDIS_MNEMONIC_SETL, ZYDIS_MNEMONIC_SETNL, ZYDIS_MNEMONIC_SETLE, ZYDIS_MNEMONIC_SETNLE})
     t.add(m, bind_setcc);
-  t.add(ZYDIS_MNEMONIC_XLAT, bind_xlat);
+  t.add(ZYDIS_MNEMONIC_XLAT, fixed<&xlat>);  // DS or the override: set by the decoder
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CBW, ZYDIS_MNEMONIC_CWDE, ZYDIS_MNEMONIC_CDQE})
     t.add(m, bind_by_opsize<WidenAccumulator>);
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CWD, ZYDIS_MNEMONIC_CDQ, ZYDIS_MNEMONIC_CQO})

@@ -67,6 +67,9 @@ Handler bind_mov_creg(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
 // Far JMP/CALL/RET (core/isa/segment.cpp); near forms stay in control.cpp
 Handler bind_far_transfer(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
 
+// A binder for instructions with a single form: always handler H.
+template <Handler H> Handler fixed(DecodedInsn&, const ZydisDecodedInstruction&) { return H; }
+
 // Picks Op::run<T> for the operand size in bytes (1, 2, 4, 8).
 template <typename Op> Handler by_size(unsigned size) {
   switch (size) {

@@ -181,7 +181,7 @@ template <typename Op> struct ShiftBy {
     TRY(read_rmw<T>(cpu, i, a));
     TRY(read_op<uint8_t>(cpu, i, 1, count));
     const unsigned c = count & kCountMask<T>;
-    if (c == 0) return write_op<T>(cpu, i, 0, a);
+    if (c == 0) return write_op<T>(cpu, i, 0, a);  // the store's checks still run
     const Out<T> o = Op::apply(a, c, static_cast<uint32_t>(cpu.s.flags.bits()));
     TRY(write_op<T>(cpu, i, 0, o.r));
     cpu.s.flags.set_arith(o.flags);
@@ -201,7 +201,6 @@ template <typename Op> struct DoubleShift {
     if (c == 0) return write_op<T>(cpu, i, 0, a);
     const Out<T> o = Op::apply(a, b, c);
     TRY(write_op<T>(cpu, i, 0, o.r));
-    // AF is undefined; the measured Intel parts clear it.
     cpu.s.flags.set_arith(o.flags);
     return Status::Ok;
   }

@@ -226,7 +226,7 @@ Status debug_register(Cpu& cpu, unsigned n, unsigned& out) {
 // MOV DRn, r32/r64
 Status mov_DdRd(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_cpl0(cpu));
-  unsigned n;
+  unsigned n = 0;
   TRY(debug_register(cpu, i.op[0].reg, n));
   uint64_t v = cpu.reg_sized(i.op[1].reg, i.op[1].size);
   if (n == 6 || n == 7) {
@@ -240,7 +240,7 @@ Status mov_DdRd(Cpu& cpu, const DecodedInsn& i) {
 // MOV r32/r64, DRn
 Status mov_RdDd(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_cpl0(cpu));
-  unsigned n;
+  unsigned n = 0;
   TRY(debug_register(cpu, i.op[1].reg, n));
   set_native(cpu, i.op[0], cpu.s.dr[n]);
   return Status::Ok;
@@ -432,7 +432,7 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
 // RDMSR/WRMSR: ECX selects the MSR, EDX:EAX holds the value.
 Status rdmsr(Cpu& cpu, const DecodedInsn&) {
   TRY(require_cpl0(cpu));
-  uint64_t v;
+  uint64_t v = 0;
   TRY(read_msr(cpu, cpu.reg<uint32_t>(RCX), v));
   cpu.set_reg<uint32_t>(RAX, static_cast<uint32_t>(v));
   cpu.set_reg<uint32_t>(RDX, static_cast<uint32_t>(v >> 32));
@@ -504,7 +504,6 @@ Status pause(Cpu&, const DecodedInsn&) { return Status::Ok; }
 
 // --- binders --------------------------------------------------------------
 
-template <Handler H> Handler fixed(DecodedInsn&, const ZydisDecodedInstruction&) { return H; }
 template <Handler H> Handler memory_only(DecodedInsn& i, const ZydisDecodedInstruction&) {
   return i.op[0].kind == OpKind::Mem ? H : nullptr;
 }

@@ -20,23 +20,6 @@ namespace {
 constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
 constexpr uint32_t kAll = flag::kArith;
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // Identity-maps the first 4 MiB with 4 KiB pages, `read_only` among them
 // without write permission, and turns paging on with CR0.WP so that CPL 0
 // stores to that page fault too.
@@ -244,14 +227,14 @@ TEST(Alu, ReadOnlyDestinationFaultsBeforeAnyChange) {
   h.cpu.s.gpr[RAX] = 0x22222222;
   h.cpu.s.flags.set_bits(flag::kReserved1 | CF | ZF);
   h.load_asm("add dword ptr [0x20000], eax\n cmp dword ptr [0x20000], eax");
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_EQ(h.cpu.pending().error, 0u);
   EXPECT_EQ(h.read32(0x20000), 0x11111111u);
   EXPECT_EQ(h.arith_flags(), CF | ZF);
   // CMP only reads, so the same operand is fine for it.
   h.cpu.s.rip += 6;
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.arith_flags(), CF | SF | AF);  // 0x11111111 - 0x22222222
 }
 
@@ -264,7 +247,7 @@ TEST(Alu, FaultingStoreCommitsNoFlags) {
   h.cpu.s.gpr[RAX] = 1;
   h.cpu.s.flags.set_bits(flag::kReserved1 | SF);
   h.load_asm("add dword ptr [0x20000], eax");
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::PF);
   EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::W);
   EXPECT_EQ(h.cpu.s.cr2, 0x20000u);

@@ -20,23 +20,6 @@ namespace {
 constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
 constexpr uint32_t kAll = flag::kArith;
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // One instruction with EAX and the flags preset.
 struct Case {
   const char* insn;
@@ -137,7 +120,7 @@ TEST(Bcd, AamZeroIsDivideError) {
   h.load_asm("aam 0");
   h.cpu.s.gpr[RAX] = 0x1234;
   h.cpu.s.flags.set_bits(flag::kReserved1 | CF);
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::DE);
   EXPECT_EQ(h.reg32(RAX), 0x1234u);
   EXPECT_EQ(h.arith_flags(), CF);

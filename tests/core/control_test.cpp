@@ -12,24 +12,6 @@ namespace vtlab::test {
 
 namespace {
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered, so the
-// test sees exactly what the handler committed before faulting.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // The SDM's Jcc table (vol. 2, Jcc), one row per condition code 0..15.
 bool sdm_condition(unsigned cc, uint32_t f) {
   const bool cf = f & flag::CF, pf = f & flag::PF, zf = f & flag::ZF, sf = f & flag::SF, of = f & flag::OF;
@@ -338,36 +320,36 @@ TEST(Control, TargetBeyondCsLimitFaultsWithoutSideEffects) {
   h.cpu.s.seg[CS].limit = 0xFFFF;
   h.load({0xFF, 0xE0});  // jmp eax
   h.cpu.s.gpr[RAX] = 0x10000;
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_EQ(h.cpu.pending().error, 0u);
   EXPECT_EQ(h.cpu.s.rip, 0x1000u);
 
   h.cpu.s.gpr[RAX] = 0xFFFF;  // the last byte inside the limit is fine
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.cpu.s.rip, 0xFFFFu);
 
   h.load({0xFF, 0xD0});  // call eax
   h.cpu.s.gpr[RAX] = 0x10000;
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.reg32(RSP), 0x90000u);
   EXPECT_EQ(h.read32(0x8FFFC), 0u);
 
   h.load({0xC3});  // ret
   h.cpu.s.gpr[RSP] = 0x8FFFC;
   h.write32(0x8FFFC, 0x20000);
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.reg32(RSP), 0x8FFFCu);
 
   h.load({0xE2, 0x7F});  // loop to 0x1081, with the limit lowered below it
   h.cpu.s.seg[CS].limit = 0x1080;
   h.cpu.s.gpr[RCX] = 2;
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.reg32(RCX), 2u);
 
   h.load({0x74, 0x7F});  // jz not taken: the target is never checked
   h.cpu.s.flags.set_bits(0);
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.cpu.s.rip, 0x1002u);
 }
 

@@ -8,24 +8,6 @@ namespace vtlab::test {
 
 namespace {
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered, so the
-// test sees exactly what the handler committed before faulting.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // The SDM's condition table (vol. 2, Jcc / SETcc / CMOVcc), by code 0..15.
 bool sdm_condition(unsigned cc, uint32_t f) {
   const bool cf = f & flag::CF, pf = f & flag::PF, zf = f & flag::ZF, sf = f & flag::SF, of = f & flag::OF;
@@ -239,7 +221,7 @@ TEST(Data, CmpxchgMismatchStillWritesMemory) {
   )");
   ASSERT_EQ(h.run(2), StopReason::BudgetExhausted);
   h.cpu.s.flags.set_bits(0);
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::PF);
   EXPECT_EQ(h.cpu.pending().error, 0x3u);  // present, write
   EXPECT_EQ(h.cpu.s.cr2, 0x20000u);
@@ -321,7 +303,7 @@ TEST(Data, CmovReadsItsSourceEvenWhenFalse) {
   h.cpu.s.flags.set_bits(0);
   h.cpu.s.gpr[RAX] = 0x1234;
   h.load_asm("cmovz eax, [0x20000]");
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_EQ(h.cpu.pending().error, 0u);
   EXPECT_EQ(h.reg32(RAX), 0x1234u);
@@ -466,19 +448,19 @@ TEST(Data, SixtyFourBitRegisterWriteBack) {
   h.cpu.s.flags.set_bits(flag::ZF);
   h.cpu.s.gpr[RAX] = 0xFFFFFFFF00000001ull;
   h.cpu.s.gpr[RCX] = 0x5555555500000003ull;
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.cpu.s.gpr[RAX], 0x1ull);
 
   h.load({0x0F, 0xB1, 0xCB});  // cmpxchg ebx, ecx
   h.cpu.s.gpr[RAX] = 0xAAAAAAAA00000001ull;
   h.cpu.s.gpr[RBX] = 0xDDDDDDDD00000002ull;
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.cpu.s.gpr[RAX], 0x2ull);
   EXPECT_EQ(h.cpu.s.gpr[RBX], 0xDDDDDDDD00000002ull);
 
   h.load({0x0F, 0xB1, 0xCB});  // cmpxchg ebx, ecx, equal this time
   h.cpu.s.gpr[RAX] = 0xAAAAAAAA00000002ull;
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.cpu.s.gpr[RAX], 0xAAAAAAAA00000002ull);
   EXPECT_EQ(h.cpu.s.gpr[RBX], 0x3ull);
 }

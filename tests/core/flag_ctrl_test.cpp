@@ -10,24 +10,6 @@ namespace vtlab::test {
 
 namespace {
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered, so the
-// test sees exactly what the handler committed before faulting.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // Flat segments at privilege level `cpl`: every cache gets DPL = cpl and a
 // selector with RPL = cpl, as a far transfer to that ring would leave them.
 void set_cpl(CpuHarness& h, unsigned cpl) {
@@ -173,7 +155,7 @@ TEST(FlagCtrl, CliAndStiAtCpl3WithIopl0RaiseGp) {
   set_cpl(h, 3);
   h.cpu.s.flags.set_bits(flag::IF);
   h.load({0xFA});  // cli
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_TRUE(h.cpu.pending().has_error);
   EXPECT_EQ(h.cpu.pending().error, 0u);
@@ -182,7 +164,7 @@ TEST(FlagCtrl, CliAndStiAtCpl3WithIopl0RaiseGp) {
 
   h.cpu.s.flags.set_bits(0);
   h.load({0xFB});  // sti
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_EQ(h.flags(), kBit1);
 }
@@ -226,7 +208,7 @@ TEST(FlagCtrl, V8086NeedsIopl3) {
     h.cpu.s.flags.set_bits(flag::VM | iopl(2) | flag::IF);
     h.cpu.s.gpr[RSP] = 0x8000;
     h.load({op});
-    ASSERT_EQ(execute_one(h), Status::Exception) << std::hex << int(op);
+    ASSERT_EQ(h.execute_one(), Status::Exception) << std::hex << int(op);
     EXPECT_EQ(h.cpu.pending().vector, vec::GP);
     EXPECT_EQ(h.cpu.pending().error, 0u);
     EXPECT_EQ(h.flags(), flag::VM | iopl(2) | flag::IF | kBit1);
@@ -240,12 +222,12 @@ TEST(FlagCtrl, V8086WithIopl3) {
   h.cpu.s.flags.set_bits(flag::VM | iopl(3));
   h.cpu.s.gpr[RSP] = 0x8000;
   h.load({0x66, 0x9C});  // pushfd: VM cleared in the image
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.read32(0x7FFC), iopl(3) | kBit1);
 
   h.write32(0x7FFC, 0xFFFFFEFF);
   h.load({0x66, 0x9D});  // popfd: IOPL and VM stay, IF may change
-  ASSERT_EQ(execute_one(h), Status::Ok);
+  ASSERT_EQ(h.execute_one(), Status::Ok);
   EXPECT_EQ(h.flags(), 0x00244ED7u | iopl(3) | flag::VM);
   EXPECT_EQ(h.reg32(RSP), 0x8000u);
 }

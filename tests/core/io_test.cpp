@@ -33,28 +33,6 @@ class FakePorts : public BusDevice {
   std::vector<Access> log;
 };
 
-// Runs the instruction at CS:RIP through its handler alone, as the engine
-// would, but delivers nothing it raises: the test sees the fault itself and
-// the state the handler left, whatever exception delivery does with it.
-Status step_handler(CpuHarness& h) {
-  static const Decoder decoder;
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned n = 0; n < sizeof bytes; ++n) bytes[n] = static_cast<uint8_t>(h.mem.read(lin + n, 1));
-  DecodedInsn insn;
-  if (decoder.decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode the instruction at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok || st == Status::Halt) {
-    h.cpu.s.rip = h.cpu.next_rip;
-    ++h.cpu.icount;
-  }
-  return st;
-}
-
 void expect_gp0(const CpuHarness& h) {
   EXPECT_EQ(h.cpu.pending().kind, PendingEvent::Kind::Fault);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
@@ -245,7 +223,7 @@ TEST_F(IoTest, InsChecksTheDestinationBeforeReadingThePort) {
   h.load_asm("insb");
   h.cpu.s.gpr[RDI] = 0x20000;
   h.cpu.s.gpr[RDX] = 0x60;
-  ASSERT_EQ(step_handler(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   expect_gp0(h);
   EXPECT_TRUE(ports.log.empty());
   EXPECT_EQ(h.reg32(RDI), 0x20000u);
@@ -260,7 +238,7 @@ TEST_F(IoTest, RepInsFaultMidwayKeepsProgress) {
   h.cpu.s.gpr[RDI] = 0x20000;
   h.cpu.s.gpr[RCX] = 3;
   h.cpu.s.gpr[RDX] = 0x60;
-  ASSERT_EQ(step_handler(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   expect_gp0(h);
   EXPECT_EQ(h.reg32(RCX), 1u);
   EXPECT_EQ(h.reg32(RDI), 0x20002u);
@@ -314,7 +292,7 @@ class IoPermissionTest : public IoTest {
   // Runs one instruction at CPL 3 through its handler.
   Status run(const std::string& source) {
     h.load_asm(source);
-    return step_handler(h);
+    return h.execute_one();
   }
 };
 

@@ -21,23 +21,6 @@ namespace {
 constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
 constexpr uint32_t kAll = flag::kArith;
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 // Identity-maps the first 4 MiB with 4 KiB pages, `read_only` among them
 // without write permission, and turns paging on with CR0.WP so that CPL 0
 // stores to that page fault too.
@@ -237,13 +220,13 @@ TEST(Shift, ZeroCountStillChecksTheDestination) {
   h.load_asm("shl dword ptr [0x20000], cl");
 
   map_read_only_page(h, 0x20000);
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::PF);
   EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::W);
 
   h.cpu.s.cr0 &= ~cr0::PG;
   h.cpu.s.seg[DS].attrs &= ~ar::kWritable;
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
 
   EXPECT_EQ(h.read32(0x20000), 0x12345678u);

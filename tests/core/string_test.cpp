@@ -12,24 +12,6 @@ namespace vtlab::test {
 
 namespace {
 
-// Runs the instruction at CS:RIP through its handler alone, without the
-// engine: a fault stays pending in h.cpu instead of being delivered, so the
-// test sees exactly what the handler committed before faulting.
-Status execute_one(CpuHarness& h) {
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned k = 0; k < sizeof bytes; ++k) bytes[k] = static_cast<uint8_t>(h.mem.read(lin + k, 1));
-  DecodedInsn insn;
-  if (Decoder().decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok) h.cpu.s.rip = h.cpu.next_rip;
-  return st;
-}
-
 void put(CpuHarness& h, uint64_t at, const std::string& bytes) { h.mem.write_bytes(at, bytes.data(), bytes.size()); }
 
 constexpr uint32_t kCF = flag::CF, kPF = flag::PF, kAF = flag::AF, kZF = flag::ZF, kSF = flag::SF, kOF = flag::OF;
@@ -360,7 +342,7 @@ TEST(String, FaultMidRepKeepsCompletedIterations) {
   )");
   ASSERT_EQ(h.run(3), StopReason::BudgetExhausted);
   const uint64_t rep_rip = h.cpu.s.rip;
-  ASSERT_EQ(execute_one(h), Status::Exception);
+  ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::GP);
   EXPECT_EQ(h.cpu.pending().error, 0u);
   EXPECT_EQ(h.cpu.s.rip, rep_rip);

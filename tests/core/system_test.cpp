@@ -17,33 +17,10 @@
 namespace vtlab::test {
 namespace {
 
-// Runs the instruction at CS:RIP through its handler alone, as the engine
-// would, but delivers nothing it raises: the test sees the fault itself and
-// the state the handler left, whatever exception delivery does with it.
-Status step_handler(CpuHarness& h, DecodedInsn* decoded = nullptr) {
-  static const Decoder decoder;
-  uint8_t bytes[15];
-  const uint64_t lin = h.cpu.linear(CS, h.cpu.s.rip);
-  for (unsigned n = 0; n < sizeof bytes; ++n) bytes[n] = static_cast<uint8_t>(h.mem.read(lin + n, 1));
-  DecodedInsn insn;
-  if (decoder.decode(bytes, sizeof bytes, h.cpu.s.code_size(), insn) != DecodeStatus::Ok) {
-    ADD_FAILURE() << "cannot decode the instruction at " << std::hex << h.cpu.s.rip;
-    return Status::Stop;
-  }
-  if (decoded) *decoded = insn;
-  h.cpu.next_rip = (h.cpu.s.rip + insn.len) & all_ones(h.cpu.s.code_size());
-  const Status st = insn.exec(h.cpu, insn);
-  if (st == Status::Ok || st == Status::Halt) {
-    h.cpu.s.rip = h.cpu.next_rip;
-    ++h.cpu.icount;
-  }
-  return st;
-}
-
-// Loads `source` and runs its first instruction through step_handler.
+// Loads `source` and runs its first instruction through execute_one.
 Status step(CpuHarness& h, const std::string& source, DecodedInsn* decoded = nullptr) {
   h.load_asm(source);
-  return step_handler(h, decoded);
+  return h.execute_one(decoded);
 }
 
 void expect_fault(const CpuHarness& h, uint8_t vector, std::optional<uint32_t> error) {
@@ -111,7 +88,7 @@ TEST(SystemPrivilege, PrivilegedInstructionsFaultAboveCpl0) {
       h.load_asm(source);
       const Snapshot before = snapshot(h);
       DecodedInsn insn;
-      ASSERT_EQ(step_handler(h, &insn), Status::Exception);
+      ASSERT_EQ(h.execute_one(&insn), Status::Exception);
       expect_gp0(h);
       EXPECT_TRUE(insn.info & isa::info::kPrivileged);
       EXPECT_TRUE(insn.info & isa::info::kEndsBlock);

@@ -1,5 +1,9 @@
 #include "support/cpu_harness.h"
 
+#include <gtest/gtest.h>
+
+#include "core/decoder.h"
+
 namespace vtlab::test {
 
 CpuHarness::CpuHarness(unsigned bits) {
@@ -35,6 +39,26 @@ StopReason CpuHarness::run_to_end() {
     if (r != StopReason::BudgetExhausted) return r;
   }
   return r;
+}
+
+Status CpuHarness::execute_one(DecodedInsn* decoded) {
+  static const Decoder decoder;
+  uint8_t bytes[15];
+  const uint64_t lin = cpu.linear(CS, cpu.s.rip);
+  for (unsigned n = 0; n < sizeof bytes; ++n) bytes[n] = static_cast<uint8_t>(mem.read(lin + n, 1));
+  DecodedInsn insn;
+  if (decoder.decode(bytes, sizeof bytes, cpu.s.code_size(), insn) != DecodeStatus::Ok) {
+    ADD_FAILURE() << "cannot decode the instruction at " << std::hex << cpu.s.rip;
+    return Status::Stop;
+  }
+  if (decoded) *decoded = insn;
+  cpu.next_rip = (cpu.s.rip + insn.len) & all_ones(cpu.s.code_size());
+  const Status st = insn.exec(cpu, insn);
+  if (st == Status::Ok || st == Status::Halt) {
+    cpu.s.rip = cpu.next_rip;
+    ++cpu.icount;
+  }
+  return st;
 }
 
 }  // namespace vtlab::test

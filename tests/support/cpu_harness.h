@@ -31,6 +31,12 @@ class CpuHarness {
   // Runs every instruction of the loaded snippet (stops at its end, or
   // earlier on a stop); returns the stop reason of the last run call.
   StopReason run_to_end();
+  // Runs the instruction at CS:RIP through its handler alone, as the engine
+  // would, but delivers nothing it raises: a test sees the fault itself
+  // (cpu.pending()) and exactly the state the handler left.  On Ok or Halt
+  // RIP advances and the instruction counts as retired.  `decoded`, if
+  // given, receives the decoded record.
+  Status execute_one(DecodedInsn* decoded = nullptr);
 
   uint32_t reg32(Gpr r) const { return static_cast<uint32_t>(cpu.s.gpr[r]); }
   uint32_t flags() const { return static_cast<uint32_t>(cpu.s.flags.bits()); }

@@ -10,6 +10,7 @@ const char* stop_reason_name(StopReason r) {
     case StopReason::GuestExit: return "guest-exit";
     case StopReason::Shutdown: return "shutdown";
     case StopReason::Unsupported: return "unsupported";
+    case StopReason::Interrupted: return "interrupted";
   }
   return "?";
 }

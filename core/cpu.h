@@ -43,6 +43,7 @@ enum class StopReason : uint8_t {
   GuestExit,        // isa-debug-exit written
   Shutdown,         // triple fault (or an explicit shutdown request)
   Unsupported,      // an instruction or feature vtlab does not model yet
+  Interrupted,      // the host asked vtlab to stop (SIGINT/SIGTERM)
 };
 const char* stop_reason_name(StopReason r);
 

@@ -66,6 +66,19 @@ TEST(Cli, MaxInsnsStopsWithStatus4AndSaysWhy) {
   EXPECT_NE(r.err.find("after 10 instructions"), std::string::npos) << r.err;
 }
 
+TEST(Cli, SigintStopsCleanlyWithStatus10AndStats) {
+  const std::string path = ::testing::TempDir() + "/vtlab-int-stats.json";
+  const std::string cpubound = std::string(VTLAB_SAMPLES_DIR) + "/cpubound.elf";
+  CommandResult r = run_command("timeout --preserve-status -s INT 0.5 " + kCli +
+                                " run --append rounds=1000000 --stats " + path + " " + cpubound);
+  EXPECT_EQ(r.status, 10);
+  EXPECT_EQ(count_lines(r.err), 1);
+  EXPECT_NE(r.err.find("interrupted"), std::string::npos) << r.err;
+  nlohmann::json j = nlohmann::json::parse(read_text_file(path));
+  EXPECT_EQ(j["stop"]["reason"], "interrupted");
+  EXPECT_EQ(j["exit_status"], 10);
+}
+
 TEST(Cli, StatsJson) {
   const std::string path = ::testing::TempDir() + "/vtlab-stats.json";
   CommandResult r = run_command(kCli + " run --stats " + path + " " + kHello);

@@ -111,6 +111,7 @@ int exit_status_for(const vtlab::RunResult& r) {
     case StopReason::BudgetExhausted: return kInsnLimit;
     case StopReason::Shutdown: return kShutdown;
     case StopReason::Unsupported: return kUnsupported;
+    case StopReason::Interrupted: return kInterrupted;
     default: return kInternal;
   }
 }
@@ -187,17 +188,18 @@ int run_command(const RunOptions& o) {
     if (o.max_insns) left -= r.instructions;
     if (r.reason != StopReason::BudgetExhausted || left == 0) break;
     if (g_interrupted) {
-      total.detail = "interrupted";
+      total.reason = StopReason::Interrupted;
+      total.detail = "stopped by a signal from the host";
       break;
     }
   }
-  int status = g_interrupted && total.reason == StopReason::BudgetExhausted ? kInterrupted : exit_status_for(total);
+  const int status = exit_status_for(total);
   if (total.reason != StopReason::GuestExit) {
     const vtlab::CpuState& s = m.cpu().s;
     std::fflush(stdout);
     std::cerr << fmt::format("vtlab: {}: {} (after {} instructions, at {:04x}:{:08x})\n",
-                             status == kInterrupted ? "interrupted" : vtlab::stop_reason_name(total.reason),
-                             total.detail, m.cpu().icount, s.seg[vtlab::CS].selector, s.rip);
+                             vtlab::stop_reason_name(total.reason), total.detail, m.cpu().icount,
+                             s.seg[vtlab::CS].selector, s.rip);
   }
   if (!o.stats.empty()) {
     std::string text = stats_json(o, m, total, status).dump(2) + "\n";

@@ -11,22 +11,18 @@ SegmentCache segment_cache(uint16_t sel, const Descriptor& d) {
   return sc;
 }
 
+bool selector_in_table(const CpuState& s, uint16_t sel) {
+  // An LDTR holding a null selector is unusable (its cache is not present);
+  // every TI=1 selector then lies outside the table.
+  const uint32_t last = (sel & 0xFFF8u) + 7;
+  if (sel & 4) return s.ldtr.present() && last <= s.ldtr.limit;
+  return last <= s.gdtr.limit;
+}
+
 Status fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& out, uint8_t vector, bool ext) {
-  uint64_t base;
-  uint32_t limit;
-  if (sel & 4) {
-    // An LDTR holding a null selector is unusable (its cache is not
-    // present); every TI=1 selector then lies outside the table.
-    const SegmentCache& ldt = cpu.s.ldtr;
-    if (!ldt.present()) return cpu.raise(vector, selector_error(sel, ext));
-    base = ldt.base;
-    limit = ldt.limit;
-  } else {
-    base = cpu.s.gdtr.base;
-    limit = cpu.s.gdtr.limit;
-  }
+  if (!selector_in_table(cpu.s, sel)) return cpu.raise(vector, selector_error(sel, ext));
+  const uint64_t base = (sel & 4) ? cpu.s.ldtr.base : cpu.s.gdtr.base;
   const uint32_t offset = sel & 0xFFF8u;
-  if (offset + 7 > limit) return cpu.raise(vector, selector_error(sel, ext));
   const uint64_t addr = (base + offset) & 0xFFFFFFFF;
   uint64_t raw;
   TRY(cpu.read_linear(addr, 8, raw, /*supervisor=*/true));

@@ -66,6 +66,9 @@ SegmentCache segment_cache(uint16_t sel, const Descriptor& d);
 // error code (plus EXT).  Table reads are system accesses: they are made
 // as CPL 0 whatever the CPL, and may page-fault.
 Status fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& out, uint8_t vector, bool ext = false);
+// Whether the 8 bytes `sel` names lie inside its table (GDT, or a usable
+// LDT); the check fetch_descriptor faults on, without faulting.
+bool selector_in_table(const CpuState& s, uint16_t sel);
 
 // Sets the accessed bit of a code/data descriptor in memory, as the CPU does
 // when it loads a segment register from it (SDM vol. 3, 3.4.5.1).  Done

@@ -117,15 +117,6 @@ template <SegmentCache CpuState::*Reg> struct StoreSystemSelector {
 // destination as it was; it never faults.  The present bit is not
 // checked.  Reading the descriptor may still page-fault.
 
-// Whether the descriptor `sel` names lies inside its table.  (This is
-// fetch_descriptor's limit check without the fault; an LDTR made unusable
-// by a null LLDT holds no descriptors at all.)
-bool selector_in_table(const CpuState& s, uint16_t sel) {
-  const uint32_t last = (sel & 0xFFF8u) + 7;
-  if (sel & 4) return s.ldtr.present() && last <= s.ldtr.limit;
-  return last <= s.gdtr.limit;
-}
-
 // Reads the descriptor behind `sel` into `d`; `found` is false for a null
 // selector or one beyond its table's limit.
 Status probe_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d, bool& found) {

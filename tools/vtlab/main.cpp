@@ -166,7 +166,7 @@ int run_command(const RunOptions& o) {
     } catch (const std::exception&) {
       throw CLI::ValidationError("--flat", "not an address: " + o.flat);
     }
-    vtlab::load_flat(image, addr, m.memory(), m.cpu().s);
+    vtlab::load_flat(image, addr, m.memory(), m.cpu().s, o.kernel);
   } else {
     vtlab::load_multiboot(image, o.kernel, o.append, m.memory(), m.cpu().s);
   }

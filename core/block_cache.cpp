@@ -13,6 +13,11 @@ uint32_t BlockCache::chunk_mask(uint64_t paddr, uint64_t len) {
 }
 
 Block* BlockCache::insert(std::unique_ptr<Block> b) {
+  if (blocks_.size() >= kMaxBlocks) {
+    flush();
+    ++capacity_flushes_;
+  }
+  b->insns.shrink_to_fit();
   const uint64_t k = key(b->phys, b->mode);
   Block* raw = b.get();
   auto [it, fresh] = blocks_.try_emplace(k, nullptr);

@@ -27,6 +27,10 @@ struct Block {
 class BlockCache {
  public:
   static constexpr unsigned kMaxInsns = 32;
+  // A guest can start a block at every byte of its RAM; past this many the
+  // whole cache is flushed (as QEMU's tb_flush does), which bounds host
+  // memory at roughly kMaxBlocks * kMaxInsns decoded instructions.
+  static constexpr size_t kMaxBlocks = 16384;
   static constexpr unsigned kChunkShift = 7;  // 128-byte chunks, 32 per page
 
   Block* find(uint64_t phys, unsigned mode) {
@@ -35,6 +39,7 @@ class BlockCache {
     ++hits_;
     return it->second.get();
   }
+  // Only call between blocks (a full cache is flushed first).
   Block* insert(std::unique_ptr<Block> b);
   // A guest write to [paddr, paddr+len), within one page: drops the blocks
   // whose chunks it touches.  Returns whether the page still holds blocks.
@@ -46,6 +51,7 @@ class BlockCache {
   uint64_t hits() const { return hits_; }
   uint64_t misses() const { return misses_; }
   uint64_t invalidations() const { return invalidations_; }
+  uint64_t capacity_flushes() const { return capacity_flushes_; }
   size_t size() const { return blocks_.size(); }
   void count_miss() { ++misses_; }
 
@@ -59,7 +65,7 @@ class BlockCache {
   static uint32_t chunk_mask(uint64_t paddr, uint64_t len);
   std::unordered_map<uint64_t, PageBlocks> by_page_;
   std::vector<std::unique_ptr<Block>> retired_;
-  uint64_t hits_ = 0, misses_ = 0, invalidations_ = 0;
+  uint64_t hits_ = 0, misses_ = 0, invalidations_ = 0, capacity_flushes_ = 0;
 };
 
 }  // namespace vtlab

@@ -68,6 +68,11 @@ class Cpu {
   // RIP of the instruction after the one executing; branches overwrite it.
   uint64_t next_rip = 0;
   uint64_t icount = 0;  // instructions retired
+  uint64_t events = 0;  // exceptions and interrupts delivered
+  // Virtual time: instructions retired plus one unit per delivered event
+  // (monitors will add modelled costs).  It always moves forward, even when
+  // every instruction faults, so budgets and RDTSC cannot stall.
+  uint64_t virtual_time() const { return icount + events; }
   // The engine leaves its inner loop when icount reaches this; anything
   // that needs the engine's attention (a stop request, a code write, an
   // interrupt) sets it to 0.

@@ -21,7 +21,7 @@ Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
 StopReason Interpreter::pre_check(uint64_t end) {
   cache_.collect();
   if (cpu_.stop_requested() != StopReason::None) return cpu_.stop_requested();
-  if (cpu_.icount >= end) return StopReason::BudgetExhausted;
+  if (cpu_.virtual_time() >= end) return StopReason::BudgetExhausted;
   if (halted_) return idle();
   return StopReason::None;
 }
@@ -35,11 +35,14 @@ StopReason Interpreter::idle() {
   return StopReason::Halted;
 }
 
+// The budget is virtual time: instructions retired plus events delivered,
+// so a guest that faults on every instruction still runs out of it.
 StopReason Interpreter::run(uint64_t max_insns) {
-  const uint64_t end = max_insns > ~uint64_t{0} - cpu_.icount ? ~uint64_t{0} : cpu_.icount + max_insns;
+  const uint64_t now = cpu_.virtual_time();
+  const uint64_t end = max_insns > ~uint64_t{0} - now ? ~uint64_t{0} : now + max_insns;
   for (;;) {
     if (StopReason r = pre_check(end); r != StopReason::None) return r;
-    cpu_.check_at = end;
+    cpu_.check_at = cpu_.icount + (end - cpu_.virtual_time());
     if (const Block* b = fetch_block()) run_block(*b);
   }
 }
@@ -53,14 +56,15 @@ void Interpreter::run_block(const Block& b) {
   CpuState& s = cpu_.s;
   const uint64_t ip_mask = all_ones(b.mode);
   for (const DecodedInsn& i : b.insns) {
-    const uint64_t sequential = (s.rip + i.len) & ip_mask;
+    const uint64_t straight = s.rip + i.len;
+    const uint64_t sequential = straight & ip_mask;
     cpu_.next_rip = sequential;
     const Status st = i.exec(cpu_, i);
     if (st == Status::Ok) {
       s.rip = cpu_.next_rip;
-      // A taken branch or a restarted REP leaves the straight line the
-      // block was decoded for.
-      if (++cpu_.icount >= cpu_.check_at || cpu_.next_rip != sequential) return;
+      // A taken branch, a restarted REP, or IP wrapping at the top of a
+      // 16-bit segment leaves the straight line of bytes the block holds.
+      if (++cpu_.icount >= cpu_.check_at || cpu_.next_rip != straight) return;
       continue;
     }
     switch (st) {
@@ -83,6 +87,7 @@ void Interpreter::deliver_pending() {
   const PendingEvent ev = cpu_.pending();  // a copy: delivery may raise anew
   const uint64_t ret = ev.kind == PendingEvent::Kind::Fault ? cpu_.s.rip : cpu_.next_rip;
   const bool delivered = deliver_event(cpu_, ev, ret);
+  ++cpu_.events;
   // A trap follows an instruction that completed; INT n completes only if
   // its own delivery succeeds (a fault while delivering it returns to it).
   if (ev.kind == PendingEvent::Kind::Trap || (ev.kind == PendingEvent::Kind::SoftwareInt && delivered))
@@ -100,11 +105,15 @@ const Block* Interpreter::fetch_block() {
   const uint64_t lin = cpu_.linear(CS, s.rip);
   if (st == Status::Ok) st = cpu_.translate(lin, Access::Execute, s.cpl() == 3, phys);
   if (st == Status::Ok) {
-    if (const Block* b = cache_.find(phys, mode)) return b;
-    cache_.count_miss();
+    // A cached block was decoded under some CS; under a smaller limit its
+    // tail may lie beyond this one's: decode afresh, stopping at the limit.
+    const Block* hit = cache_.find(phys, mode);
+    const bool within_limit = mode == 8 || (hit && s.rip + hit->bytes - 1 <= s.seg[CS].limit);
+    if (hit && within_limit) return hit;
+    if (!hit) cache_.count_miss();
     std::unique_ptr<Block> b = build_block(lin, phys, mode, st);
     if (b) {
-      const bool cacheable = b->phys != ~uint64_t{0} &&
+      const bool cacheable = !hit && b->phys != ~uint64_t{0} &&
                              (cpu_.mem.kind(phys) == PhysicalMemory::Kind::Ram ||
                               cpu_.mem.kind(phys) == PhysicalMemory::Kind::Rom);
       if (cacheable) {
@@ -128,10 +137,18 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
   // This page's bytes from `phys` on, plus room for an instruction that
   // straddles into the next page.
   uint8_t buf[kPageSize + 16];
-  const size_t in_page = kPageSize - (phys & kPageMask);
-  if (const uint8_t* p = cpu_.mem.ram_ptr(phys, in_page)) std::memcpy(buf, p, in_page);
-  else
+  size_t in_page = kPageSize - (phys & kPageMask);
+  if (const uint8_t* p = cpu_.mem.ram_ptr(phys, in_page)) {
+    std::memcpy(buf, p, in_page);
+  } else if (cpu_.mem.kind(phys) == PhysicalMemory::Kind::Rom) {
+    cpu_.mem.read_bytes(phys, buf, in_page);
+  } else {
+    // Code in MMIO or a hole: fetch one instruction's worth (device reads
+    // may have side effects) into a block that is never cached.
+    in_page = std::min<size_t>(in_page, 15);
     for (size_t i = 0; i < in_page; ++i) buf[i] = static_cast<uint8_t>(cpu_.mem.read(phys + i, 1));
+    b->phys = ~uint64_t{0};
+  }
 
   const uint64_t ip_mask = all_ones(mode);
   size_t off = 0;
@@ -172,7 +189,9 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
     b->insns.push_back(d);
     off += d.len;
     b->bytes = static_cast<unsigned>(off);
-    if ((d.info & isa::info::kEndsBlock) || b->phys == ~uint64_t{0}) break;
+    // IP wraps at the top of a 16-bit segment: the next instruction is
+    // not the next byte.
+    if ((d.info & isa::info::kEndsBlock) || b->phys == ~uint64_t{0} || ip + d.len > ip_mask) break;
   }
   return b;
 }

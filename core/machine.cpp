@@ -29,7 +29,8 @@ Engine& Machine::engine() { return *interp_; }
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
   com1_ = std::make_unique<Uart16550>([this, serial](uint8_t b) {
-    serial_log_.push_back(static_cast<char>(b));
+    if (serial_log_.size() < kSerialLogLimit) serial_log_.push_back(static_cast<char>(b));
+    ++serial_bytes_;
     if (serial) serial(b);
   });
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
@@ -55,13 +56,14 @@ std::vector<PostCode> Machine::post_codes() const {
 
 RunResult Machine::run(uint64_t max_insns) {
   const auto t0 = std::chrono::steady_clock::now();
-  const uint64_t start = cpu_.icount;
+  const uint64_t start = cpu_.icount, start_vt = cpu_.virtual_time();
   RunResult r;
   r.reason = interp_->run(max_insns);
   r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.instructions = cpu_.icount - start;
+  r.virtual_time = cpu_.virtual_time() - start_vt;
   r.detail = cpu_.stop_detail();
-  if (r.reason == StopReason::BudgetExhausted) r.detail = "reached the instruction limit";
+  if (r.reason == StopReason::BudgetExhausted) r.detail = "reached the --max-insns limit";
   r.guest_status = guest_status_;
   return r;
 }

@@ -35,7 +35,8 @@ struct RunResult {
   StopReason reason = StopReason::None;
   std::string detail;          // one line: why it stopped
   uint32_t guest_status = 0;   // isa-debug-exit status ((v << 1) | 1) when reason == GuestExit
-  uint64_t instructions = 0;
+  uint64_t instructions = 0;  // retired during this run
+  uint64_t virtual_time = 0;  // virtual time that passed during this run
   double host_seconds = 0;
 };
 
@@ -51,12 +52,16 @@ class Machine {
   Cpu& cpu() { return cpu_; }
   Engine& engine();
   const Interpreter& interpreter() const { return *interp_; }
-  // Virtual time: instructions retired (event costs are added by the
-  // monitors that model them).  RDTSC reads it.
-  uint64_t virtual_time() const { return cpu_.icount; }
+  // Virtual time: instructions retired plus events delivered (monitors will
+  // add modelled costs).  RDTSC reads it.
+  uint64_t virtual_time() const { return cpu_.virtual_time(); }
   std::vector<PostCode> post_codes() const;
-  // Bytes the guest sent to COM1, kept for stats and tests.
+  // Bytes the guest sent to COM1, kept for stats and tests: the first
+  // kSerialLogLimit of them (a guest must not grow host memory without
+  // bound); serial_bytes() counts them all.
+  static constexpr size_t kSerialLogLimit = 1 << 20;
   const std::string& serial_transcript() const { return serial_log_; }
+  uint64_t serial_bytes() const { return serial_bytes_; }
 
  private:
   void wire_devices(const MachineConfig& cfg);
@@ -70,6 +75,7 @@ class Machine {
   std::unique_ptr<DebugConsole> debugcon_;
   std::unique_ptr<PostPort> post80_, post190_;
   std::string serial_log_;
+  uint64_t serial_bytes_ = 0;
   uint32_t guest_status_ = 0;
 };
 

@@ -333,7 +333,7 @@ Status invlpg(Cpu& cpu, const DecodedInsn& i) {
 Status cache_control(Cpu& cpu, const DecodedInsn&) { return require_cpl0(cpu); }
 
 // --- time stamp counter and MSRs -----------------------------------------
-// Time is virtual: the TSC counts instructions retired (Cpu::icount).  A
+// Time is virtual: the TSC counts virtual time (Cpu::virtual_time()).  A
 // WRMSR to IA32_TSC keeps the difference, stored as the IA32_TSC entry of
 // CpuState::msrs, so that the counter goes on from the value written.
 
@@ -342,7 +342,7 @@ uint64_t stored_msr(const CpuState& s, uint32_t index, uint64_t reset_value) {
   return it == s.msrs.end() ? reset_value : it->second;
 }
 
-uint64_t tsc(const Cpu& cpu) { return cpu.icount + stored_msr(cpu.s, msr::kTsc, 0); }
+uint64_t tsc(const Cpu& cpu) { return cpu.virtual_time() + stored_msr(cpu.s, msr::kTsc, 0); }
 
 // RDTSC: CR4.TSD restricts it to CPL 0.
 Status rdtsc(Cpu& cpu, const DecodedInsn&) {
@@ -404,7 +404,7 @@ Status write_efer(Cpu& cpu, uint64_t v) {
 Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
   CpuState& s = cpu.s;
   switch (index) {
-    case msr::kTsc: s.msrs[index] = v - cpu.icount; return Status::Ok;
+    case msr::kTsc: s.msrs[index] = v - cpu.virtual_time(); return Status::Ok;
     case msr::kApicBase:
       if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
       if ((v | kApicBsp) != kApicBase) {

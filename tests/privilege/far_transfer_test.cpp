@@ -88,7 +88,7 @@ TEST(RealModeFarTransfer, TargetBeyondCsLimitIsGp) {
   h.mem.write(0x3000, 1, 0x90);
   h.cpu.s.gpr[RSP] = 0x0100;
   h.load({0x66, 0xEA, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00});  // jmp dword 0000:00010000
-  h.run(1);
+  h.run(2);  // the #GP delivery, then the handler's NOP
   EXPECT_EQ(h.cpu.s.rip, 0x3001u);
   EXPECT_EQ(h.mem.read(0xFA, 2), 0x1000u);
 }

@@ -3,12 +3,12 @@
 // gates and stack switches read genuine descriptors.
 //
 // Every IDT vector v has a 32-bit interrupt gate to 0x08:handler(v); the
-// handler stubs are NOPs, so after a fault the engine runs one NOP of the
-// handler: h.run(1) on a faulting instruction ends with EIP = handler(v) + 1
-// (a fault does not retire; the NOP does).  INT n retires, so h.run(1) on it
-// ends with EIP = handler(v).  A fault while delivering INT n is raised by
-// software_int(), which calls deliver_event() as the engine does (the
-// engine counts such an INT as retired, so h.run(1) would stop early).
+// handler stubs are NOPs.  The engine's budget is virtual time, and a
+// delivered event costs one unit: h.run(2) on a faulting instruction is the
+// delivery plus the handler's first NOP, ending with EIP = handler(v) + 1.
+// INT n retires and is delivered (two units), so h.run(1) on it ends with
+// EIP = handler(v).  A fault while delivering INT n is raised by
+// software_int(), which calls deliver_event() as the engine does.
 #pragma once
 
 #include <gtest/gtest.h>
@@ -94,7 +94,7 @@ class PrivTest : public ::testing::Test {
   // Runs one instruction that faults with `vector`, and checks that the
   // handler was entered (EIP just past its first NOP).
   void expect_fault(uint8_t vector) {
-    h.run(1);
+    h.run(2);
     EXPECT_EQ(h.cpu.stop_requested(), StopReason::None) << h.cpu.stop_detail();
     EXPECT_EQ(h.cpu.s.rip, handler(vector) + 1) << "expected vector " << int(vector);
   }

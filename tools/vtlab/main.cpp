@@ -126,6 +126,7 @@ nlohmann::json stats_json(const RunOptions& o, vtlab::Machine& m, const vtlab::R
   j["exit_status"] = status;
   if (r.reason == StopReason::GuestExit) j["guest_exit_status"] = r.guest_status;
   j["instructions"] = m.cpu().icount;
+  j["events_delivered"] = m.cpu().events;
   j["virtual_time"] = m.virtual_time();
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
@@ -139,8 +140,8 @@ nlohmann::json stats_json(const RunOptions& o, vtlab::Machine& m, const vtlab::R
   j["unclaimed_io"] = {{"total", m.io().unclaimed_total()}, {"ports", unclaimed}};
   const vtlab::BlockCache& bc = m.interpreter().cache();
   j["decode_cache"] = {{"blocks", bc.size()}, {"hits", bc.hits()}, {"misses", bc.misses()},
-                       {"invalidations", bc.invalidations()}};
-  j["serial_bytes"] = m.serial_transcript().size();
+                       {"invalidations", bc.invalidations()}, {"capacity_flushes", bc.capacity_flushes()}};
+  j["serial_bytes"] = m.serial_bytes();
   return j;
 }
 
@@ -185,7 +186,7 @@ int run_command(const RunOptions& o) {
     total.reason = r.reason;
     total.detail = r.detail;
     total.guest_status = r.guest_status;
-    if (o.max_insns) left -= r.instructions;
+    if (o.max_insns) left -= r.virtual_time;
     if (r.reason != StopReason::BudgetExhausted || left == 0) break;
     if (g_interrupted) {
       total.reason = StopReason::Interrupted;
@@ -238,7 +239,8 @@ int main(int argc, char** argv) {
   run->add_option("-m,--memory", o.memory, "Guest RAM: a size with K, M or G suffix (bare number: MiB)")
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
-  run->add_option("--max-insns", o.max_insns, "Stop after this many instructions (0: no limit)")
+  run->add_option("--max-insns", o.max_insns,
+                  "Stop after this much virtual time: instructions retired plus exceptions delivered (0: no limit)")
       ->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
   run->add_option("--append", o.append, "Kernel command line passed in the multiboot info");

@@ -67,6 +67,11 @@ Status Cpu::read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out
   return read_linear(linear(seg, offset), size, out);
 }
 
+Status Cpu::read_mem_for_write(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
+  TRY(check_segment(seg, offset, size, Access::Write));
+  return read_linear(linear(seg, offset), size, out, false, Access::Write);
+}
+
 Status Cpu::write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value) {
   TRY(check_segment(seg, offset, size, Access::Write));
   return write_linear(linear(seg, offset), size, value);
@@ -99,17 +104,17 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
   return Status::Ok;
 }
 
-Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor) {
+Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor, Access access) {
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
-  TRY(translate(lin, Access::Read, user, p0));
+  TRY(translate(lin, access, user, p0));
   if (first == size) {
     out = mem.read(p0, size);
     return Status::Ok;
   }
   uint64_t p1;
-  TRY(translate(lin + first, Access::Read, user, p1));
+  TRY(translate(lin + first, access, user, p1));
   uint64_t v = 0;
   for (unsigned i = 0; i < size; ++i) {
     uint64_t p = i < first ? p0 + i : p1 + (i - first);

@@ -117,6 +117,10 @@ class Cpu {
   // --- memory --------------------------------------------------------
   // Segmented access: protection and limit checks (#GP / #SS), then paging.
   Status read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out);
+  // The read half of a read-modify-write: checked and translated as a
+  // write, so a fault reports W=1 as hardware does (and the write that
+  // follows can no longer fault on protection).
+  Status read_mem_for_write(unsigned seg, uint64_t offset, unsigned size, uint64_t& out);
   Status write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value);
   template <typename T> Status read(unsigned seg, uint64_t offset, T& out) {
     uint64_t v;
@@ -137,7 +141,8 @@ class Cpu {
 
   // Linear access.  `supervisor` marks implicit system accesses (descriptor
   // tables, TSS, IDT) that are checked as CPL 0 whatever the CPL.
-  Status read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor = false);
+  Status read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor = false,
+                     Access access = Access::Read);
   Status write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor = false);
   Status translate(uint64_t lin, Access access, bool user, uint64_t& phys);
 

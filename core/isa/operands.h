@@ -48,18 +48,20 @@ template <typename T> Status write_op(Cpu& cpu, const DecodedInsn& i, unsigned n
   return cpu.write<T>(i.mem.seg, effective_address(cpu, i), v);
 }
 
-// Operand 0 of a read-modify-write instruction: checks that the destination
-// is writable before reading it, so the write can no longer fault on
-// protection (paging may still fault for a page-crossing operand, which
-// the write path checks for both pages before storing).
+// Operand 0 of a read-modify-write instruction, read as the first half of a
+// write: segment and page rights are checked for writing, so a fault
+// reports what hardware reports (W=1 in the #PF error code; measured on an
+// Intel host: ADD/INC/XCHG to a not-present page give error code 6 at
+// CPL 3) and the store that follows cannot fault on protection.
 template <typename T> Status read_rmw(Cpu& cpu, const DecodedInsn& i, T& v) {
   if (i.op[0].kind == OpKind::Reg) {
     v = cpu.reg<T>(i.op[0].reg);
     return Status::Ok;
   }
-  const uint64_t ea = effective_address(cpu, i);
-  TRY(cpu.check_segment(i.mem.seg, ea, sizeof(T), Access::Write));
-  return cpu.read<T>(i.mem.seg, ea, v);
+  uint64_t raw;
+  TRY(cpu.read_mem_for_write(i.mem.seg, effective_address(cpu, i), sizeof(T), raw));
+  v = static_cast<T>(raw);
+  return Status::Ok;
 }
 
 // Raises whatever fault a store of `len` bytes at seg:offset would raise

@@ -213,8 +213,13 @@ template <bool Write> Status verify_segment(Cpu& cpu, const DecodedInsn& i) {
 // mode opcode 63 is MOVSXD, which the decoder names so.
 Status arpl(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_protected_mode(cpu));
+  // The SDM's #GP(0) for a non-writable segment applies whether or not
+  // ARPL stores; the page is only written (and write-checked) when the RPL
+  // changes, as the host CPU shows: a read, not a read-for-write.
+  if (i.op[0].kind == OpKind::Mem)
+    TRY(cpu.check_segment(i.mem.seg, effective_address(cpu, i), 2, Access::Write));
   uint16_t dest;
-  TRY(read_rmw<uint16_t>(cpu, i, dest));
+  TRY(read_op<uint16_t>(cpu, i, 0, dest));
   const uint16_t src = cpu.reg<uint16_t>(i.op[1].reg);
   const bool raised = rpl(dest) < rpl(src);
   if (raised) TRY(write_op<uint16_t>(cpu, i, 0, static_cast<uint16_t>((dest & ~3u) | rpl(src))));

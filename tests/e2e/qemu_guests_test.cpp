@@ -70,6 +70,10 @@ TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
   EXPECT_EQ(o.serial, expected) << "stop: " << o.result.detail;
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(static_cast<int>(o.result.guest_status & 0xFF), status);
+  // Port 0xE9 output, where QEMU's -debugcon was recorded too.
+  if (file_exists(src + ".debugcon")) {
+    EXPECT_EQ(o.debugcon, read_text_file(src + ".debugcon"));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Recorded, QemuGuest, ::testing::ValuesIn(discover()),

@@ -18,6 +18,7 @@ BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uin
   BootOutcome o;
   MachineConfig cfg;
   cfg.ram_bytes = ram;
+  cfg.debugcon_out = [&o](uint8_t b) { o.debugcon.push_back(static_cast<char>(b)); };
   Machine m(cfg);
   // The loader puts the kernel's name at the front of the command line (as
   // QEMU does); use the bare file name so results do not depend on where

@@ -13,6 +13,7 @@ namespace vtlab::test {
 struct BootOutcome {
   RunResult result;
   std::string serial;
+  std::string debugcon;  // bytes written to port 0xE9
   uint64_t instructions = 0;
 };
 

@@ -15,62 +15,10 @@
 
 namespace vtlab::test {
 
-namespace {
-
-constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
-constexpr uint32_t kAll = flag::kArith;
-
-// Identity-maps the first 4 MiB with 4 KiB pages, `read_only` among them
-// without write permission, and turns paging on with CR0.WP so that CPL 0
-// stores to that page fault too.
-void map_read_only_page(CpuHarness& h, uint32_t read_only) {
-  const uint32_t pd = 0x80000, pt = 0x81000;
-  h.write32(pd, pt | 3);
-  for (uint32_t i = 0; i < 1024; ++i) h.write32(pt + 4 * i, (i << 12) | ((i << 12) == read_only ? 1 : 3));
-  h.cpu.s.cr3 = pd;
-  h.cpu.s.cr0 |= cr0::PG | cr0::WP;
-  h.cpu.paging_changed(false);
-}
-
-// One instruction with EAX and ECX preset: result in EAX, the six flags.
-struct Case {
-  const char* insn;
-  uint32_t eax, ecx, flags_in;
-  uint32_t eax_out, flags_out;
-};
-
-// Assembles every case's instruction in one go (one `as` run, not one per
-// case), then runs each alone on the same harness.
-void run_cases(const std::vector<Case>& cases) {
-  std::string source;
-  for (const Case& c : cases) source += std::string(c.insn) + "\n";
-  const std::vector<uint8_t> code = assemble(source);
-  CpuHarness h;
-  size_t at = 0;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
-                                      << " flags=" << c.flags_in);
-    DecodedInsn d;
-    ASSERT_EQ(Decoder().decode(code.data() + at, code.size() - at, 4, d), DecodeStatus::Ok);
-    h.load(std::vector<uint8_t>(code.begin() + at, code.begin() + at + d.len));
-    at += d.len;
-    h.engine.flush();
-    h.cpu.s.gpr[RAX] = c.eax;
-    h.cpu.s.gpr[RCX] = c.ecx;
-    h.cpu.s.flags.set_bits(c.flags_in);
-    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
-    EXPECT_EQ(h.reg32(RAX), c.eax_out);
-    EXPECT_EQ(h.reg32(RCX), c.ecx);  // sources are never written
-    EXPECT_EQ(h.arith_flags(), c.flags_out);
-  }
-}
-
-}  // namespace
-
 // Carry, overflow and auxiliary carry at each width's boundary; byte and
 // word forms leave the rest of the register alone.
 TEST(Alu, AddAndAdcAtEachWidth) {
-  run_cases({
+  run_eax_ecx_cases({
       {"add al, cl", 0xAABBCC7F, 0x01, kAll, 0xAABBCC80, OF | SF | AF},
       {"add al, cl", 0x000000FF, 0x01, 0, 0x00000000, CF | ZF | AF | PF},
       {"add ax, cx", 0x11117FFF, 0x01, 0, 0x11118000, OF | SF | AF | PF},
@@ -91,7 +39,7 @@ TEST(Alu, AddAndAdcAtEachWidth) {
 }
 
 TEST(Alu, SubSbbAndCmp) {
-  run_cases({
+  run_eax_ecx_cases({
       {"sub al, cl", 0x00000000, 0x01, 0, 0x000000FF, CF | SF | AF | PF},
       {"sub al, cl", 0x00000080, 0x01, 0, 0x0000007F, OF | AF},
       {"sub eax, ecx", 0x80000000, 0x01, 0, 0x7FFFFFFF, OF | AF | PF},
@@ -110,7 +58,7 @@ TEST(Alu, SubSbbAndCmp) {
 // AND/OR/XOR/TEST clear CF and OF; AF is undefined and reads 0 (as on the
 // Intel host); SF ZF PF follow the result.
 TEST(Alu, LogicOperations) {
-  run_cases({
+  run_eax_ecx_cases({
       {"and eax, ecx", 0xF0F0F0F0, 0x0FF00FF0, kAll, 0x00F000F0, PF},
       {"or eax, ecx", 0x80000000, 0x01, kAll, 0x80000001, SF},
       {"xor eax, eax", 0x00001234, 0, kAll, 0x00000000, ZF | PF},
@@ -125,7 +73,7 @@ TEST(Alu, LogicOperations) {
 
 // INC and DEC leave CF as it was.
 TEST(Alu, IncDecKeepCarry) {
-  run_cases({
+  run_eax_ecx_cases({
       {"inc eax", 0x7FFFFFFF, 0, CF, 0x80000000, OF | SF | AF | PF | CF},
       {"inc ax", 0x0000FFFF, 0, 0, 0x00000000, ZF | AF | PF},
       {"dec al", 0x00000080, 0, 0, 0x0000007F, OF | AF},
@@ -143,7 +91,7 @@ TEST(Alu, IncByteRegisterWraps) {
 }
 
 TEST(Alu, NegAndNot) {
-  run_cases({
+  run_eax_ecx_cases({
       {"neg eax", 0x00000000, 0, kAll, 0x00000000, ZF | PF},  // CF = (source != 0)
       {"neg eax", 0x80000000, 0, 0, 0x80000000, CF | OF | SF | PF},
       {"neg al", 0x00000001, 0, 0, 0x000000FF, CF | SF | AF | PF},
@@ -156,7 +104,7 @@ TEST(Alu, NegAndNot) {
 
 // 83 /0 ib sign-extends its byte immediate to the operand size.
 TEST(Alu, SignExtendedImmediates) {
-  run_cases({
+  run_eax_ecx_cases({
       {"add eax, -1", 0x12345678, 0, 0, 0x12345677, CF | AF | PF},
       {"add ax, -1", 0xAAAA0000, 0, 0, 0xAAAAFFFF, SF | PF},
       {"sub eax, -2", 0xFFFFFFFE, 0, 0, 0x00000000, ZF | PF},
@@ -243,7 +191,8 @@ TEST(Alu, ReadOnlyDestinationFaultsBeforeAnyChange) {
 TEST(Alu, FaultingStoreCommitsNoFlags) {
   CpuHarness h;
   h.write32(0x20000, 0xFFFFFFFF);
-  map_read_only_page(h, 0x20000);
+  h.identity_paging(0x20000, /*read-only*/ 1);
+  h.cpu.s.cr0 |= cr0::WP;  // CPL 0 stores fault too
   h.cpu.s.gpr[RAX] = 1;
   h.cpu.s.flags.set_bits(flag::kReserved1 | SF);
   h.load_asm("add dword ptr [0x20000], eax");

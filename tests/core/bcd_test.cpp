@@ -17,9 +17,6 @@ namespace vtlab::test {
 
 namespace {
 
-constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
-constexpr uint32_t kAll = flag::kArith;
-
 // One instruction with EAX and the flags preset.
 struct Case {
   const char* insn;
@@ -29,17 +26,15 @@ struct Case {
 
 // Assembles every case's instruction in one go, then runs each alone.
 void run_cases(const std::vector<Case>& cases) {
-  std::string source;
-  for (const Case& c : cases) source += std::string(c.insn) + "\n";
-  const std::vector<uint8_t> code = assemble(source);
+  std::vector<std::string> insns;
+  for (const Case& c : cases) insns.push_back(c.insn);
+  const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
+  ASSERT_EQ(code.size(), cases.size());
   CpuHarness h;
-  size_t at = 0;
-  for (const Case& c : cases) {
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const Case& c = cases[n];
     SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " flags=" << c.flags_in);
-    DecodedInsn d;
-    ASSERT_EQ(Decoder().decode(code.data() + at, code.size() - at, 4, d), DecodeStatus::Ok);
-    h.load(std::vector<uint8_t>(code.begin() + at, code.begin() + at + d.len));
-    at += d.len;
+    h.load(code[n]);
     h.engine.flush();
     h.cpu.s.gpr[RAX] = c.eax;
     h.cpu.s.flags.set_bits(c.flags_in);

@@ -15,49 +15,10 @@
 
 namespace vtlab::test {
 
-namespace {
-
-constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
-constexpr uint32_t kAll = flag::kArith;
-
-// One instruction with EAX (destination) and ECX (offset / scan source).
-struct Case {
-  const char* insn;
-  uint32_t eax, ecx, flags_in;
-  uint32_t eax_out, flags_out;
-};
-
-// Assembles every case's instruction in one go, then runs each alone.
-void run_cases(const std::vector<Case>& cases) {
-  std::string source;
-  for (const Case& c : cases) source += std::string(c.insn) + "\n";
-  const std::vector<uint8_t> code = assemble(source);
-  CpuHarness h;
-  size_t at = 0;
-  for (const Case& c : cases) {
-    SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
-                                      << " flags=" << c.flags_in);
-    DecodedInsn d;
-    ASSERT_EQ(Decoder().decode(code.data() + at, code.size() - at, 4, d), DecodeStatus::Ok);
-    h.load(std::vector<uint8_t>(code.begin() + at, code.begin() + at + d.len));
-    at += d.len;
-    h.engine.flush();
-    h.cpu.s.gpr[RAX] = c.eax;
-    h.cpu.s.gpr[RCX] = c.ecx;
-    h.cpu.s.flags.set_bits(c.flags_in);
-    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
-    EXPECT_EQ(h.reg32(RAX), c.eax_out);
-    EXPECT_EQ(h.reg32(RCX), c.ecx);
-    EXPECT_EQ(h.arith_flags(), c.flags_out);
-  }
-}
-
-}  // namespace
-
 // A register destination: the offset, register or immediate, is taken
 // modulo the width.  CF gets the old bit; nothing else changes.
 TEST(Bit, TestAndModifyRegister) {
-  run_cases({
+  run_eax_ecx_cases({
       {"bt eax, 5", 0x00000020, 0, kAll & ~CF, 0x00000020, kAll},
       {"bt eax, 4", 0x00000020, 0, kAll, 0x00000020, kAll & ~CF},
       {"bt eax, ecx", 0x00000020, 37, 0, 0x00000020, CF},  // 37 mod 32 = 5
@@ -137,7 +98,7 @@ TEST(Bit, RegisterOffsetWrapsInSixteenBitAddressing) {
 // source was zero, PF is the parity of the index, CF OF SF AF read 0.  A
 // zero source leaves the destination alone.
 TEST(Bit, ScanForward) {
-  run_cases({
+  run_eax_ecx_cases({
       {"bsf eax, ecx", 0xFFFFFFFF, 0x00018000, kAll, 15, PF},
       {"bsf eax, ecx", 0xFFFFFFFF, 0x80000000, kAll, 31, 0},
       {"bsf eax, ecx", 0xFFFFFFFF, 0x00000001, 0, 0, PF},
@@ -148,7 +109,7 @@ TEST(Bit, ScanForward) {
 }
 
 TEST(Bit, ScanReverse) {
-  run_cases({
+  run_eax_ecx_cases({
       {"bsr eax, ecx", 0xFFFFFFFF, 0x00018000, kAll, 16, 0},
       {"bsr eax, ecx", 0x00000000, 0x80000001, 0, 31, 0},
       {"bsr eax, ecx", 0x00000000, 0x00000007, kAll, 2, 0},

@@ -10,20 +10,9 @@ namespace vtlab::test {
 
 namespace {
 
-// Identity-maps the first 4 MiB with 4 KiB pages, except the page at
-// kData, which is not present; paging on.
-void page_with_hole(CpuHarness& h) {
-  const uint64_t pd = 0x30000, pt = 0x31000;
-  h.mem.write(pd, 4, pt | 3);
-  for (uint64_t i = 0; i < 1024; ++i) h.mem.write(pt + i * 4, 4, (i << 12) | 3);
-  h.mem.write(pt + (CpuHarness::kData >> 12) * 4, 4, 0);
-  h.cpu.s.cr3 = pd;
-  h.cpu.s.cr0 |= cr0::PG;
-}
-
 uint32_t fault_error(const std::string& insn) {
   CpuHarness h;
-  page_with_hole(h);
+  h.identity_paging(CpuHarness::kData, /*not present*/ 0);
   h.load_asm(insn);
   EXPECT_EQ(h.execute_one(), Status::Exception) << insn;
   EXPECT_EQ(h.cpu.pending().vector, vec::PF) << insn;

@@ -18,21 +18,6 @@ namespace vtlab::test {
 
 namespace {
 
-constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF, CF = flag::CF;
-constexpr uint32_t kAll = flag::kArith;
-
-// Identity-maps the first 4 MiB with 4 KiB pages, `read_only` among them
-// without write permission, and turns paging on with CR0.WP so that CPL 0
-// stores to that page fault too.
-void map_read_only_page(CpuHarness& h, uint32_t read_only) {
-  const uint32_t pd = 0x80000, pt = 0x81000;
-  h.write32(pd, pt | 3);
-  for (uint32_t i = 0; i < 1024; ++i) h.write32(pt + 4 * i, (i << 12) | ((i << 12) == read_only ? 1 : 3));
-  h.cpu.s.cr3 = pd;
-  h.cpu.s.cr0 |= cr0::PG | cr0::WP;
-  h.cpu.paging_changed(false);
-}
-
 // One instruction with EAX (the destination), ECX (CL, the count) and EDX
 // (the SHLD/SHRD source) preset: result in EAX, the six flags.
 struct Case {
@@ -43,18 +28,16 @@ struct Case {
 
 // Assembles every case's instruction in one go, then runs each alone.
 void run_cases(const std::vector<Case>& cases) {
-  std::string source;
-  for (const Case& c : cases) source += std::string(c.insn) + "\n";
-  const std::vector<uint8_t> code = assemble(source);
+  std::vector<std::string> insns;
+  for (const Case& c : cases) insns.push_back(c.insn);
+  const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
+  ASSERT_EQ(code.size(), cases.size());
   CpuHarness h;
-  size_t at = 0;
-  for (const Case& c : cases) {
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const Case& c = cases[n];
     SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
                                       << " edx=" << c.edx << " flags=" << c.flags_in);
-    DecodedInsn d;
-    ASSERT_EQ(Decoder().decode(code.data() + at, code.size() - at, 4, d), DecodeStatus::Ok);
-    h.load(std::vector<uint8_t>(code.begin() + at, code.begin() + at + d.len));
-    at += d.len;
+    h.load(code[n]);
     h.engine.flush();
     h.cpu.s.gpr[RAX] = c.eax;
     h.cpu.s.gpr[RCX] = c.ecx;
@@ -219,7 +202,8 @@ TEST(Shift, ZeroCountStillChecksTheDestination) {
   h.cpu.s.flags.set_bits(flag::kReserved1 | ZF);
   h.load_asm("shl dword ptr [0x20000], cl");
 
-  map_read_only_page(h, 0x20000);
+  h.identity_paging(0x20000, /*read-only*/ 1);
+  h.cpu.s.cr0 |= cr0::WP;  // CPL 0 stores fault too
   ASSERT_EQ(h.execute_one(), Status::Exception);
   EXPECT_EQ(h.cpu.pending().vector, vec::PF);
   EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::W);

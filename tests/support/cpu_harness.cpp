@@ -31,6 +31,56 @@ void CpuHarness::load_asm(const std::string& source) {
   load(assemble(source, bits, kCode), kCode);
 }
 
+std::vector<std::vector<uint8_t>> assemble_each(const std::vector<std::string>& insns, unsigned bits) {
+  std::string source;
+  for (const std::string& i : insns) source += i + "\n";
+  const std::vector<uint8_t> code = assemble(source, bits);
+  static const Decoder decoder;
+  std::vector<std::vector<uint8_t>> out;
+  size_t at = 0;
+  for (const std::string& i : insns) {
+    DecodedInsn d;
+    if (at >= code.size() || decoder.decode(code.data() + at, code.size() - at, bits / 8, d) != DecodeStatus::Ok) {
+      ADD_FAILURE() << "cannot split the assembled instruction: " << i;
+      break;
+    }
+    out.emplace_back(code.begin() + at, code.begin() + at + d.len);
+    at += d.len;
+  }
+  return out;
+}
+
+void CpuHarness::identity_paging(uint64_t special, uint32_t special_flags) {
+  const uint64_t pd = kPageTables, pt = kPageTables + 0x1000;
+  mem.write(pd, 4, pt | 3);
+  for (uint64_t i = 0; i < 1024; ++i) mem.write(pt + 4 * i, 4, (i << 12) | ((i << 12) == special ? special_flags : 3));
+  cpu.s.cr3 = pd;
+  cpu.s.cr0 |= cr0::PG;
+  cpu.paging_changed(false);
+}
+
+void run_eax_ecx_cases(const std::vector<EaxEcxCase>& cases) {
+  std::vector<std::string> insns;
+  for (const EaxEcxCase& c : cases) insns.push_back(c.insn);
+  const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
+  ASSERT_EQ(code.size(), cases.size());
+  CpuHarness h;
+  for (size_t n = 0; n < cases.size(); ++n) {
+    const EaxEcxCase& c = cases[n];
+    SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
+                                      << " flags=" << c.flags_in);
+    h.load(code[n]);
+    h.engine.flush();
+    h.cpu.s.gpr[RAX] = c.eax;
+    h.cpu.s.gpr[RCX] = c.ecx;
+    h.cpu.s.flags.set_bits(c.flags_in);
+    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
+    EXPECT_EQ(h.reg32(RAX), c.eax_out);
+    EXPECT_EQ(h.reg32(RCX), c.ecx);  // sources are never written
+    EXPECT_EQ(h.arith_flags(), c.flags_out);
+  }
+}
+
 StopReason CpuHarness::run_to_end() {
   StopReason r = StopReason::None;
   // Bounded: a snippet that loops forever fails the test instead of hanging.

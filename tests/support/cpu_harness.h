@@ -12,6 +12,25 @@
 
 namespace vtlab::test {
 
+// Flag names for expected values in tests.
+inline constexpr uint32_t OF = flag::OF, SF = flag::SF, ZF = flag::ZF, AF = flag::AF, PF = flag::PF,
+                          CF = flag::CF;
+inline constexpr uint32_t kAll = flag::kArith;
+
+// Assembles one instruction per string in a single `as` run (instruction
+// tables stay fast) and returns each instruction's bytes.
+std::vector<std::vector<uint8_t>> assemble_each(const std::vector<std::string>& insns, unsigned bits = 32);
+
+// One instruction with EAX and ECX preset: the result in EAX, ECX (a
+// source) unchanged, the six arithmetic flags.  Each case runs alone on a
+// fresh block cache.
+struct EaxEcxCase {
+  const char* insn;
+  uint32_t eax, ecx, flags_in;
+  uint32_t eax_out, flags_out;
+};
+void run_eax_ecx_cases(const std::vector<EaxEcxCase>& cases);
+
 class CpuHarness {
  public:
   static constexpr uint64_t kCode = 0x1000;
@@ -37,6 +56,13 @@ class CpuHarness {
   // RIP advances and the instruction counts as retired.  `decoded`, if
   // given, receives the decoded record.
   Status execute_one(DecodedInsn* decoded = nullptr);
+
+  // Identity-maps the first 4 MiB with 4 KiB pages (tables at kPageTables)
+  // and turns paging on; the page at `special` gets PTE flags
+  // `special_flags` instead of present+writable (0: not present, 1:
+  // read-only).
+  static constexpr uint64_t kPageTables = 0x80000;
+  void identity_paging(uint64_t special = ~uint64_t{0}, uint32_t special_flags = 3);
 
   uint32_t reg32(Gpr r) const { return static_cast<uint32_t>(cpu.s.gpr[r]); }
   uint32_t flags() const { return static_cast<uint32_t>(cpu.s.flags.bits()); }

@@ -24,24 +24,11 @@ struct Case {
   uint32_t eax_out, flags_out;
 };
 
-// Assembles every case's instruction in one go, then runs each alone.
+// The shared runner; BCD instructions touch only EAX and the flags.
 void run_cases(const std::vector<Case>& cases) {
-  std::vector<std::string> insns;
-  for (const Case& c : cases) insns.push_back(c.insn);
-  const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
-  ASSERT_EQ(code.size(), cases.size());
-  CpuHarness h;
-  for (size_t n = 0; n < cases.size(); ++n) {
-    const Case& c = cases[n];
-    SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " flags=" << c.flags_in);
-    h.load(code[n]);
-    h.engine.flush();
-    h.cpu.s.gpr[RAX] = c.eax;
-    h.cpu.s.flags.set_bits(c.flags_in);
-    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
-    EXPECT_EQ(h.reg32(RAX), c.eax_out);
-    EXPECT_EQ(h.arith_flags(), c.flags_out);
-  }
+  std::vector<RegCase> all;
+  for (const Case& c : cases) all.push_back({c.insn, c.eax, 0, 0, c.flags_in, c.eax_out, 0, c.flags_out});
+  run_reg_cases(all);
 }
 
 }  // namespace

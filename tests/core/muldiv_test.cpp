@@ -25,29 +25,11 @@ struct Case {
   uint32_t eax_out, edx_out, flags_out;
 };
 
-// Assembles every case's instruction in one go, then runs each alone.
+// The shared runner; EDX is a result here.
 void run_cases(const std::vector<Case>& cases) {
-  std::vector<std::string> insns;
-  for (const Case& c : cases) insns.push_back(c.insn);
-  const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
-  ASSERT_EQ(code.size(), cases.size());
-  CpuHarness h;
-  for (size_t n = 0; n < cases.size(); ++n) {
-    const Case& c = cases[n];
-    SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
-                                      << " edx=" << c.edx << " flags=" << c.flags_in);
-    h.load(code[n]);
-    h.engine.flush();
-    h.cpu.s.gpr[RAX] = c.eax;
-    h.cpu.s.gpr[RCX] = c.ecx;
-    h.cpu.s.gpr[RDX] = c.edx;
-    h.cpu.s.flags.set_bits(c.flags_in);
-    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
-    EXPECT_EQ(h.reg32(RAX), c.eax_out);
-    EXPECT_EQ(h.reg32(RCX), c.ecx);
-    EXPECT_EQ(h.reg32(RDX), c.edx_out);
-    EXPECT_EQ(h.arith_flags(), c.flags_out);
-  }
+  std::vector<RegCase> all;
+  for (const Case& c : cases) all.push_back({c.insn, c.eax, c.ecx, c.edx, c.flags_in, c.eax_out, c.edx_out, c.flags_out});
+  run_reg_cases(all);
 }
 
 }  // namespace

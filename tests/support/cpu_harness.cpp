@@ -59,26 +59,34 @@ void CpuHarness::identity_paging(uint64_t special, uint32_t special_flags) {
   cpu.paging_changed(false);
 }
 
-void run_eax_ecx_cases(const std::vector<EaxEcxCase>& cases) {
+void run_reg_cases(const std::vector<RegCase>& cases) {
   std::vector<std::string> insns;
-  for (const EaxEcxCase& c : cases) insns.push_back(c.insn);
+  for (const RegCase& c : cases) insns.push_back(c.insn);
   const std::vector<std::vector<uint8_t>> code = assemble_each(insns);
   ASSERT_EQ(code.size(), cases.size());
   CpuHarness h;
   for (size_t n = 0; n < cases.size(); ++n) {
-    const EaxEcxCase& c = cases[n];
+    const RegCase& c = cases[n];
     SCOPED_TRACE(::testing::Message() << c.insn << " eax=" << std::hex << c.eax << " ecx=" << c.ecx
-                                      << " flags=" << c.flags_in);
+                                      << " edx=" << c.edx << " flags=" << c.flags_in);
     h.load(code[n]);
     h.engine.flush();
     h.cpu.s.gpr[RAX] = c.eax;
     h.cpu.s.gpr[RCX] = c.ecx;
+    h.cpu.s.gpr[RDX] = c.edx;
     h.cpu.s.flags.set_bits(c.flags_in);
     ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
     EXPECT_EQ(h.reg32(RAX), c.eax_out);
     EXPECT_EQ(h.reg32(RCX), c.ecx);  // sources are never written
+    EXPECT_EQ(h.reg32(RDX), c.edx_out);
     EXPECT_EQ(h.arith_flags(), c.flags_out);
   }
+}
+
+void run_eax_ecx_cases(const std::vector<EaxEcxCase>& cases) {
+  std::vector<RegCase> all;
+  for (const EaxEcxCase& c : cases) all.push_back({c.insn, c.eax, c.ecx, 0, c.flags_in, c.eax_out, 0, c.flags_out});
+  run_reg_cases(all);
 }
 
 StopReason CpuHarness::run_to_end() {

@@ -21,9 +21,17 @@ inline constexpr uint32_t kAll = flag::kArith;
 // tables stay fast) and returns each instruction's bytes.
 std::vector<std::vector<uint8_t>> assemble_each(const std::vector<std::string>& insns, unsigned bits = 32);
 
-// One instruction with EAX and ECX preset: the result in EAX, ECX (a
-// source) unchanged, the six arithmetic flags.  Each case runs alone on a
-// fresh block cache.
+// One instruction with EAX, ECX and EDX preset: the results in EAX and EDX,
+// ECX (always a source) unchanged, the six arithmetic flags.  Each case
+// runs alone on a fresh block cache; all are assembled in one `as` run.
+struct RegCase {
+  const char* insn;
+  uint32_t eax, ecx, edx, flags_in;
+  uint32_t eax_out, edx_out, flags_out;
+};
+void run_reg_cases(const std::vector<RegCase>& cases);
+
+// The common EAX/ECX form (EDX is 0 and must stay so).
 struct EaxEcxCase {
   const char* insn;
   uint32_t eax, ecx, flags_in;

@@ -79,7 +79,7 @@ Status Cpu::write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t val
 
 Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
   if (!s.paging()) {
-    phys = lin & 0xFFFFFFFF;
+    phys = lin & 0xFFFFFFFF & a20_mask;
     return Status::Ok;
   }
   if (!s.long_mode_active()) lin &= 0xFFFFFFFF;
@@ -88,7 +88,7 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
     t.user = e->user;
     t.writable = e->writable;
     if (PageWalker::permits(t, access, user, s.cr0) && !(access == Access::Write && !e->dirty)) {
-      phys = (e->ppn << kPageShift) | (lin & kPageMask);
+      phys = ((e->ppn << kPageShift) | (lin & kPageMask)) & a20_mask;
       return Status::Ok;
     }
     // A refused or clean-page write re-walks: the guest may have granted
@@ -100,7 +100,7 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
     return raise(vec::PF, w.error_code);
   }
   tlb.insert(lin, w.t);
-  phys = w.t.phys;
+  phys = w.t.phys & a20_mask;
   return Status::Ok;
 }
 

@@ -12,8 +12,10 @@
 #include <cstring>
 #include <string>
 
+#include "core/clock.h"
 #include "core/cpu_state.h"
 #include "core/decoded_insn.h"
+#include "core/interrupt_controller.h"
 #include "devices/bus.h"
 #include "mmu/page_walker.h"
 #include "mmu/phys_memory.h"
@@ -69,10 +71,26 @@ class Cpu {
   uint64_t next_rip = 0;
   uint64_t icount = 0;  // instructions retired
   uint64_t events = 0;  // exceptions and interrupts delivered
+  uint64_t idle = 0;    // ticks skipped while halted, waiting for a timer
   // Virtual time: instructions retired plus one unit per delivered event
-  // (monitors will add modelled costs).  It always moves forward, even when
-  // every instruction faults, so budgets and RDTSC cannot stall.
-  uint64_t virtual_time() const { return icount + events; }
+  // plus time slept in HLT (monitors will add modelled costs).  It always
+  // moves forward, even when every instruction faults, so budgets and
+  // RDTSC cannot stall.
+  uint64_t virtual_time() const { return icount + events + idle; }
+  // Device timers run on virtual time (see core/clock.h).
+  VirtualClock clock{[this] { return virtual_time(); }};
+  // The INTR pin: the machine plugs its interrupt controller in here.
+  InterruptController* intc = nullptr;
+  // Physical-address mask of the A20 gate (port 0x92, i8042 output port):
+  // with the gate closed, bit 20 of every address the CPU emits is 0.
+  uint64_t a20_mask = ~uint64_t{0};
+  void set_a20(bool enabled) {
+    const uint64_t m = enabled ? ~uint64_t{0} : ~(uint64_t{1} << 20);
+    if (m != a20_mask) {
+      a20_mask = m;
+      tlb.flush_all();  // cached translations carry the old bit 20
+    }
+  }
   // The engine leaves its inner loop when icount reaches this; anything
   // that needs the engine's attention (a stop request, a code write, an
   // interrupt) sets it to 0.

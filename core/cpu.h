@@ -180,6 +180,21 @@ class Cpu {
   const std::string& stop_detail() const { return stop_detail_; }
   void clear_stop() { stop_ = StopReason::None; stop_detail_.clear(); }
 
+  // --- interrupt shadows (SDM vol. 3, 6.8.3) ----------------------------
+  // STI (with IF=0), MOV SS and POP SS hold off maskable interrupts until
+  // the instruction after them has run; MOV SS / POP SS hold off debug
+  // traps too.  The shadow covers exactly one instruction boundary: the one
+  // after the instruction that set it (an event delivered in between ends
+  // it, since events move `events`).
+  void set_interrupt_shadow(bool blocks_debug) {
+    shadow_icount_ = icount + 1;
+    shadow_events_ = events;
+    shadow_blocks_debug_ = blocks_debug;
+    check_at = 0;  // let the engine see the shadow at the next boundary
+  }
+  bool interrupt_shadow() const { return icount == shadow_icount_ && events == shadow_events_; }
+  bool debug_shadow() const { return interrupt_shadow() && shadow_blocks_debug_; }
+
   // Called after CR0/CR3/CR4/EFER change: drops what the TLB may not keep.
   void paging_changed(bool keep_global);
 
@@ -187,6 +202,8 @@ class Cpu {
   Status segment_fault(unsigned seg) { return raise(seg == SS ? vec::SS : vec::GP, 0); }
 
   PendingEvent pending_;
+  uint64_t shadow_icount_ = ~uint64_t{0}, shadow_events_ = 0;
+  bool shadow_blocks_debug_ = false;
   StopReason stop_ = StopReason::None;
   std::string stop_detail_;
 };

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "core/isa/registry.h"
@@ -18,33 +19,79 @@ Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
   });
 }
 
+// Everything that happens between instructions rather than in them:
+// freeing dropped blocks, stop requests, the budget, device timers, and
+// taking a maskable interrupt (SDM vol. 3, 6.8.1: only with IF=1 and no
+// STI / MOV SS shadow).  A halted CPU sleeps here until one arrives.
 StopReason Interpreter::pre_check(uint64_t end) {
-  cache_.collect();
-  if (cpu_.stop_requested() != StopReason::None) return cpu_.stop_requested();
-  if (cpu_.virtual_time() >= end) return StopReason::BudgetExhausted;
-  if (halted_) return idle();
+  for (;;) {
+    cache_.collect();
+    if (cpu_.stop_requested() != StopReason::None) return cpu_.stop_requested();
+    if (cpu_.virtual_time() >= end) return StopReason::BudgetExhausted;
+    if (cpu_.clock.next_deadline() <= cpu_.virtual_time()) cpu_.clock.run_due();
+    if (take_interrupt()) continue;  // delivery moved virtual time: look again
+    if (!halted_) return StopReason::None;
+    if (StopReason r = idle(end); r != StopReason::None) return r;
+  }
+}
+
+bool Interpreter::take_interrupt() {
+  CpuState& s = cpu_.s;
+  if (!cpu_.intc || !s.flags.test(flag::IF) || cpu_.interrupt_shadow() || !cpu_.intc->intr_pending()) return false;
+  const PendingEvent ev{PendingEvent::Kind::External, cpu_.intc->acknowledge(), false, 0};
+  halted_ = false;  // HLT has retired: the handler returns after it
+  deliver_event(cpu_, ev, s.rip);
+  ++cpu_.events;
+  return true;
+}
+
+// HLT: sleep until the next timer deadline, skipping the virtual time in
+// between (no busy loop on the host).  With interrupts disabled, or with no
+// timer armed, nothing can ever wake the CPU: say so and stop.
+StopReason Interpreter::idle(uint64_t end) {
+  if (!cpu_.s.flags.test(flag::IF)) {
+    cpu_.request_stop(StopReason::Halted, "HLT with interrupts disabled");
+    return StopReason::Halted;
+  }
+  const uint64_t wake = cpu_.clock.next_deadline();
+  if (wake == VirtualClock::kNever) {
+    cpu_.request_stop(StopReason::Halted, "HLT with interrupts enabled, but no timer is armed to wake it");
+    return StopReason::Halted;
+  }
+  cpu_.idle += std::min(wake, end) - cpu_.virtual_time();
   return StopReason::None;
 }
 
-// HLT: nothing in the machine raises interrupts yet, so a halted CPU can
-// never wake.  Say why instead of spinning.
-StopReason Interpreter::idle() {
-  cpu_.request_stop(StopReason::Halted, cpu_.s.flags.test(flag::IF)
-                                            ? "HLT with interrupts enabled, but no device can interrupt"
-                                            : "HLT with interrupts disabled");
-  return StopReason::Halted;
-}
-
-// The budget is virtual time: instructions retired plus events delivered,
-// so a guest that faults on every instruction still runs out of it.
+// The budget is virtual time: instructions retired plus events delivered
+// plus time slept, so a guest that faults on every instruction still runs
+// out of it.  Each pass runs at most up to the budget or the next timer
+// deadline, whichever comes first; with EFLAGS.TF set, one instruction,
+// followed by the single-step #DB (SDM vol. 3, 17.3.1.4).
 StopReason Interpreter::run(uint64_t max_insns) {
   const uint64_t now = cpu_.virtual_time();
   const uint64_t end = max_insns > ~uint64_t{0} - now ? ~uint64_t{0} : now + max_insns;
   for (;;) {
     if (StopReason r = pre_check(end); r != StopReason::None) return r;
-    cpu_.check_at = cpu_.icount + (end - cpu_.virtual_time());
+    const uint64_t vt = cpu_.virtual_time();
+    const uint64_t until = std::min(end, cpu_.clock.next_deadline());
+    cpu_.check_at = cpu_.icount + (until - vt);
+    const bool single_step = cpu_.s.flags.test(flag::TF);
+    if (single_step || cpu_.interrupt_shadow()) cpu_.check_at = cpu_.icount + 1;
+    const uint64_t icount = cpu_.icount, events = cpu_.events;
     if (const Block* b = fetch_block()) run_block(*b);
+    // The trap follows an instruction that completed without an event of
+    // its own (a fault, or INT n, which clears TF on the way in).
+    if (single_step && cpu_.icount == icount + 1 && cpu_.events == events && !cpu_.debug_shadow() &&
+        cpu_.stop_requested() == StopReason::None)
+      single_step_trap();
   }
+}
+
+void Interpreter::single_step_trap() {
+  cpu_.s.dr[6] |= kDr6SingleStep;
+  halted_ = false;
+  deliver_event(cpu_, PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
+  ++cpu_.events;
 }
 
 StopReason Interpreter::step() {

@@ -1,8 +1,9 @@
 // The interpreter engine: fetch a decoded block for CS:RIP (decoding it on
 // a miss), run its handlers, deliver what they raise.  One check per
 // instruction (icount against Cpu::check_at) covers the budget, stop
-// requests, code writes and, later, interrupts, so events land on exact
-// instruction boundaries whatever the block shape: runs are deterministic.
+// requests, code writes, timer deadlines and interrupts, so events land on
+// exact instruction boundaries whatever the block shape: runs are
+// deterministic.
 #pragma once
 
 #include <memory>
@@ -32,8 +33,12 @@ class Interpreter : public Engine {
   std::unique_ptr<Block> build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st);
   void run_block(const Block& b);
   void deliver_pending();
-  StopReason idle();
+  bool take_interrupt();
+  void single_step_trap();
+  StopReason idle(uint64_t end);
   StopReason pre_check(uint64_t end);
+
+  static constexpr uint64_t kDr6SingleStep = 1u << 14;  // DR6.BS
 
   Cpu& cpu_;
   Decoder decoder_;

@@ -13,6 +13,8 @@ namespace vtlab {
 Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_) {
   reset_cpu_state(cpu_.s);
   interp_ = std::make_unique<Interpreter>(cpu_);
+  // A timer armed earlier than the engine planned to run must cut the run short.
+  cpu_.clock.set_wake([this] { cpu_.check_at = 0; });
   wire_devices(cfg);
 }
 

@@ -66,12 +66,13 @@ Status cli(Cpu& cpu, const DecodedInsn&) {
   return Status::Ok;
 }
 
-// STI also holds off interrupts until after the next instruction (the
-// "interrupt shadow", SDM vol. 2, STI).  Nothing can interrupt yet; when
-// external interrupts arrive, the shadow becomes a field of Cpu that STI
-// (and MOV SS / POP SS) set and the engine's event check consumes.
+// STI with IF=0 also holds off interrupts until after the next
+// instruction (SDM vol. 2, STI), so "sti; hlt" cannot lose a wakeup and
+// "sti; ret" returns before the handler runs.  With IF already 1 there is
+// no shadow.
 Status sti(Cpu& cpu, const DecodedInsn&) {
   TRY(check_iopl(cpu));
+  if (!cpu.s.flags.test(flag::IF)) cpu.set_interrupt_shadow(/*blocks_debug=*/false);
   cpu.s.flags.set(flag::IF, true);
   return Status::Ok;
 }

@@ -19,15 +19,15 @@ Status undefined_opcode(Cpu& cpu, const DecodedInsn&) { return cpu.raise(vec::UD
 
 // MOV Sreg, r/m16.
 //
-// MOV SS (and POP SS) should hold off interrupts and debug traps until the
-// next instruction has run, so that "mov ss, ax; mov esp, ..." cannot be
-// interrupted between the two.  That shadow is state of the CPU's event
-// logic (Cpu), which comes with external interrupts; nothing can interrupt
-// between two instructions yet.
+// MOV SS (and POP SS) hold off interrupts and debug traps until the next
+// instruction has run, so that "mov ss, ax; mov esp, ..." cannot be
+// interrupted between the two (SDM vol. 2, MOV).
 Status mov_sw_ew(Cpu& cpu, const DecodedInsn& i) {
   uint16_t sel;
   TRY(read_op<uint16_t>(cpu, i, 1, sel));
-  return load_segment(cpu, i.op[0].reg, sel);
+  TRY(load_segment(cpu, i.op[0].reg, sel));
+  if (i.op[0].reg == SS) cpu.set_interrupt_shadow(/*blocks_debug=*/true);
+  return Status::Ok;
 }
 
 // MOV r/m, Sreg: a memory destination always takes 16 bits.  A 32-bit
@@ -51,6 +51,7 @@ struct PopSw {
     TRY(prepare_segment_load(cpu, i.op[0].reg, static_cast<uint16_t>(v), sc));
     adjust_sp(cpu, sizeof(T));
     cpu.s.seg[i.op[0].reg] = sc;
+    if (i.op[0].reg == SS) cpu.set_interrupt_shadow(/*blocks_debug=*/true);
     return Status::Ok;
   }
 };

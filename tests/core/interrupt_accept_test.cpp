@@ -1,0 +1,193 @@
+// When the CPU takes a maskable interrupt (SDM vol. 3, 6.8): only with
+// IF=1, never inside an STI or MOV SS / POP SS shadow, waking HLT; HLT
+// sleeping until the next timer in virtual time; and the TF single-step
+// trap.  Real mode keeps the frames small: the handlers record the IP they
+// would return to.
+#include <gtest/gtest.h>
+
+#include "support/cpu_harness.h"
+
+namespace vtlab::test {
+namespace {
+
+// An INTR pin a test drives by hand.
+class FakeIntr : public InterruptController {
+ public:
+  bool pending = false;
+  uint8_t vector = 0x20;
+  int acks = 0;
+  bool intr_pending() override { return pending; }
+  uint8_t acknowledge() override {
+    pending = false;
+    ++acks;
+    return vector;
+  }
+};
+
+constexpr uint64_t kHandler = 0x3000;  // vector 0x20: BX counts calls, SI gets the return IP
+constexpr uint64_t kDbHandler = 0x3100;  // vector 1: DX counts calls, DI gets the return IP
+
+class InterruptAcceptTest : public ::testing::Test {
+ protected:
+  InterruptAcceptTest() : h(16) {
+    h.cpu.intc = &intr;
+    h.write32(0x20 * 4, static_cast<uint32_t>(kHandler));
+    h.write32(1 * 4, static_cast<uint32_t>(kDbHandler));
+    h.mem.write_bytes(kHandler, handler_.data(), handler_.size());
+    h.mem.write_bytes(kDbHandler, db_handler_.data(), db_handler_.size());
+  }
+
+  // Snippets put the address of the label a check needs in BP
+  // (`mov bp, offset label`), so no offsets are counted by hand.
+  uint16_t reg16(Gpr r) const { return static_cast<uint16_t>(h.cpu.s.gpr[r]); }
+
+  CpuHarness h;
+  FakeIntr intr;
+
+ private:
+  std::vector<uint8_t> handler_ = assemble("inc bx\npop si\npush si\niret", 16, kHandler);
+  std::vector<uint8_t> db_handler_ = assemble("inc dx\npop di\npush di\niret", 16, kDbHandler);
+};
+
+TEST_F(InterruptAcceptTest, TakenOnlyWithInterruptsEnabled) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "mov bp, offset after\n"
+      "cli\nnop\nnop\n"
+      "sti\n"
+      "nop\n"
+      "after: nop\n"
+      "hlt\n");
+  intr.pending = true;
+  EXPECT_EQ(h.run(100), StopReason::Halted);
+  EXPECT_EQ(intr.acks, 1);
+  EXPECT_EQ(reg16(RBX), 1);
+  // STI's shadow lets the NOP after it run first.
+  EXPECT_EQ(reg16(RSI), reg16(RBP));
+  EXPECT_EQ(h.cpu.stop_detail(), "HLT with interrupts enabled, but no timer is armed to wake it");
+}
+
+TEST_F(InterruptAcceptTest, StiWithInterruptsAlreadyOnHasNoShadow) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "sti\n"
+      "mov bp, offset after\n"
+      "after: sti\n"
+      "nop\n"
+      "hlt\n");
+  h.run(3);  // up to and including the first STI and the MOV
+  intr.pending = true;
+  h.run(100);
+  EXPECT_EQ(reg16(RBX), 1);
+  // The interrupt arrived before the second STI ran; had it been held for
+  // a shadow it would return after the NOP.
+  EXPECT_EQ(reg16(RSI), reg16(RBP));
+}
+
+// The interrupt becomes pending exactly at the boundary after MOV SS /
+// POP SS (a timer at that virtual time): it must wait one more instruction.
+TEST_F(InterruptAcceptTest, MovSsHoldsOffOneInstruction) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "sti\nnop\n"
+      "xor cx, cx\n"
+      "mov ss, cx\n"  // retires at virtual time 5
+      "mov bp, offset after\n"
+      "after: nop\n"
+      "hlt\n");
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  h.cpu.clock.arm(t, 5);
+  EXPECT_EQ(h.run(100), StopReason::Halted);
+  EXPECT_EQ(reg16(RBX), 1);
+  EXPECT_EQ(reg16(RSI), reg16(RBP));
+}
+
+TEST_F(InterruptAcceptTest, PopSsHoldsOffOneInstruction) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "sti\nnop\n"
+      "push ss\n"
+      "pop ss\n"  // retires at virtual time 5
+      "mov bp, offset after\n"
+      "after: nop\n"
+      "hlt\n");
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  h.cpu.clock.arm(t, 5);
+  EXPECT_EQ(h.run(100), StopReason::Halted);
+  EXPECT_EQ(reg16(RBX), 1);
+  EXPECT_EQ(reg16(RSI), reg16(RBP));
+}
+
+TEST_F(InterruptAcceptTest, HltSleepsUntilTheTimerInVirtualTime) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "sti\n"
+      "hlt\n"
+      "mov bp, offset after\n"
+      "after: cli\n"
+      "hlt\n");
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  h.cpu.clock.arm(t, 1'000'000);
+  EXPECT_EQ(h.run(10'000'000), StopReason::Halted);
+  EXPECT_EQ(reg16(RBX), 1);
+  // The handler returned to the instruction after HLT.
+  EXPECT_EQ(reg16(RSI), reg16(RBP) - 3);
+  // Three instructions ran before the sleep; then time jumped to the
+  // deadline, the interrupt was delivered (one event) and the handler,
+  // MOV, CLI and the final HLT ran.
+  EXPECT_EQ(h.cpu.icount, 3u + 4u + 3u);
+  EXPECT_EQ(h.cpu.events, 1u);
+  EXPECT_EQ(h.cpu.idle, 1'000'000u - 3u);
+  EXPECT_EQ(h.cpu.virtual_time(), 1'000'000u + 1u + 7u);
+  EXPECT_EQ(h.cpu.stop_detail(), "HLT with interrupts disabled");
+}
+
+TEST_F(InterruptAcceptTest, HaltedSleepStopsAtTheBudget) {
+  h.load_asm("mov sp, 0x8000\nsti\nhlt\ncli\nhlt\n");
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  h.cpu.clock.arm(t, 5'000);
+  EXPECT_EQ(h.run(1'000), StopReason::BudgetExhausted);
+  EXPECT_EQ(h.cpu.virtual_time(), 1'000u);
+  EXPECT_EQ(reg16(RBX), 0);
+  EXPECT_EQ(h.run(10'000), StopReason::Halted);  // woke at 5000, returned, halted for good
+  EXPECT_EQ(reg16(RBX), 1);
+}
+
+TEST_F(InterruptAcceptTest, TimersFireOnExactInstructionBoundaries) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "sti\n"
+      "loop: inc ax\n"
+      "jmp loop\n");
+  uint64_t fired_at = 0;
+  const auto t = h.cpu.clock.add_timer("test", [&] {
+    fired_at = h.cpu.virtual_time();
+    intr.pending = true;
+  });
+  h.cpu.clock.arm(t, 1001);
+  h.run(2000);
+  EXPECT_EQ(fired_at, 1001u);
+  EXPECT_EQ(reg16(RBX), 1);
+}
+
+TEST_F(InterruptAcceptTest, SingleStepTrapsAfterEachInstructionWithTfSet) {
+  h.load_asm(
+      "mov sp, 0x8000\n"
+      "xor dx, dx\n"
+      "pushf\npop ax\nor ax, 0x100\npush ax\n"
+      "popf\n"  // sets TF: no trap after this one
+      "nop\n"
+      "mov bp, offset last\n"
+      "and ax, 0xFEFF\npush ax\n"
+      "last: popf\n"  // clears TF: still traps after it, since TF was set when it began
+      "nop\n"
+      "cli\nhlt\n");
+  EXPECT_EQ(h.run(200), StopReason::Halted);
+  // NOP, MOV, AND, PUSH, POPF.
+  EXPECT_EQ(reg16(RDX), 5);
+  EXPECT_EQ(reg16(RDI), reg16(RBP) + 1);  // the last trap returned after POPF
+  EXPECT_EQ(h.cpu.s.dr[6] & (1u << 14), 1u << 14);
+}
+
+}  // namespace
+}  // namespace vtlab::test

@@ -128,6 +128,7 @@ nlohmann::json stats_json(const RunOptions& o, vtlab::Machine& m, const vtlab::R
   j["instructions"] = m.cpu().icount;
   j["events_delivered"] = m.cpu().events;
   j["virtual_time"] = m.virtual_time();
+  j["idle_time"] = m.cpu().idle;
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
   nlohmann::json post = nlohmann::json::array();
@@ -240,7 +241,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
   run->add_option("--max-insns", o.max_insns,
-                  "Stop after this much virtual time: instructions retired plus exceptions delivered (0: no limit)")
+                  "Stop after this much virtual time (1 unit = 1 guest ns): instructions retired, plus "
+                  "exceptions and interrupts delivered, plus time slept in HLT (0: no limit)")
       ->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
   run->add_option("--append", o.append, "Kernel command line passed in the multiboot info");

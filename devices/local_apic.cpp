@@ -17,6 +17,8 @@ constexpr uint32_t kIdWritable = 0xFF000000, kLdrWritable = 0xFF000000;
 constexpr uint32_t kDfrModel = 0xF0000000, kDfrReservedOnes = 0x0FFFFFFF;
 // Vector, software enable, focus processor checking (QEMU keeps bit 9 too;
 // EOI-broadcast suppression, bit 12, is not offered: version bit 24 = 0).
+// Vector bits 3:0 are writable as on the Pentium 4 and later (P6 parts
+// hardwire them to 1); QEMU's xAPIC does the same.
 constexpr uint32_t kSvrWritable = 0x1FF;
 // Vector, delivery mode, destination mode, level, trigger, shorthand; the
 // delivery status (bit 12) reads 0 because delivery is instant.

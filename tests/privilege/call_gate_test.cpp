@@ -112,6 +112,23 @@ TEST_F(CallGate, SixteenBitGatePushesWordsAndTruncatesItsOffset) {
   EXPECT_EQ(esp(), 0xF000u);
 }
 
+TEST_F(CallGate, GateInTheLdt) {
+  constexpr uint64_t kLdt = 0x15000;
+  set_gdt(19, segment_descriptor(kLdt, 0xF, 0x82, 0));           // 0x98: the LDT
+  h.mem.write(kLdt + 8, 8, call_gate(kCode0, kTarget, 0xEC, 1));  // LDT entry 1: selector 0x0F with RPL 3
+  h.cpu.s.ldtr = segment_cache(0x98, gdt(19));
+  enter_ring3();
+  h.cpu.s.gpr[RSP] = kUserStack - 4;
+  h.write32(kUserStack - 4, 0xABCD'0123);
+  h.load_asm("call 0x0f:0");
+  h.run(1);
+  EXPECT_EQ(h.cpu.s.cpl(), 0u);
+  EXPECT_EQ(h.cpu.s.rip, kTarget);
+  ASSERT_EQ(esp(), kKernelStack - 20);
+  EXPECT_EQ(stack32(2), 0xABCD'0123u);
+  EXPECT_EQ(stack32(3), kUserStack - 4);
+}
+
 TEST_F(CallGate, CallAtTheSameLevelStaysOnTheCurrentStack) {
   h.load_asm("call 0x40:0");
   h.run(1);

@@ -1,9 +1,8 @@
 #include "privilege/far_transfer.h"
 
-#include <fmt/format.h>
-
 #include "privilege/segment_load.h"
 #include "privilege/stack_access.h"
+#include "privilege/task_switch.h"
 
 namespace vtlab {
 
@@ -11,44 +10,32 @@ namespace {
 
 bool real_or_v8086(const CpuState& s) { return s.real_mode() || s.v8086(); }
 
-const char* system_type_name(unsigned type) {
-  switch (type) {
-    case sys_type::kCallGate16: return "16-bit call gate";
-    case sys_type::kCallGate32: return "32-bit call gate";
-    case sys_type::kTaskGate: return "task gate";
-    case sys_type::kTss16Available: return "16-bit TSS";
-    case sys_type::kTss32Available: return "32-bit TSS";
-    default: return "system descriptor";
-  }
-}
-
-// A far JMP/CALL whose selector names a system descriptor.  Call gates,
-// task gates and available TSSs are legal targets that vtlab does not
-// model yet; anything else (LDT, busy TSS, interrupt/trap gate) is #GP(sel).
-Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, const char* insn) {
+// A far JMP/CALL whose selector names a system descriptor: a call gate, a
+// task gate or a TSS; anything else (LDT, interrupt/trap gate) is #GP(sel).
+Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, bool call) {
+  const TaskSwitchCause cause = call ? TaskSwitchCause::Call : TaskSwitchCause::Jmp;
   switch (d.type()) {
     case sys_type::kCallGate16:
-    case sys_type::kCallGate32:
-    case sys_type::kTaskGate:
+    case sys_type::kCallGate32: return call ? call_through_gate(cpu, sel, d) : jmp_through_gate(cpu, sel, d);
+    case sys_type::kTaskGate: return jmp_call_through_task_gate(cpu, cause, sel, d);
     case sys_type::kTss16Available:
+    case sys_type::kTss16Busy:
     case sys_type::kTss32Available:
-      cpu.request_stop(StopReason::Unsupported,
-                       fmt::format("call gates / task switches come with the next issue: far {} to {} {:#06x}",
-                                   insn, system_type_name(d.type()), sel));
-      return Status::Stop;
-    default:
-      return cpu.raise(vec::GP, selector_error(sel, false));
+    case sys_type::kTss32Busy: return jmp_call_to_tss(cpu, cause, sel, d);
+    default: return cpu.raise(vec::GP, selector_error(sel, false));
   }
 }
 
-// The target checks of far JMP and far CALL (SDM "CONFORMING-CODE-SEGMENT"
-// and "NONCONFORMING-CODE-SEGMENT"): a conforming segment may be entered
-// from its DPL or any less privileged level, and runs at the caller's CPL;
-// a non-conforming one only from its own level.
-Status check_far_target(Cpu& cpu, uint16_t sel, Descriptor& d, const char* insn) {
+Status fetch_far_target(Cpu& cpu, uint16_t sel, Descriptor& d) {
   if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
-  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
-  if (!d.s()) return system_target(cpu, sel, d, insn);
+  return fetch_descriptor(cpu, sel, d, vec::GP);
+}
+
+// The code-segment target checks of far JMP and far CALL (SDM
+// "CONFORMING-CODE-SEGMENT" and "NONCONFORMING-CODE-SEGMENT"): a conforming
+// segment may be entered from its DPL or any less privileged level, and
+// runs at the caller's CPL; a non-conforming one only from its own level.
+Status check_code_target(Cpu& cpu, uint16_t sel, const Descriptor& d) {
   if (!d.is_code()) return cpu.raise(vec::GP, selector_error(sel, false));
   const unsigned cpl = cpu.s.cpl();
   const bool allowed = d.conforming() ? d.dpl() <= cpl : (rpl(sel) <= cpl && d.dpl() == cpl);
@@ -95,7 +82,9 @@ Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
     return Status::Ok;
   }
   Descriptor d;
-  TRY(check_far_target(cpu, sel, d, "JMP"));
+  TRY(fetch_far_target(cpu, sel, d));
+  if (!d.s()) return system_target(cpu, sel, d, /*call=*/false);
+  TRY(check_code_target(cpu, sel, d));
   if (offset > d.limit()) return cpu.raise(vec::GP, 0);
   TRY(mark_accessed(cpu, d));
   commit_code_segment(cpu.s, sel, d, cpu.s.cpl());
@@ -106,18 +95,19 @@ Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
 Status far_call(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
   offset &= all_ones(opsize);
   CpuState& s = cpu.s;
+  Descriptor d;
+  uint32_t limit = s.seg[CS].limit;
+  if (!real_or_v8086(s)) {
+    TRY(fetch_far_target(cpu, sel, d));
+    if (!d.s()) return system_target(cpu, sel, d, /*call=*/true);
+    TRY(check_code_target(cpu, sel, d));
+    limit = d.limit();
+  }
   // The return address goes on the current stack at the current level; a
   // 32-bit push of CS pads the selector with zeros.
   StackWriter stack(s.seg[SS], s.gpr[RSP], s.stack_addr_size(), s.cpl() == 3);
   stack.push(opsize, s.seg[CS].selector);
   stack.push(opsize, cpu.next_rip);
-
-  Descriptor d;
-  uint32_t limit = s.seg[CS].limit;
-  if (!real_or_v8086(s)) {
-    TRY(check_far_target(cpu, sel, d, "CALL"));
-    limit = d.limit();
-  }
   TRY(stack.check_limits(cpu, vec::SS, 0));
   if (offset > limit) return cpu.raise(vec::GP, 0);
   TRY(stack.write(cpu));

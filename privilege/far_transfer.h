@@ -5,9 +5,9 @@
 // (and SS:ESP, EFLAGS) only at the end.  Real mode (and virtual-8086 mode
 // for JMP/CALL/RET, which the SDM gives the same pseudo-code) loads
 // CS.base = sel << 4.  Protected mode transfers to code segments with the
-// privilege rules of the SDM.  Call gates, task gates and TSS targets (and
-// IRET's task return and return to virtual-8086 mode) stop the machine with
-// StopReason::Unsupported until they land with hardware task switching.
+// privilege rules of the SDM, through call gates (call_gate.cpp), and to
+// other tasks through task gates and TSS descriptors (task_switch.h).
+// IRET to virtual-8086 mode stops the machine with StopReason::Unsupported.
 #pragma once
 
 #include <cstdint>
@@ -40,6 +40,11 @@ void commit_code_segment(CpuState& s, uint16_t sel, const Descriptor& d, unsigne
 
 // Real-mode (and virtual-8086) CS load: selector and base only.
 void commit_real_code_segment(CpuState& s, uint16_t sel);
+
+// Far CALL and far JMP through a call gate (call_gate.cpp); `gate_sel` names
+// the gate `gate`.
+Status call_through_gate(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate);
+Status jmp_through_gate(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate);
 
 // Sets ESP after loading a new SS: a 16-bit stack segment takes only SP.
 void set_stack_pointer(CpuState& s, uint64_t sp);

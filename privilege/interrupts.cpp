@@ -19,6 +19,8 @@
 #include "privilege/far_transfer.h"
 #include "privilege/segment_load.h"
 #include "privilege/stack_access.h"
+#include "privilege/task_switch.h"
+#include "privilege/tss.h"
 
 namespace vtlab {
 
@@ -92,36 +94,6 @@ bool is_gate_type(const Descriptor& g) {
   }
 }
 
-// The width of a TSS's stack-pointer fields: 4 in a 32-bit TSS, 2 in a
-// 16-bit one; 0 when TR holds no TSS at all.
-unsigned tss_word_size(const SegmentCache& tr) {
-  if (tr.attrs & ar::kS) return 0;
-  switch (tr.attrs & ar::kTypeMask) {
-    case sys_type::kTss32Busy:
-    case sys_type::kTss32Available: return 4;
-    case sys_type::kTss16Busy:
-    case sys_type::kTss16Available: return 2;
-    default: return 0;
-  }
-}
-
-// The stack for privilege level `cpl` from the current TSS: ESP at
-// 4 + 8*cpl and SS at 8 + 8*cpl in a 32-bit TSS (SP at 2 + 4*cpl, SS at
-// 4 + 4*cpl in a 16-bit one).  Every byte read must lie within TR's limit
-// (#TS(TR)); the SS is checked as the stack of `cpl`, failing with #TS
-// (#SS when not present).
-Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t& sp, Descriptor& ssd) {
-  const SegmentCache& tr = cpu.s.tr;
-  const unsigned word = tss_word_size(tr);
-  const uint32_t sp_at = word == 4 ? 4 + 8 * cpl : 2 + 4 * cpl;
-  if (word == 0 || sp_at + word + 1 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
-  uint64_t ss;
-  TRY(cpu.read_linear((tr.base + sp_at) & 0xFFFFFFFF, word, sp, /*supervisor=*/true));
-  TRY(cpu.read_linear((tr.base + sp_at + word) & 0xFFFFFFFF, 2, ss, /*supervisor=*/true));
-  ss_sel = static_cast<uint16_t>(ss);
-  return check_stack_segment(cpu, ss_sel, cpl, vec::TS, ext, ssd);
-}
-
 // An interrupt or trap gate (SDM "TRAP-OR-INTERRUPT-GATE",
 // "INTER-PRIVILEGE-LEVEL-INTERRUPT", "INTRA-PRIVILEGE-LEVEL-INTERRUPT").
 Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bool ext, uint64_t return_rip) {
@@ -183,7 +155,10 @@ Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bo
   return Status::Ok;
 }
 
-Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
+// `switched`: a task gate's switch got past its commit point (see
+// interrupt_through_task_gate).
+Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, bool& switched) {
+  switched = false;
   CpuState& s = cpu.s;
   if (s.v8086())
     return unsupported(cpu, fmt::format("cannot deliver {} from virtual-8086 mode yet (it comes with the next issue)",
@@ -206,7 +181,7 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) 
     return cpu.raise(vec::GP, ev.vector * 8u + 2);
   if (!gate.present()) return cpu.raise(vec::NP, idt_error);
   if (gate.type() == sys_type::kTaskGate)
-    return unsupported(cpu, fmt::format("task gates are not modelled yet: vector {} ({})", ev.vector, event_name(ev)));
+    return interrupt_through_task_gate(cpu, ev, gate, ext, return_rip, switched);
   return through_gate(cpu, ev, gate, ext, return_rip);
 }
 
@@ -241,14 +216,29 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   uint64_t ret = return_rip;
   // What turned into the #DF being delivered, for the shutdown message.
   std::optional<std::pair<PendingEvent, PendingEvent>> df_cause;
-  bool replaced = false;  // a fault during delivery took the first event's place
+  bool replaced = false;         // a fault during delivery took the first event's place
+  bool first_delivered = false;  // ... after a task gate switched tasks for it
   // Delivery raises only contributory faults and #PF, so this ends within
   // a few rounds: serially once after a benign event, then #DF, then
-  // shutdown.
+  // shutdown.  A task switch that faults past its commit point starts a
+  // fresh round, but it has marked one more TSS busy, and a busy TSS stops
+  // the next switch to it before the commit: the GDT's size bounds these.
   for (;;) {
-    const Status st = cpu.s.real_mode() ? deliver_real(cpu, ev, ret) : deliver_protected(cpu, ev, ret);
-    if (st != Status::Exception) return st == Status::Ok && !replaced;  // delivered, or stopped with a reason
+    bool switched = false;
+    const Status st = cpu.s.real_mode() ? deliver_real(cpu, ev, ret) : deliver_protected(cpu, ev, ret, switched);
+    if (st != Status::Exception) return first_delivered || (st == Status::Ok && !replaced);
     const PendingEvent nested = cpu.pending();
+    if (switched) {
+      // The task switch completed: the fault (or the T-flag trap) belongs
+      // to the new task, before its first instruction, and is delivered
+      // there as an event of its own, not nested in the one switched for.
+      if (!replaced) first_delivered = true;
+      replaced = true;
+      df_cause.reset();
+      ev = nested;
+      ret = cpu.s.rip;
+      continue;
+    }
     const FaultClass first_class = fault_class(ev);
     if (first_class == FaultClass::DoubleFault) {
       std::string msg = fmt::format("triple fault: {} while delivering #DF", event_name(nested));

@@ -4,6 +4,7 @@
 #include "privilege/far_transfer.h"
 #include "privilege/segment_load.h"
 #include "privilege/stack_access.h"
+#include "privilege/task_switch.h"
 
 namespace vtlab {
 
@@ -57,8 +58,9 @@ Status iret(Cpu& cpu, unsigned opsize) {
   if (s.real_mode()) return iret_real_mode(cpu, opsize);
   if (s.v8086())
     return unsupported(cpu, "IRET in virtual-8086 mode comes with the virtual-8086 issue");
-  if (s.flags.test(flag::NT))
-    return unsupported(cpu, "IRET with EFLAGS.NT=1 is a task return; task switches come with the next issue");
+  // NT: this task was called (CALL, or an event through a task gate);
+  // IRET goes back to the caller's task (SDM "TASK-RETURN").
+  if (s.flags.test(flag::NT)) return task_return(cpu);
 
   StackReader stack(cpu);
   uint64_t eip, cs, fl;

@@ -22,20 +22,23 @@ Status prepare_data_segment(Cpu& cpu, uint16_t sel, SegmentCache& out) {
     return Status::Ok;
   }
   Descriptor d;
-  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
-  const unsigned cpl = cpu.s.cpl();
-  if (!d.is_data() && !d.readable_code()) return cpu.raise(vec::GP, selector_error(sel, false));
-  // Conforming code may be read from any level; everything else only from
-  // levels at least as privileged as the segment, for both CPL and RPL.
-  if (!d.conforming() && (rpl(sel) > d.dpl() || cpl > d.dpl()))
-    return cpu.raise(vec::GP, selector_error(sel, false));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  TRY(check_data_segment(cpu, sel, cpu.s.cpl(), vec::GP, false, d));
   TRY(mark_accessed(cpu, d));
   out = segment_cache(sel, d);
   return Status::Ok;
 }
 
 }  // namespace
+
+Status check_data_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
+  TRY(fetch_descriptor(cpu, sel, d, vector, ext));
+  if (!d.is_data() && !d.readable_code()) return cpu.raise(vector, selector_error(sel, ext));
+  // Conforming code may be read from any level; everything else only from
+  // levels at least as privileged as the segment, for both CPL and RPL.
+  if (!d.conforming() && (rpl(sel) > d.dpl() || cpl > d.dpl())) return cpu.raise(vector, selector_error(sel, ext));
+  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, ext));
+  return Status::Ok;
+}
 
 Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
   // 64-bit mode allows a null SS below CPL 3; that comes with long mode.

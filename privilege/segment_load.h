@@ -35,6 +35,12 @@ Status load_segment(Cpu& cpu, unsigned seg, uint16_t sel);
 // a present bit of 0 #SS(sel+EXT).
 Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d);
 
+// The checks for a non-null DS, ES, FS or GS selector at privilege level
+// `cpl`: outside the table, not data or readable code, or (data /
+// non-conforming code with max(CPL, RPL) > DPL) -> vector(sel+EXT); not
+// present -> #NP(sel+EXT).  MOV Sreg fails with #GP, a task switch with #TS.
+Status check_data_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d);
+
 // After RET or IRET to an outer level: DS, ES, FS and GS that hold a data or
 // non-conforming code segment more privileged than the new CPL are nulled,
 // so the outer level cannot keep using them (SDM vol. 2, "RET", "IRET").

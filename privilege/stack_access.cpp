@@ -5,6 +5,9 @@
 namespace vtlab {
 
 Status StackWriter::check_limits(Cpu& cpu, uint8_t vector, uint32_t error) const {
+  // An unusable SS (left so by a task switch that faulted in the new task's
+  // segment loads) holds no stack at all.
+  if (!ss_.present()) return cpu.raise(vector, error);
   for (const Slot& sl : slots_)
     if (!within_limit(cpu.s, ss_, sl.offset, sl.size)) return cpu.raise(vector, error);
   return Status::Ok;

@@ -27,8 +27,8 @@ class StackWriter {
     slots_.push_back(Slot{sp_ & mask_, size, value});
   }
 
-  // "Stack not large enough": every slot against the segment limit,
-  // failing with vector(error), e.g. #SS(0) or #SS(new SS selector).
+  // "Stack not large enough": every slot against the segment limit (and an
+  // unusable SS), failing with vector(error), e.g. #SS(0) or #SS(new SS).
   Status check_limits(Cpu& cpu, uint8_t vector, uint32_t error) const;
   // After check_limits(): checks that paging allows every write (#PF), and
   // only then writes them all.

@@ -19,6 +19,7 @@ const InsnTable& insn_table() {
     register_system(t);
     register_segment(t);
     register_protect_ctrl(t);
+    register_fast_syscall(t);
     return t;
   }();
   return table;

@@ -58,6 +58,7 @@ void register_io(InsnTable& t);
 void register_system(InsnTable& t);
 void register_segment(InsnTable& t);
 void register_protect_ctrl(InsnTable& t);
+void register_fast_syscall(InsnTable& t);
 
 // Some mnemonics span two families: the owning binder hands these forms on.
 // MOV Sreg,r/m and MOV r/m,Sreg (core/isa/segment.cpp)

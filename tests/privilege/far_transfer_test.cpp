@@ -11,7 +11,7 @@ namespace vtlab::test {
 namespace {
 
 constexpr uint32_t kTarget = 0x3000;
-constexpr uint16_t kNotPresentCode = 0x38, kSmallCode = 0x40, kCallGate = 0x48, kAvailableTss = 0x50,
+constexpr uint16_t kNotPresentCode = 0x38, kSmallCode = 0x40,
                    kUnaccessedCode = 0x60, kConforming3 = 0x68, kNotPresentData3 = 0x70;
 
 class FarTransfer : public PrivTest {
@@ -19,8 +19,6 @@ class FarTransfer : public PrivTest {
   FarTransfer() {
     set_gdt(7, segment_descriptor(0, 0xFFFFF, 0x1B));              // code, not present
     set_gdt(8, segment_descriptor(0, 0x3FFFF, acc::kCode0, 0x4));  // code, limit 256 KiB - 1
-    set_gdt(9, gate_descriptor(kCode0, kTarget, acc::kCallGate32));
-    set_gdt(10, segment_descriptor(kTss, 0x67, 0x89, 0));          // available 32-bit TSS
     set_gdt(12, segment_descriptor(0, 0xFFFFF, 0x9A));             // code, not accessed
     set_gdt(13, segment_descriptor(0, 0xFFFFF, 0xFF));             // conforming, DPL 3
     set_gdt(14, segment_descriptor(0, 0xFFFFF, 0x73));             // data DPL 3, not present
@@ -167,20 +165,6 @@ TEST_F(FarTransfer, JmpSetsTheAccessedBit) {
   h.run(1);
   EXPECT_EQ(h.mem.read(kGdt + kUnaccessedCode + 5, 1), 0x9Bu);
   EXPECT_EQ(h.cpu.s.seg[CS].attrs & ar::kAccessed, ar::kAccessed);
-}
-
-TEST_F(FarTransfer, CallGateAndTssTargetsStopAsUnsupported) {
-  h.load_asm("call 0x48:0");
-  EXPECT_EQ(h.run(1), StopReason::Unsupported);
-  EXPECT_EQ(h.cpu.stop_detail(),
-            "call gates / task switches come with the next issue: far CALL to 32-bit call gate 0x0048");
-  EXPECT_EQ(h.cpu.s.rip, CpuHarness::kCode);
-  EXPECT_EQ(esp(), CpuHarness::kStack);
-
-  h.cpu.clear_stop();
-  h.load_asm("jmp 0x50:0");
-  EXPECT_EQ(h.run(1), StopReason::Unsupported);
-  EXPECT_EQ(h.cpu.stop_detail(), "call gates / task switches come with the next issue: far JMP to 32-bit TSS 0x0050");
 }
 
 TEST_F(FarTransfer, CallPushesZeroPaddedCsAndReturnAddress) {
@@ -383,14 +367,7 @@ TEST_F(FarTransfer, IretBeyondTheCodeLimitIsGpZero) {
   EXPECT_EQ(h.cpu.s.seg[CS].selector, kCode0);
 }
 
-TEST_F(FarTransfer, IretTaskReturnAndVirtual8086ReturnStopAsUnsupported) {
-  h.cpu.s.flags.set(flag::NT, true);
-  h.load_asm("iretd");
-  EXPECT_EQ(h.run(1), StopReason::Unsupported);
-  EXPECT_EQ(h.cpu.stop_detail(), "IRET with EFLAGS.NT=1 is a task return; task switches come with the next issue");
-
-  h.cpu.clear_stop();
-  h.cpu.s.flags.set(flag::NT, false);
+TEST_F(FarTransfer, IretToVirtual8086ModeStopsAsUnsupported) {
   stack_image({0x1234, 0x5678, flag::VM | flag::kReserved1, 0, 0, 0, 0, 0, 0});
   h.load_asm("iretd");
   EXPECT_EQ(h.run(1), StopReason::Unsupported);

@@ -317,14 +317,6 @@ TEST_F(ProtectedInterrupt, HandlerOffsetBeyondCsLimitIsGpExt) {
   EXPECT_EQ(stack32(1), 0x1000u);
 }
 
-TEST_F(ProtectedInterrupt, TaskGateStopsAsUnsupported) {
-  set_idt(0x35, gate_descriptor(kTssSel, 0, acc::kTaskGate));
-  h.load_asm("int 0x35");
-  EXPECT_EQ(h.run(1), StopReason::Unsupported);
-  EXPECT_EQ(h.cpu.stop_detail(), "task gates are not modelled yet: vector 53 (INT 0x35)");
-  EXPECT_EQ(h.cpu.s.rip, CpuHarness::kCode);
-}
-
 TEST_F(ProtectedInterrupt, Virtual8086ModeStopsAsUnsupported) {
   h.cpu.s.flags.set(flag::VM, true);
   h.cpu.raise(vec::GP, 0);

@@ -1,0 +1,30 @@
+#include "privilege/tss.h"
+
+#include "privilege/segment_load.h"
+
+namespace vtlab {
+
+unsigned tss_word_size(const SegmentCache& tr) {
+  if (tr.attrs & ar::kS) return 0;
+  switch (tr.attrs & ar::kTypeMask) {
+    case sys_type::kTss32Busy:
+    case sys_type::kTss32Available: return 4;
+    case sys_type::kTss16Busy:
+    case sys_type::kTss16Available: return 2;
+    default: return 0;
+  }
+}
+
+Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t& sp, Descriptor& ssd) {
+  const SegmentCache& tr = cpu.s.tr;
+  const unsigned word = tss_word_size(tr);
+  const uint32_t sp_at = word == 4 ? 4 + 8 * cpl : 2 + 4 * cpl;
+  if (word == 0 || sp_at + word + 1 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
+  uint64_t ss;
+  TRY(cpu.read_linear((tr.base + sp_at) & 0xFFFFFFFF, word, sp, /*supervisor=*/true));
+  TRY(cpu.read_linear((tr.base + sp_at + word) & 0xFFFFFFFF, 2, ss, /*supervisor=*/true));
+  ss_sel = static_cast<uint16_t>(ss);
+  return check_stack_segment(cpu, ss_sel, cpl, vec::TS, ext, ssd);
+}
+
+}  // namespace vtlab

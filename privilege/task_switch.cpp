@@ -115,9 +115,8 @@ struct SwitchRequest {
 
 // The new task's LDTR and segment registers, checked in the new task
 // (table 7-1): every register first holds its selector with an unusable
-// cache, then each is qualified and loaded in turn.  A fault leaves the
-// registers not yet qualified unusable, as the SDM warns.
-Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
+// cache, then each is qualified and loaded in turn.
+Status qualify_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
   CpuState& s = cpu.s;
   const unsigned cpl = rpl(t.seg[CS]);
   for (unsigned sr = 0; sr < kNumSegRegs; ++sr) make_null_segment(s.seg[sr], t.seg[sr]);
@@ -154,6 +153,28 @@ Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
     s.seg[sr] = segment_cache(t.seg[sr], d);
   }
   return Status::Ok;
+}
+
+// A fault while qualifying is past the commit point: the SDM (7.3) has
+// the processor complete the switch "without performing additional access
+// and segment availability checks" and only then deliver the exception in
+// the new task.  So every register the fault left unusable takes its
+// descriptor unchecked wherever the table can supply one; a handler that
+// runs in the new task then has a stack to push its frame on.
+Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
+  const Status st = qualify_task_segments(cpu, t, ext);
+  if (st != Status::Exception) return st;
+  const PendingEvent fault = cpu.pending();
+  CpuState& s = cpu.s;
+  const uint64_t cr2 = s.cr2;  // a failed unchecked read must not leave a trace
+  for (unsigned sr = 0; sr < kNumSegRegs; ++sr) {
+    if (s.seg[sr].present() || is_null_selector(t.seg[sr])) continue;
+    Descriptor d;
+    if (fetch_descriptor(cpu, t.seg[sr], d, vec::TS, ext) == Status::Ok && d.s())
+      s.seg[sr] = segment_cache(t.seg[sr], d);
+  }
+  s.cr2 = cr2;
+  return fault.has_error ? cpu.raise(fault.vector, fault.error) : cpu.raise(fault.vector);
 }
 
 // SWITCH-TASKS: steps 3 to 14 of SDM vol. 3, 7.3 (the caller made the

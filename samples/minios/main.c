@@ -57,8 +57,11 @@ static void boot_cpu_tables(void)
     gdt_init();
     kprintf("gdt: own GDT loaded with LGDT: kernel code 0x08, kernel data 0x10, "
             "user code 0x1b, user data 0x23, TSS 0x28\n");
-    kprintf("gdt: a far jump reloaded CS = 0x%02x; DS, ES, FS, GS, SS reloaded, SS = 0x%02x\n",
-            read_cs(), read_ss());
+    /* Only the index: the RPL bits show the ring the kernel really runs
+     * in, which a monitor that deprivileges it cannot hide (README.md). */
+    kprintf("gdt: a far jump reloaded CS, now GDT entry %u (kernel code); DS, ES, FS, GS and SS "
+            "too, SS now entry %u (kernel data)\n",
+            read_cs() >> 3, read_ss() >> 3);
     kprintf("tss: LTR loaded TR = 0x%02x: the CPU takes SS0:ESP0 from it on entry from ring 3\n",
             read_tr());
     idt_init();

@@ -1,6 +1,9 @@
 // Kernels in tests/guests/ were written for QEMU's i386 PC, in styles
 // unlike the samples; their expected serial bytes and exit status were
 // recorded from qemu-system-i386 (TCG).  vtlab must reproduce both exactly.
+// A case "<kernel>.<variant>" (e.g. suite_segmentation.strict) boots
+// <kernel> with the variant's own .args; its .expected is written from the
+// SDM where QEMU deviates (see tests/guests/README.md).
 #include <gtest/gtest.h>
 
 #include <dirent.h>
@@ -58,8 +61,9 @@ class QemuGuest : public ::testing::TestWithParam<GuestCase> {};
 TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
   const std::string name = GetParam().name;
   const std::string src = std::string(VTLAB_GUESTS_SRC_DIR) + "/" + name;
-  std::string kernel = std::string(VTLAB_GUESTS_DIR) + "/" + name + ".elf";
-  if (!file_exists(kernel)) kernel = std::string(VTLAB_GUESTS_DIR) + "/" + name + ".bin";
+  const std::string kname = name.substr(0, name.find('.'));
+  std::string kernel = std::string(VTLAB_GUESTS_DIR) + "/" + kname + ".elf";
+  if (!file_exists(kernel)) kernel = std::string(VTLAB_GUESTS_DIR) + "/" + kname + ".bin";
   ASSERT_TRUE(file_exists(kernel)) << "guest not built: " << kernel;
 
   const std::string expected = read_text_file(src + ".expected");
@@ -67,6 +71,17 @@ TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
   const std::string cmdline = cmdline_from_args(read_text_file(src + ".args"));
 
   BootOutcome o = boot_kernel(kernel, cmdline);
+  // <name>.pending: vtlab does not model a feature the guest needs yet.  Until
+  // it does, the run must stop as "unsupported" after a prefix of the expected
+  // output; once it runs through, the file has to go.
+  if (file_exists(src + ".pending")) {
+    ASSERT_NE(o.result.reason, StopReason::GuestExit)
+        << "runs to the end now: delete " << name << ".pending";
+    EXPECT_EQ(o.result.reason, StopReason::Unsupported) << o.result.detail;
+    EXPECT_EQ(expected.compare(0, o.serial.size(), o.serial), 0) << "output is no prefix of the recording:\n"
+                                                                 << o.serial;
+    return;
+  }
   EXPECT_EQ(o.serial, expected) << "stop: " << o.result.detail;
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(static_cast<int>(o.result.guest_status & 0xFF), status);
@@ -77,7 +92,11 @@ TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Recorded, QemuGuest, ::testing::ValuesIn(discover()),
-                         [](const ::testing::TestParamInfo<GuestCase>& i) { return i.param.name; });
+                         [](const ::testing::TestParamInfo<GuestCase>& i) {
+                           std::string n = i.param.name;
+                           std::replace(n.begin(), n.end(), '.', '_');
+                           return n;
+                         });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(QemuGuest);
 
 }  // namespace

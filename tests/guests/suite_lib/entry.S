@@ -146,6 +146,9 @@ run_checked:
     movl %edx, suite_result
     movl $1, suite_armed
     call *24(%esp)
+    /* fn may have left any selector in DS (even null) */
+    movw $KDATA, %cx
+    movw %cx, %ds
     movl $0, suite_armed
     movl suite_result, %edx
     movl %eax, F_RET(%edx)

@@ -15,7 +15,8 @@ struct suite_tss suite_tss __attribute__((aligned(16)));
 extern const u32 suite_exc_stubs[32];
 extern void suite_return_stub(void);
 
-static const char *cmdline;
+/* copied at start: suites may overwrite low and high free memory */
+static char cmdline[256];
 static unsigned checks, failures;
 
 /* ------------------------------------------------------------------ */
@@ -178,8 +179,6 @@ void suite_finish(void)
 int cmdline_has(const char *word)
 {
     const char *p = cmdline;
-    if (!p)
-        return 0;
     while (*p) {
         while (*p == ' ')
             p++;
@@ -229,8 +228,11 @@ void set_idt_gate(int vector, u16 selector, u32 offset, u8 type_attr)
 
 void suite_lib_start(u32 magic, const u32 *mbi)
 {
-    if (magic == 0x2BADB002 && (mbi[0] & 4))
-        cmdline = (const char *)mbi[4];
+    if (magic == 0x2BADB002 && (mbi[0] & 4)) {
+        const char *src = (const char *)mbi[4];
+        for (unsigned i = 0; i < sizeof(cmdline) - 1 && src[i]; i++)
+            cmdline[i] = src[i];
+    }
 
     set_gdt_entry(1, 0, 0xFFFFF, ACC_CODE_RX, FLG_G | FLG_DB);
     set_gdt_entry(2, 0, 0xFFFFF, ACC_DATA_RW, FLG_G | FLG_DB);

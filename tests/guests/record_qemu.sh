@@ -20,7 +20,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 kdir=${1:?usage: record_qemu.sh KERNEL_DIR [name...]}
 shift
 [ $# -gt 0 ] || set -- asm_sieve aout_kludge c_protected paging strings_bcd \
-    suite_segmentation suite_gates suite_tasks suite_iopl
+    suite_segmentation suite_gates suite_tasks suite_iopl \
+    suite_exceptions suite_paging suite_interrupts
 qemu=${QEMU:-qemu-system-i386}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

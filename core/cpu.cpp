@@ -104,7 +104,25 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
   return Status::Ok;
 }
 
+uint8_t Cpu::match_breakpoints(uint64_t lin, unsigned size, bool write, bool execute) const {
+  static constexpr uint64_t kLength[4] = {1, 2, 8, 4};  // DR7.LENn encodings
+  const uint64_t dr7 = s.dr[7];
+  uint8_t hits = 0;
+  for (unsigned n = 0; n < 4; ++n) {
+    if (!((dr7 >> (2 * n)) & 3)) continue;
+    const unsigned rw = (dr7 >> (16 + 4 * n)) & 3;
+    // RW=2 (I/O) needs CR4.DE, which this CPU does not implement.
+    if (execute ? rw != 0 : (rw == 0 || rw == 2 || (rw == 1 && !write))) continue;
+    const uint64_t len = execute ? 1 : kLength[(dr7 >> (18 + 4 * n)) & 3];
+    const uint64_t base = s.dr[n] & ~(len - 1);  // the range is aligned to its length
+    if (lin < base + len && base < lin + size) hits |= 1u << n;
+  }
+  return hits;
+}
+
 Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor, Access access) {
+  if (breakpoints_enabled()) [[unlikely]]
+    data_breakpoint_hits |= match_breakpoints(lin, size, false, false);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
@@ -125,6 +143,8 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
 }
 
 Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor) {
+  if (breakpoints_enabled()) [[unlikely]]
+    data_breakpoint_hits |= match_breakpoints(lin, size, true, false);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;

@@ -195,6 +195,16 @@ class Cpu {
   bool interrupt_shadow() const { return icount == shadow_icount_ && events == shadow_events_; }
   bool debug_shadow() const { return interrupt_shadow() && shadow_blocks_debug_; }
 
+  // --- debug-register breakpoints (SDM vol. 3, 17.2-17.3) ---------------
+  // DR7 enables any of DR0-DR3: the engine then checks instruction
+  // breakpoints before each instruction and data accesses record hits here
+  // (DR6.B0-B3 bits), which become a #DB trap once the instruction retires.
+  bool breakpoints_enabled() const { return s.dr[7] & 0xFF; }
+  uint8_t data_breakpoint_hits = 0;
+  // DR6.Bn bits of the enabled breakpoints of `kind` (DR7.RWn: 0 execute,
+  // 1 write, 3 read/write) that [lin, lin + size) touches.
+  uint8_t match_breakpoints(uint64_t lin, unsigned size, bool write, bool execute) const;
+
   // Called after CR0/CR3/CR4/EFER change: drops what the TLB may not keep.
   void paging_changed(bool keep_global);
 

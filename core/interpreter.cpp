@@ -65,30 +65,62 @@ StopReason Interpreter::idle(uint64_t end) {
 // The budget is virtual time: instructions retired plus events delivered
 // plus time slept, so a guest that faults on every instruction still runs
 // out of it.  Each pass runs at most up to the budget or the next timer
-// deadline, whichever comes first; with EFLAGS.TF set, one instruction,
-// followed by the single-step #DB (SDM vol. 3, 17.3.1.4).
+// deadline, whichever comes first.  With EFLAGS.TF set, DR7 enabling a
+// breakpoint, or EFLAGS.RF set, a pass runs one instruction between the
+// debug checks of SDM vol. 3, 17.3.
 StopReason Interpreter::run(uint64_t max_insns) {
   const uint64_t now = cpu_.virtual_time();
   const uint64_t end = max_insns > ~uint64_t{0} - now ? ~uint64_t{0} : now + max_insns;
+  CpuState& s = cpu_.s;
   for (;;) {
     if (StopReason r = pre_check(end); r != StopReason::None) return r;
     const uint64_t vt = cpu_.virtual_time();
     const uint64_t until = std::min(end, cpu_.clock.next_deadline());
     cpu_.check_at = cpu_.icount + (until - vt);
-    const bool single_step = cpu_.s.flags.test(flag::TF);
-    if (single_step || cpu_.interrupt_shadow()) cpu_.check_at = cpu_.icount + 1;
+    // Single-step, debug breakpoints and RF act per instruction: run one.
+    const bool single_step = s.flags.test(flag::TF);
+    const bool debugging = single_step || cpu_.breakpoints_enabled() || s.flags.test(flag::RF);
+    if (debugging || cpu_.interrupt_shadow()) cpu_.check_at = cpu_.icount + 1;
+    if (!debugging) {
+      if (const Block* b = fetch_block()) run_block(*b);
+      continue;
+    }
+    if (instruction_breakpoint()) continue;
+    const bool resume = s.flags.test(flag::RF);
     const uint64_t icount = cpu_.icount, events = cpu_.events;
+    cpu_.data_breakpoint_hits = 0;
     if (const Block* b = fetch_block()) run_block(*b);
-    // The trap follows an instruction that completed without an event of
-    // its own (a fault, or INT n, which clears TF on the way in).
-    if (single_step && cpu_.icount == icount + 1 && cpu_.events == events && !cpu_.debug_shadow() &&
-        cpu_.stop_requested() == StopReason::None)
-      single_step_trap();
+    // Traps follow an instruction that completed without an event of its
+    // own (a fault, or INT n, which clears TF on the way in).
+    if (cpu_.icount != icount + 1 || cpu_.events != events || cpu_.stop_requested() != StopReason::None) continue;
+    // RF lasts one instruction (an IRET that loads it is not that one).
+    if (resume) s.flags.set(flag::RF, false);
+    const uint64_t hits = cpu_.data_breakpoint_hits;
+    const bool step = single_step && !cpu_.debug_shadow();
+    if (step || hits) debug_trap((step ? kDr6SingleStep : 0) | hits);
   }
 }
 
-void Interpreter::single_step_trap() {
-  cpu_.s.dr[6] |= kDr6SingleStep;
+// An enabled execute breakpoint at CS:EIP is a fault before the
+// instruction runs, unless EFLAGS.RF says the handler already saw it.
+bool Interpreter::instruction_breakpoint() {
+  CpuState& s = cpu_.s;
+  if (s.flags.test(flag::RF)) return false;
+  const uint8_t hits = cpu_.match_breakpoints(cpu_.linear(CS, s.rip), 1, false, true);
+  if (!hits) return false;
+  s.dr[6] = (s.dr[6] & ~uint64_t{0xF}) | hits;
+  halted_ = false;
+  deliver_event(cpu_, PendingEvent{PendingEvent::Kind::Fault, vec::DB, false, 0}, s.rip);
+  ++cpu_.events;
+  return true;
+}
+
+// Single-step (DR6.BS) and data breakpoints (DR6.Bn) after the same
+// instruction arrive as one #DB trap.
+void Interpreter::debug_trap(uint64_t dr6_bits) {
+  uint64_t& dr6 = cpu_.s.dr[6];
+  if (dr6_bits & 0xF) dr6 &= ~uint64_t{0xF};
+  dr6 |= dr6_bits;
   halted_ = false;
   deliver_event(cpu_, PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
   ++cpu_.events;

@@ -34,7 +34,8 @@ class Interpreter : public Engine {
   void run_block(const Block& b);
   void deliver_pending();
   bool take_interrupt();
-  void single_step_trap();
+  bool instruction_breakpoint();
+  void debug_trap(uint64_t dr6_bits);
   StopReason idle(uint64_t end);
   StopReason pre_check(uint64_t end);
 

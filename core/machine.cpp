@@ -5,6 +5,7 @@
 #include "core/interpreter.h"
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
+#include "devices/local_apic.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 
@@ -28,6 +29,8 @@ Engine& Machine::engine() { return *interp_; }
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
 //   0x03F8-3FF   COM1, 16550A UART
+// MMIO:
+//   0xFEE00000   local APIC (4 KiB)
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
   com1_ = std::make_unique<Uart16550>([this, serial](uint8_t b) {
@@ -47,6 +50,15 @@ void Machine::wire_devices(const MachineConfig& cfg) {
                   io_.insert(0xE9, 1, debugcon_.get()) && io_.insert(0x80, 1, post80_.get()) &&
                   io_.insert(0x190, 1, post190_.get());
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
+
+  // Interrupts: the CPU's INTR pin is its local APIC's; the 8259A pair sits
+  // behind the APIC's LINT0 (ExtINT), as on a PC.  A device whose interrupt
+  // output changes makes the engine look again at the next boundary.
+  const IntrChanged recheck = [this] { cpu_.check_at = 0; };
+  apic_ = std::make_unique<LocalApic>(cpu_.clock, recheck);
+  if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
+    throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");
+  cpu_.intc = apic_.get();
 }
 
 std::vector<PostCode> Machine::post_codes() const {

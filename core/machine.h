@@ -21,6 +21,7 @@ class Uart16550;
 class DebugExit;
 class DebugConsole;
 class PostPort;
+class LocalApic;
 class Interpreter;
 struct PostCode;
 
@@ -51,6 +52,7 @@ class Machine {
   IoBus& io() { return io_; }
   Cpu& cpu() { return cpu_; }
   Engine& engine();
+  const LocalApic& apic() const { return *apic_; }
   const Interpreter& interpreter() const { return *interp_; }
   // Virtual time: instructions retired plus events delivered (monitors will
   // add modelled costs).  RDTSC reads it.
@@ -74,6 +76,7 @@ class Machine {
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<DebugConsole> debugcon_;
   std::unique_ptr<PostPort> post80_, post190_;
+  std::unique_ptr<LocalApic> apic_;
   std::string serial_log_;
   uint64_t serial_bytes_ = 0;
   uint32_t guest_status_ = 0;

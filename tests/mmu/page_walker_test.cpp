@@ -245,8 +245,11 @@ TEST(PageWalkerRights, PermitsMatchesTheWalk) {
   rw_sup.writable = true;
   EXPECT_FALSE(PageWalker::permits(rw_sup, Access::Read, true, 0));
   EXPECT_TRUE(PageWalker::permits(rw_sup, Access::Write, false, cr0::WP));
-  EXPECT_EQ(PageWalker::protection_error(Access::Write, true), pfec::P | pfec::W | pfec::U);
-  EXPECT_EQ(PageWalker::protection_error(Access::Execute, false), pfec::P);
+  Translation nx_user = ro_user;
+  nx_user.nx = true;
+  EXPECT_TRUE(PageWalker::permits(nx_user, Access::Read, true, 0));
+  EXPECT_FALSE(PageWalker::permits(nx_user, Access::Execute, true, 0));
+  EXPECT_FALSE(PageWalker::permits(nx_user, Access::Execute, false, 0));  // supervisor too
 }
 
 }  // namespace

@@ -43,6 +43,9 @@ WalkResult PageWalker::walk(const WalkRequest& req) { return run(req, nullptr); 
 WalkExplanation PageWalker::explain(const WalkRequest& req) {
   WalkExplanation e;
   e.mode = paging_mode(req.cr0, req.cr4, req.efer);
+  e.linear = req.linear;
+  e.access = req.access;
+  e.user = req.user;
   run(req, &e);
   return e;
 }

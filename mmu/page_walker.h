@@ -101,6 +101,9 @@ struct WalkStep {
 
 struct WalkExplanation {
   PagingMode mode = PagingMode::None;
+  uint64_t linear = 0;  // the request, for display
+  Access access = Access::Read;
+  bool user = false;
   std::vector<WalkStep> steps;
   bool ok = false;
   Translation t;           // when ok: the page, its size and the effective rights

@@ -220,6 +220,44 @@ TEST_F(PaeGuest, AccessedAndDirtyBits) {
   EXPECT_EQ(h.mem.read(kPdpt, 8), kPd | P);                             // PDPTEs have no A bit
 }
 
+// A page above 4 GiB (MAXPHYADDR is 36) is a hole: reads give all ones,
+// writes vanish, and nothing faults.
+TEST_F(PaeGuest, PagesAbove4GiBAreHoles) {
+  enable_pae();
+  set_pte(0x5000, 0x100006000 | P | RW);
+  h.write32(0x6000, 0x5A5A5A5A);  // what the address would hit if it wrapped at 4 GiB
+  h.load_asm("mov dword ptr [0x5000], 0\nmov eax, dword ptr [0x5000]");
+  ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
+  EXPECT_EQ(h.reg32(RAX), 0xFFFFFFFFu);
+  EXPECT_EQ(h.read32(0x6000), 0x5A5A5A5Au);
+}
+
+// What the TLB keeps of a walk is what a debugger shows: the linear and
+// physical page, the size of the page, the combined rights with XD, G, D.
+TEST_F(PaeGuest, TlbEntryShowsTheTranslation) {
+  enable_pae(efer::NXE);
+  h.cpu.s.cr4 |= cr4::PGE;
+  h.mem.write(kPd + 16, 8, 0x800000 | PS | P | US | G | XD);
+  uint64_t phys = 0;
+  ASSERT_EQ(h.cpu.translate(0x412345, Access::Write, false, phys), Status::Ok);  // WP=0: allowed
+  EXPECT_EQ(phys, 0x812345u);
+  const Tlb::Entry* e = h.cpu.tlb.lookup(0x412000);
+  ASSERT_NE(e, nullptr);
+  EXPECT_TRUE(e->valid());
+  EXPECT_EQ(e->vpn, 0x412u);
+  EXPECT_EQ(e->ppn, 0x812u);
+  EXPECT_EQ(e->page_size, 2u << 20);
+  EXPECT_TRUE(e->user);
+  EXPECT_FALSE(e->writable);
+  EXPECT_TRUE(e->nx);
+  EXPECT_TRUE(e->dirty);
+  EXPECT_TRUE(e->global);
+  // A cached XD entry still refuses fetches (the refusal walks again and
+  // faults with I set).
+  EXPECT_EQ(h.cpu.translate(0x412345, Access::Execute, false, phys), Status::Exception);
+  EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::I);
+}
+
 // Global 2 MiB page at 4 MiB: a stale translation survives MOV CR3 ...
 class PaeGlobal : public PaeGuest {
  protected:

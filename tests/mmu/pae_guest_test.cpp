@@ -258,6 +258,24 @@ TEST_F(PaeGuest, TlbEntryShowsTheTranslation) {
   EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::I);
 }
 
+// A debugger explains a walk from the CPU's own registers; the TLB and the
+// tables stay as they were.
+TEST_F(PaeGuest, ExplainFromTheCpuState) {
+  enable_pae();
+  const uint64_t flushes = h.cpu.tlb.flushes();
+  const WalkExplanation e = h.cpu.walker.explain(h.cpu.walk_request(0x400010, Access::Write, true));
+  ASSERT_EQ(e.steps.size(), 2u);
+  EXPECT_EQ(e.steps[0].raw, kPd | P);
+  EXPECT_EQ(e.steps[1].entry_addr, kPd + 16);
+  EXPECT_EQ(e.steps[1].verdict, WalkStep::Verdict::Page);
+  EXPECT_TRUE(e.ok);
+  EXPECT_EQ(e.t.phys, 0x800010u);
+  EXPECT_EQ(e.t.page_size, 2u << 20);
+  EXPECT_EQ(h.cpu.tlb.lookup(0x400010), nullptr);
+  EXPECT_EQ(h.cpu.tlb.flushes(), flushes);
+  EXPECT_EQ(h.mem.read(kPd + 16, 8), 0x800000u | PS | P | RW | US);
+}
+
 // Global 2 MiB page at 4 MiB: a stale translation survives MOV CR3 ...
 class PaeGlobal : public PaeGuest {
  protected:

@@ -87,6 +87,7 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
     Translation t;
     t.user = e->user;
     t.writable = e->writable;
+    t.nx = e->nx;
     if (PageWalker::permits(t, access, user, s.cr0) && !(access == Access::Write && !e->dirty)) {
       phys = ((e->ppn << kPageShift) | (lin & kPageMask)) & a20_mask;
       return Status::Ok;
@@ -94,8 +95,11 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
     // A refused or clean-page write re-walks: the guest may have granted
     // rights since, and a write must set D in memory.
   }
-  WalkResult w = walker.walk(WalkRequest{lin, access, user, s.cr0, s.cr3, s.cr4, s.efer});
+  WalkResult w = walker.walk(walk_request(lin, access, user));
   if (!w.ok) {
+    // A page fault drops what the TLB holds for that address (SDM vol. 3,
+    // 4.10.4.1): a stale entry that refused this access is gone too.
+    tlb.flush_page(lin);
     s.cr2 = lin;
     return raise(vec::PF, w.error_code);
   }

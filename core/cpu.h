@@ -163,6 +163,13 @@ class Cpu {
                      Access access = Access::Read);
   Status write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor = false);
   Status translate(uint64_t lin, Access access, bool user, uint64_t& phys);
+  // The walk translate() would make for this access, from the current
+  // CR0/CR3/CR4/EFER and PDPTE registers: a debugger passes it to
+  // walker.explain() to see the walk step by step.
+  WalkRequest walk_request(uint64_t lin, Access access, bool user) const {
+    return WalkRequest{s.long_mode_active() ? lin : (lin & 0xFFFFFFFF), access, user, s.cr0, s.cr3, s.cr4, s.efer,
+                       s.pdpte};
+  }
 
   // --- port I/O (privilege checks are the caller's) ------------------
   uint64_t port_in(uint16_t port, unsigned size) { return io.read(port, size); }

@@ -4,7 +4,7 @@ namespace vtlab {
 
 void reset_cpu_state(CpuState& s) {
   s = CpuState{};
-  s.gpr[RDX] = 0x00000600;  // family 6 signature in EDX at reset (SDM 9.1.4)
+  s.gpr[RDX] = 0x00000603;  // the CPUID signature in EDX at reset (SDM 9.1.4)
   s.rip = 0xFFF0;
   s.flags.set_bits(flag::kReserved1);
   for (SegmentCache& sc : s.seg) {

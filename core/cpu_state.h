@@ -96,6 +96,10 @@ struct CpuState {
   SegmentCache ldtr, tr;
   uint64_t cr0 = cr0::ET, cr2 = 0, cr3 = 0, cr4 = 0, cr8 = 0;
   uint64_t efer = 0;
+  // PAE paging's four PDPTE registers: loaded from the table at CR3[31:5]
+  // by the MOVs to CR0/CR3/CR4 that SDM 4.4.1 names, and used from here,
+  // not memory, by every walk (a guest that edits its PDPT must reload CR3).
+  std::array<uint64_t, 4> pdpte{};
   std::array<uint64_t, 8> dr{0, 0, 0, 0, 0, 0, 0xFFFF0FF0, 0x400};
   std::map<uint32_t, uint64_t> msrs;
   X87State fpu;

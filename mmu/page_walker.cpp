@@ -1,87 +1,186 @@
+// The walk's shared rules (WalkContext) and the entry points: walk,
+// explain, the PDPTE load.  The formats are in walk32.cpp and walk_pae.cpp.
 #include "mmu/page_walker.h"
+
+#include <fmt/format.h>
+
+#include <bit>
 
 #include "core/cpu_state.h"
 #include "mmu/phys_memory.h"
+#include "mmu/walk_context.h"
 
 namespace vtlab {
 
 namespace {
-namespace pte {
-constexpr uint32_t P = 1u << 0, RW = 1u << 1, US = 1u << 2, A = 1u << 5, D = 1u << 6, PS = 1u << 7,
-                   G = 1u << 8;
-}
-constexpr uint32_t kPse4MReserved = 0x003FE000;  // bits 21:13 of a 4 MiB PDE
+constexpr uint8_t kPageFaultVector = 14;
 }  // namespace
 
-uint32_t PageWalker::protection_error(Access access, bool user) {
-  return pfec::P | (access == Access::Write ? pfec::W : 0) | (user ? pfec::U : 0);
+PagingMode paging_mode(uint64_t cr0_value, uint64_t cr4_value, uint64_t efer_value) {
+  if (!(cr0_value & cr0::PG)) return PagingMode::None;
+  if (efer_value & efer::LMA) return PagingMode::FourLevel;
+  return (cr4_value & cr4::PAE) ? PagingMode::Pae : PagingMode::Bits32;
 }
 
-bool PageWalker::permits(const Translation& t, Access access, bool user, uint64_t cr0) {
+const char* walk_level_name(WalkLevel l) {
+  switch (l) {
+    case WalkLevel::Pdpte: return "PDPTE";
+    case WalkLevel::Pde: return "PDE";
+    case WalkLevel::Pte: return "PTE";
+  }
+  return "?";
+}
+
+bool PageWalker::permits(const Translation& t, Access access, bool user, uint64_t cr0_value) {
   if (user && !t.user) return false;
-  if (access == Access::Write && !t.writable && (user || (cr0 & cr0::WP))) return false;
+  if (access == Access::Execute && t.nx) return false;
+  if (access == Access::Write && !t.writable && (user || (cr0_value & cr0::WP))) return false;
   return true;
 }
 
-WalkResult PageWalker::walk(const WalkRequest& req) { return walk32(req); }
+WalkResult PageWalker::walk(const WalkRequest& req) { return run(req, nullptr); }
 
-WalkResult PageWalker::walk32(const WalkRequest& req) {
+WalkExplanation PageWalker::explain(const WalkRequest& req) {
+  WalkExplanation e;
+  e.mode = paging_mode(req.cr0, req.cr4, req.efer);
+  e.linear = req.linear;
+  e.access = req.access;
+  e.user = req.user;
+  run(req, &e);
+  return e;
+}
+
+WalkResult PageWalker::run(const WalkRequest& req, WalkExplanation* sink) {
+  WalkContext c(mem_, req, sink);
+  switch (paging_mode(req.cr0, req.cr4, req.efer)) {
+    case PagingMode::Bits32: return walk32(c);
+    case PagingMode::Pae: return walk_pae(c);
+    case PagingMode::FourLevel: return c.unsupported("4-level paging (long mode) is not modelled yet");
+    case PagingMode::None: break;
+  }
+  // Paging off: linear is physical, and nothing is refused.
   WalkResult r;
-  const uint32_t lin = static_cast<uint32_t>(req.linear);
-  const uint32_t not_present = (req.access == Access::Write ? pfec::W : 0) | (req.user ? pfec::U : 0);
-
-  const uint64_t pde_addr = (req.cr3 & 0xFFFFF000u) | ((lin >> 20) & 0xFFC);
-  const uint32_t pde = static_cast<uint32_t>(mem_.read(pde_addr, 4));
-  if (!(pde & pte::P)) {
-    r.error_code = not_present;
-    return r;
-  }
-
-  if ((pde & pte::PS) && (req.cr4 & cr4::PSE)) {
-    // 4 MiB page.  Bits 21:13 are reserved: with MAXPHYADDR = 32 (the
-    // modelled CPU has neither PSE-36 nor PAE, see core/isa/system.cpp)
-    // there are no physical address bits above 31 for them to carry
-    // (SDM vol. 3, table 4-4).  Bit 12 is PAT, which we ignore.
-    if (pde & kPse4MReserved) {
-      r.error_code = pfec::P | pfec::RSVD | not_present;
-      return r;
-    }
-    r.t.user = pde & pte::US;
-    r.t.writable = pde & pte::RW;
-    r.t.global = (pde & pte::G) && (req.cr4 & cr4::PGE);
-    r.t.page_size = 4u << 20;
-    if (!permits(r.t, req.access, req.user, req.cr0)) {
-      r.error_code = protection_error(req.access, req.user);
-      return r;
-    }
-    uint32_t new_pde = pde | pte::A | (req.access == Access::Write ? pte::D : 0);
-    if (new_pde != pde) mem_.write(pde_addr, 4, new_pde);
-    r.t.dirty = new_pde & pte::D;
-    r.t.phys = (pde & 0xFFC00000u) | (lin & 0x3FFFFF);
-    r.ok = true;
-    return r;
-  }
-
-  const uint64_t pte_addr = (pde & 0xFFFFF000u) | ((lin >> 10) & 0xFFC);
-  const uint32_t pt = static_cast<uint32_t>(mem_.read(pte_addr, 4));
-  if (!(pt & pte::P)) {
-    r.error_code = not_present;
-    return r;
-  }
-  r.t.user = (pde & pte::US) && (pt & pte::US);
-  r.t.writable = (pde & pte::RW) && (pt & pte::RW);
-  r.t.global = (pt & pte::G) && (req.cr4 & cr4::PGE);
-  r.t.page_size = 4096;
-  if (!permits(r.t, req.access, req.user, req.cr0)) {
-    r.error_code = protection_error(req.access, req.user);
-    return r;
-  }
-  if (!(pde & pte::A)) mem_.write(pde_addr, 4, pde | pte::A);
-  uint32_t new_pte = pt | pte::A | (req.access == Access::Write ? pte::D : 0);
-  if (new_pte != pt) mem_.write(pte_addr, 4, new_pte);
-  r.t.dirty = new_pte & pte::D;
-  r.t.phys = (pt & 0xFFFFF000u) | (lin & 0xFFF);
   r.ok = true;
+  r.t.phys = req.linear & 0xFFFFFFFF;
+  r.t.user = r.t.writable = true;
+  if (sink) {
+    sink->ok = true;
+    sink->t = r.t;
+  }
+  return r;
+}
+
+bool PageWalker::load_pdptes(uint64_t cr3_value, std::array<uint64_t, 4>& out) {
+  std::array<uint64_t, 4> e;
+  const uint64_t table = cr3_value & 0xFFFFFFE0;  // CR3[31:5]: 32-byte aligned
+  for (unsigned i = 0; i < 4; ++i) {
+    e[i] = mem_.read(table + 8 * i, 8);
+    if ((e[i] & pte::P) && (e[i] & kPdpteReserved)) return false;
+  }
+  out = e;
+  return true;
+}
+
+// --- WalkContext -------------------------------------------------------------
+
+uint64_t WalkContext::read(uint64_t addr, unsigned size) {
+  if (!sink_) return mem_.read(addr, size);
+  uint64_t v = 0;
+  if (mem_.read_bytes(addr, &v, size)) return v;
+  return size == 8 ? ~uint64_t{0} : 0xFFFFFFFF;
+}
+
+void WalkContext::record(WalkLevel level, uint64_t addr, uint64_t raw, const EntryBits& bits, bool from_register) {
+  if (!sink_) return;
+  WalkStep s;
+  s.level = level;
+  s.entry_addr = addr;
+  s.from_register = from_register;
+  s.in_mmio = !from_register && mem_.kind(addr) == PhysicalMemory::Kind::Mmio;
+  s.raw = raw;
+  s.bits = bits;
+  sink_->steps.push_back(s);
+}
+
+void WalkContext::set_last_verdict(WalkStep::Verdict v) {
+  if (sink_ && !sink_->steps.empty()) sink_->steps.back().verdict = v;
+}
+
+uint32_t WalkContext::access_bits() const {
+  uint32_t e = 0;
+  if (req_.access == Access::Write) e |= pfec::W;
+  if (req_.user) e |= pfec::U;
+  if (req_.access == Access::Execute && (req_.cr4 & cr4::PAE) && (req_.efer & efer::NXE)) e |= pfec::I;
+  return e;
+}
+
+WalkResult WalkContext::fault(uint32_t error, WalkLevel level, const char* what) {
+  WalkResult r;
+  r.error_code = error;
+  if (sink_) {
+    set_last_verdict(WalkStep::Verdict::Fault);
+    sink_->ok = false;
+    sink_->vector = kPageFaultVector;
+    sink_->error_code = error;
+    sink_->reason = fmt::format(fmt::runtime(what), walk_level_name(level));
+  }
+  return r;
+}
+
+WalkResult WalkContext::not_present(WalkLevel level) { return fault(access_bits(), level, "{} not present"); }
+
+WalkResult WalkContext::reserved(WalkLevel level, uint64_t reserved_set) {
+  WalkResult r = fault(pfec::P | pfec::RSVD | access_bits(), level, "");
+  if (sink_) sink_->reason = fmt::format("reserved bit {} set in {}", std::countr_zero(reserved_set), walk_level_name(level));
+  return r;
+}
+
+WalkResult WalkContext::unsupported(const char* why) {
+  WalkResult r = fault(access_bits(), WalkLevel::Pde, "");
+  if (sink_) sink_->reason = why;
+  return r;
+}
+
+void WalkContext::restrict(WalkLevel level, uint64_t entry, bool xd) {
+  if (user_ok_ && !(entry & pte::US)) {
+    user_ok_ = false;
+    no_user_at_ = level;
+  }
+  if (writable_ && !(entry & pte::RW)) {
+    writable_ = false;
+    read_only_at_ = level;
+  }
+  if (!nx_ && xd) {
+    nx_ = true;
+    xd_at_ = level;
+  }
+}
+
+void WalkContext::set_bits(uint64_t addr, unsigned size, uint64_t old_value, uint64_t new_value) {
+  if (new_value != old_value && nwrites_ < writes_.size()) writes_[nwrites_++] = PendingWrite{addr, new_value, size};
+}
+
+WalkResult WalkContext::finish(uint64_t phys, uint64_t page_size, bool global, bool dirty) {
+  WalkResult r;
+  r.t = Translation{phys, page_size, user_ok_, writable_, nx_, dirty, global};
+  if (!PageWalker::permits(r.t, req_.access, req_.user, req_.cr0)) {
+    const uint32_t error = pfec::P | access_bits();
+    if (req_.user && !user_ok_)
+      return fault(error, no_user_at_, "user-mode access to a supervisor page (U/S=0 in {})");
+    if (req_.access == Access::Execute && nx_)
+      return fault(error, xd_at_, "instruction fetch from an XD page (XD=1 in {})");
+    return fault(error, read_only_at_,
+                 req_.user ? "user-mode write to a read-only page (R/W=0 in {})"
+                           : "write to read-only page with CR0.WP=1 (R/W=0 in {})");
+  }
+  r.ok = true;
+  if (sink_) {
+    set_last_verdict(WalkStep::Verdict::Page);
+    sink_->ok = true;
+    sink_->t = r.t;
+    return r;
+  }
+  for (unsigned i = 0; i < nwrites_; ++i) mem_.write(writes_[i].addr, writes_[i].size, writes_[i].value);
   return r;
 }
 

@@ -24,8 +24,9 @@ inline constexpr uint64_t kPageMask = kPageSize - 1;
 
 class PhysicalMemory {
  public:
-  // Physical addresses are 32 bits wide today (36 with PAE later): the kind
-  // table covers 4 GiB; anything above reads as a hole.
+  // Physical addresses are 36 bits wide (MAXPHYADDR, reachable through PAE
+  // tables), but RAM, ROM and MMIO all live below 4 GiB: the kind table
+  // covers 4 GiB, and anything above reads as a hole (writes are dropped).
   static constexpr uint64_t kAddressSpace = uint64_t{1} << 32;
   static constexpr uint64_t kMaxRam = uint64_t{3} << 30;  // below the PCI/APIC hole
 

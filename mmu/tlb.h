@@ -2,7 +2,14 @@
 // lets hardware cache them, so a guest that edits a page table and forgets
 // INVLPG sees the stale mapping, as it would on a real CPU.  Direct-mapped
 // by linear page number; large pages are cached per 4 KiB piece and flushed
-// as a whole.
+// as a whole.  Each entry holds what a debugger needs to show it: linear
+// and physical page, the size of the page the walk found, the combined
+// rights (U/S, R/W, XD), G and D.
+//
+// What drops entries (SDM vol. 3, 4.10.4.1), called from core/isa/system.cpp
+// and Cpu::set_a20: MOV CR3 everything but global entries; CR0.PG, CR4.PGE,
+// CR4.PSE, CR4.PAE and EFER.NXE changes everything; INVLPG the page, global
+// or not.
 #pragma once
 
 #include <array>
@@ -19,8 +26,9 @@ class Tlb {
   struct Entry {
     uint64_t vpn = ~uint64_t{0};  // linear >> 12; ~0 = invalid
     uint64_t ppn = 0;             // physical >> 12 of this 4 KiB piece
-    uint64_t page_size = 4096;    // size of the page the walk found
-    bool user = false, writable = false, dirty = false, global = false;
+    uint64_t page_size = 4096;    // size of the page the walk found: 4 KiB, 2 MiB or 4 MiB
+    bool user = false, writable = false, nx = false, dirty = false, global = false;
+    bool valid() const { return vpn != ~uint64_t{0}; }
   };
 
   const Entry* lookup(uint64_t linear) const {
@@ -34,6 +42,7 @@ class Tlb {
     e.page_size = t.page_size;
     e.user = t.user;
     e.writable = t.writable;
+    e.nx = t.nx;
     e.dirty = t.dirty;
     e.global = t.global;
   }
@@ -43,7 +52,7 @@ class Tlb {
       if (!e.global) e.vpn = ~uint64_t{0};
     ++flushes_;
   }
-  // CR0.PG/CR4.PGE/PSE/PAE changes: everything.
+  // CR0.PG, CR4.PGE/PSE/PAE, EFER.NXE changes: everything.
   void flush_all() {
     for (Entry& e : entries_) e.vpn = ~uint64_t{0};
     ++flushes_;

@@ -36,36 +36,40 @@ void set_native(Cpu& cpu, const Operand& o, uint64_t v) {
 
 // =========================================================================
 // The processor this is (CPUID).  One table, read by CPUID and by nothing
-// else; every feature bit set is something the interpreter implements.
+// else; every feature bit set is something vtlab implements.
 //
 //   leaf 0          EAX = 1, the highest basic leaf; EBX, EDX, ECX spell
 //                   "GenuineIntel"
-//   leaf 1   EAX    0x00000600: family 6, model 0, stepping 0.  This is the
-//                   signature reset leaves in EDX (core/cpu_state.cpp), and
-//                   no real part uses model 0, so no guest takes us for one
+//   leaf 1   EAX    0x00000603: family 6, model 0, stepping 3.  This is the
+//                   signature reset leaves in EDX (core/cpu_state.cpp).  No
+//                   real part uses model 0, so no guest takes us for one;
+//                   stepping 3 because software must ignore SEP on family 6
+//                   with model < 3 and stepping < 3 (the Pentium Pro rule in
+//                   SDM vol. 2, SYSENTER)
 //            EBX    0: brand index 0, no CLFLUSH line size, one logical
 //                   processor, initial APIC ID 0
 //            ECX    0: no SSE3 and later, and no "hypervisor present" bit
 //                   (the machine is modelled, not virtualized)
-//            EDX    0x0001A13C: DE PSE TSC MSR CX8 PGE CMOV PAT
-//   0x80000000      EAX = 0x80000004, the highest extended leaf
-//   0x80000001      all 0: no SYSCALL, NX or long mode
+//            EDX    0x0001AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
+//   0x80000000      EAX = 0x80000008, the highest extended leaf
+//   0x80000001      EDX bit 20: NX (EFER.NXE, the XD bit of PAE entries);
+//                   no SYSCALL, no long mode
 //   0x80000002..4   the brand string "vtlab virtual CPU", NUL-padded to 48
+//   0x80000005..7   all 0: no cache or power-management information
+//   0x80000008      EAX = 0x00002024: 36 physical address bits (MAXPHYADDR,
+//                   the reserved bits of PAE entries), 32 linear
 //   anything else   leaf 1's data: Intel's rule for a leaf above the highest
 //                   basic or extended leaf (SDM vol. 2, CPUID)
 //
 // Left clear on purpose:
-//   FPU   only the x87 control instructions exist, no arithmetic.  A guest
-//         that probes with FNINIT/FNSTSW instead of CPUID reads a status
-//         word of 0 and may conclude there is one.
-//   PAE   PAE paging is not modelled yet.  CR4.PAE can still be set: turning
-//         paging on with it stops the machine as Unsupported with a message,
-//         which says more than a #GP would.
-//   SEP   SYSENTER/SYSEXIT are not implemented (their MSRs are stored).
-//   APIC  no local APIC device yet (IA32_APIC_BASE answers as the BSP's).
-//   VME, MCE, MTRR, MCA, PSE-36, CLFSH, MMX, FXSR, SSE...: not implemented.
-// With neither PAE nor PSE-36, MAXPHYADDR is 32 (SDM vol. 3, 4.1.4): the
-// page walker treats bits 21:13 of a 4 MiB PDE as reserved accordingly.
+//   FPU     only the x87 control instructions exist, no arithmetic.  A guest
+//           that probes with FNINIT/FNSTSW instead of CPUID reads a status
+//           word of 0 and may conclude there is one.
+//   PSE-36  4 MiB pages stay below 4 GiB: bits 21:13 of a 4 MiB PDE are
+//           reserved (mmu/walk32.cpp).
+//   LM      long mode (4-level paging) comes with a later issue; setting
+//           CR0.PG with EFER.LME stops the machine as Unsupported.
+//   VME, MCE, MTRR, MCA, CLFSH, MMX, FXSR, SSE...: not implemented.
 // PAT is set because the IA32_PAT MSR exists and memory types change
 // nothing in an interpreter: the PAT bits in page tables are simply ignored.
 // =========================================================================
@@ -75,15 +79,21 @@ struct CpuidRegs {
 };
 
 namespace feature {  // CPUID.1:EDX
-inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, CX8 = 1u << 8,
-                          PGE = 1u << 13, CMOV = 1u << 15, PAT = 1u << 16;
+inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
+                          CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
+                          PAT = 1u << 16;
+}
+namespace ext_feature {  // CPUID.80000001H:EDX
+inline constexpr uint32_t NX = 1u << 20;
 }
 
 constexpr uint32_t kMaxBasicLeaf = 1;
-constexpr uint32_t kMaxExtendedLeaf = 0x80000004;
-constexpr uint32_t kSignature = 0x00000600;
-constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::CX8 |
-                                  feature::PGE | feature::CMOV | feature::PAT;
+constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
+constexpr uint32_t kSignature = 0x00000603;
+constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
+                                  feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
+                                  feature::PAT;
+constexpr uint32_t kAddressSizes = (32u << 8) | kMaxPhysAddrBits;  // linear bits 15:8, physical 7:0
 constexpr char kVendor[] = "GenuineIntel";
 constexpr char kBrand[48] = "vtlab virtual CPU";
 
@@ -100,7 +110,11 @@ CpuidRegs cpuid_leaf(uint32_t leaf) {
     case 0: return {kMaxBasicLeaf, dword_of(kVendor), dword_of(kVendor + 8), dword_of(kVendor + 4)};
     case 1: return {kSignature, 0, 0, kFeaturesEdx};
     case 0x80000000: return {kMaxExtendedLeaf, 0, 0, 0};
-    case 0x80000001: return {0, 0, 0, 0};
+    case 0x80000001: return {0, 0, 0, ext_feature::NX};
+    case 0x80000005:
+    case 0x80000006:
+    case 0x80000007: return {0, 0, 0, 0};
+    case 0x80000008: return {kAddressSizes, 0, 0, 0};
     default: {  // 0x80000002..4: 16 bytes of the brand string each
       const char* p = kBrand + 16 * (leaf - 0x80000002);
       return {dword_of(p), dword_of(p + 4), dword_of(p + 8), dword_of(p + 12)};
@@ -128,9 +142,11 @@ constexpr uint64_t kCr0Bits = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | 
 // there is no RDPMC.
 constexpr uint64_t kCr4Bits = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE;
 
-Status unsupported_pae(Cpu& cpu) {
-  cpu.request_stop(StopReason::Unsupported, "paging with CR4.PAE: PAE paging comes with the next issue");
-  return Status::Stop;
+// The PDPTE registers a MOV to CR0/CR3/CR4 loads when PAE paging is in use
+// after it (SDM 4.4.1); #GP(0) with nothing changed when a present entry
+// has a reserved bit set.
+Status load_pdptes(Cpu& cpu, uint64_t cr3_value, std::array<uint64_t, 4>& out) {
+  return cpu.walker.load_pdptes(cr3_value, out) ? Status::Ok : cpu.raise(vec::GP, 0);
 }
 
 Status write_cr0(Cpu& cpu, uint64_t v) {
@@ -140,32 +156,50 @@ Status write_cr0(Cpu& cpu, uint64_t v) {
   if ((v & cr0::PG) && !(v & cr0::PE)) return cpu.raise(vec::GP, 0);
   if ((v & cr0::NW) && !(v & cr0::CD)) return cpu.raise(vec::GP, 0);
   // Turning paging on with EFER.LME set activates long mode, which needs PAE.
-  if ((v & cr0::PG) && !s.paging() && (s.efer & efer::LME) && !(s.cr4 & cr4::PAE))
-    return cpu.raise(vec::GP, 0);
-  if ((v & cr0::PG) && (s.cr4 & cr4::PAE)) return unsupported_pae(cpu);
+  if ((v & cr0::PG) && !s.paging() && (s.efer & efer::LME)) {
+    if (!(s.cr4 & cr4::PAE)) return cpu.raise(vec::GP, 0);
+    // The long-mode seam: 4-level paging, LMA and 64-bit code come later.
+    cpu.request_stop(StopReason::Unsupported, "CR0.PG with EFER.LME: long mode comes with a later issue");
+    return Status::Stop;
+  }
   // (The rules for leaving long mode come with long mode.)
   const uint64_t changed = s.cr0 ^ v;
+  std::array<uint64_t, 4> pdpte = s.pdpte;
+  if (paging_mode(v, s.cr4, s.efer) == PagingMode::Pae && (changed & (cr0::PG | cr0::CD | cr0::NW)))
+    TRY(load_pdptes(cpu, s.cr3, pdpte));
   s.cr0 = v;
+  s.pdpte = pdpte;
   if (changed & (cr0::PG | cr0::WP | cr0::PE)) cpu.paging_changed(false);
   return Status::Ok;
 }
 
-// In 32-bit paging the low bits of CR3 other than PWT/PCD are ignored, not
-// reserved: the value is kept as written.  A load drops every TLB entry but
-// the global ones (SDM vol. 3, 4.10.4.1).
+// Outside PAE paging the low bits of CR3 other than PWT/PCD are ignored,
+// not reserved: the value is kept as written.  A load drops every TLB
+// entry but the global ones (SDM vol. 3, 4.10.4.1).
 Status write_cr3(Cpu& cpu, uint64_t v) {
-  cpu.s.cr3 = v;
+  CpuState& s = cpu.s;
+  std::array<uint64_t, 4> pdpte = s.pdpte;
+  if (paging_mode(s.cr0, s.cr4, s.efer) == PagingMode::Pae) TRY(load_pdptes(cpu, v, pdpte));
+  s.cr3 = v;
+  s.pdpte = pdpte;
   cpu.paging_changed(true);
   return Status::Ok;
 }
 
+// Changing PAE, PGE or PSE drops the whole TLB, globals too (4.10.4.1);
+// with paging on, PAE set and one of them changed, the PDPTEs are loaded
+// (4.4.1).  Software may switch between 32-bit and PAE paging this way.
 Status write_cr4(Cpu& cpu, uint64_t v) {
   CpuState& s = cpu.s;
   if (v & ~kCr4Bits) return cpu.raise(vec::GP, 0);
-  if ((v & cr4::PAE) && s.paging()) return unsupported_pae(cpu);
+  if (s.long_mode_active() && !(v & cr4::PAE)) return cpu.raise(vec::GP, 0);
   const uint64_t changed = s.cr4 ^ v;
+  std::array<uint64_t, 4> pdpte = s.pdpte;
+  if (paging_mode(s.cr0, v, s.efer) == PagingMode::Pae && (changed & (cr4::PAE | cr4::PGE | cr4::PSE)))
+    TRY(load_pdptes(cpu, s.cr3, pdpte));
   s.cr4 = v;
-  if (changed & (cr4::PGE | cr4::PSE | cr4::PAE)) cpu.paging_changed(false);  // globals go too
+  s.pdpte = pdpte;
+  if (changed & (cr4::PGE | cr4::PSE | cr4::PAE)) cpu.paging_changed(false);
   return Status::Ok;
 }
 
@@ -321,7 +355,7 @@ Status clts(Cpu& cpu, const DecodedInsn&) {
 }
 
 // INVLPG m: drops the TLB entry for the page holding the operand's linear
-// address.  The operand is not accessed, so nothing faults, mapped or not
+// address, global or not.  The operand is not accessed, so nothing faults, mapped or not
 // (and the segment limit is not checked either).
 Status invlpg(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_cpl0(cpu));
@@ -354,10 +388,10 @@ Status rdtsc(Cpu& cpu, const DecodedInsn&) {
 }
 
 // IA32_APIC_BASE of the bootstrap processor: base FEE00000, global enable
-// (bit 11), BSP (bit 8).  Bits 0-7, 9, 10 (no x2APIC) and 32-63 (above
+// (bit 11), BSP (bit 8).  Bits 0-7, 9, 10 (no x2APIC) and 36-63 (above
 // MAXPHYADDR) are reserved.
 constexpr uint64_t kApicBase = 0xFEE00900, kApicBsp = 1u << 8;
-constexpr uint64_t kApicBaseReserved = 0xFFFFFFFF000006FFull;
+constexpr uint64_t kApicBaseReserved = 0xFFFFFFF0000006FFull;
 // IA32_MISC_ENABLE: fast strings (bit 0) on; "BTS unavailable" (11) and
 // "PEBS unavailable" (12) are read-only 1s; the rest are reserved here.
 constexpr uint64_t kMiscFastStrings = 1u << 0, kMiscReadOnly = (1u << 11) | (1u << 12);

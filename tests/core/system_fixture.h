@@ -43,6 +43,7 @@ inline void set_cpl(CpuHarness& h, unsigned cpl) {
 struct Snapshot {
   std::array<uint64_t, 16> gpr;
   uint64_t rip, cr0, cr2, cr3, cr4, cr8, efer;
+  std::array<uint64_t, 4> pdpte;
   std::array<uint64_t, 8> dr;
   uint64_t gdt_base, idt_base;
   uint32_t gdt_limit, idt_limit;
@@ -58,6 +59,7 @@ inline Snapshot snapshot(CpuHarness& h) {
                   s.rip,
                   s.cr0, s.cr2, s.cr3, s.cr4, s.cr8,
                   s.efer,
+                  s.pdpte,
                   s.dr,
                   s.gdtr.base, s.idtr.base, s.gdtr.limit, s.idtr.limit,
                   s.msrs,

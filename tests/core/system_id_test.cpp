@@ -19,26 +19,33 @@ using Regs = std::array<uint32_t, 4>;  // EAX EBX ECX EDX
 TEST(SystemCpuid, VendorAndMaximumLeaves) {
   EXPECT_EQ(cpuid(0), (Regs{1, 0x756E6547, 0x6C65746E, 0x49656E69}));  // "Genu" "ntel" "ineI"
   EXPECT_EQ(cpuid(0, 7), cpuid(0));                                      // no sub-leaves
-  EXPECT_EQ(cpuid(0x80000000), (Regs{0x80000004, 0, 0, 0}));
-  EXPECT_EQ(cpuid(0x80000001), (Regs{0, 0, 0, 0}));
+  EXPECT_EQ(cpuid(0x80000000), (Regs{0x80000008, 0, 0, 0}));
+  EXPECT_EQ(cpuid(0x80000001), (Regs{0, 0, 0, 1u << 20}));  // NX only: no SYSCALL, no LM
+}
+
+// 36 physical address bits (MAXPHYADDR, the PAE reserved bits), 32 linear;
+// the cache and power leaves between are empty.
+TEST(SystemCpuid, AddressSizesAndEmptyExtendedLeaves) {
+  EXPECT_EQ(cpuid(0x80000008), (Regs{0x00002024, 0, 0, 0}));
+  for (uint32_t leaf : {0x80000005u, 0x80000006u, 0x80000007u}) EXPECT_EQ(cpuid(leaf), (Regs{0, 0, 0, 0})) << leaf;
 }
 
 TEST(SystemCpuid, SignatureAndFeatures) {
   const Regs r = cpuid(1);
-  EXPECT_EQ(r[0], 0x00000600u);  // family 6, model 0, stepping 0
+  EXPECT_EQ(r[0], 0x00000603u);  // family 6, model 0, stepping 3 (so SEP counts)
   EXPECT_EQ(r[1], 0u);
   EXPECT_EQ(r[2], 0u);
-  EXPECT_EQ(r[3], 0x0001A13Cu);
+  EXPECT_EQ(r[3], 0x0001AB7Cu);
   const uint32_t edx = r[3];
   EXPECT_FALSE(edx & (1u << 0)) << "FPU";
   EXPECT_TRUE(edx & (1u << 2)) << "DE";
   EXPECT_TRUE(edx & (1u << 3)) << "PSE";
   EXPECT_TRUE(edx & (1u << 4)) << "TSC";
   EXPECT_TRUE(edx & (1u << 5)) << "MSR";
-  EXPECT_FALSE(edx & (1u << 6)) << "PAE";
+  EXPECT_TRUE(edx & (1u << 6)) << "PAE";
   EXPECT_TRUE(edx & (1u << 8)) << "CX8";
-  EXPECT_FALSE(edx & (1u << 9)) << "APIC";
-  EXPECT_FALSE(edx & (1u << 11)) << "SEP";
+  EXPECT_TRUE(edx & (1u << 9)) << "APIC";
+  EXPECT_TRUE(edx & (1u << 11)) << "SEP";
   EXPECT_TRUE(edx & (1u << 13)) << "PGE";
   EXPECT_TRUE(edx & (1u << 15)) << "CMOV";
   EXPECT_TRUE(edx & (1u << 16)) << "PAT";
@@ -58,7 +65,7 @@ TEST(SystemCpuid, BrandString) {
 // A leaf above the highest basic or extended leaf returns the highest
 // basic leaf's data (Intel's rule).
 TEST(SystemCpuid, OutOfRangeLeavesReturnLeaf1) {
-  for (uint32_t leaf : {2u, 0xDu, 0x40000000u, 0x7FFFFFFFu, 0x80000005u, 0x80000008u, 0xFFFFFFFFu})
+  for (uint32_t leaf : {2u, 0xDu, 0x40000000u, 0x7FFFFFFFu, 0x80000009u, 0xFFFFFFFFu})
     EXPECT_EQ(cpuid(leaf), cpuid(1)) << std::hex << leaf;
 }
 
@@ -133,7 +140,7 @@ TEST(SystemMsr, ApicBaseIsTheBspsFixedValue) {
   EXPECT_EQ(write_msr(h, msr::kApicBase, 0xFEE00800), Status::Ok);  // the BSP flag is not the guest's
   EXPECT_EQ(write_msr(h, msr::kApicBase, 0xFEE00901), Status::Exception);
   expect_gp0(h);
-  EXPECT_EQ(write_msr(h, msr::kApicBase, 0x1FEE00900), Status::Exception);
+  EXPECT_EQ(write_msr(h, msr::kApicBase, 0x10FEE00900), Status::Exception);  // bit 36: above MAXPHYADDR
   EXPECT_EQ(h.cpu.stop_requested(), StopReason::None);
   EXPECT_EQ(write_msr(h, msr::kApicBase, 0xFEE00100), Status::Stop);  // disabling it
   EXPECT_EQ(h.cpu.stop_requested(), StopReason::Unsupported);

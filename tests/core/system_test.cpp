@@ -342,27 +342,6 @@ TEST(System, MovCr4ReservedBitsFault) {
   }
 }
 
-// PAE paging is not modelled: turning paging on with CR4.PAE stops the
-// machine (with a reason) instead of running with the wrong tables.
-TEST(System, PagingWithPaeStopsAsUnsupported) {
-  CpuHarness h;
-  h.cpu.s.cr4 = cr4::PAE;
-  h.load_asm("mov eax, 0x80000011\nmov cr0, eax");
-  EXPECT_EQ(h.run_to_end(), StopReason::Unsupported);
-  EXPECT_NE(h.cpu.stop_detail().find("PAE"), std::string::npos);
-  EXPECT_EQ(h.cpu.s.cr0, cr0::PE | cr0::ET);
-  EXPECT_EQ(h.cpu.s.rip, CpuHarness::kCode + 5);
-}
-
-TEST(System, SettingPaeWithPagingOnStopsAsUnsupported) {
-  CpuHarness h;
-  h.cpu.s.cr0 |= cr0::PG;  // the handler runs alone: no tables needed
-  h.cpu.s.gpr[RAX] = cr4::PAE;
-  ASSERT_EQ(step(h, "mov cr4, eax"), Status::Stop);
-  EXPECT_EQ(h.cpu.stop_requested(), StopReason::Unsupported);
-  EXPECT_EQ(h.cpu.s.cr4, 0u);
-}
-
 // Activating long mode (PG with EFER.LME) without PAE is #GP(0).
 TEST(System, LongModeWithoutPaeFaults) {
   CpuHarness h;

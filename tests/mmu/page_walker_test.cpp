@@ -118,6 +118,22 @@ TEST_F(PageWalkerTest, NotPresentPdeErrorCodes) {
   EXPECT_EQ(pde(0x00400000), kPt | RW | US);
 }
 
+// EFER.NXE means nothing to 32-bit paging: no XD bit, and no I/D bit in
+// the error code, since I/D needs CR4.PAE as well (SDM 4.7).
+TEST_F(PageWalkerTest, NxeDoesNotApplyTo32BitPaging) {
+  map_4k(0x00400000, 0x123000, P | RW | US, US);  // PTE not present
+  WalkResult r = walker.walk(WalkRequest{0x00400000, Access::Execute, true, cr0, cr3, cr4, efer::NXE});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error_code, pfec::U);
+  set_pte(0x00400000, 0x123000 | P);
+  r = walker.walk(WalkRequest{0x00400000, Access::Execute, true, cr0, cr3, cr4, efer::NXE});
+  EXPECT_FALSE(r.ok);
+  EXPECT_EQ(r.error_code, pfec::P | pfec::U);
+  r = walker.walk(WalkRequest{0x00400000, Access::Execute, false, cr0, cr3, cr4, efer::NXE});
+  ASSERT_TRUE(r.ok);
+  EXPECT_FALSE(r.t.nx);
+}
+
 TEST_F(PageWalkerTest, NotPresentPteLeavesThePdeUnaccessed) {
   map_4k(0x00400000, 0x123000, P | RW | US, RW | US);  // PTE P clear
   const WalkResult r = walk(0x00400000, Access::Write, true);
@@ -245,8 +261,11 @@ TEST(PageWalkerRights, PermitsMatchesTheWalk) {
   rw_sup.writable = true;
   EXPECT_FALSE(PageWalker::permits(rw_sup, Access::Read, true, 0));
   EXPECT_TRUE(PageWalker::permits(rw_sup, Access::Write, false, cr0::WP));
-  EXPECT_EQ(PageWalker::protection_error(Access::Write, true), pfec::P | pfec::W | pfec::U);
-  EXPECT_EQ(PageWalker::protection_error(Access::Execute, false), pfec::P);
+  Translation nx_user = ro_user;
+  nx_user.nx = true;
+  EXPECT_TRUE(PageWalker::permits(nx_user, Access::Read, true, 0));
+  EXPECT_FALSE(PageWalker::permits(nx_user, Access::Execute, true, 0));
+  EXPECT_FALSE(PageWalker::permits(nx_user, Access::Execute, false, 0));  // supervisor too
 }
 
 }  // namespace

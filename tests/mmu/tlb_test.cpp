@@ -165,6 +165,21 @@ TEST_F(TlbTest, CachedEntryStillChecksTheAccess) {
   EXPECT_EQ(h.cpu.pending().error, pfec::P | pfec::U);
 }
 
+// A page fault invalidates the TLB entry for its address (SDM 4.10.4.1):
+// after a user read faults on a page now gone from the tables, the stale
+// supervisor entry that refused it no longer serves supervisor reads.
+TEST_F(TlbTest, PageFaultDropsTheStaleEntry) {
+  set_pte(kLin, 0x200000 | P | RW);
+  EXPECT_EQ(phys(kLin), 0x200000u);
+  set_pte(kLin, 0);
+  EXPECT_EQ(phys(kLin), 0x200000u);  // stale, as on hardware
+  EXPECT_EQ(phys(kLin, Access::Read, true), ~uint64_t{0});
+  EXPECT_EQ(h.cpu.pending().error, pfec::U);
+  EXPECT_EQ(h.cpu.tlb.lookup(kLin), nullptr);
+  EXPECT_EQ(phys(kLin), ~uint64_t{0});
+  EXPECT_EQ(h.cpu.pending().error, 0u);
+}
+
 TEST_F(TlbTest, NotPresentPageFaultSetsCr2) {
   set_pte(kLin + 0x5000, 0);
   EXPECT_EQ(phys(kLin + 0x5123, Access::Write), ~uint64_t{0});

@@ -224,14 +224,18 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   s.cr0 |= cr0::TS;
   s.dr[7] &= ~kDr7LocalEnables;
   s.cr3 = t.cr3;
-  // With CR4.PAE the four PDPTEs are loaded from the new CR3 here (PAE
-  // paging comes with its own issue).
+  // Under PAE paging the new CR3's PDPTEs load as MOV CR3 loads them; an
+  // entry with a reserved bit is a #GP(0) in the new task, after the rest
+  // of the switch.
+  const bool pdptes_ok =
+      paging_mode(s.cr0, s.cr4, s.efer) != PagingMode::Pae || cpu.walker.load_pdptes(t.cr3, s.pdpte);
   cpu.paging_changed(true);
   s.flags.set_bits((t.eflags & kLoadedFlags) | (nest ? flag::NT : 0));
   for (unsigned r = 0; r < 8; ++r) s.gpr[r] = t.gpr[r];
   // The new task starts here: a fault in its segment loads returns to it.
   s.rip = cpu.next_rip = t.eip;
   TRY(load_task_segments(cpu, t, rq.ext));
+  if (!pdptes_ok) return cpu.raise(vec::GP, 0);
 
   // An exception delivered through a task gate leaves its error code on
   // the new task's stack, a doubleword in a 32-bit task.

@@ -24,9 +24,6 @@ namespace {
 
 unsigned iopl(const CpuState& s) { return (s.flags.bits() & flag::IOPL) >> flag::kIoplShift; }
 
-// Virtual-8086 code always runs at CPL 3, whatever the SS cache says.
-unsigned effective_cpl(const CpuState& s) { return s.v8086() ? 3 : s.cpl(); }
-
 template <uint32_t kFlag, bool kOn> Status set_flag(Cpu& cpu, const DecodedInsn&) {
   cpu.s.flags.set(kFlag, kOn);
   return Status::Ok;
@@ -56,7 +53,7 @@ Status sahf(Cpu& cpu, const DecodedInsn&) {
 // CLI and STI share the IOPL check.
 Status check_iopl(Cpu& cpu) {
   const CpuState& s = cpu.s;
-  if (s.real_mode() || effective_cpl(s) <= iopl(s)) return Status::Ok;
+  if (s.real_mode() || current_cpl(s) <= iopl(s)) return Status::Ok;
   return cpu.raise(vec::GP, 0);
 }
 
@@ -93,8 +90,8 @@ struct Popf {
 
     uint64_t writable = flag::kArith | flag::TF | flag::IF | flag::DF | flag::IOPL | flag::NT | flag::AC | flag::ID;
     if (s.protected_mode()) {
-      if (effective_cpl(s) > 0) writable &= ~uint64_t{flag::IOPL};
-      if (effective_cpl(s) > iopl(s)) writable &= ~uint64_t{flag::IF};
+      if (current_cpl(s) > 0) writable &= ~uint64_t{flag::IOPL};
+      if (current_cpl(s) > iopl(s)) writable &= ~uint64_t{flag::IF};
     }
     writable &= all_ones(sizeof(T));  // POPF (16-bit) reaches FLAGS[15:0] only
     uint64_t f = (s.flags.bits() & ~writable) | (image & writable);

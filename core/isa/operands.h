@@ -84,6 +84,17 @@ inline Status probe_write(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len)
   return Status::Ok;
 }
 
+// --- privilege -----------------------------------------------------------
+
+// CPL as instruction privilege checks see it: 0 in real mode, 3 in
+// virtual-8086 mode (whatever the SS cache says), SS.DPL otherwise.
+inline unsigned current_cpl(const CpuState& s) {
+  if (s.real_mode()) return 0;
+  return s.v8086() ? 3 : s.cpl();
+}
+// The check every privileged instruction makes first: #GP(0) unless CPL 0.
+inline Status require_cpl0(Cpu& cpu) { return current_cpl(cpu.s) == 0 ? Status::Ok : cpu.raise(vec::GP, 0); }
+
 // --- stack -------------------------------------------------------------
 inline unsigned stack_size(const Cpu& cpu) { return cpu.s.stack_addr_size(); }
 

@@ -26,9 +26,6 @@ Status require_protected_mode(Cpu& cpu) {
   return cpu.s.real_mode() || cpu.s.v8086() ? cpu.raise(vec::UD) : Status::Ok;
 }
 
-// Called only in protected mode, where the CPL is SS.DPL.
-Status require_cpl0(Cpu& cpu) { return cpu.s.cpl() == 0 ? Status::Ok : cpu.raise(vec::GP, 0); }
-
 Status require_legacy_descriptors(Cpu& cpu, const char* what) {
   if (!cpu.s.long_mode_active()) return Status::Ok;
   cpu.request_stop(StopReason::Unsupported,

@@ -17,6 +17,7 @@ const InsnTable& insn_table() {
     register_flag_ctrl(t);
     register_io(t);
     register_system(t);
+    register_model_specific(t);
     register_segment(t);
     register_protect_ctrl(t);
     register_fast_syscall(t);

@@ -56,6 +56,7 @@ void register_data(InsnTable& t);
 void register_flag_ctrl(InsnTable& t);
 void register_io(InsnTable& t);
 void register_system(InsnTable& t);
+void register_model_specific(InsnTable& t);
 void register_segment(InsnTable& t);
 void register_protect_ctrl(InsnTable& t);
 void register_fast_syscall(InsnTable& t);

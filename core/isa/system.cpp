@@ -1,12 +1,11 @@
 // System instructions: HLT, CLTS, LGDT/LIDT, SGDT/SIDT, LMSW/SMSW, MOV to
-// and from CRn and DRn, INVLPG, WBINVD/INVD, CPUID, RDTSC, RDMSR/WRMSR, UD2,
-// PAUSE, and the x87 control instructions guests use to probe for an FPU
+// and from CRn and DRn, INVLPG, WBINVD/INVD, UD2, PAUSE, and the x87 control instructions guests use to probe for an FPU
 // (FNINIT, FNSTSW, FNSTCW, FLDCW, FWAIT).
 //
 // Privileged instructions (info::kPrivileged) check the CPL before anything
 // else and fault with #GP(0) unless it is 0, the order Bochs follows in every
 // sensitive handler: the trap and bt monitors rely on the #GP coming before
-// any side effect.  SGDT, SIDT, SMSW, CPUID and RDTSC are not privileged
+// any side effect.  SGDT, SIDT and SMSW are not privileged
 // (the first three are the classic virtualization holes; that is the
 // monitors' business, not this file's).
 #include <fmt/format.h>
@@ -18,117 +17,11 @@ namespace vtlab::isa {
 
 namespace {
 
-// CPL as the privilege checks see it: 0 in real mode, 3 in virtual-8086
-// mode, SS.DPL otherwise.
-unsigned current_cpl(const CpuState& s) {
-  if (s.real_mode()) return 0;
-  return s.v8086() ? 3 : s.cpl();
-}
-
-Status require_cpl0(Cpu& cpu) { return current_cpl(cpu.s) == 0 ? Status::Ok : cpu.raise(vec::GP, 0); }
-
 // A register operand that holds a control or debug register value: 64 bits
 // in 64-bit mode, 32 bits (zero-extended) everywhere else.
 void set_native(Cpu& cpu, const Operand& o, uint64_t v) {
   if (o.size == 8) cpu.s.gpr[o.reg] = v;
   else cpu.set_reg<uint32_t>(o.reg, static_cast<uint32_t>(v));
-}
-
-// =========================================================================
-// The processor this is (CPUID).  One table, read by CPUID and by nothing
-// else; every feature bit set is something vtlab implements.
-//
-//   leaf 0          EAX = 1, the highest basic leaf; EBX, EDX, ECX spell
-//                   "GenuineIntel"
-//   leaf 1   EAX    0x00000603: family 6, model 0, stepping 3.  This is the
-//                   signature reset leaves in EDX (core/cpu_state.cpp).  No
-//                   real part uses model 0, so no guest takes us for one;
-//                   stepping 3 because software must ignore SEP on family 6
-//                   with model < 3 and stepping < 3 (the Pentium Pro rule in
-//                   SDM vol. 2, SYSENTER)
-//            EBX    0: brand index 0, no CLFLUSH line size, one logical
-//                   processor, initial APIC ID 0
-//            ECX    0: no SSE3 and later, and no "hypervisor present" bit
-//                   (the machine is modelled, not virtualized)
-//            EDX    0x0001AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
-//   0x80000000      EAX = 0x80000008, the highest extended leaf
-//   0x80000001      EDX bit 20: NX (EFER.NXE, the XD bit of PAE entries);
-//                   no SYSCALL, no long mode
-//   0x80000002..4   the brand string "vtlab virtual CPU", NUL-padded to 48
-//   0x80000005..7   all 0: no cache or power-management information
-//   0x80000008      EAX = 0x00002024: 36 physical address bits (MAXPHYADDR,
-//                   the reserved bits of PAE entries), 32 linear
-//   anything else   leaf 1's data: Intel's rule for a leaf above the highest
-//                   basic or extended leaf (SDM vol. 2, CPUID)
-//
-// Left clear on purpose:
-//   FPU     only the x87 control instructions exist, no arithmetic.  A guest
-//           that probes with FNINIT/FNSTSW instead of CPUID reads a status
-//           word of 0 and may conclude there is one.
-//   PSE-36  4 MiB pages stay below 4 GiB: bits 21:13 of a 4 MiB PDE are
-//           reserved (mmu/walk32.cpp).
-//   LM      long mode (4-level paging) comes with a later issue; setting
-//           CR0.PG with EFER.LME stops the machine as Unsupported.
-//   VME, MCE, MTRR, MCA, CLFSH, MMX, FXSR, SSE...: not implemented.
-// PAT is set because the IA32_PAT MSR exists and memory types change
-// nothing in an interpreter: the PAT bits in page tables are simply ignored.
-// =========================================================================
-
-struct CpuidRegs {
-  uint32_t eax, ebx, ecx, edx;
-};
-
-namespace feature {  // CPUID.1:EDX
-inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
-                          CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
-                          PAT = 1u << 16;
-}
-namespace ext_feature {  // CPUID.80000001H:EDX
-inline constexpr uint32_t NX = 1u << 20;
-}
-
-constexpr uint32_t kMaxBasicLeaf = 1;
-constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
-constexpr uint32_t kSignature = 0x00000603;
-constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
-                                  feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
-                                  feature::PAT;
-constexpr uint32_t kAddressSizes = (32u << 8) | kMaxPhysAddrBits;  // linear bits 15:8, physical 7:0
-constexpr char kVendor[] = "GenuineIntel";
-constexpr char kBrand[48] = "vtlab virtual CPU";
-
-uint32_t dword_of(const char* s) {
-  return uint32_t(uint8_t(s[0])) | uint32_t(uint8_t(s[1])) << 8 | uint32_t(uint8_t(s[2])) << 16 |
-         uint32_t(uint8_t(s[3])) << 24;
-}
-
-CpuidRegs cpuid_leaf(uint32_t leaf) {
-  const bool basic = leaf <= kMaxBasicLeaf;
-  const bool extended = leaf >= 0x80000000 && leaf <= kMaxExtendedLeaf;
-  if (!basic && !extended) leaf = kMaxBasicLeaf;
-  switch (leaf) {
-    case 0: return {kMaxBasicLeaf, dword_of(kVendor), dword_of(kVendor + 8), dword_of(kVendor + 4)};
-    case 1: return {kSignature, 0, 0, kFeaturesEdx};
-    case 0x80000000: return {kMaxExtendedLeaf, 0, 0, 0};
-    case 0x80000001: return {0, 0, 0, ext_feature::NX};
-    case 0x80000005:
-    case 0x80000006:
-    case 0x80000007: return {0, 0, 0, 0};
-    case 0x80000008: return {kAddressSizes, 0, 0, 0};
-    default: {  // 0x80000002..4: 16 bytes of the brand string each
-      const char* p = kBrand + 16 * (leaf - 0x80000002);
-      return {dword_of(p), dword_of(p + 4), dword_of(p + 8), dword_of(p + 12)};
-    }
-  }
-}
-
-Status cpuid(Cpu& cpu, const DecodedInsn&) {
-  const CpuidRegs r = cpuid_leaf(cpu.reg<uint32_t>(RAX));  // no leaf here has sub-leaves: ECX is ignored
-  cpu.set_reg<uint32_t>(RAX, r.eax);
-  cpu.set_reg<uint32_t>(RBX, r.ebx);
-  cpu.set_reg<uint32_t>(RCX, r.ecx);
-  cpu.set_reg<uint32_t>(RDX, r.edx);
-  return Status::Ok;
 }
 
 // --- control registers (SDM vol. 3, 2.5; vol. 2, MOV—Move to/from CRn) ---
@@ -366,119 +259,6 @@ Status invlpg(Cpu& cpu, const DecodedInsn& i) {
 // WBINVD/INVD: there are no caches to write back or drop.
 Status cache_control(Cpu& cpu, const DecodedInsn&) { return require_cpl0(cpu); }
 
-// --- time stamp counter and MSRs -----------------------------------------
-// Time is virtual: the TSC counts virtual time (Cpu::virtual_time()).  A
-// WRMSR to IA32_TSC keeps the difference, stored as the IA32_TSC entry of
-// CpuState::msrs, so that the counter goes on from the value written.
-
-uint64_t stored_msr(const CpuState& s, uint32_t index, uint64_t reset_value) {
-  auto it = s.msrs.find(index);
-  return it == s.msrs.end() ? reset_value : it->second;
-}
-
-uint64_t tsc(const Cpu& cpu) { return cpu.virtual_time() + stored_msr(cpu.s, msr::kTsc, 0); }
-
-// RDTSC: CR4.TSD restricts it to CPL 0.
-Status rdtsc(Cpu& cpu, const DecodedInsn&) {
-  if ((cpu.s.cr4 & cr4::TSD) && current_cpl(cpu.s) != 0) return cpu.raise(vec::GP, 0);
-  const uint64_t t = tsc(cpu);
-  cpu.set_reg<uint32_t>(RAX, static_cast<uint32_t>(t));
-  cpu.set_reg<uint32_t>(RDX, static_cast<uint32_t>(t >> 32));
-  return Status::Ok;
-}
-
-// IA32_APIC_BASE of the bootstrap processor: base FEE00000, global enable
-// (bit 11), BSP (bit 8).  Bits 0-7, 9, 10 (no x2APIC) and 36-63 (above
-// MAXPHYADDR) are reserved.
-constexpr uint64_t kApicBase = 0xFEE00900, kApicBsp = 1u << 8;
-constexpr uint64_t kApicBaseReserved = 0xFFFFFFF0000006FFull;
-// IA32_MISC_ENABLE: fast strings (bit 0) on; "BTS unavailable" (11) and
-// "PEBS unavailable" (12) are read-only 1s; the rest are reserved here.
-constexpr uint64_t kMiscFastStrings = 1u << 0, kMiscReadOnly = (1u << 11) | (1u << 12);
-// IA32_PAT at reset: WB WT UC- UC in entries 0-3, again in 4-7.
-constexpr uint64_t kPatReset = 0x0007040600070406ull;
-
-// Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7.
-bool valid_pat(uint64_t v) {
-  for (unsigned n = 0; n < 8; ++n) {
-    const uint64_t type = (v >> (8 * n)) & 0xFF;
-    if (type > 7 || type == 2 || type == 3) return false;
-  }
-  return true;
-}
-
-// Unknown MSRs are #GP(0), as on real processors.
-Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
-  const CpuState& s = cpu.s;
-  switch (index) {
-    case msr::kTsc: v = tsc(cpu); return Status::Ok;
-    case msr::kApicBase: v = kApicBase; return Status::Ok;
-    case msr::kSysenterCs:
-    case msr::kSysenterEsp:
-    case msr::kSysenterEip: v = stored_msr(s, index, 0); return Status::Ok;
-    case msr::kMiscEnable: v = stored_msr(s, index, kMiscFastStrings | kMiscReadOnly); return Status::Ok;
-    case msr::kPat: v = stored_msr(s, index, kPatReset); return Status::Ok;
-    case msr::kEfer: v = s.efer; return Status::Ok;
-    default: return cpu.raise(vec::GP, 0);
-  }
-}
-
-Status write_efer(Cpu& cpu, uint64_t v) {
-  CpuState& s = cpu.s;
-  constexpr uint64_t kWritable = efer::SCE | efer::LME | efer::NXE;
-  if (v & ~(kWritable | efer::LMA)) return cpu.raise(vec::GP, 0);
-  v = (v & kWritable) | (s.efer & efer::LMA);  // LMA is read-only: the write's bit is ignored
-  if (((v ^ s.efer) & efer::LME) && s.paging()) return cpu.raise(vec::GP, 0);
-  const bool nxe_changed = (v ^ s.efer) & efer::NXE;
-  s.efer = v;
-  if (nxe_changed) cpu.paging_changed(false);
-  return Status::Ok;
-}
-
-Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
-  CpuState& s = cpu.s;
-  switch (index) {
-    case msr::kTsc: s.msrs[index] = v - cpu.virtual_time(); return Status::Ok;
-    case msr::kApicBase:
-      if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
-      if ((v | kApicBsp) != kApicBase) {
-        cpu.request_stop(StopReason::Unsupported,
-                         fmt::format("IA32_APIC_BASE <- {:#x}: moving or disabling the APIC is not modelled", v));
-        return Status::Stop;
-      }
-      return Status::Ok;
-    case msr::kSysenterCs:
-    case msr::kSysenterEsp:
-    case msr::kSysenterEip: s.msrs[index] = v; return Status::Ok;
-    case msr::kMiscEnable:
-      if (v & ~(kMiscFastStrings | kMiscReadOnly)) return cpu.raise(vec::GP, 0);
-      s.msrs[index] = (v & kMiscFastStrings) | kMiscReadOnly;
-      return Status::Ok;
-    case msr::kPat:
-      if (!valid_pat(v)) return cpu.raise(vec::GP, 0);
-      s.msrs[index] = v;
-      return Status::Ok;
-    case msr::kEfer: return write_efer(cpu, v);
-    default: return cpu.raise(vec::GP, 0);
-  }
-}
-
-// RDMSR/WRMSR: ECX selects the MSR, EDX:EAX holds the value.
-Status rdmsr(Cpu& cpu, const DecodedInsn&) {
-  TRY(require_cpl0(cpu));
-  uint64_t v = 0;
-  TRY(read_msr(cpu, cpu.reg<uint32_t>(RCX), v));
-  cpu.set_reg<uint32_t>(RAX, static_cast<uint32_t>(v));
-  cpu.set_reg<uint32_t>(RDX, static_cast<uint32_t>(v >> 32));
-  return Status::Ok;
-}
-
-Status wrmsr(Cpu& cpu, const DecodedInsn&) {
-  TRY(require_cpl0(cpu));
-  const uint64_t v = (uint64_t{cpu.reg<uint32_t>(RDX)} << 32) | cpu.reg<uint32_t>(RAX);
-  return write_msr(cpu, cpu.reg<uint32_t>(RCX), v);
-}
-
 // --- x87 control ---------------------------------------------------------
 // Enough x87 for the FPU probe every freestanding guest runs; the state
 // lives in CpuState::fpu.  #NM follows SDM vol. 3, table 2-2: an x87
@@ -579,10 +359,6 @@ void register_system(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_INVLPG, memory_only<&invlpg>, kPrivileged);
   t.add(ZYDIS_MNEMONIC_WBINVD, fixed<&cache_control>, kPrivileged);
   t.add(ZYDIS_MNEMONIC_INVD, fixed<&cache_control>, kPrivileged);
-  t.add(ZYDIS_MNEMONIC_RDMSR, fixed<&rdmsr>, kPrivileged);
-  t.add(ZYDIS_MNEMONIC_WRMSR, fixed<&wrmsr>, kPrivileged);
-  t.add(ZYDIS_MNEMONIC_CPUID, fixed<&cpuid>);
-  t.add(ZYDIS_MNEMONIC_RDTSC, fixed<&rdtsc>);
   t.add(ZYDIS_MNEMONIC_UD2, fixed<&ud2>);
   t.add(ZYDIS_MNEMONIC_PAUSE, fixed<&pause>);
   t.add(ZYDIS_MNEMONIC_FNINIT, fixed<&fninit>);

@@ -378,6 +378,8 @@ TEST_F(PicTest, EdgeInputLatchesOnceLevelInputFollowsTheLine) {
   EXPECT_EQ(pic.acknowledge(), 0x24);
   out(kMasterCmd, 0x20);
   EXPECT_FALSE(pic.intr_pending());  // still high, but no new edge
+  pic.set_irq(4, true);              // driving high again is no edge either
+  EXPECT_FALSE(pic.intr_pending());
   pic.set_irq(4, false);
   pic.set_irq(4, true);
   EXPECT_TRUE(pic.intr_pending());

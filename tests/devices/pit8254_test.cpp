@@ -386,6 +386,92 @@ TEST_F(PitTest, ALateTimerStillDeliversTheRisingEdge) {
   EXPECT_EQ(edges, (std::vector<Edge>{{tick(150), false}, {tick(150), true}}));
 }
 
+TEST_F(PitTest, ControlWordStopsTheCounterUntilANewCount) {
+  program(kCounter0, 0x34, 100);
+  at_clock(51);
+  out(kControl, 0x34);  // same mode, no count yet
+  EXPECT_EQ(status(0), 0xF4);  // OUT high, null count
+  EXPECT_EQ(clock_.next_deadline(), VirtualClock::kNever);
+  at_clock(500);
+  EXPECT_EQ(latched(0), 50);  // the element stopped where it was
+  EXPECT_TRUE(edges.empty());
+  out(kCounter0, 3);
+  out(kCounter0, 0);
+  run_until(tick(504));
+  EXPECT_EQ(edges, (std::vector<Edge>{{tick(503), false}, {tick(504), true}}));
+}
+
+TEST_F(PitTest, ReadAndWriteFlipFlopsAreSeparate) {
+  program(kCounter0, 0x34, 0x0500);
+  at_clock(1);
+  out(kCounter0, 0x40);  // LSB of a new count
+  EXPECT_EQ(in(kCounter0), 0x00);  // reads still start with the LSB
+  out(kCounter0, 0x00);  // MSB completes 0x0040, loaded at the end of the cycle
+  EXPECT_EQ(in(kCounter0), 0x05);
+  EXPECT_EQ(pit.counter(0).initial, 0x0040);
+}
+
+TEST_F(PitTest, Mode3GateLowForcesOutHighAndTriggerRestarts) {
+  out(kPortB, 0x01);
+  program(kCounter2, 0xB6, 6);  // loaded on edge 1: high 1-3, low 4-6
+  at_clock(5);
+  EXPECT_FALSE(pit.out(2));
+  EXPECT_EQ(in(kPortB) & 0x20, 0x00);
+  out(kPortB, 0x00);
+  EXPECT_TRUE(pit.out(2));
+  at_clock(9);
+  EXPECT_EQ(latched(2), 4);  // held
+  EXPECT_TRUE(pit.out(2));
+  out(kPortB, 0x01);
+  at_clock(10);
+  EXPECT_EQ(latched(2), 6);
+  at_clock(13);
+  EXPECT_FALSE(pit.out(2));
+}
+
+TEST_F(PitTest, Mode4NewCountRestartsTheStrobe) {
+  program(kCounter0, 0x38, 10);
+  at_clock(5);
+  out(kCounter0, 4);
+  out(kCounter0, 0);  // loaded on edge 6, strobe at 10
+  edges.clear();
+  run_until(tick(20));
+  EXPECT_EQ(edges, (std::vector<Edge>{{tick(10), false}, {tick(11), true}}));
+}
+
+TEST_F(PitTest, CountOfOneKeepsOutHighInModes2And3) {
+  program(kCounter0, 0x34, 1);
+  run_until(tick(50));
+  EXPECT_TRUE(edges.empty());
+  EXPECT_TRUE(pit.out(0));
+  EXPECT_EQ(clock_.next_deadline(), VirtualClock::kNever);
+  program(kCounter0, 0x36, 1);
+  run_until(tick(100));
+  EXPECT_TRUE(edges.empty());
+}
+
+TEST_F(PitTest, BcdDigitsAboveNineCountWithBinaryWeight) {
+  program(kCounter0, 0x31, 0x001A);  // "1A" = 10 + 10 = 20
+  at_clock(1);
+  EXPECT_EQ(latched(0), 0x0020);
+  EXPECT_EQ(pit.counter(0).initial, 0x001A);
+  EXPECT_TRUE(pit.counter(0).bcd);
+}
+
+TEST_F(PitTest, ResetRestoresPowerOnAndReportsOut) {
+  out(kControl, 0x30);  // mode 0: OUT low
+  ASSERT_EQ(edges.size(), 1u);
+  at_clock(10);
+  pit.reset();
+  EXPECT_EQ(edges.back(), (Edge{tick(10), true}));
+  const Pit8254::CounterView v = pit.counter(0);
+  EXPECT_EQ(v.mode, 3);
+  EXPECT_EQ(v.access, 3);
+  EXPECT_EQ(v.initial, 0);
+  EXPECT_TRUE(v.null_count);
+  EXPECT_EQ(pit.next_irq_change(), tick(11 + 32768));
+}
+
 TEST_F(PitTest, Port61StoresLowBitsAndTogglesRefresh) {
   out(kPortB, 0xFF);
   EXPECT_EQ(in(kPortB), 0x2F);  // refresh low; OUT2 high: mode 3 starts high

@@ -64,6 +64,14 @@ TEST_F(PicTest, UninitialisedChipLatchesButRaisesNothing) {
   EXPECT_EQ(pic.acknowledge(), 0x20);
 }
 
+TEST_F(PicTest, LinuxProbeReadsTheMaskBackBeforeInitialisation) {
+  out(kSlaveData, 0xFF);
+  out(kMasterData, 0xA5);  // probe_8259A's test pattern
+  EXPECT_EQ(in(kMasterData), 0xA5);
+  EXPECT_EQ(in(kSlaveData), 0xFF);
+  EXPECT_FALSE(pic.initialised(M));
+}
+
 TEST_F(PicTest, EveryIrqGetsItsVectorAfterTheIcwSequence) {
   init(0x30, 0x38);
   EXPECT_TRUE(pic.initialised(M));

@@ -472,6 +472,22 @@ TEST_F(PitTest, ResetRestoresPowerOnAndReportsOut) {
   EXPECT_EQ(pit.next_irq_change(), tick(11 + 32768));
 }
 
+// Linux's pit_calibrate_tsc: gate on, speaker off, channel 2 in mode 0,
+// then spin on port 0x61 bit 5 until the terminal count.
+TEST_F(PitTest, LinuxCalibrationLoopSeesOut2RiseAtTerminalCount) {
+  out(kPortB, static_cast<uint8_t>((in(kPortB) & ~0x02) | 0x01));
+  out(kControl, 0xB0);
+  out(kCounter2, 0x9C);  // 0x2E9C = 11932, 10 ms
+  out(kCounter2, 0x2E);
+  EXPECT_EQ(in(kPortB) & 0x20, 0x00);
+  t = tick(11932);
+  EXPECT_EQ(in(kPortB) & 0x20, 0x00);
+  t = tick(11933) - 1;
+  EXPECT_EQ(in(kPortB) & 0x20, 0x00);
+  t = tick(11933);
+  EXPECT_EQ(in(kPortB) & 0x20, 0x20);
+}
+
 TEST_F(PitTest, Port61StoresLowBitsAndTogglesRefresh) {
   out(kPortB, 0xFF);
   EXPECT_EQ(in(kPortB), 0x2F);  // refresh low; OUT2 high: mode 3 starts high

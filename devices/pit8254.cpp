@@ -131,14 +131,18 @@ uint64_t Pit8254::Counter::next_change(uint64_t c) const {
   return first;
 }
 
-// Where the running cycle (mode 2) or half-cycle (mode 3) ends.
-uint64_t Pit8254::Counter::cycle_end(uint64_t c) const {
+// Where the running cycle (mode 2) or half-cycle (mode 3) ends, and
+// whether the low half of a square wave starts there.
+uint64_t Pit8254::Counter::cycle_end(uint64_t c, bool* low_half) const {
+  *low_half = false;
   const uint32_t n = seg.value;
   if (n == 1) return c + 1;
   const int64_t base = static_cast<int64_t>(seg.start) - seg.phase;
   const uint64_t rise = next_in_step(base, n, c);
   if (mode() == 2) return rise;
-  return std::min(rise, next_in_step(base + half_high(n), n, c));
+  const uint64_t fall = next_in_step(base + half_high(n), n, c);
+  *low_half = fall < rise;
+  return std::min(rise, fall);
 }
 
 uint8_t Pit8254::Counter::status(uint64_t c) const {
@@ -179,10 +183,8 @@ void Pit8254::Counter::load(uint64_t c) {
     default:
       if (seg.start != kNeverClock && c >= seg.start) {
         // Counting: the current (half-)cycle finishes with the old count.
-        const uint64_t end = cycle_end(c);
-        const uint64_t rise = next_in_step(static_cast<int64_t>(seg.start) - seg.phase,
-                                           seg.value, c);
-        const bool low_half = mode() == 3 && end != rise;
+        bool low_half;
+        const uint64_t end = cycle_end(c, &low_half);
         next = Segment{end, n, low_half ? half_high(n) % n : 0, true, false};
         has_next = true;
         cr_load = end;

@@ -126,7 +126,7 @@ class Pit8254 : public ByteRegisters {
     uint16_t visible(uint64_t c) const;  // as the data port shows it
     bool out(uint64_t c) const;
     uint64_t next_change(uint64_t c) const;
-    uint64_t cycle_end(uint64_t c) const;
+    uint64_t cycle_end(uint64_t c, bool* low_half) const;
     uint8_t status(uint64_t c) const;
     void program(uint8_t control, uint64_t c);
     void load(uint64_t c);

@@ -6,6 +6,9 @@
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
 #include "devices/local_apic.h"
+#include "devices/pic8259.h"
+#include "devices/pit8254.h"
+#include "devices/port61.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 
@@ -26,6 +29,9 @@ Engine& Machine::engine() { return *interp_; }
 // The port map.  Everything a guest written for QEMU's i386 PC expects at a
 // fixed port; ports nobody claims read as all ones and are counted by the
 // bus (see Bus::unclaimed), never fatal.
+//   0x0020-21    8259A master PIC            0x00A0-A1  8259A slave PIC (IRQ 2)
+//   0x0040-43    8254 PIT (channel 0: IRQ 0) 0x0061     system control port B
+//   0x04D0-4D1   ELCR (edge/level per IRQ)
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
 //   0x03F8-3FF   COM1, 16550A UART
@@ -46,19 +52,27 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   post80_ = std::make_unique<PostPort>(0x80);
   post190_ = std::make_unique<PostPort>(0x190);
 
-  const bool ok = io_.insert(0x3F8, 8, com1_.get()) && io_.insert(0xF4, 4, debug_exit_.get()) &&
-                  io_.insert(0xE9, 1, debugcon_.get()) && io_.insert(0x80, 1, post80_.get()) &&
-                  io_.insert(0x190, 1, post190_.get());
-  if (!ok) throw std::logic_error("machine port map has overlapping devices");
-
   // Interrupts: the CPU's INTR pin is its local APIC's; the 8259A pair sits
   // behind the APIC's LINT0 (ExtINT), as on a PC.  A device whose interrupt
   // output changes makes the engine look again at the next boundary.
   const IntrChanged recheck = [this] { cpu_.check_at = 0; };
+  pic_ = std::make_unique<DualPic>(recheck);
+  const auto irq = [this](unsigned line) { return [this, line](bool level) { pic_->set_irq(line, level); }; };
+  pit_ = std::make_unique<Pit8254>(cpu_.clock, irq(0));
+  port61_ = std::make_unique<SystemControlPortB>(cpu_.clock, *pit_);
   apic_ = std::make_unique<LocalApic>(cpu_.clock, recheck);
+  apic_->set_extint_source(pic_.get());
+  cpu_.intc = apic_.get();
+
+  const bool ok = io_.insert(0x20, DualPic::kPorts, &pic_->master()) &&
+                  io_.insert(0xA0, DualPic::kPorts, &pic_->slave()) &&
+                  io_.insert(0x4D0, DualPic::kPorts, &pic_->elcr()) && io_.insert(0x40, 4, pit_.get()) &&
+                  io_.insert(0x61, 1, port61_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
+                  io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
+                  io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get());
+  if (!ok) throw std::logic_error("machine port map has overlapping devices");
   if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
     throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");
-  cpu_.intc = apic_.get();
 }
 
 std::vector<PostCode> Machine::post_codes() const {

@@ -22,6 +22,9 @@ class DebugExit;
 class DebugConsole;
 class PostPort;
 class LocalApic;
+class DualPic;
+class Pit8254;
+class SystemControlPortB;
 class Interpreter;
 struct PostCode;
 
@@ -53,6 +56,8 @@ class Machine {
   Cpu& cpu() { return cpu_; }
   Engine& engine();
   const LocalApic& apic() const { return *apic_; }
+  const DualPic& pic() const { return *pic_; }
+  const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   // Virtual time: instructions retired plus events delivered (monitors will
   // add modelled costs).  RDTSC reads it.
@@ -76,6 +81,9 @@ class Machine {
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<DebugConsole> debugcon_;
   std::unique_ptr<PostPort> post80_, post190_;
+  std::unique_ptr<DualPic> pic_;
+  std::unique_ptr<Pit8254> pit_;
+  std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;
   std::string serial_log_;
   uint64_t serial_bytes_ = 0;

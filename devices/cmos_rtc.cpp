@@ -136,7 +136,7 @@ void CmosRtc::write(uint64_t offset, unsigned size, uint64_t value) {
   }
 }
 
-int64_t CmosRtc::unix_time() {
+int64_t CmosRtc::unix_time() const {
   return time_running() ? running_time(clock_.now()) : parse_time();
 }
 

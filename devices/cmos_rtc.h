@@ -26,6 +26,7 @@
 #pragma once
 
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 
@@ -66,7 +67,7 @@ class CmosRtc : public BusDevice {
   bool irq_line() const { return irq_line_; }
   // The Unix time the clock shows now (frozen while SET is on or the
   // divider is in reset), for tests and debuggers.
-  int64_t unix_time();
+  int64_t unix_time() const;
 
  private:
   struct Civil;  // broken-down UTC time

@@ -213,7 +213,7 @@ TEST_F(CmosRtcTest, PeriodicInterruptAtExactTicks) {
   EXPECT_EQ(clock.deadline(0), 2'929'688u);
   EXPECT_EQ(irq_log, (std::vector<bool>{true, false, true, false}));
   set(R::kRegA, 0x2F);  // 2 Hz: edges on the half second
-  EXPECT_EQ(clock.deadline(0), kSecond / 2 * 1);
+  EXPECT_EQ(clock.deadline(0), kSecond / 2);
   set(R::kRegB, 0x02);  // PIE off: the timer stops
   EXPECT_FALSE(clock.armed(0));
 }

@@ -1,14 +1,20 @@
 #include "core/machine.h"
 
+#include <fmt/format.h>
+
 #include <stdexcept>
 
 #include "core/interpreter.h"
+#include "devices/cmos_rtc.h"
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
+#include "devices/fw_cfg.h"
+#include "devices/i8042.h"
 #include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
 #include "devices/port61.h"
+#include "devices/port92.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 
@@ -31,7 +37,9 @@ Engine& Machine::engine() { return *interp_; }
 // bus (see Bus::unclaimed), never fatal.
 //   0x0020-21    8259A master PIC            0x00A0-A1  8259A slave PIC (IRQ 2)
 //   0x0040-43    8254 PIT (channel 0: IRQ 0) 0x0061     system control port B
-//   0x04D0-4D1   ELCR (edge/level per IRQ)
+//   0x0060, 64   i8042 keyboard controller (IRQ 1; A20, reset)
+//   0x0070-71    CMOS/RTC (IRQ 8)            0x0092     system control port A (A20, reset)
+//   0x04D0-4D1   ELCR (edge/level per IRQ)   0x0510-511 QEMU fw_cfg (signature, RAM, CPUs)
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
 //   0x03F8-3FF   COM1, 16550A UART
@@ -64,10 +72,25 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   apic_->set_extint_source(pic_.get());
   cpu_.intc = apic_.get();
 
+  // A reset request (i8042 0xFE, port 0x92 bit 0) ends the run as a
+  // shutdown: vtlab does not reboot a machine (QEMU's -no-reboot).  Both
+  // controllers drive the one A20 gate; the last write wins.
+  const auto a20 = [this](bool on) { cpu_.set_a20(on); };
+  const auto reset = [this](const char* why) {
+    cpu_.request_stop(StopReason::Shutdown, fmt::format("the guest reset the machine ({})", why));
+  };
+  rtc_ = std::make_unique<CmosRtc>(cpu_.clock, irq(8), cfg.ram_bytes, cfg.rtc_epoch);
+  kbc_ = std::make_unique<I8042>(irq(1), a20, reset);
+  port92_ = std::make_unique<SystemControlPortA>(a20, [this] { return cpu_.a20_mask == ~uint64_t{0}; }, reset);
+  fw_cfg_ = std::make_unique<FwCfg>(cfg.ram_bytes, 1);
+
   const bool ok = io_.insert(0x20, DualPic::kPorts, &pic_->master()) &&
                   io_.insert(0xA0, DualPic::kPorts, &pic_->slave()) &&
                   io_.insert(0x4D0, DualPic::kPorts, &pic_->elcr()) && io_.insert(0x40, 4, pit_.get()) &&
-                  io_.insert(0x61, 1, port61_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
+                  io_.insert(0x61, 1, port61_.get()) && io_.insert(0x60, 1, &kbc_->data_port()) &&
+                  io_.insert(0x64, 1, &kbc_->control_port()) && io_.insert(0x70, CmosRtc::kPorts, rtc_.get()) &&
+                  io_.insert(0x92, SystemControlPortA::kPorts, port92_.get()) &&
+                  io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
                   io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
                   io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get());
   if (!ok) throw std::logic_error("machine port map has overlapping devices");

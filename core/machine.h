@@ -25,11 +25,18 @@ class LocalApic;
 class DualPic;
 class Pit8254;
 class SystemControlPortB;
+class SystemControlPortA;
+class CmosRtc;
+class I8042;
+class FwCfg;
 class Interpreter;
 struct PostCode;
 
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
+  // What the RTC reads at virtual time 0, in seconds since 1970-01-01 UTC
+  // (fixed, so runs are deterministic): 2025-01-01 00:00:00.
+  int64_t rtc_epoch = 1'735'689'600;
   // Receives every byte the guest transmits on COM1 / writes to port 0xE9.
   std::function<void(uint8_t)> serial_out;
   std::function<void(uint8_t)> debugcon_out;
@@ -85,6 +92,10 @@ class Machine {
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;
+  std::unique_ptr<CmosRtc> rtc_;
+  std::unique_ptr<I8042> kbc_;
+  std::unique_ptr<SystemControlPortA> port92_;
+  std::unique_ptr<FwCfg> fw_cfg_;
   std::string serial_log_;
   uint64_t serial_bytes_ = 0;
   uint32_t guest_status_ = 0;

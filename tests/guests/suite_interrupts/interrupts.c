@@ -329,7 +329,9 @@ static void gate_checks(void)
 
     if (!cmdline_has("strict"))
         return;
-    /* IRQ0's vector 0x20 beyond the IDT limit: #GP(0x20*8+2+EXT) */
+    /* IRQ0's vector 0x20 beyond the IDT limit: #GP(0x20*8+2+EXT).  The PIC
+     * is remapped first: firmware may have left IRQ0 at vector 8. */
+    pic_init();
     pit_program(2, 11932);
     outb(PIC1 + 1, 0xFE);
     wait_for(irq0_requested);

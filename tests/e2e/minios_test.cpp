@@ -22,6 +22,11 @@ TEST(MiniOs, MatchesQemuTranscriptAndStatus) {
   EXPECT_EQ(o.serial, read_text_file(kExpected));
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.result.guest_status, 67u);
+  // Exact, because virtual time makes it so: instructions retired, and
+  // virtual time (which adds ~100 exceptions and interrupts delivered and
+  // the time the idle loop slept in HLT until the next PIT tick).
+  EXPECT_EQ(o.instructions, 8'091'121u);
+  EXPECT_EQ(o.result.virtual_time, 8'415'809u);
 }
 
 // The timer interleaves four processes: on virtual time the interleaving,

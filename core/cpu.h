@@ -79,8 +79,16 @@ class Cpu {
   uint64_t virtual_time() const { return icount + events + idle; }
   // Device timers run on virtual time (see core/clock.h).
   VirtualClock clock{[this] { return virtual_time(); }};
-  // The INTR pin: the machine plugs its interrupt controller in here.
+  // The INTR pin: the machine plugs its interrupt controller in here, and
+  // wires the controller's IntrChanged to intr_changed().  The engine asks
+  // the controller only after such a change (or after taking an
+  // interrupt), never on every boundary.
   InterruptController* intc = nullptr;
+  void intr_changed() {
+    intr_maybe_pending = true;
+    check_at = 0;
+  }
+  bool intr_maybe_pending = true;
   // Physical-address mask of the A20 gate (port 0x92, i8042 output port):
   // with the gate closed, bit 20 of every address the CPU emits is 0.
   uint64_t a20_mask = ~uint64_t{0};

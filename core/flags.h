@@ -50,7 +50,10 @@ class Flags {
   bool pf() const { return op_ == Op::Stored ? (bits_ & flag::PF) : parity(r_); }
   bool af() const { return op_ == Op::Stored ? (bits_ & flag::AF) : eval_af(); }
   // Any single flag by mask (arith or not).
-  bool test(uint32_t f) const { return bits() & f; }
+  // System flags (IF, TF, RF, ...) are always stored: testing them must not
+  // evaluate the lazy arithmetic flags (the engine tests IF, TF and RF
+  // between every two blocks).
+  bool test(uint32_t f) const { return ((f & flag::kArith) ? bits() : bits_) & f; }
 
   bool cond(unsigned cc) const {
     bool r;

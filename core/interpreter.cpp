@@ -37,7 +37,12 @@ StopReason Interpreter::pre_check(uint64_t end) {
 
 bool Interpreter::take_interrupt() {
   CpuState& s = cpu_.s;
-  if (!cpu_.intc || !s.flags.test(flag::IF) || cpu_.interrupt_shadow() || !cpu_.intc->intr_pending()) return false;
+  if (!cpu_.intr_maybe_pending || !cpu_.intc || !s.flags.test(flag::IF) || cpu_.interrupt_shadow()) return false;
+  if (!cpu_.intc->intr_pending()) {
+    cpu_.intr_maybe_pending = false;  // until a device says otherwise
+    return false;
+  }
+  // Another interrupt may wait behind this one.
   const PendingEvent ev{PendingEvent::Kind::External, cpu_.intc->acknowledge(), false, 0};
   halted_ = false;  // HLT has retired: the handler returns after it
   deliver_event(cpu_, ev, s.rip);

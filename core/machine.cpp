@@ -63,7 +63,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   // Interrupts: the CPU's INTR pin is its local APIC's; the 8259A pair sits
   // behind the APIC's LINT0 (ExtINT), as on a PC.  A device whose interrupt
   // output changes makes the engine look again at the next boundary.
-  const IntrChanged recheck = [this] { cpu_.check_at = 0; };
+  const IntrChanged recheck = [this] { cpu_.intr_changed(); };
   pic_ = std::make_unique<DualPic>(recheck);
   const auto irq = [this](unsigned line) { return [this, line](bool level) { pic_->set_irq(line, level); }; };
   pit_ = std::make_unique<Pit8254>(cpu_.clock, irq(0));

@@ -10,9 +10,15 @@
 namespace vtlab::test {
 namespace {
 
-// An INTR pin a test drives by hand.
+// An INTR pin a test drives by hand (raise() tells the CPU, as a device's
+// IntrChanged would).
 class FakeIntr : public InterruptController {
  public:
+  explicit FakeIntr(Cpu& cpu) : cpu_(cpu) {}
+  void raise() {
+    pending = true;
+    cpu_.intr_changed();
+  }
   bool pending = false;
   uint8_t vector = 0x20;
   int acks = 0;
@@ -22,6 +28,9 @@ class FakeIntr : public InterruptController {
     ++acks;
     return vector;
   }
+
+ private:
+  Cpu& cpu_;
 };
 
 constexpr uint64_t kHandler = 0x3000;  // vector 0x20: BX counts calls, SI gets the return IP
@@ -42,7 +51,7 @@ class InterruptAcceptTest : public ::testing::Test {
   uint16_t reg16(Gpr r) const { return static_cast<uint16_t>(h.cpu.s.gpr[r]); }
 
   CpuHarness h;
-  FakeIntr intr;
+  FakeIntr intr{h.cpu};
 
  private:
   std::vector<uint8_t> handler_ = assemble("inc bx\npop si\npush si\niret", 16, kHandler);
@@ -58,7 +67,7 @@ TEST_F(InterruptAcceptTest, TakenOnlyWithInterruptsEnabled) {
       "nop\n"
       "after: nop\n"
       "hlt\n");
-  intr.pending = true;
+  intr.raise();
   EXPECT_EQ(h.run(100), StopReason::Halted);
   EXPECT_EQ(intr.acks, 1);
   EXPECT_EQ(reg16(RBX), 1);
@@ -76,7 +85,7 @@ TEST_F(InterruptAcceptTest, StiWithInterruptsAlreadyOnHasNoShadow) {
       "nop\n"
       "hlt\n");
   h.run(3);  // up to and including the first STI and the MOV
-  intr.pending = true;
+  intr.raise();
   h.run(100);
   EXPECT_EQ(reg16(RBX), 1);
   // The interrupt arrived before the second STI ran; had it been held for
@@ -95,7 +104,7 @@ TEST_F(InterruptAcceptTest, MovSsHoldsOffOneInstruction) {
       "mov bp, offset after\n"
       "after: nop\n"
       "hlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
   h.cpu.clock.arm(t, 5);
   EXPECT_EQ(h.run(100), StopReason::Halted);
   EXPECT_EQ(reg16(RBX), 1);
@@ -111,7 +120,7 @@ TEST_F(InterruptAcceptTest, PopSsHoldsOffOneInstruction) {
       "mov bp, offset after\n"
       "after: nop\n"
       "hlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
   h.cpu.clock.arm(t, 5);
   EXPECT_EQ(h.run(100), StopReason::Halted);
   EXPECT_EQ(reg16(RBX), 1);
@@ -126,7 +135,7 @@ TEST_F(InterruptAcceptTest, HltSleepsUntilTheTimerInVirtualTime) {
       "mov bp, offset after\n"
       "after: cli\n"
       "hlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
   h.cpu.clock.arm(t, 1'000'000);
   EXPECT_EQ(h.run(10'000'000), StopReason::Halted);
   EXPECT_EQ(reg16(RBX), 1);
@@ -144,7 +153,7 @@ TEST_F(InterruptAcceptTest, HltSleepsUntilTheTimerInVirtualTime) {
 
 TEST_F(InterruptAcceptTest, HaltedSleepStopsAtTheBudget) {
   h.load_asm("mov sp, 0x8000\nsti\nhlt\ncli\nhlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.pending = true; });
+  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
   h.cpu.clock.arm(t, 5'000);
   EXPECT_EQ(h.run(1'000), StopReason::BudgetExhausted);
   EXPECT_EQ(h.cpu.virtual_time(), 1'000u);
@@ -162,7 +171,7 @@ TEST_F(InterruptAcceptTest, TimersFireOnExactInstructionBoundaries) {
   uint64_t fired_at = 0;
   const auto t = h.cpu.clock.add_timer("test", [&] {
     fired_at = h.cpu.virtual_time();
-    intr.pending = true;
+    intr.raise();
   });
   h.cpu.clock.arm(t, 1001);
   h.run(2000);

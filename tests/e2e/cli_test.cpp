@@ -55,6 +55,11 @@ TEST(Cli, BadFlagsAreStatus2) {
   EXPECT_EQ(run_command(kCli + " run -m 12Q " + kHello).status, 2);
   EXPECT_EQ(run_command(kCli + " run -m 5G " + kHello).status, 2);
   EXPECT_EQ(run_command(kCli + " run --no-such-flag " + kHello).status, 2);
+  CommandResult epoch = run_command(kCli + " run --rtc-epoch 2025-02-30 " + kHello);
+  EXPECT_EQ(epoch.status, 2);
+  EXPECT_EQ(epoch.err, "vtlab: --rtc-epoch: not a date: 2025-02-30 (want YYYY-MM-DD[THH:MM:SS] in UTC, or @SECONDS)\n");
+  EXPECT_EQ(run_command(kCli + " run --rtc-epoch 2100-01-01 " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " run --rtc-epoch @-5 " + kHello).status, 2);
   EXPECT_EQ(run_command(kCli).status, 2);
 }
 
@@ -102,7 +107,7 @@ TEST(Cli, VersionAndHelp) {
   EXPECT_EQ(v.out.rfind("vtlab ", 0), 0u);
   CommandResult h = run_command(kCli + " run --help");
   EXPECT_EQ(h.status, 0);
-  for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat"})
+  for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat", "--rtc-epoch"})
     EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
 }
 

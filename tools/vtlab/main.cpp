@@ -5,7 +5,7 @@
 //   0  the guest halted (HLT with nothing left that could wake it)
 //   2  bad command line, unreadable or malformed kernel image
 //   4  the --max-insns limit was reached
-//   6  shutdown: triple fault
+//   6  shutdown: triple fault, or a reset request (i8042 0xFE, port 0x92)
 //   8  the guest used an instruction or feature vtlab does not model yet
 //  10  interrupted (SIGINT/SIGTERM)
 //  12  internal error
@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <csignal>
+#include <ctime>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -54,8 +55,47 @@ struct RunOptions {
   std::string stats;
   std::string append;
   std::string flat;
+  std::string rtc_epoch;
   uint64_t max_insns = 0;  // 0: no limit
 };
+
+// "2025-01-01", "2025-01-01T12:30:00" (UTC) or "@1735689600" (Unix seconds),
+// from 1970 to 2099 (what the RTC's two-digit year and century byte hold).
+int64_t parse_rtc_epoch(const std::string& text) {
+  const auto bad = [&] {
+    return CLI::ValidationError("--rtc-epoch",
+                                "not a date: " + text + " (want YYYY-MM-DD[THH:MM:SS] in UTC, or @SECONDS)");
+  };
+  int64_t seconds = 0;
+  if (!text.empty() && text[0] == '@') {
+    size_t used = 0;
+    try {
+      seconds = std::stoll(text.substr(1), &used);
+    } catch (const std::exception&) {
+      throw bad();
+    }
+    if (used != text.size() - 1) throw bad();
+  } else {
+    std::tm tm{};
+    char rest = 0;
+    const int n = std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+                              &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &rest);
+    if (n != 3 && n != 6) throw bad();
+    if (n == 3 && text.size() != 10) throw bad();
+    if (tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+        tm.tm_sec > 59)
+      throw bad();
+    const int day = tm.tm_mday, month = tm.tm_mon;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    seconds = timegm(&tm);
+    if (tm.tm_mday != day || tm.tm_mon != month - 1) throw bad();  // 2025-02-30 normalised away
+  }
+  constexpr int64_t kYear2100 = 4'102'444'800;
+  if (seconds < 0 || seconds >= kYear2100)
+    throw CLI::ValidationError("--rtc-epoch", text + " is outside 1970-01-01 .. 2099-12-31");
+  return seconds;
+}
 
 // "128M", "1G", "65536K"; a bare number means MiB, as QEMU's -m does.
 uint64_t parse_memory_size(const std::string& text) {
@@ -151,6 +191,7 @@ int run_command(const RunOptions& o) {
   SerialSink serial(o.serial);
   vtlab::MachineConfig cfg;
   cfg.ram_bytes = ram;
+  if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);
   cfg.serial_out = [&serial](uint8_t b) { serial.put(b); };
   std::optional<vtlab::Machine> machine;
   try {
@@ -227,7 +268,8 @@ int main(int argc, char** argv) {
       "Run `vtlab run --help` for the options of run.\n"
       "Exit status of run: the guest's isa-debug-exit status ((v<<1)|1, always odd) when it exits\n"
       "that way; otherwise 0 guest halted, 2 bad command line or image, 4 --max-insns reached,\n"
-      "6 triple fault (shutdown), 8 unsupported instruction or feature, 10 interrupted,\n"
+      "6 shutdown (triple fault, or the guest reset the machine), 8 unsupported instruction or\n"
+      "feature, 10 interrupted,\n"
       "12 internal error.");
 
   RunOptions o;
@@ -246,6 +288,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
   run->add_option("--append", o.append, "Kernel command line passed in the multiboot info");
+  run->add_option("--rtc-epoch", o.rtc_epoch,
+                  "What the guest's RTC reads at power-on, in UTC: YYYY-MM-DD[THH:MM:SS] or @UNIX-SECONDS "
+                  "(default 2025-01-01; the clock then runs on virtual time, so runs are repeatable)");
   run->add_option("--flat", o.flat,
                   "Load KERNEL as a flat binary at ADDR and start there in 32-bit flat protected mode");
 

@@ -191,6 +191,12 @@ class Cpu {
     }
     check_at = 0;
   }
+  // The one way a handler gives up on something vtlab does not model: the
+  // machine stops with a one-line reason, never a crash.
+  Status unsupported(std::string what) {
+    request_stop(StopReason::Unsupported, std::move(what));
+    return Status::Stop;
+  }
   StopReason stop_requested() const { return stop_; }
   const std::string& stop_detail() const { return stop_detail_; }
   void clear_stop() { stop_ = StopReason::None; stop_detail_.clear(); }

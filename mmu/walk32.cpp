@@ -15,18 +15,7 @@ namespace {
 constexpr uint32_t kPse4MReserved = 0x003FE000;
 
 EntryBits decode(uint32_t e, bool leaf, bool large) {
-  EntryBits b;
-  b.p = e & pte::P;
-  b.rw = e & pte::RW;
-  b.us = e & pte::US;
-  b.pwt = e & pte::PWT;
-  b.pcd = e & pte::PCD;
-  b.a = e & pte::A;
-  b.d = leaf && (e & pte::D);
-  b.ps = large;
-  b.g = leaf && (e & pte::G);
-  b.address = e & (large ? 0xFFC00000u : 0xFFFFF000u);
-  return b;
+  return decode_entry(e, leaf, large, /*nxe=*/false, large ? 0xFFC00000u : 0xFFFFF000u);
 }
 
 }  // namespace

@@ -20,6 +20,24 @@ inline constexpr uint64_t P = 1u << 0, RW = 1u << 1, US = 1u << 2, PWT = 1u << 3
                           D = 1u << 6, PS = 1u << 7, G = 1u << 8, XD = uint64_t{1} << 63;
 }
 
+// An entry's bits as an explanation shows them.  D and G mean something
+// only in an entry that maps a page (`leaf`); XD only with EFER.NXE.
+inline EntryBits decode_entry(uint64_t e, bool leaf, bool large, bool nxe, uint64_t address_mask) {
+  EntryBits b;
+  b.p = e & pte::P;
+  b.rw = e & pte::RW;
+  b.us = e & pte::US;
+  b.pwt = e & pte::PWT;
+  b.pcd = e & pte::PCD;
+  b.a = e & pte::A;
+  b.d = leaf && (e & pte::D);
+  b.ps = large;
+  b.g = leaf && (e & pte::G);
+  b.xd = nxe && (e & pte::XD);
+  b.address = e & address_mask;
+  return b;
+}
+
 class WalkContext {
  public:
   WalkContext(PhysicalMemory& mem, const WalkRequest& req, WalkExplanation* sink)

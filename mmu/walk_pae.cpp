@@ -24,19 +24,7 @@ EntryBits decode_pdpte(uint64_t e) {
 }
 
 EntryBits decode(uint64_t e, bool leaf, bool large, bool nxe) {
-  EntryBits b;
-  b.p = e & pte::P;
-  b.rw = e & pte::RW;
-  b.us = e & pte::US;
-  b.pwt = e & pte::PWT;
-  b.pcd = e & pte::PCD;
-  b.a = e & pte::A;
-  b.d = leaf && (e & pte::D);
-  b.ps = large;
-  b.g = leaf && (e & pte::G);
-  b.xd = nxe && (e & pte::XD);
-  b.address = e & (large ? k2MAddress : kPaeAddressMask);
-  return b;
+  return decode_entry(e, leaf, large, nxe, large ? k2MAddress : kPaeAddressMask);
 }
 
 }  // namespace

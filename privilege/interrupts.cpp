@@ -50,11 +50,6 @@ std::string event_name(const PendingEvent& ev) {
   }
 }
 
-Status unsupported(Cpu& cpu, std::string what) {
-  cpu.request_stop(StopReason::Unsupported, std::move(what));
-  return Status::Stop;
-}
-
 // --- real mode --------------------------------------------------------------
 
 // The IVT holds 4-byte IP:CS pointers; the frame is FLAGS, CS, IP on the
@@ -161,7 +156,7 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, 
   switched = false;
   CpuState& s = cpu.s;
   if (s.v8086())
-    return unsupported(cpu, fmt::format("cannot deliver {} from virtual-8086 mode yet (it comes with the next issue)",
+    return cpu.unsupported(fmt::format("cannot deliver {} from virtual-8086 mode yet (it comes with the next issue)",
                                         event_name(ev)));
   // Faults met while delivering anything but INT n / INT3 / INTO carry EXT.
   const bool ext = ev.kind != PendingEvent::Kind::SoftwareInt;

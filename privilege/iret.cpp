@@ -46,18 +46,13 @@ uint32_t iret_loaded_flags(const CpuState& s, unsigned opsize) {
   return mask;
 }
 
-Status unsupported(Cpu& cpu, const std::string& what) {
-  cpu.request_stop(StopReason::Unsupported, what);
-  return Status::Stop;
-}
-
 }  // namespace
 
 Status iret(Cpu& cpu, unsigned opsize) {
   CpuState& s = cpu.s;
   if (s.real_mode()) return iret_real_mode(cpu, opsize);
   if (s.v8086())
-    return unsupported(cpu, "IRET in virtual-8086 mode comes with the virtual-8086 issue");
+    return cpu.unsupported("IRET in virtual-8086 mode comes with the virtual-8086 issue");
   // NT: this task was called (CALL, or an event through a task gate);
   // IRET goes back to the caller's task (SDM "TASK-RETURN").
   if (s.flags.test(flag::NT)) return task_return(cpu);
@@ -69,7 +64,7 @@ Status iret(Cpu& cpu, unsigned opsize) {
   TRY(stack.pop(opsize, fl));
   const auto sel = static_cast<uint16_t>(cs);
   if (opsize == 4 && (fl & flag::VM) && s.cpl() == 0)
-    return unsupported(cpu, fmt::format("IRET to virtual-8086 mode ({:04x}:{:04x}) comes with the virtual-8086 issue",
+    return cpu.unsupported(fmt::format("IRET to virtual-8086 mode ({:04x}:{:04x}) comes with the virtual-8086 issue",
                                         sel, eip & 0xFFFF));
 
   Descriptor d;

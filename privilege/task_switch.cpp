@@ -17,11 +17,6 @@ namespace vtlab {
 
 namespace {
 
-Status unsupported(Cpu& cpu, std::string what) {
-  cpu.request_stop(StopReason::Unsupported, std::move(what));
-  return Status::Stop;
-}
-
 bool is_tss(const Descriptor& d) {
   if (d.s()) return false;
   switch (d.type()) {
@@ -185,17 +180,17 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   const bool nest = rq.cause == TaskSwitchCause::Call || rq.cause == TaskSwitchCause::Interrupt;
   const bool leave_old = rq.cause == TaskSwitchCause::Jmp || rq.cause == TaskSwitchCause::Iret;
   if (!is_tss32(rq.tss))
-    return unsupported(cpu, fmt::format("task switch to a 16-bit TSS ({:#06x}) is not modelled", rq.sel));
+    return cpu.unsupported(fmt::format("task switch to a 16-bit TSS ({:#06x}) is not modelled", rq.sel));
   if (rq.tss.limit() < tss32::kMinLimit) return cpu.raise(vec::TS, selector_error(rq.sel, rq.ext));
   const unsigned old_word = tss_word_size(s.tr);
   if (old_word == 2)
-    return unsupported(cpu, fmt::format("task switch from a 16-bit TSS ({:#06x}) is not modelled", s.tr.selector));
+    return cpu.unsupported(fmt::format("task switch from a 16-bit TSS ({:#06x}) is not modelled", s.tr.selector));
   if (old_word == 0 || s.tr.limit < tss32::kLastSaved) return cpu.raise(vec::TS, selector_error(s.tr.selector, rq.ext));
 
   TaskImage t;
   TRY(read_task_image(cpu, rq.tss.base(), t));
   if (t.eflags & flag::VM)
-    return unsupported(cpu, fmt::format("task switch into virtual-8086 mode (TSS {:#06x}) comes with the "
+    return cpu.unsupported(fmt::format("task switch into virtual-8086 mode (TSS {:#06x}) comes with the "
                                         "virtual-8086 issue", rq.sel));
   Descriptor old_d;
   if (leave_old) TRY(fetch_descriptor(cpu, s.tr.selector, old_d, vec::TS, rq.ext));

@@ -40,8 +40,7 @@ constexpr uint32_t kReadWrite = ar::kWritable | ar::kAccessed;               // 
 
 Status require_64bit_free(Cpu& cpu, const char* what) {
   if (!cpu.s.long_mode_active()) return Status::Ok;
-  cpu.request_stop(StopReason::Unsupported, fmt::format("{} in IA-32e mode comes with long mode", what));
-  return Status::Stop;
+  return cpu.unsupported(fmt::format("{} in IA-32e mode comes with long mode", what));
 }
 
 // SYSENTER: to ring 0 at IA32_SYSENTER_CS:IA32_SYSENTER_EIP with the stack

@@ -185,9 +185,8 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
     case msr::kApicBase:
       if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
       if ((v | kApicBsp) != kApicBase) {
-        cpu.request_stop(StopReason::Unsupported,
-                         fmt::format("IA32_APIC_BASE <- {:#x}: moving or disabling the APIC is not modelled", v));
-        return Status::Stop;
+        return cpu.unsupported(
+            fmt::format("IA32_APIC_BASE <- {:#x}: moving or disabling the APIC is not modelled", v));
       }
       return Status::Ok;
     case msr::kSysenterCs:

@@ -28,9 +28,7 @@ Status require_protected_mode(Cpu& cpu) {
 
 Status require_legacy_descriptors(Cpu& cpu, const char* what) {
   if (!cpu.s.long_mode_active()) return Status::Ok;
-  cpu.request_stop(StopReason::Unsupported,
-                   std::string(what) + " in IA-32e mode (16-byte system descriptors) comes with long mode");
-  return Status::Stop;
+  return cpu.unsupported(std::string(what) + " in IA-32e mode (16-byte system descriptors) comes with long mode");
 }
 
 Status selector_fault(Cpu& cpu, uint8_t vector, uint16_t sel) {

@@ -52,8 +52,7 @@ Status write_cr0(Cpu& cpu, uint64_t v) {
   if ((v & cr0::PG) && !s.paging() && (s.efer & efer::LME)) {
     if (!(s.cr4 & cr4::PAE)) return cpu.raise(vec::GP, 0);
     // The long-mode seam: 4-level paging, LMA and 64-bit code come later.
-    cpu.request_stop(StopReason::Unsupported, "CR0.PG with EFER.LME: long mode comes with a later issue");
-    return Status::Stop;
+    return cpu.unsupported("CR0.PG with EFER.LME: long mode comes with a later issue");
   }
   // (The rules for leaving long mode come with long mode.)
   const uint64_t changed = s.cr0 ^ v;

@@ -36,9 +36,9 @@ class FakeIntr : public InterruptController {
 constexpr uint64_t kHandler = 0x3000;  // vector 0x20: BX counts calls, SI gets the return IP
 constexpr uint64_t kDbHandler = 0x3100;  // vector 1: DX counts calls, DI gets the return IP
 
-class InterruptAcceptTest : public ::testing::Test {
- protected:
-  InterruptAcceptTest() : h(16) {
+// A real-mode CPU with the fake INTR pin and both handlers installed.
+struct RealModeBench {
+  RealModeBench() : h(16) {
     h.cpu.intc = &intr;
     h.write32(0x20 * 4, static_cast<uint32_t>(kHandler));
     h.write32(1 * 4, static_cast<uint32_t>(kDbHandler));
@@ -52,11 +52,11 @@ class InterruptAcceptTest : public ::testing::Test {
 
   CpuHarness h;
   FakeIntr intr{h.cpu};
-
- private:
   std::vector<uint8_t> handler_ = assemble("inc bx\npop si\npush si\niret", 16, kHandler);
   std::vector<uint8_t> db_handler_ = assemble("inc dx\npop di\npush di\niret", 16, kDbHandler);
 };
+
+class InterruptAcceptTest : public ::testing::Test, public RealModeBench {};
 
 TEST_F(InterruptAcceptTest, TakenOnlyWithInterruptsEnabled) {
   h.load_asm(
@@ -95,36 +95,19 @@ TEST_F(InterruptAcceptTest, StiWithInterruptsAlreadyOnHasNoShadow) {
 
 // The interrupt becomes pending exactly at the boundary after MOV SS /
 // POP SS (a timer at that virtual time): it must wait one more instruction.
-TEST_F(InterruptAcceptTest, MovSsHoldsOffOneInstruction) {
-  h.load_asm(
-      "mov sp, 0x8000\n"
-      "sti\nnop\n"
-      "xor cx, cx\n"
-      "mov ss, cx\n"  // retires at virtual time 5
-      "mov bp, offset after\n"
-      "after: nop\n"
-      "hlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
-  h.cpu.clock.arm(t, 5);
-  EXPECT_EQ(h.run(100), StopReason::Halted);
-  EXPECT_EQ(reg16(RBX), 1);
-  EXPECT_EQ(reg16(RSI), reg16(RBP));
-}
-
-TEST_F(InterruptAcceptTest, PopSsHoldsOffOneInstruction) {
-  h.load_asm(
-      "mov sp, 0x8000\n"
-      "sti\nnop\n"
-      "push ss\n"
-      "pop ss\n"  // retires at virtual time 5
-      "mov bp, offset after\n"
-      "after: nop\n"
-      "hlt\n");
-  const auto t = h.cpu.clock.add_timer("test", [&] { intr.raise(); });
-  h.cpu.clock.arm(t, 5);
-  EXPECT_EQ(h.run(100), StopReason::Halted);
-  EXPECT_EQ(reg16(RBX), 1);
-  EXPECT_EQ(reg16(RSI), reg16(RBP));
+TEST(InterruptShadow, MovSsAndPopSsHoldOffOneInstruction) {
+  for (const char* load_ss : {"xor cx, cx\nmov ss, cx\n", "push ss\npop ss\n"}) {
+    RealModeBench t;
+    t.h.load_asm(std::string("mov sp, 0x8000\nsti\nnop\n") + load_ss +  // SS loaded at virtual time 5
+                 "mov bp, offset after\n"
+                 "after: nop\n"
+                 "hlt\n");
+    const auto timer = t.h.cpu.clock.add_timer("test", [&] { t.intr.raise(); });
+    t.h.cpu.clock.arm(timer, 5);
+    EXPECT_EQ(t.h.run(100), StopReason::Halted) << load_ss;
+    EXPECT_EQ(t.reg16(RBX), 1) << load_ss;
+    EXPECT_EQ(t.reg16(RSI), t.reg16(RBP)) << load_ss;
+  }
 }
 
 TEST_F(InterruptAcceptTest, HltSleepsUntilTheTimerInVirtualTime) {

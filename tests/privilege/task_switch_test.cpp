@@ -200,6 +200,55 @@ TEST_F(TaskSwitchCommitted, DataSegmentBeyondTheGdtIsTs) {
   expect_ts_in_new_task(0x0100);
 }
 
+// With an interrupt gate (not a task) for #TS, the handler runs in the new
+// task: the switch completed "without additional checks" (SDM 7.3), so the
+// registers the bad LDT kept from being qualified hold the new task's
+// descriptors and the frame lands on the new task's stack.
+TEST_F(TaskSwitch, FaultPastTheCommitPointStillLoadsTheNewTasksSegments) {
+  h.write32(kTss2 + tss32::kLdt, kTss3Sel);  // not an LDT
+  h.load_asm("jmp 0x38:0");
+  expect_fault(vec::TS);
+  expect_in_task(kTss2Sel, handler(vec::TS) + 1);
+  EXPECT_EQ(h.cpu.s.seg[SS].selector, kData0);
+  EXPECT_TRUE(h.cpu.s.seg[SS].present());
+  EXPECT_EQ(h.cpu.s.seg[DS].selector, kData0);
+  EXPECT_TRUE(h.cpu.s.seg[DS].present());
+  EXPECT_EQ(esp(), kTask2Esp - 16);  // error code, EIP, CS, EFLAGS at the same level
+  EXPECT_EQ(stack32(0), kTss3Sel);
+  EXPECT_EQ(stack32(1), kTask2Eip);
+  EXPECT_EQ(stack32(2), kCode0);
+}
+
+// Under PAE paging a task switch loads the PDPTEs from the new CR3; a bad
+// one is a #GP(0) in the new task, after the rest of the switch.
+TEST_F(TaskSwitch, PaePdptesLoadFromTheNewTasksCr3) {
+  constexpr uint64_t kPdpt = 0x16000, kPd = 0x17000;
+  h.mem.write(kPdpt, 8, kPd | 1);
+  for (unsigned i = 1; i < 4; ++i) h.mem.write(kPdpt + 8 * i, 8, 0);
+  for (unsigned i = 0; i < 512; ++i) h.mem.write(kPd + 8 * i, 8, (uint64_t{i} << 21) | 0x83);  // 2 MiB pages
+  h.cpu.s.cr4 |= cr4::PAE;
+  h.cpu.s.cr3 = kPdpt;
+  ASSERT_TRUE(h.cpu.walker.load_pdptes(kPdpt, h.cpu.s.pdpte));
+  h.cpu.s.cr0 |= cr0::PG;
+  h.cpu.paging_changed(false);
+  constexpr uint64_t kPdpt2 = 0x18000;
+  h.mem.write(kPdpt2, 8, kPd | 1);
+  h.mem.write(kPdpt2 + 8, 8, kPd | 1 | (1u << 5));  // bit 5 is reserved in a PDPTE
+  h.write32(kTss2 + tss32::kCr3, kPdpt2);
+  h.load_asm("jmp 0x38:0");
+  expect_fault(vec::GP);
+  expect_in_task(kTss2Sel, handler(vec::GP) + 1);
+  EXPECT_EQ(h.cpu.s.cr3, kPdpt2);
+  EXPECT_EQ(stack32(0), 0u);
+  h.mem.write(kPdpt2 + 8, 8, 0);
+  h.write32(kTss + tss32::kCr3, kPdpt2);  // back to the first task, now with good PDPTEs
+  h.load_asm("jmp 0x28:0");
+  h.run(1);
+  EXPECT_EQ(h.cpu.s.tr.selector, kTssSel);
+  EXPECT_EQ(h.cpu.s.pdpte[0], kPd | 1);
+  EXPECT_EQ(h.cpu.s.pdpte[1], 0u);
+}
+
 TEST_F(TaskSwitchCommitted, ValidLdtLoadsAndLdtSegmentsWork) {
   h.write32(kTss2 + tss32::kLdt, kLdtSel);
   h.mem.write(0x15000, 8, segment_descriptor(0x1000, 0xFFFF, acc::kData0, 0x4));

@@ -29,20 +29,22 @@ StopReason Interpreter::pre_check(uint64_t end) {
     if (cpu_.stop_requested() != StopReason::None) return cpu_.stop_requested();
     if (cpu_.virtual_time() >= end) return StopReason::BudgetExhausted;
     if (cpu_.clock.next_deadline() <= cpu_.virtual_time()) cpu_.clock.run_due();
-    if (take_interrupt()) continue;  // delivery moved virtual time: look again
+    // Delivery moves virtual time: look again.
+    if (cpu_.intr_maybe_pending && cpu_.s.flags.test(flag::IF) && take_interrupt()) continue;
     if (!halted_) return StopReason::None;
     if (StopReason r = idle(end); r != StopReason::None) return r;
   }
 }
 
+// Called with EFLAGS.IF=1 after a device reported a change.
 bool Interpreter::take_interrupt() {
   CpuState& s = cpu_.s;
-  if (!cpu_.intr_maybe_pending || !cpu_.intc || !s.flags.test(flag::IF) || cpu_.interrupt_shadow()) return false;
+  if (!cpu_.intc || cpu_.interrupt_shadow()) return false;
   if (!cpu_.intc->intr_pending()) {
     cpu_.intr_maybe_pending = false;  // until a device says otherwise
     return false;
   }
-  // Another interrupt may wait behind this one.
+  // intr_maybe_pending stays set: another interrupt may wait behind this one.
   const PendingEvent ev{PendingEvent::Kind::External, cpu_.intc->acknowledge(), false, 0};
   halted_ = false;  // HLT has retired: the handler returns after it
   deliver_event(cpu_, ev, s.rip);

@@ -31,13 +31,6 @@ const char* walk_level_name(WalkLevel l) {
   return "?";
 }
 
-bool PageWalker::permits(const Translation& t, Access access, bool user, uint64_t cr0_value) {
-  if (user && !t.user) return false;
-  if (access == Access::Execute && t.nx) return false;
-  if (access == Access::Write && !t.writable && (user || (cr0_value & cr0::WP))) return false;
-  return true;
-}
-
 WalkResult PageWalker::walk(const WalkRequest& req) { return run(req, nullptr); }
 
 WalkExplanation PageWalker::explain(const WalkRequest& req) {

@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "core/cpu_state.h"
+
 namespace vtlab {
 
 class PhysicalMemory;
@@ -126,7 +128,13 @@ class PageWalker {
   // loads them is #GP(0) (SDM 4.4.1).
   bool load_pdptes(uint64_t cr3, std::array<uint64_t, 4>& out);
   // Whether a cached translation allows this access (no walk needed).
-  static bool permits(const Translation& t, Access access, bool user, uint64_t cr0);
+  // Inline: the TLB-hit path of every memory access asks it.
+  static bool permits(const Translation& t, Access access, bool user, uint64_t cr0_value) {
+    if (user && !t.user) return false;
+    if (access == Access::Execute && t.nx) return false;
+    if (access == Access::Write && !t.writable && (user || (cr0_value & cr0::WP))) return false;
+    return true;
+  }
 
  private:
   WalkResult run(const WalkRequest& req, WalkExplanation* sink);

@@ -72,11 +72,12 @@ class Cpu {
   uint64_t icount = 0;  // instructions retired
   uint64_t events = 0;  // exceptions and interrupts delivered
   uint64_t idle = 0;    // ticks skipped while halted, waiting for a timer
+  uint64_t exit_cycles = 0;  // modelled cost of the monitor's exits (core/exits.h)
   // Virtual time: instructions retired plus one unit per delivered event
-  // plus time slept in HLT (monitors will add modelled costs).  It always
+  // plus time slept in HLT plus the modelled cost of exits.  It always
   // moves forward, even when every instruction faults, so budgets and
   // RDTSC cannot stall.
-  uint64_t virtual_time() const { return icount + events + idle; }
+  uint64_t virtual_time() const { return icount + events + idle + exit_cycles; }
   // Device timers run on virtual time (see core/clock.h).
   VirtualClock clock{[this] { return virtual_time(); }};
   // The INTR pin: the machine plugs its interrupt controller in here, and

@@ -47,8 +47,7 @@ bool Interpreter::take_interrupt() {
   // intr_maybe_pending stays set: another interrupt may wait behind this one.
   const PendingEvent ev{PendingEvent::Kind::External, cpu_.intc->acknowledge(), false, 0};
   halted_ = false;  // HLT has retired: the handler returns after it
-  deliver_event(cpu_, ev, s.rip);
-  ++cpu_.events;
+  deliver(ev, s.rip);
   return true;
 }
 
@@ -117,8 +116,7 @@ bool Interpreter::instruction_breakpoint() {
   if (!hits) return false;
   s.dr[6] = (s.dr[6] & ~uint64_t{0xF}) | hits;
   halted_ = false;
-  deliver_event(cpu_, PendingEvent{PendingEvent::Kind::Fault, vec::DB, false, 0}, s.rip);
-  ++cpu_.events;
+  deliver(PendingEvent{PendingEvent::Kind::Fault, vec::DB, false, 0}, s.rip);
   return true;
 }
 
@@ -129,8 +127,7 @@ void Interpreter::debug_trap(uint64_t dr6_bits) {
   if (dr6_bits & 0xF) dr6 &= ~uint64_t{0xF};
   dr6 |= dr6_bits;
   halted_ = false;
-  deliver_event(cpu_, PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
-  ++cpu_.events;
+  deliver(PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
 }
 
 StopReason Interpreter::step() {
@@ -169,11 +166,17 @@ void Interpreter::run_block(const Block& b) {
   }
 }
 
+bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
+  if (monitor_ && monitor_->on_event(cpu_, ev, return_rip) == Monitor::Action::Handled) return true;
+  const bool delivered = deliver_event(cpu_, ev, return_rip);
+  ++cpu_.events;
+  return delivered;
+}
+
 void Interpreter::deliver_pending() {
   const PendingEvent ev = cpu_.pending();  // a copy: delivery may raise anew
   const uint64_t ret = ev.kind == PendingEvent::Kind::Fault ? cpu_.s.rip : cpu_.next_rip;
-  const bool delivered = deliver_event(cpu_, ev, ret);
-  ++cpu_.events;
+  const bool delivered = deliver(ev, ret);
   // A trap follows an instruction that completed; INT n completes only if
   // its own delivery succeeds (a fault while delivering it returns to it).
   if (ev.kind == PendingEvent::Kind::Trap || (ev.kind == PendingEvent::Kind::SoftwareInt && delivered))

@@ -12,6 +12,7 @@
 #include "core/block_cache.h"
 #include "core/decoder.h"
 #include "core/engine.h"
+#include "privilege/monitor.h"
 
 namespace vtlab {
 
@@ -24,6 +25,9 @@ class Interpreter : public Engine {
   std::string_view name() const override { return "interpreter"; }
 
   const BlockCache& cache() const { return cache_; }
+  // The monitor asked about every event before it is delivered (nullptr:
+  // deliver everything, as `native` would).
+  void set_monitor(Monitor* m) { monitor_ = m; }
   bool halted() const { return halted_; }
 
  private:
@@ -41,7 +45,12 @@ class Interpreter : public Engine {
 
   static constexpr uint64_t kDr6SingleStep = 1u << 14;  // DR6.BS
 
+  // Delivers `ev` unless the monitor handles it; true when it was delivered
+  // (or handled) rather than replaced by a fault on the way in.
+  bool deliver(const PendingEvent& ev, uint64_t return_rip);
+
   Cpu& cpu_;
+  Monitor* monitor_ = nullptr;
   Decoder decoder_;
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page

@@ -20,9 +20,18 @@
 
 namespace vtlab {
 
-Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_) {
+const std::vector<std::string>& Machine::modes() {
+  static const std::vector<std::string> all = {"native"};
+  return all;
+}
+
+Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_), exits_(cfg.costs) {
   reset_cpu_state(cpu_.s);
+  if (cfg.mode != "native") throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
+  monitor_ = std::make_unique<NativeMonitor>();
+  monitor_->attach(exits_);
   interp_ = std::make_unique<Interpreter>(cpu_);
+  interp_->set_monitor(monitor_.get());
   // A timer armed earlier than the engine planned to run must cut the run short.
   cpu_.clock.set_wake([this] { cpu_.check_at = 0; });
   wire_devices(cfg);

@@ -12,6 +12,7 @@
 
 #include "core/cpu.h"
 #include "core/engine.h"
+#include "core/exits.h"
 #include "devices/bus.h"
 #include "mmu/phys_memory.h"
 
@@ -30,10 +31,14 @@ class CmosRtc;
 class I8042;
 class FwCfg;
 class Interpreter;
+class Monitor;
 struct PostCode;
 
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
+  // How the guest runs (docs/EXITS.md): "native" only, so far.
+  std::string mode = "native";
+  CostModel costs;
   // What the RTC reads at virtual time 0, in seconds since 1970-01-01 UTC
   // (fixed, so runs are deterministic): 2025-01-01 00:00:00.
   int64_t rtc_epoch = 1'735'689'600;
@@ -66,6 +71,11 @@ class Machine {
   const DualPic& pic() const { return *pic_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
+  const Monitor& monitor() const { return *monitor_; }
+  ExitLog& exits() { return exits_; }
+  const ExitLog& exits() const { return exits_; }
+  // The modes `mode` may name.
+  static const std::vector<std::string>& modes();
   // Virtual time: instructions retired plus events delivered (monitors will
   // add modelled costs).  RDTSC reads it.
   uint64_t virtual_time() const { return cpu_.virtual_time(); }
@@ -83,6 +93,8 @@ class Machine {
   PhysicalMemory mem_;
   IoBus io_{"io"};
   Cpu cpu_;
+  ExitLog exits_;
+  std::unique_ptr<Monitor> monitor_;
   std::unique_ptr<Interpreter> interp_;
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<DebugExit> debug_exit_;

@@ -66,6 +66,7 @@ class Machine {
   PhysicalMemory& memory() { return mem_; }
   IoBus& io() { return io_; }
   Cpu& cpu() { return cpu_; }
+  const Cpu& cpu() const { return cpu_; }
   Engine& engine();
   const LocalApic& apic() const { return *apic_; }
   const DualPic& pic() const { return *pic_; }

@@ -101,13 +101,50 @@ TEST(Cli, StatsJson) {
   EXPECT_EQ(j["serial_bytes"], 24);
 }
 
+TEST(Cli, StatsCountExitsAndTraceWritesThem) {
+  const std::string stats = ::testing::TempDir() + "/exits.json", trace = ::testing::TempDir() + "/exits.jsonl";
+  CommandResult r = run_command(kCli + " run --serial none --stats " + stats + " --trace " + trace + " " + kHello);
+  EXPECT_EQ(r.status, 1);
+  const std::string text = read_text_file(stats);
+  EXPECT_NE(text.find("\"monitor\": \"native\""), std::string::npos);
+  EXPECT_NE(text.find("\"exits\": {\n    \"by_reason\": {},\n    \"cycles\": 0,\n    \"total\": 0\n  }"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(read_text_file(trace), "");  // native never exits
+}
+
+TEST(Cli, BadCostModelIsOneLineAndStatus2) {
+  const std::string model = ::testing::TempDir() + "/costs.json";
+  std::ofstream(model) << R"({"io": 5, "warp": 1})";
+  CommandResult r = run_command(kCli + " run --cost-model " + model + " " + kHello);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vtlab: --cost-model: " + model + ": unknown exit reason \"warp\" (see docs/EXITS.md)\n");
+  EXPECT_EQ(run_command(kCli + " run --cost-model /nonexistent.json " + kHello).status, 2);
+}
+
+TEST(Cli, CompareJsonIsTheSameEveryRun) {
+  const std::string cmd = kCli + " compare --format json --append rounds=1 " + kHello;
+  CommandResult a = run_command(cmd), b = run_command(cmd);
+  EXPECT_EQ(a.status, 0);
+  EXPECT_EQ(a.out, b.out);
+  EXPECT_NE(a.out.find("\"transcript_matches_native\": true"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("\"instructions\": 415"), std::string::npos) << a.out;
+  EXPECT_EQ(a.err, "vtlab compare: running native...\n");
+  CommandResult table = run_command(kCli + " compare " + kHello);
+  EXPECT_EQ(table.status, 0);
+  EXPECT_NE(table.out.find("transcript = native                yes"), std::string::npos) << table.out;
+  EXPECT_EQ(run_command(kCli + " compare --modes warp " + kHello).status, 2);
+  EXPECT_EQ(run_command(kCli + " compare --format xml " + kHello).status, 2);
+}
+
 TEST(Cli, VersionAndHelp) {
   CommandResult v = run_command(kCli + " --version");
   EXPECT_EQ(v.status, 0);
   EXPECT_EQ(v.out.rfind("vtlab ", 0), 0u);
   CommandResult h = run_command(kCli + " run --help");
   EXPECT_EQ(h.status, 0);
-  for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat", "--rtc-epoch"})
+  for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat", "--rtc-epoch",
+                           "--cost-model", "--trace", "--trace-limit"})
     EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
 }
 

@@ -1,0 +1,41 @@
+// What `vtlab run` and `vtlab compare` take from the command line, and the
+// checks that turn text into values (each failure a one-line
+// CLI::ValidationError, exit status 2).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace vtlab::cli {
+
+// Exit status of `vtlab run` (documented in --help and the README; all even,
+// so they never collide with isa-debug-exit's odd (v << 1) | 1 statuses).
+enum ExitStatus : int {
+  kHalted = 0,        // the guest halted (HLT with nothing left that could wake it)
+  kBadInput = 2,      // bad command line, unreadable or malformed kernel image
+  kInsnLimit = 4,     // the --max-insns limit was reached
+  kShutdown = 6,      // triple fault, or a reset request (i8042 0xFE, port 0x92)
+  kUnsupported = 8,   // the guest used an instruction or feature vtlab does not model yet
+  kInterrupted = 10,  // SIGINT/SIGTERM
+  kInternal = 12,     // internal error
+};
+
+struct RunOptions {
+  std::string kernel;
+  std::string mode = "native";
+  std::string memory = "128M";
+  std::string serial = "stdio";
+  std::string stats;
+  std::string append;
+  std::string flat;
+  std::string rtc_epoch;
+  std::string cost_model;
+  std::string trace;
+  uint64_t trace_limit = 100'000;
+  uint64_t max_insns = 0;  // 0: no limit
+};
+
+uint64_t parse_memory_size(const std::string& text);
+int64_t parse_rtc_epoch(const std::string& text);
+
+}  // namespace vtlab::cli

@@ -1,0 +1,214 @@
+#include "tools/vtlab/session.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <csignal>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/interpreter.h"
+#include "core/loader/file.h"
+#include "core/loader/flat.h"
+#include "core/loader/load_error.h"
+#include "core/loader/multiboot.h"
+#include "devices/post_port.h"
+
+namespace vtlab::cli {
+
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_signal(int) { g_interrupted = true; }
+
+void install_signal_handlers() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+// --- serial ------------------------------------------------------------------
+
+SerialSink::SerialSink(const std::string& spec) {
+  if (spec == "stdio") {
+    out_ = stdout;
+  } else if (spec == "none") {
+    out_ = nullptr;
+  } else if (spec.rfind("file:", 0) == 0 && spec.size() > 5) {
+    out_ = std::fopen(spec.substr(5).c_str(), "wb");
+    if (!out_) throw LoadError(spec.substr(5) + ": cannot open for writing");
+    owned_ = true;
+  } else {
+    throw CLI::ValidationError("--serial", "expected stdio, none or file:PATH, got " + spec);
+  }
+}
+
+SerialSink::~SerialSink() {
+  if (owned_) std::fclose(out_);
+  else if (out_) std::fflush(out_);
+}
+
+void SerialSink::put(uint8_t b) {
+  if (!out_) return;
+  std::fputc(b, out_);
+  if (b == '\n') std::fflush(out_);
+}
+
+// --- trace -------------------------------------------------------------------
+
+TraceWriter::TraceWriter(const std::string& path, uint64_t limit) : out_(path), limit_(limit) {
+  if (!out_) throw LoadError(path + ": cannot open for writing");
+}
+
+TraceWriter::~TraceWriter() {
+  if (dropped_) out_ << fmt::format("{{\"truncated\":true,\"limit\":{},\"dropped\":{}}}\n", limit_, dropped_);
+}
+
+void TraceWriter::write(const ExitRecord& r) {
+  if (written_ >= limit_) {
+    ++dropped_;
+    return;
+  }
+  ++written_;
+  out_ << fmt::format("{{\"time\":{},\"reason\":\"{}\",\"key\":{},\"rip\":{},\"cpl\":{},\"cost\":{}}}\n", r.time,
+                      exit_reason_name(r.reason), r.key, r.rip, r.cpl, r.cost);
+}
+
+// --- the session -------------------------------------------------------------
+
+namespace {
+MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> serial_out) {
+  MachineConfig cfg;
+  cfg.ram_bytes = parse_memory_size(o.memory);
+  cfg.mode = o.mode;
+  if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);
+  if (!o.cost_model.empty()) {
+    const std::vector<uint8_t> text = read_file(o.cost_model);
+    try {
+      cfg.costs.load_json(std::string(text.begin(), text.end()));
+    } catch (const std::runtime_error& e) {
+      throw CLI::ValidationError("--cost-model", o.cost_model + ": " + e.what());
+    }
+  }
+  cfg.serial_out = std::move(serial_out);
+  return cfg;
+}
+}  // namespace
+
+Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) : o_(o) {
+  MachineConfig cfg = machine_config(o, std::move(serial_out));
+  try {
+    machine_ = std::make_unique<Machine>(cfg);
+  } catch (const std::invalid_argument& e) {
+    throw CLI::ValidationError("-m", e.what());
+  }
+  Machine& m = *machine_;
+  if (!o.trace.empty()) {
+    trace_ = std::make_unique<TraceWriter>(o.trace, o.trace_limit);
+    m.exits().set_sink([t = trace_.get()](const ExitRecord& r) { t->write(r); });
+  }
+
+  std::vector<uint8_t> image = read_file(o.kernel);
+  if (!o.flat.empty()) {
+    uint64_t addr = 0;
+    try {
+      addr = std::stoull(o.flat, nullptr, 0);
+    } catch (const std::exception&) {
+      throw CLI::ValidationError("--flat", "not an address: " + o.flat);
+    }
+    load_flat(image, addr, m.memory(), m.cpu().s, o.kernel);
+  } else {
+    load_multiboot(image, o.kernel, o.append, m.memory(), m.cpu().s);
+  }
+}
+
+Session::~Session() = default;
+
+// Slices do not change what the guest computes: stops land on instruction
+// boundaries, and virtual time does not care where the host paused.
+RunResult Session::run() {
+  constexpr uint64_t kSlice = 50'000'000;
+  RunResult total;
+  uint64_t left = o_.max_insns ? o_.max_insns : ~uint64_t{0};
+  for (;;) {
+    RunResult r = machine_->run(std::min(left, kSlice));
+    total.host_seconds += r.host_seconds;
+    total.instructions += r.instructions;
+    total.virtual_time += r.virtual_time;
+    total.reason = r.reason;
+    total.detail = r.detail;
+    total.guest_status = r.guest_status;
+    if (o_.max_insns) left -= r.virtual_time;
+    if (r.reason != StopReason::BudgetExhausted || left == 0) break;
+    if (g_interrupted) {
+      total.reason = StopReason::Interrupted;
+      total.detail = "stopped by a signal from the host";
+      break;
+    }
+  }
+  return total;
+}
+
+int exit_status_for(const RunResult& r) {
+  switch (r.reason) {
+    case StopReason::GuestExit: return static_cast<int>(r.guest_status & 0xFF);
+    case StopReason::Halted: return kHalted;
+    case StopReason::BudgetExhausted: return kInsnLimit;
+    case StopReason::Shutdown: return kShutdown;
+    case StopReason::Unsupported: return kUnsupported;
+    case StopReason::Interrupted: return kInterrupted;
+    default: return kInternal;
+  }
+}
+
+std::string stop_line(const Machine& m, const RunResult& r) {
+  const CpuState& s = m.cpu().s;
+  return fmt::format("vtlab: {}: {} (after {} instructions, at {:04x}:{:08x})\n", stop_reason_name(r.reason),
+                     r.detail, m.cpu().icount, s.seg[CS].selector, s.rip);
+}
+
+// Exits: totals, then per reason (only reasons that occurred) with their
+// sub-keys, so two runs of the same guest give the same object.
+nlohmann::json exits_json(const ExitLog& log) {
+  nlohmann::json by_reason = nlohmann::json::object();
+  for (size_t i = 0; i < kExitReasons; ++i) {
+    const auto reason = static_cast<ExitReason>(i);
+    const ExitLog::ReasonCount& c = log.count(reason);
+    if (!c.count) continue;
+    nlohmann::json keys = nlohmann::json::object();
+    for (const auto& [key, n] : c.by_key) keys[fmt::format("{:#x}", key)] = n;
+    by_reason[std::string(exit_reason_name(reason))] = {{"count", c.count}, {"cycles", c.cycles}, {"keys", keys}};
+  }
+  return {{"total", log.total()}, {"cycles", log.total_cycles()}, {"by_reason", by_reason}};
+}
+
+nlohmann::json Session::stats(const RunResult& r, int status) const {
+  Machine& m = *machine_;
+  nlohmann::json j;
+  j["vtlab_version"] = VTLAB_VERSION;
+  j["kernel"] = o_.kernel;
+  j["mode"] = o_.mode;
+  j["monitor"] = std::string(m.monitor().name());
+  j["engine"] = std::string(m.engine().name());
+  j["stop"] = {{"reason", stop_reason_name(r.reason)}, {"detail", r.detail}};
+  j["exit_status"] = status;
+  if (r.reason == StopReason::GuestExit) j["guest_exit_status"] = r.guest_status;
+  j["instructions"] = m.cpu().icount;
+  j["events_delivered"] = m.cpu().events;
+  j["virtual_time"] = m.virtual_time();
+  j["idle_time"] = m.cpu().idle;
+  j["exits"] = exits_json(m.exits());
+  j["host_seconds"] = r.host_seconds;
+  j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
+  nlohmann::json post = nlohmann::json::array();
+  for (const PostCode& p : m.post_codes()) post.push_back({{"port", p.port}, {"value", p.value}, {"size", p.size}});
+  j["post_codes"] = post;
+  nlohmann::json unclaimed = nlohmann::json::object();
+  for (const auto& [port, c] : m.io().unclaimed())
+    unclaimed[fmt::format("0x{:04x}", port)] = {{"reads", c.reads}, {"writes", c.writes}};
+  j["unclaimed_io"] = {{"total", m.io().unclaimed_total()}, {"ports", unclaimed}};
+  const BlockCache& bc = m.interpreter().cache();
+  j["decode_cache"] = {{"blocks", bc.size()}, {"hits", bc.hits()}, {"misses", bc.misses()},
+                       {"invalidations", bc.invalidations()}, {"capacity_flushes", bc.capacity_flushes()}};
+  j["serial_bytes"] = m.serial_bytes();
+  return j;
+}
+
+}  // namespace vtlab::cli

@@ -74,16 +74,16 @@ int main(int argc, char** argv) {
       "Exit status of run: the guest's isa-debug-exit status ((v<<1)|1, always odd) when it exits\n"
       "that way; otherwise 0 guest halted, 2 bad command line or image, 4 --max-insns reached,\n"
       "6 shutdown (triple fault, or the guest reset the machine), 8 unsupported instruction or\n"
-      "feature, 10 interrupted,\n"
-      "12 internal error.  Exit status of compare: 0 every transcript matched native's, 1 one\n"
-      "did not, 2 bad input.");
+      "feature, 10 interrupted, 12 internal error.\n"
+      "Exit status of compare: 0 every transcript matched native's, 1 one did not, 2 bad input.");
 
   RunOptions o;
   CLI::App* run = app.add_subcommand("run", "Boot a kernel and run it until it exits, halts or stops");
   add_machine_options(run, o);
   const std::vector<std::string>& modes = vtlab::Machine::modes();
-  run->add_option("--mode", o.mode, "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
-                                        " (native: the interpreter, no monitor)")
+  run->add_option("--mode", o.mode,
+                  "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
+                      " (native: the interpreter runs the guest at its own rings, no monitor)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();

@@ -1,0 +1,227 @@
+#include "privilege/sensitivity.h"
+
+#include <Zydis/Zydis.h>
+
+#include "core/cpu_state.h"
+#include "core/decoder.h"
+
+namespace vtlab {
+
+namespace {
+
+constexpr SensitivityInfo privileged(std::string_view what) { return {Sensitivity::Privileged, what}; }
+constexpr SensitivityInfo iopl_sensitive(std::string_view what) { return {Sensitivity::IoplSensitive, what}; }
+constexpr SensitivityInfo hole(std::string_view what) { return {Sensitivity::Hole, what}; }
+
+constexpr SensitivityInfo kInnocuous{Sensitivity::Innocuous,
+                                     "Not sensitive: it gives the same result at every privilege level."};
+
+// A far RET leaves nothing in DecodedInsn that tells it from a near one
+// (same mnemonic, operands and operand size); only the handler the decoder
+// bound differs.  So the far handlers are learnt once by decoding RETF
+// itself.  (If the decoder ever marks far branches in DecodedInsn::info,
+// this becomes a flag test.)
+struct FarReturnHandlers {
+  Handler ret16 = nullptr, ret32 = nullptr;
+  FarReturnHandlers() {
+    const Decoder decoder;
+    static constexpr uint8_t kRetf32[] = {0xCB}, kRetf16[] = {0x66, 0xCB};
+    DecodedInsn d;
+    if (decoder.decode(kRetf32, sizeof kRetf32, 4, d) == DecodeStatus::Ok) ret32 = d.exec;
+    if (decoder.decode(kRetf16, sizeof kRetf16, 4, d) == DecodeStatus::Ok) ret16 = d.exec;
+  }
+};
+
+bool is_far_return(const DecodedInsn& i) {
+  static const FarReturnHandlers far;
+  return i.exec != nullptr && (i.exec == far.ret32 || i.exec == far.ret16);
+}
+
+// Far JMP/CALL: a direct ptr16:16/32 operand, or a memory operand holding
+// a selector after the offset (m16:16, m16:32, m16:64), two bytes wider
+// than the operand size; a near indirect target is exactly operand size.
+bool is_far_pointer(const DecodedInsn& i) {
+  const Operand& o = i.op[0];
+  return o.kind == OpKind::Far || (o.kind == OpKind::Mem && o.size == i.opsize + 2);
+}
+
+bool has_operand(const DecodedInsn& i, OpKind kind) {
+  for (unsigned n = 0; n < i.nops && n < 3; ++n)
+    if (i.op[n].kind == kind) return true;
+  return false;
+}
+
+// MOV (and PUSH) with a segment register: reading CS or SS reveals the
+// CPL in the RPL bits; writing any of them checks the selector against
+// the CPL.
+SensitivityInfo classify_mov(const DecodedInsn& i) {
+  const Operand& dst = i.op[0];
+  const Operand& src = i.op[1];
+  if (dst.kind == OpKind::Creg || src.kind == OpKind::Creg)
+    return privileged("MOV to or from a control register is privileged: the monitor keeps the guest's "
+                      "CR0/CR2/CR3/CR4 and emulates each access.");
+  if (dst.kind == OpKind::Dreg || src.kind == OpKind::Dreg)
+    return privileged("MOV to or from a debug register is privileged: the monitor keeps the guest's DR0-DR7.");
+  if (dst.kind == OpKind::Sreg)
+    return hole("MOV to a segment register checks the selector against the CPL: at ring 1 the kernel's "
+                "DPL-0 data segments fault (#GP) and SS must have RPL 1, so its own selectors stop loading.");
+  if (src.kind == OpKind::Sreg && (src.reg == CS || src.reg == SS))
+    return hole("MOV from CS or SS reads the real selector: its RPL bits show CPL 1, not the 0 the "
+                "guest kernel believes it runs at.");
+  return kInnocuous;
+}
+
+SensitivityInfo classify_push(const DecodedInsn& i) {
+  const Operand& o = i.op[0];
+  if (o.kind == OpKind::Sreg && (o.reg == CS || o.reg == SS))
+    return hole("PUSH CS or SS pushes the real selector: its RPL bits show CPL 1, not the 0 the guest "
+                "kernel believes it runs at.");
+  return kInnocuous;
+}
+
+}  // namespace
+
+SensitivityInfo classify(const DecodedInsn& i) {
+  switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
+    // --- privileged: #GP(0) above CPL 0 -----------------------------------
+    case ZYDIS_MNEMONIC_HLT:
+      return privileged("HLT is privileged: the monitor sees each one and idles the virtual CPU instead.");
+    case ZYDIS_MNEMONIC_CLTS:
+      return privileged("CLTS is privileged: it clears CR0.TS, which the monitor virtualizes.");
+    case ZYDIS_MNEMONIC_LGDT:
+      return privileged("LGDT is privileged: the monitor records the guest's GDT and keeps its own in GDTR.");
+    case ZYDIS_MNEMONIC_LIDT:
+      return privileged("LIDT is privileged: the monitor records the guest's IDT and keeps its own in IDTR.");
+    case ZYDIS_MNEMONIC_LLDT:
+      return privileged("LLDT is privileged: the monitor records the guest's LDT and loads a shadow of it.");
+    case ZYDIS_MNEMONIC_LTR:
+      return privileged("LTR is privileged: the monitor records the guest's TSS and keeps its own in TR.");
+    case ZYDIS_MNEMONIC_LMSW:
+      return privileged("LMSW is privileged: it writes CR0's low bits, which the monitor virtualizes.");
+    case ZYDIS_MNEMONIC_INVLPG:
+      return privileged("INVLPG is privileged: the monitor drops the page from its shadow page tables too.");
+    case ZYDIS_MNEMONIC_WBINVD:
+      return privileged("WBINVD is privileged: cache control belongs to the monitor.");
+    case ZYDIS_MNEMONIC_INVD:
+      return privileged("INVD is privileged: cache control belongs to the monitor.");
+    case ZYDIS_MNEMONIC_RDMSR:
+      return privileged("RDMSR is privileged: the monitor answers from the guest's virtual MSRs.");
+    case ZYDIS_MNEMONIC_WRMSR:
+      return privileged("WRMSR is privileged: the monitor keeps the guest's MSRs (SYSENTER, EFER, PAT) itself.");
+    case ZYDIS_MNEMONIC_SYSEXIT:
+      return privileged("SYSEXIT is privileged: only ring 0 may drop to ring 3 through it, so the monitor "
+                        "emulates the guest kernel's return to user mode.");
+    case ZYDIS_MNEMONIC_RDTSC:
+      return privileged("RDTSC is privileged only while CR4.TSD is set; with TSD clear it reads the time-stamp "
+                        "counter at any CPL, and timing is outside Popek and Goldberg's model.");
+    case ZYDIS_MNEMONIC_MOV:
+      return classify_mov(i);
+
+    // --- IOPL-sensitive: #GP(0) when CPL > IOPL ---------------------------
+    case ZYDIS_MNEMONIC_CLI:
+    case ZYDIS_MNEMONIC_STI:
+      return iopl_sensitive("CLI and STI fault when CPL > IOPL: with the real IOPL kept at 0 the ring-1 kernel "
+                            "traps and the monitor changes its virtual IF.");
+    case ZYDIS_MNEMONIC_IN:
+    case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB:
+    case ZYDIS_MNEMONIC_INSW:
+    case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB:
+    case ZYDIS_MNEMONIC_OUTSW:
+    case ZYDIS_MNEMONIC_OUTSD:
+      return iopl_sensitive("Port I/O faults when CPL > IOPL unless the TSS I/O bitmap allows the port: with "
+                            "IOPL 0 and a full bitmap the monitor emulates every access.");
+
+    // --- holes: sensitive, not privileged ---------------------------------
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPFQ:
+      return hole("POPF above CPL 0 silently keeps IOPL, and keeps IF when CPL > IOPL: the ring-1 kernel's "
+                  "attempt to change IF is lost without a trap.");
+    case ZYDIS_MNEMONIC_PUSHF:
+    case ZYDIS_MNEMONIC_PUSHFD:
+    case ZYDIS_MNEMONIC_PUSHFQ:
+      return hole("PUSHF pushes the real EFLAGS: the guest sees the monitor's IF and IOPL, not its virtual ones.");
+    case ZYDIS_MNEMONIC_SGDT:
+      return hole("SGDT stores the real GDTR: a deprivileged kernel sees the monitor's GDT, not its own.");
+    case ZYDIS_MNEMONIC_SIDT:
+      return hole("SIDT stores the real IDTR: a deprivileged kernel sees the monitor's IDT, not its own.");
+    case ZYDIS_MNEMONIC_SLDT:
+      return hole("SLDT stores the real LDTR selector: the monitor's, not the one the guest loaded.");
+    case ZYDIS_MNEMONIC_STR:
+      return hole("STR stores the real TR selector: the monitor's TSS, not the one the guest loaded.");
+    case ZYDIS_MNEMONIC_SMSW:
+      return hole("SMSW reads the real CR0 low word (PE, MP, EM, TS...), not the guest's virtual CR0.");
+    case ZYDIS_MNEMONIC_LAR:
+      return hole("LAR checks the descriptor's DPL against the CPL: at ring 1 a DPL-0 segment fails (ZF=0) "
+                  "where the kernel at ring 0 would read its access rights.");
+    case ZYDIS_MNEMONIC_LSL:
+      return hole("LSL checks the descriptor's DPL against the CPL: at ring 1 a DPL-0 segment fails (ZF=0) "
+                  "where the kernel at ring 0 would read its limit.");
+    case ZYDIS_MNEMONIC_VERR:
+      return hole("VERR checks the descriptor's DPL against the CPL: at ring 1 a DPL-0 segment reads as "
+                  "not readable (ZF=0).");
+    case ZYDIS_MNEMONIC_VERW:
+      return hole("VERW checks the descriptor's DPL against the CPL: at ring 1 a DPL-0 data segment reads as "
+                  "not writable (ZF=0).");
+    case ZYDIS_MNEMONIC_PUSH:
+      return classify_push(i);
+    case ZYDIS_MNEMONIC_POP:
+      if (has_operand(i, OpKind::Sreg))
+        return hole("POP into a segment register checks the selector against the CPL: at ring 1 the kernel's "
+                    "DPL-0 data segments fault (#GP) and SS must have RPL 1.");
+      return kInnocuous;
+    case ZYDIS_MNEMONIC_LDS:
+    case ZYDIS_MNEMONIC_LES:
+    case ZYDIS_MNEMONIC_LFS:
+    case ZYDIS_MNEMONIC_LGS:
+    case ZYDIS_MNEMONIC_LSS:
+      return hole("Loading a far pointer loads a segment register, which checks the selector against the CPL: "
+                  "at ring 1 the kernel's DPL-0 segments fault (#GP).");
+    case ZYDIS_MNEMONIC_CALL:
+      if (is_far_pointer(i))
+        return hole("A far CALL pushes the real CS, whose RPL shows CPL 1, and a call to the kernel's DPL-0 "
+                    "code segment faults at ring 1.");
+      return kInnocuous;
+    case ZYDIS_MNEMONIC_JMP:
+      if (is_far_pointer(i))
+        return hole("A far JMP sets CS.RPL to the real CPL (1, not 0), and a jump to the kernel's DPL-0 code "
+                    "segment faults at ring 1.");
+      return kInnocuous;
+    case ZYDIS_MNEMONIC_RET:
+      if (is_far_return(i))
+        return hole("A far RET compares the popped CS's RPL with the real CPL: returning to the kernel's RPL-0 "
+                    "code faults at ring 1 (an 'inner' return), and RPL 1 is an intra-level one.");
+      return kInnocuous;
+    case ZYDIS_MNEMONIC_INT:
+    case ZYDIS_MNEMONIC_INT3:
+    case ZYDIS_MNEMONIC_INTO:
+    case ZYDIS_MNEMONIC_INT1:
+      return hole("A software interrupt is checked and stacked by the real CPL: from ring 1 a DPL-0 gate "
+                  "faults, and a ring-0 handler gets an inter-level frame (SS:ESP, CS with RPL 1).");
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRETQ:
+      return hole("IRET above CPL 0 silently keeps IOPL, and keeps IF when CPL > IOPL: the ring-1 kernel's "
+                  "return cannot re-enable interrupts, and a return to RPL-0 code faults.");
+    case ZYDIS_MNEMONIC_SYSENTER:
+      return {Sensitivity::Innocuous,
+              "SYSENTER always enters ring 0 at the IA32_SYSENTER_CS:EIP only WRMSR can set: under a monitor it "
+              "enters the monitor, like a trap, whatever the CPL."};
+    default:
+      return kInnocuous;
+  }
+}
+
+std::string_view sensitivity_name(Sensitivity s) {
+  switch (s) {
+    case Sensitivity::Innocuous: return "innocuous";
+    case Sensitivity::Privileged: return "privileged";
+    case Sensitivity::IoplSensitive: return "iopl-sensitive";
+    case Sensitivity::Hole: return "hole";
+  }
+  return "?";
+}
+
+}  // namespace vtlab

@@ -1,0 +1,52 @@
+// What an instruction is in Popek & Goldberg's terms ("Formal Requirements
+// for Virtualizable Third Generation Architectures", CACM 17(7), 1974), for
+// an x86 guest kernel deprivileged to ring 1 by a trap-and-emulate monitor.
+// The x86 cases follow Robin & Irvine ("Analysis of the Intel Pentium's
+// Ability to Support a Secure Virtual Machine Monitor", USENIX Security
+// 2000) and the SDM vol. 2 page of each instruction; docs/SENSITIVITY.md is
+// the same table written for students.
+//
+// One table for every consumer: the trap monitor (is this #GP an
+// instruction to emulate?), the hole detector, the binary translator (what
+// must be rewritten?), the debugger and the GUI.  classify() is a switch on
+// the mnemonic plus, where the answer depends on it, the operand form; it
+// never allocates, so it can run at decode time.
+#pragma once
+
+#include <string_view>
+
+#include "core/decoded_insn.h"
+
+namespace vtlab {
+
+enum class Sensitivity : uint8_t {
+  // Not sensitive: the same result at every CPL, and nothing it reads or
+  // changes is state the monitor virtualizes.
+  Innocuous,
+  // #GP(0) whenever CPL > 0: a deprivileged kernel traps every time, so
+  // the monitor sees and emulates each one.  (RDTSC only while CR4.TSD is
+  // set: with it clear it runs anywhere and reads the same clock.)
+  Privileged,
+  // #GP(0) when CPL > IOPL (for port I/O: unless the TSS I/O bitmap allows
+  // the port).  A monitor that keeps the real IOPL at 0 and the bitmap
+  // full sees every one from ring 1, as if they were privileged.
+  IoplSensitive,
+  // Sensitive but not privileged, a virtualization hole: it runs at ring 1
+  // without trapping and its result differs from what the guest kernel
+  // would get at ring 0 (or it reveals state the monitor owns).  For the
+  // segment-register loads and far returns the difference is a fault that
+  // bare metal would not raise.
+  Hole,
+};
+
+struct SensitivityInfo {
+  Sensitivity kind;
+  std::string_view what;  // one sentence for a student; static storage
+};
+
+SensitivityInfo classify(const DecodedInsn& insn);
+
+// "innocuous", "privileged", "iopl-sensitive", "hole".
+std::string_view sensitivity_name(Sensitivity s);
+
+}  // namespace vtlab

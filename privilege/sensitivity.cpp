@@ -3,7 +3,7 @@
 #include <Zydis/Zydis.h>
 
 #include "core/cpu_state.h"
-#include "core/decoder.h"
+#include "core/isa/registry.h"
 
 namespace vtlab {
 
@@ -16,34 +16,9 @@ constexpr SensitivityInfo hole(std::string_view what) { return {Sensitivity::Hol
 constexpr SensitivityInfo kInnocuous{Sensitivity::Innocuous,
                                      "Not sensitive: it gives the same result at every privilege level."};
 
-// A far RET leaves nothing in DecodedInsn that tells it from a near one
-// (same mnemonic, operands and operand size); only the handler the decoder
-// bound differs.  So the far handlers are learnt once by decoding RETF
-// itself.  (If the decoder ever marks far branches in DecodedInsn::info,
-// this becomes a flag test.)
-struct FarReturnHandlers {
-  Handler ret16 = nullptr, ret32 = nullptr;
-  FarReturnHandlers() {
-    const Decoder decoder;
-    static constexpr uint8_t kRetf32[] = {0xCB}, kRetf16[] = {0x66, 0xCB};
-    DecodedInsn d;
-    if (decoder.decode(kRetf32, sizeof kRetf32, 4, d) == DecodeStatus::Ok) ret32 = d.exec;
-    if (decoder.decode(kRetf16, sizeof kRetf16, 4, d) == DecodeStatus::Ok) ret16 = d.exec;
-  }
-};
-
-bool is_far_return(const DecodedInsn& i) {
-  static const FarReturnHandlers far;
-  return i.exec != nullptr && (i.exec == far.ret32 || i.exec == far.ret16);
-}
-
-// Far JMP/CALL: a direct ptr16:16/32 operand, or a memory operand holding
-// a selector after the offset (m16:16, m16:32, m16:64), two bytes wider
-// than the operand size; a near indirect target is exactly operand size.
-bool is_far_pointer(const DecodedInsn& i) {
-  const Operand& o = i.op[0];
-  return o.kind == OpKind::Far || (o.kind == OpKind::Mem && o.size == i.opsize + 2);
-}
+// Far JMP/CALL/RET, as the decoder marked them (Zydis's branch type): a
+// far RET has the mnemonic, operands and width of a near one.
+bool is_far_branch(const DecodedInsn& i) { return i.info & isa::info::kFarBranch; }
 
 bool has_operand(const DecodedInsn& i, OpKind kind) {
   for (unsigned n = 0; n < i.nops && n < 3; ++n)
@@ -180,17 +155,17 @@ SensitivityInfo classify(const DecodedInsn& i) {
       return hole("Loading a far pointer loads a segment register, which checks the selector against the CPL: "
                   "at ring 1 the kernel's DPL-0 segments fault (#GP).");
     case ZYDIS_MNEMONIC_CALL:
-      if (is_far_pointer(i))
+      if (is_far_branch(i))
         return hole("A far CALL pushes the real CS, whose RPL shows CPL 1, and a call to the kernel's DPL-0 "
                     "code segment faults at ring 1.");
       return kInnocuous;
     case ZYDIS_MNEMONIC_JMP:
-      if (is_far_pointer(i))
+      if (is_far_branch(i))
         return hole("A far JMP sets CS.RPL to the real CPL (1, not 0), and a jump to the kernel's DPL-0 code "
                     "segment faults at ring 1.");
       return kInnocuous;
     case ZYDIS_MNEMONIC_RET:
-      if (is_far_return(i))
+      if (is_far_branch(i))
         return hole("A far RET compares the popped CS's RPL with the real CPL: returning to the kernel's RPL-0 "
                     "code faults at ring 1 (an 'inner' return), and RPL 1 is an intra-level one.");
       return kInnocuous;

@@ -19,6 +19,7 @@ namespace vtlab::isa {
 namespace info {
 inline constexpr uint8_t kEndsBlock = 1;   // next RIP or CPU mode may change
 inline constexpr uint8_t kPrivileged = 2;  // #GP(0) unless CPL 0 (for trap/bt)
+inline constexpr uint8_t kFarBranch = 4;   // far JMP/CALL/RET (the sensitivity table tells them from near ones)
 }  // namespace info
 
 using Binder = Handler (*)(DecodedInsn& insn, const ZydisDecodedInstruction& zi);

@@ -101,9 +101,16 @@ StopReason Interpreter::run(uint64_t max_insns) {
     if (cpu_.icount != icount + 1 || cpu_.events != events || cpu_.stop_requested() != StopReason::None) continue;
     // RF lasts one instruction (an IRET that loads it is not that one).
     if (resume) s.flags.set(flag::RF, false);
-    const uint64_t hits = cpu_.data_breakpoint_hits;
-    const bool step = single_step && !cpu_.debug_shadow();
-    if (step || hits) debug_trap((step ? kDr6SingleStep : 0) | hits);
+    // MOV SS / POP SS hold their debug traps until the next instruction
+    // has run (SDM 6.8.3): its data-breakpoint hits wait, its single step
+    // is simply the next instruction's.
+    if (cpu_.debug_shadow()) {
+      held_data_hits_ |= cpu_.data_breakpoint_hits;
+      continue;
+    }
+    const uint64_t hits = cpu_.data_breakpoint_hits | held_data_hits_;
+    held_data_hits_ = 0;
+    if (single_step || hits) debug_trap((single_step ? kDr6SingleStep : 0) | hits);
   }
 }
 
@@ -167,7 +174,15 @@ void Interpreter::run_block(const Block& b) {
 }
 
 bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
-  if (monitor_ && monitor_->on_event(cpu_, ev, return_rip) == Monitor::Action::Handled) return true;
+  if (monitor_) {
+    const uint64_t before = cpu_.virtual_time();
+    if (monitor_->on_event(cpu_, ev, return_rip) == Monitor::Action::Handled) {
+      // A handled event that cost no virtual time (a zero-cost exit that
+      // retired nothing) still takes one unit: no monitor can stall time.
+      if (cpu_.virtual_time() == before) ++cpu_.events;
+      return true;
+    }
+  }
   const bool delivered = deliver_event(cpu_, ev, return_rip);
   ++cpu_.events;
   return delivered;

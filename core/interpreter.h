@@ -55,6 +55,7 @@ class Interpreter : public Engine {
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page
   bool halted_ = false;
+  uint8_t held_data_hits_ = 0;  // data breakpoints a MOV SS / POP SS holds off
 };
 
 }  // namespace vtlab

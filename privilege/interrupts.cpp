@@ -216,8 +216,12 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   // Delivery raises only contributory faults and #PF, so this ends within
   // a few rounds: serially once after a benign event, then #DF, then
   // shutdown.  A task switch that faults past its commit point starts a
-  // fresh round, but it has marked one more TSS busy, and a busy TSS stops
-  // the next switch to it before the commit: the GDT's size bounds these.
+  // fresh round in the new task.  Busy bits usually stop a cycle of such
+  // switches, but not always (a TSS may overlap the GDT, so saving a task
+  // can free its own descriptor): a real CPU would spin there for ever,
+  // so past kMaxSwitchRounds in a row the machine stops and says why.
+  constexpr unsigned kMaxSwitchRounds = 64;
+  unsigned switch_rounds = 0;
   for (;;) {
     bool switched = false;
     const Status st = cpu.s.real_mode() ? deliver_real(cpu, ev, ret) : deliver_protected(cpu, ev, ret, switched);
@@ -230,6 +234,14 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
       if (!replaced) first_delivered = true;
       replaced = true;
       df_cause.reset();
+      ++cpu.events;  // each completed switch is an event: virtual time moves
+      if (++switch_rounds == kMaxSwitchRounds) {
+        cpu.request_stop(StopReason::Shutdown,
+                         fmt::format("{} task switches in a row each faulted in the new task before its first "
+                                     "instruction (last: {}); a real CPU would loop here for ever",
+                                     kMaxSwitchRounds, event_name(nested)));
+        return first_delivered;
+      }
       ev = nested;
       ret = cpu.s.rip;
       continue;

@@ -169,6 +169,9 @@ Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
       s.seg[sr] = segment_cache(t.seg[sr], d);
   }
   s.cr2 = cr2;
+  // The new task's CPL is its CS.RPL (table 7-1), whatever DPL the
+  // unchecked SS carries: CPL is SS.DPL here, so set it.
+  s.seg[SS].attrs = (s.seg[SS].attrs & ~ar::kDplMask) | (rpl(t.seg[CS]) << ar::kDplShift);
   return fault.has_error ? cpu.raise(fault.vector, fault.error) : cpu.raise(fault.vector);
 }
 
@@ -218,12 +221,13 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   s.tr = segment_cache(rq.sel, new_d);
   s.cr0 |= cr0::TS;
   s.dr[7] &= ~kDr7LocalEnables;
+  // Under PAE paging a switch that changes CR3 loads the PDPTEs (SDM
+  // 4.4.1) as MOV CR3 loads them; an entry with a reserved bit is a
+  // #GP(0) in the new task, after the rest of the switch.
+  const bool cr3_changed = s.cr3 != t.cr3;
   s.cr3 = t.cr3;
-  // Under PAE paging the new CR3's PDPTEs load as MOV CR3 loads them; an
-  // entry with a reserved bit is a #GP(0) in the new task, after the rest
-  // of the switch.
-  const bool pdptes_ok =
-      paging_mode(s.cr0, s.cr4, s.efer) != PagingMode::Pae || cpu.walker.load_pdptes(t.cr3, s.pdpte);
+  const bool pdptes_ok = !cr3_changed || paging_mode(s.cr0, s.cr4, s.efer) != PagingMode::Pae ||
+                         cpu.walker.load_pdptes(t.cr3, s.pdpte);
   cpu.paging_changed(true);
   s.flags.set_bits((t.eflags & kLoadedFlags) | (nest ? flag::NT : 0));
   for (unsigned r = 0; r < 8; ++r) s.gpr[r] = t.gpr[r];

@@ -181,5 +181,25 @@ TEST_F(InterruptAcceptTest, SingleStepTrapsAfterEachInstructionWithTfSet) {
   EXPECT_EQ(h.cpu.s.dr[6] & (1u << 14), 1u << 14);
 }
 
+// A data breakpoint hit by POP SS is held, like its single step, until the
+// instruction after it (the one that loads SP) has run (SDM 6.8.3).
+TEST_F(InterruptAcceptTest, PopSsHoldsItsDataBreakpointOneInstruction) {
+  h.load_asm(
+      "xor dx, dx\n"
+      "mov bp, offset after\n"
+      "mov sp, 0x8000\n"
+      "push ss\n"  // writes 0x7FFE: a trap right after it
+      "pop ss\n"   // reads 0x7FFE: the trap waits for the MOV
+      "mov sp, 0x6000\n"
+      "after: nop\n"
+      "cli\nhlt\n");
+  h.cpu.s.dr[0] = 0x7FFE;
+  h.cpu.s.dr[7] = 0x1 | (3u << 16);  // L0, read/write, one byte
+  EXPECT_EQ(h.run(200), StopReason::Halted);
+  EXPECT_EQ(reg16(RDX), 2);
+  EXPECT_EQ(reg16(RDI), reg16(RBP));
+  EXPECT_EQ(h.cpu.s.dr[6] & 0xF, 1u);
+}
+
 }  // namespace
 }  // namespace vtlab::test

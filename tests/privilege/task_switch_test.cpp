@@ -219,6 +219,55 @@ TEST_F(TaskSwitch, FaultPastTheCommitPointStillLoadsTheNewTasksSegments) {
   EXPECT_EQ(stack32(2), kCode0);
 }
 
+// The unchecked completion must not change who the new task is: its CPL
+// is CS.RPL (table 7-1), not the DPL of the SS that failed the checks.
+// So a DPL-0 handler is entered with a stack switch to the new TSS's SS0.
+TEST_F(TaskSwitch, FaultPastTheCommitPointKeepsTheNewTasksCpl) {
+  set_task_seg(kTss2, CS, kCode3);
+  set_task_seg(kTss2, SS, kData0);  // RPL 0 under a ring-3 CS: #TS(0x10)
+  for (unsigned sr : {ES, DS, FS, GS}) set_task_seg(kTss2, sr, kData3);
+  h.write32(kTss2 + 4, 0x90000);  // ESP0
+  h.write32(kTss2 + 8, kData0);   // SS0
+  h.load_asm("jmp 0x38:0");
+  h.run(1);
+  EXPECT_EQ(h.cpu.s.rip, handler(vec::TS));
+  EXPECT_EQ(esp(), 0x90000u - 24);  // error code, EIP, CS, EFLAGS, ESP, SS
+  EXPECT_EQ(stack32(0), kData0);
+  EXPECT_EQ(stack32(2), kCode3);
+  EXPECT_EQ(stack32(5), kData0);  // the SS the new task was left with
+}
+
+// Two tasks whose TSSs overlap their own GDT descriptors, each faulting in
+// the other's direction past its commit point: saving a task frees its own
+// descriptor, so busy bits cannot end the cycle.  A real CPU spins; vtlab
+// must stop with a reason, not hang.
+TEST_F(TaskSwitch, EndlessPostCommitFaultCycleStopsTheMachine) {
+  h.cpu.s.gdtr = {kGdt, 64 * 8 - 1};
+  const auto self_tss = [&](unsigned idx) {
+    const uint64_t base = kGdt + idx * 8 - tss32::kGprs;  // its EAX/ECX fields are its descriptor
+    for (uint32_t off = 0; off < 0x68; off += 4) h.write32(base + off, 0);
+    set_gdt(idx, segment_descriptor(base, 0x67, kTss32Available, 0));
+    h.write32(base + tss32::kEflags, flag::kReserved1);
+    set_task_seg(base, CS, kCode0);
+    for (unsigned sr : {ES, DS, FS, GS}) set_task_seg(base, sr, kData0);
+    return base;
+  };
+  const uint64_t y = self_tss(20), w = self_tss(40);  // selectors 0xA0 and 0x140
+  set_gdt(50, segment_descriptor(0, 0xFFFFF, 0x13));  // 0x190: data, not present
+  set_task_seg(y, SS, 0x190);                          // Y: #SS(0x190) after its commit
+  set_task_seg(w, SS, kData0);
+  h.write32(w + tss32::kLdt, kTssSel);                 // W: #TS(0x28) after its commit
+  set_idt(0x40, gate_descriptor(0xA0, 0, acc::kTaskGate));
+  set_idt(vec::SS, gate_descriptor(0x140, 0, acc::kTaskGate));
+  set_idt(vec::TS, gate_descriptor(0xA0, 0, acc::kTaskGate));
+  h.load_asm("int 0x40");
+  EXPECT_EQ(h.run(1000), StopReason::Shutdown);
+  EXPECT_EQ(h.cpu.stop_detail(),
+            "64 task switches in a row each faulted in the new task before its first instruction (last: "
+            "#TS(0x0029)); a real CPU would loop here for ever");  // EXT: raised delivering #SS
+  EXPECT_EQ(h.cpu.events, 64u + 1u);  // each completed switch, and INT 0x40 itself
+}
+
 // Under PAE paging a task switch loads the PDPTEs from the new CR3; a bad
 // one is a #GP(0) in the new task, after the rest of the switch.
 TEST_F(TaskSwitch, PaePdptesLoadFromTheNewTasksCr3) {

@@ -76,10 +76,22 @@ StopReason Interpreter::idle(uint64_t end) {
 // debug checks of SDM vol. 3, 17.3.
 StopReason Interpreter::run(uint64_t max_insns) {
   const uint64_t now = cpu_.virtual_time();
-  const uint64_t end = max_insns > ~uint64_t{0} - now ? ~uint64_t{0} : now + max_insns;
+  uint64_t end = max_insns > ~uint64_t{0} - now ? ~uint64_t{0} : now + max_insns;
+  // Device timers compute deadlines as virtual time plus a period; keeping
+  // time far below 2^64 keeps that arithmetic exact (a guest that sleeps in
+  // HLT on a long timer could otherwise push time to the wrap).
+  const bool at_limit = end > kVirtualTimeLimit;
+  if (at_limit) end = kVirtualTimeLimit;
   CpuState& s = cpu_.s;
   for (;;) {
-    if (StopReason r = pre_check(end); r != StopReason::None) return r;
+    if (StopReason r = pre_check(end); r != StopReason::None) {
+      if (r == StopReason::BudgetExhausted && at_limit) {
+        cpu_.request_stop(StopReason::Unsupported,
+                          "virtual time reached 2^62 ns (146 years of guest time), where vtlab stops");
+        return StopReason::Unsupported;
+      }
+      return r;
+    }
     const uint64_t vt = cpu_.virtual_time();
     const uint64_t until = std::min(end, cpu_.clock.next_deadline());
     cpu_.check_at = cpu_.icount + (until - vt);

@@ -24,6 +24,10 @@ class Interpreter : public Engine {
   void flush() override { cache_.flush(); }
   std::string_view name() const override { return "interpreter"; }
 
+  // Where virtual time stops (2^62 ns, 146 years): device deadlines are
+  // virtual time plus a period and must never wrap.
+  static constexpr uint64_t kVirtualTimeLimit = uint64_t{1} << 62;
+
   const BlockCache& cache() const { return cache_; }
   // The monitor asked about every event before it is delivered (nullptr:
   // deliver everything, as `native` would).

@@ -14,7 +14,7 @@ namespace {
 constexpr uint8_t kReadRamFirst = 0x20, kReadRamLast = 0x3F, kWriteRamFirst = 0x60,
                   kWriteRamLast = 0x7F, kDisableAux = 0xA7, kEnableAux = 0xA8, kTestAux = 0xA9,
                   kSelfTest = 0xAA, kTestKeyboard = 0xAB, kDisableKeyboard = 0xAD,
-                  kEnableKeyboard = 0xAE, kReadOutputPort = 0xD0, kWriteOutputPort = 0xD1,
+                  kEnableKeyboard = 0xAE, kReadInputPort = 0xC0, kReadOutputPort = 0xD0, kWriteOutputPort = 0xD1,
                   kWriteKeyboardBuffer = 0xD2, kWriteAuxBuffer = 0xD3, kWriteAux = 0xD4,
                   kA20Off = 0xDD, kA20On = 0xDF, kPulseFirst = 0xF0;
 constexpr uint8_t kSelfTestPassed = 0x55, kInterfaceOk = 0x00;
@@ -123,7 +123,10 @@ void I8042::controller_command(uint8_t cmd) {
     case kWriteAux: pending_command_ = cmd; break;
     case kA20Off: write_output_port(output_port_ & static_cast<uint8_t>(~kOutA20)); break;
     case kA20On: write_output_port(output_port_ | kOutA20); break;
-    default: break;  // other commands (input port, test inputs, ...) do nothing here
+    // Read input port: bit 7 is the keyboard-not-inhibited switch, the only
+    // one a PC wires (QEMU answers 0x80 too); a guest polls OBF for it.
+    case kReadInputPort: push(0x80, Source::Keyboard); break;
+    default: break;  // other commands (test inputs, ...) do nothing here
   }
 }
 

@@ -356,7 +356,10 @@ uint64_t LocalApic::timer_deadline() const {
   uint64_t target = initial;  // one-shot: the count reaching 0
   if (timer_periodic()) target = (timer_counts_elapsed(clock_.now()) / initial + 1) * initial;
   if (target <= s_.timer_anchor_counts) return s_.timer_anchor_time;  // overdue: fire now
-  return s_.timer_anchor_time + (target - s_.timer_anchor_counts) * timer_divisor();
+  // Saturate rather than wrap: a deadline past the end of time is never.
+  const unsigned __int128 deadline = static_cast<unsigned __int128>(target - s_.timer_anchor_counts) * timer_divisor() +
+                                     s_.timer_anchor_time;
+  return deadline >= VirtualClock::kNever ? VirtualClock::kNever : static_cast<uint64_t>(deadline);
 }
 
 void LocalApic::timer_arm() {

@@ -181,6 +181,18 @@ TEST_F(InterruptAcceptTest, SingleStepTrapsAfterEachInstructionWithTfSet) {
   EXPECT_EQ(h.cpu.s.dr[6] & (1u << 14), 1u << 14);
 }
 
+// Virtual time stops at 2^62 ns, far from where device deadlines
+// (virtual time plus a period) would wrap.
+TEST(VirtualTimeLimit, RunningIntoItStopsWithAReason) {
+  CpuHarness h;
+  h.load_asm("loop: inc eax\njmp loop\n");
+  h.cpu.idle = Interpreter::kVirtualTimeLimit - 10;
+  EXPECT_EQ(h.run(100), StopReason::Unsupported);
+  EXPECT_EQ(h.cpu.virtual_time(), Interpreter::kVirtualTimeLimit);
+  EXPECT_EQ(h.cpu.icount, 10u);
+  EXPECT_EQ(h.cpu.stop_detail(), "virtual time reached 2^62 ns (146 years of guest time), where vtlab stops");
+}
+
 // A data breakpoint hit by POP SS is held, like its single step, until the
 // instruction after it (the one that loads SP) has run (SDM 6.8.3).
 TEST_F(InterruptAcceptTest, PopSsHoldsItsDataBreakpointOneInstruction) {

@@ -210,5 +210,11 @@ TEST_F(I8042Test, QueueIsBounded) {
   EXPECT_EQ(drain(), Bytes(I8042::kQueueSize, 0x55));
 }
 
+TEST_F(I8042Test, ReadInputPortAnswersSoAPollingGuestGoesOn) {
+  quiet();
+  command(0xC0);
+  EXPECT_EQ(drain(), Bytes{0x80});
+}
+
 }  // namespace
 }  // namespace vtlab

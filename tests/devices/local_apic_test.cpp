@@ -585,5 +585,16 @@ TEST_F(LocalApicTest, TprRaiseBeforeAcknowledgeGivesTheSpuriousVector) {
   EXPECT_EQ(apic.acknowledge(), 0x50);
 }
 
+// Near the end of 64-bit time a long period must not wrap round to a
+// deadline in the past (which would fire for ever): it saturates to never.
+TEST_F(LocalApicTest, DeadlinesPastTheEndOfTimeSaturateInsteadOfWrapping) {
+  wr(A::SVR, kSvrEnabled);
+  t = VirtualClock::kNever - 1000;
+  wr(A::TIMER_DIVIDE, 0xA);         // divide by 128
+  wr(A::LVT_TIMER, 0x30040);        // periodic, masked
+  wr(A::TIMER_INITIAL, 0xFFFFFFFF);  // ~550 s per period
+  EXPECT_EQ(clock.next_deadline(), VirtualClock::kNever);
+}
+
 }  // namespace
 }  // namespace vtlab

@@ -21,6 +21,9 @@ void reset_cpu_state(CpuState& s) {
   s.ldtr = SegmentCache{0, 0, 0xFFFF, ar::kPresent | 0x2};  // LDT type
   s.tr = SegmentCache{0, 0, 0xFFFF, ar::kPresent | 0xB};    // busy 32-bit TSS
   s.cr0 = 0x60000010;  // CD, NW, ET
+  // x87 after power-on (table 9-1), not after FNINIT (037FH / FFFFH).
+  s.fpu.fcw = 0x0040;
+  s.fpu.ftw = 0x5555;
 }
 
 void set_flat_protected_mode(CpuState& s) {
@@ -39,6 +42,7 @@ void set_flat_protected_mode(CpuState& s) {
   s.cr0 = (s.cr0 | cr0::PE | cr0::ET) & ~(cr0::PG | cr0::CD | cr0::NW);
   s.flags.set_bits(flag::kReserved1);  // IF=0, VM=0
   s.gdtr = {0, 0};
+  s.fpu = X87State{};  // the firmware that ran before a loader initialised the x87 (FNINIT)
 }
 
 }  // namespace vtlab

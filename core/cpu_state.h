@@ -128,7 +128,7 @@ void reset_cpu_state(CpuState& s);
 
 // Flat 32-bit protected mode as the multiboot spec hands a kernel over:
 // CS execute/read, DS..GS/SS read/write, base 0, limit 4 GiB, CR0.PE on,
-// paging off, interrupts off.
+// paging off, interrupts off; the x87 as FNINIT leaves it (firmware ran).
 void set_flat_protected_mode(CpuState& s);
 
 }  // namespace vtlab

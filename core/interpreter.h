@@ -29,6 +29,12 @@ class Interpreter : public Engine {
   static constexpr uint64_t kVirtualTimeLimit = uint64_t{1} << 62;
 
   const BlockCache& cache() const { return cache_; }
+  // Forgets what the CPU was in the middle of (HLT, held debug traps):
+  // for a machine reset.
+  void reset() {
+    halted_ = false;
+    held_data_hits_ = 0;
+  }
   // The monitor asked about every event before it is delivered (nullptr:
   // deliver everything, as `native` would).
   void set_monitor(Monitor* m) { monitor_ = m; }

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "core/interpreter.h"
@@ -15,6 +16,7 @@
 #include "devices/pit8254.h"
 #include "devices/port61.h"
 #include "devices/port92.h"
+#include "devices/reset_control.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
 
@@ -49,6 +51,7 @@ Engine& Machine::engine() { return *interp_; }
 //   0x0060, 64   i8042 keyboard controller (IRQ 1; A20, reset)
 //   0x0070-71    CMOS/RTC (IRQ 8)            0x0092     system control port A (A20, reset)
 //   0x04D0-4D1   ELCR (edge/level per IRQ)   0x0510-511 QEMU fw_cfg (signature, RAM, CPUs)
+//   0x0CF9       reset control register
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
 //   0x03F8-3FF   COM1, 16550A UART
@@ -65,9 +68,14 @@ void Machine::wire_devices(const MachineConfig& cfg) {
     guest_status_ = status;
     cpu_.request_stop(StopReason::GuestExit, "guest wrote to isa-debug-exit");
   });
-  debugcon_ = std::make_unique<DebugConsole>(cfg.debugcon_out ? cfg.debugcon_out : [](uint8_t) {});
-  post80_ = std::make_unique<PostPort>(0x80);
-  post190_ = std::make_unique<PostPort>(0x190);
+  auto console = cfg.debugcon_out;
+  debugcon_ = std::make_unique<DebugConsole>([this, console](uint8_t b) {
+    note_debugcon(b);
+    if (console) console(b);
+  });
+  const auto now = [this] { return cpu_.virtual_time(); };
+  post80_ = std::make_unique<PostPort>(0x80, now, cfg.post_out);
+  post190_ = std::make_unique<PostPort>(0x190, now, cfg.post_out);
 
   // Interrupts: the CPU's INTR pin is its local APIC's; the 8259A pair sits
   // behind the APIC's LINT0 (ExtINT), as on a PC.  A device whose interrupt
@@ -92,6 +100,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   kbc_ = std::make_unique<I8042>(irq(1), a20, reset);
   port92_ = std::make_unique<SystemControlPortA>(a20, [this] { return cpu_.a20_mask == ~uint64_t{0}; }, reset);
   fw_cfg_ = std::make_unique<FwCfg>(cfg.ram_bytes, 1);
+  reset_control_ = std::make_unique<ResetControl>(reset);
 
   const bool ok = io_.insert(0x20, DualPic::kPorts, &pic_->master()) &&
                   io_.insert(0xA0, DualPic::kPorts, &pic_->slave()) &&
@@ -99,7 +108,8 @@ void Machine::wire_devices(const MachineConfig& cfg) {
                   io_.insert(0x61, 1, port61_.get()) && io_.insert(0x60, 1, &kbc_->data_port()) &&
                   io_.insert(0x64, 1, &kbc_->control_port()) && io_.insert(0x70, CmosRtc::kPorts, rtc_.get()) &&
                   io_.insert(0x92, SystemControlPortA::kPorts, port92_.get()) &&
-                  io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
+                  io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) &&
+                  io_.insert(0xCF9, ResetControl::kPorts, reset_control_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
                   io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
                   io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get());
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
@@ -111,7 +121,34 @@ std::vector<PostCode> Machine::post_codes() const {
   std::vector<PostCode> all = post80_->codes();
   const auto& more = post190_->codes();
   all.insert(all.end(), more.begin(), more.end());
+  std::stable_sort(all.begin(), all.end(), [](const PostCode& a, const PostCode& b) { return a.time < b.time; });
   return all;
+}
+
+void Machine::note_debugcon(uint8_t b) {
+  if (b == '\n') {
+    if (!debugcon_line_open_ && debugcon_lines_.size() < kConsoleLines)
+      debugcon_lines_.push_back(ConsoleLine{cpu_.virtual_time(), {}});  // an empty line
+    debugcon_line_open_ = false;
+    return;
+  }
+  if (!debugcon_line_open_) {
+    if (debugcon_lines_.size() >= kConsoleLines) return;
+    debugcon_lines_.push_back(ConsoleLine{cpu_.virtual_time(), {}});
+    debugcon_line_open_ = true;
+  }
+  std::string& text = debugcon_lines_.back().text;
+  if (text.size() < kConsoleLineLength) text.push_back(static_cast<char>(b));
+}
+
+void Machine::reset() {
+  reset_cpu_state(cpu_.s);
+  cpu_.set_a20(true);
+  cpu_.tlb.flush_all();
+  cpu_.clear_stop();
+  apic_->reset();
+  interp_->reset();
+  ++resets_;
 }
 
 RunResult Machine::run(uint64_t max_insns) {

@@ -30,6 +30,7 @@ class SystemControlPortA;
 class CmosRtc;
 class I8042;
 class FwCfg;
+class ResetControl;
 class Interpreter;
 class Monitor;
 struct PostCode;
@@ -45,6 +46,8 @@ struct MachineConfig {
   // Receives every byte the guest transmits on COM1 / writes to port 0xE9.
   std::function<void(uint8_t)> serial_out;
   std::function<void(uint8_t)> debugcon_out;
+  // Sees each POST code as the guest writes it (vtlab run --post).
+  std::function<void(const PostCode&)> post_out;
 };
 
 struct RunResult {
@@ -62,6 +65,12 @@ class Machine {
   ~Machine();
 
   RunResult run(uint64_t max_insns);
+  // Restarts the CPU at the reset vector after a reset request or a triple
+  // fault (vtlab run --reboot): the CPU and its local APIC return to their
+  // power-on state and the A20 gate opens; memory and the other devices
+  // keep their state, for the firmware to re-initialise.
+  void reset();
+  uint64_t resets() const { return resets_; }
 
   PhysicalMemory& memory() { return mem_; }
   IoBus& io() { return io_; }
@@ -80,7 +89,17 @@ class Machine {
   // Virtual time: instructions retired plus events delivered (monitors will
   // add modelled costs).  RDTSC reads it.
   uint64_t virtual_time() const { return cpu_.virtual_time(); }
+  // POST codes from ports 0x80 and 0x190, in the order they were written.
   std::vector<PostCode> post_codes() const;
+  // Text written to the debug console (port 0xE9), one entry per line with
+  // the virtual time of its first byte; at most kConsoleLines lines of at
+  // most kConsoleLineLength bytes are kept.
+  struct ConsoleLine {
+    uint64_t time;
+    std::string text;
+  };
+  static constexpr size_t kConsoleLines = 4096, kConsoleLineLength = 1024;
+  const std::vector<ConsoleLine>& debugcon_lines() const { return debugcon_lines_; }
   // Bytes the guest sent to COM1, kept for stats and tests: the first
   // kSerialLogLimit of them (a guest must not grow host memory without
   // bound); serial_bytes() counts them all.
@@ -90,6 +109,7 @@ class Machine {
 
  private:
   void wire_devices(const MachineConfig& cfg);
+  void note_debugcon(uint8_t b);
 
   PhysicalMemory mem_;
   IoBus io_{"io"};
@@ -109,9 +129,13 @@ class Machine {
   std::unique_ptr<I8042> kbc_;
   std::unique_ptr<SystemControlPortA> port92_;
   std::unique_ptr<FwCfg> fw_cfg_;
+  std::unique_ptr<ResetControl> reset_control_;
   std::string serial_log_;
+  std::vector<ConsoleLine> debugcon_lines_;
+  bool debugcon_line_open_ = false;
   uint64_t serial_bytes_ = 0;
   uint32_t guest_status_ = 0;
+  uint64_t resets_ = 0;
 };
 
 }  // namespace vtlab

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "devices/bus.h"
@@ -20,6 +21,7 @@ struct PostCode {
   uint16_t port;
   uint32_t value;  // as written, `size` bytes wide
   uint8_t size;
+  uint64_t time = 0;  // virtual time of the write
   bool operator==(const PostCode&) const = default;
 };
 
@@ -28,8 +30,11 @@ class PostPort : public BusDevice {
   static constexpr size_t kMaxCodes = 4096;
 
   // `port` is the base the machine inserts this instance at; it only labels
-  // the log entries.
-  explicit PostPort(uint16_t port) : port_(port) {}
+  // the log entries.  `now` stamps them with virtual time; `observer`
+  // sees each code as it is written (for live display).
+  explicit PostPort(uint16_t port, std::function<uint64_t()> now = {},
+                    std::function<void(const PostCode&)> observer = {})
+      : port_(port), now_(std::move(now)), observer_(std::move(observer)) {}
 
   // The last value written, at the width it was written; all ones before
   // the first write (what the empty ISA bus would return).
@@ -44,6 +49,8 @@ class PostPort : public BusDevice {
 
  private:
   uint16_t port_;
+  std::function<uint64_t()> now_;
+  std::function<void(const PostCode&)> observer_;
   uint32_t latch_ = 0xFFFFFFFF;
   std::vector<PostCode> codes_;
   uint64_t dropped_ = 0;

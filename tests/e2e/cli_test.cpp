@@ -137,6 +137,19 @@ TEST(Cli, CompareJsonIsTheSameEveryRun) {
   EXPECT_EQ(run_command(kCli + " compare --format xml " + kHello).status, 2);
 }
 
+TEST(Cli, BiosFlagsAreCheckedInOneLine) {
+  CommandResult none = run_command(kCli + " run");
+  EXPECT_EQ(none.status, 2);
+  EXPECT_EQ(none.err, "vtlab: KERNEL: give a KERNEL or --bios ROM, not both or neither\n");
+  EXPECT_EQ(run_command(kCli + " run --bios " + kHello + " " + kHello).status, 2);
+  CommandResult size = run_command(kCli + " run --bios " + kHello);
+  EXPECT_EQ(size.status, 2);
+  EXPECT_NE(size.err.find(": a ROM image must be 64, 128 or 256 KiB; this one is "), std::string::npos) << size.err;
+  CommandResult reboot = run_command(kCli + " run --reboot " + kHello);
+  EXPECT_EQ(reboot.status, 2);
+  EXPECT_EQ(reboot.err, "vtlab: --reboot: restarting needs firmware at the reset vector: use it with --bios\n");
+}
+
 TEST(Cli, VersionAndHelp) {
   CommandResult v = run_command(kCli + " --version");
   EXPECT_EQ(v.status, 0);
@@ -144,7 +157,7 @@ TEST(Cli, VersionAndHelp) {
   CommandResult h = run_command(kCli + " run --help");
   EXPECT_EQ(h.status, 0);
   for (const char* flag : {"--mode", "--memory", "--serial", "--max-insns", "--stats", "--append", "--flat", "--rtc-epoch",
-                           "--cost-model", "--trace", "--trace-limit"})
+                           "--cost-model", "--trace", "--trace-limit", "--bios", "--post", "--reboot"})
     EXPECT_NE(h.out.find(flag), std::string::npos) << flag;
 }
 

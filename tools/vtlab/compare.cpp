@@ -86,7 +86,7 @@ void print_json(const CompareOptions& o, const std::vector<ModeResult>& results)
                      {"exits", r.exits_detail},
                      {"serial_bytes", r.transcript.size()},
                      {"transcript_matches_native", r.matches_native}});
-  nlohmann::json j = {{"kernel", o.run.kernel}, {"append", o.run.append}, {"modes", modes}};
+  nlohmann::json j = {{"kernel", o.run.bios.empty() ? o.run.kernel : o.run.bios}, {"append", o.run.append}, {"modes", modes}};
   std::cout << j.dump(2) << "\n";
 }
 

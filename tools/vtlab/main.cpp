@@ -44,8 +44,12 @@ int run_command(const RunOptions& o) {
 
 // The options a guest run takes, shared by run and compare.
 void add_machine_options(CLI::App* app, RunOptions& o) {
-  app->add_option("KERNEL", o.kernel, "Multiboot v1 kernel (ELF or a.out kludge), or a flat binary with --flat")
-      ->required();
+  app->add_option("KERNEL", o.kernel, "Multiboot v1 kernel (ELF or a.out kludge), or a flat binary with --flat");
+  app->add_option("--bios", o.bios,
+                  "Power on at the reset vector with this firmware image (64, 128 or 256 KiB) instead of a KERNEL");
+  app->add_flag("--reboot", o.reboot,
+                "With --bios: a reset request or triple fault restarts at the reset vector (default: stop, "
+                "as QEMU's -no-reboot)");
   app->add_option("-m,--memory", o.memory, "Guest RAM: a size with K, M or G suffix (bare number: MiB)")
       ->capture_default_str();
   app->add_option("--max-insns", o.max_insns,
@@ -91,6 +95,7 @@ int main(int argc, char** argv) {
   run->add_option("--trace", o.trace, "Write every exit as one JSON line to FILE");
   run->add_option("--trace-limit", o.trace_limit, "At most this many lines in the --trace file")
       ->capture_default_str();
+  run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;
   CLI::App* compare = app.add_subcommand("compare", "Run a kernel in several modes and compare exits side by side");

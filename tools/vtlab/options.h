@@ -22,6 +22,7 @@ enum ExitStatus : int {
 
 struct RunOptions {
   std::string kernel;
+  std::string bios;  // a firmware image instead of a kernel
   std::string mode = "native";
   std::string memory = "128M";
   std::string serial = "stdio";
@@ -33,6 +34,8 @@ struct RunOptions {
   std::string trace;
   uint64_t trace_limit = 100'000;
   uint64_t max_insns = 0;  // 0: no limit
+  bool post = false;       // print POST codes and debug-console lines as they come
+  bool reboot = false;     // restart at the reset vector on a reset or triple fault
 };
 
 uint64_t parse_memory_size(const std::string& text);

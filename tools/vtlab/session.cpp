@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "core/interpreter.h"
+#include "core/loader/bios.h"
 #include "core/loader/file.h"
 #include "core/loader/flat.h"
 #include "core/loader/load_error.h"
@@ -88,6 +89,20 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
     }
   }
   cfg.serial_out = std::move(serial_out);
+  if (o.post) {
+    cfg.post_out = [](const PostCode& c) {
+      std::fprintf(stderr, "post: port 0x%x <- 0x%0*x at %llu\n", c.port, c.size * 2, c.value,
+                   static_cast<unsigned long long>(c.time));
+    };
+    // Debug-console text goes to stderr line by line, as QEMU's -debugcon stdio would show it.
+    cfg.debugcon_out = [line = std::string()](uint8_t b) mutable {
+      if (b != '\n' && line.size() < Machine::kConsoleLineLength) line.push_back(static_cast<char>(b));
+      if (b == '\n') {
+        std::fprintf(stderr, "debugcon: %s\n", line.c_str());
+        line.clear();
+      }
+    };
+  }
   return cfg;
 }
 }  // namespace
@@ -105,6 +120,16 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
     m.exits().set_sink([t = trace_.get()](const ExitRecord& r) { t->write(r); });
   }
 
+  if (o.bios.empty() == o.kernel.empty())
+    throw CLI::ValidationError("KERNEL", "give a KERNEL or --bios ROM, not both or neither");
+  if (o.reboot && o.bios.empty())
+    throw CLI::ValidationError("--reboot", "restarting needs firmware at the reset vector: use it with --bios");
+  if (!o.bios.empty()) {
+    if (!o.flat.empty() || !o.append.empty())
+      throw CLI::ValidationError("--bios", "firmware starts at the reset vector: --flat and --append do not apply");
+    load_bios(read_file(o.bios), m.memory(), m.cpu().s, o.bios);
+    return;
+  }
   std::vector<uint8_t> image = read_file(o.kernel);
   if (!o.flat.empty()) {
     uint64_t addr = 0;
@@ -136,6 +161,12 @@ RunResult Session::run() {
     total.detail = r.detail;
     total.guest_status = r.guest_status;
     if (o_.max_insns) left -= r.virtual_time;
+    if (r.reason == StopReason::Shutdown && o_.reboot && left != 0) {
+      std::fflush(stdout);
+      std::fprintf(stderr, "vtlab: reboot: %s; restarting at the reset vector\n", r.detail.c_str());
+      machine_->reset();
+      continue;
+    }
     if (r.reason != StopReason::BudgetExhausted || left == 0) break;
     if (g_interrupted) {
       total.reason = StopReason::Interrupted;
@@ -183,7 +214,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   Machine& m = *machine_;
   nlohmann::json j;
   j["vtlab_version"] = VTLAB_VERSION;
-  j["kernel"] = o_.kernel;
+  j["kernel"] = o_.bios.empty() ? o_.kernel : o_.bios;
   j["mode"] = o_.mode;
   j["monitor"] = std::string(m.monitor().name());
   j["engine"] = std::string(m.engine().name());
@@ -198,8 +229,13 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
   nlohmann::json post = nlohmann::json::array();
-  for (const PostCode& p : m.post_codes()) post.push_back({{"port", p.port}, {"value", p.value}, {"size", p.size}});
+  for (const PostCode& p : m.post_codes())
+    post.push_back({{"port", p.port}, {"value", p.value}, {"size", p.size}, {"time", p.time}});
   j["post_codes"] = post;
+  nlohmann::json console = nlohmann::json::array();
+  for (const Machine::ConsoleLine& l : m.debugcon_lines()) console.push_back({{"time", l.time}, {"text", l.text}});
+  j["debugcon"] = console;
+  j["reboots"] = m.resets();
   nlohmann::json unclaimed = nlohmann::json::object();
   for (const auto& [port, c] : m.io().unclaimed())
     unclaimed[fmt::format("0x{:04x}", port)] = {{"reads", c.reads}, {"writes", c.writes}};

@@ -236,6 +236,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   for (const Machine::ConsoleLine& l : m.debugcon_lines()) console.push_back({{"time", l.time}, {"text", l.text}});
   j["debugcon"] = console;
   j["reboots"] = m.resets();
+  j["rom_writes_dropped"] = m.memory().dropped_writes();  // bytes written to ROM (or holes) and ignored
   nlohmann::json unclaimed = nlohmann::json::object();
   for (const auto& [port, c] : m.io().unclaimed())
     unclaimed[fmt::format("0x{:04x}", port)] = {{"reads", c.reads}, {"writes", c.writes}};

@@ -1,5 +1,7 @@
 #include "core/block_cache.h"
 
+#include <algorithm>
+
 #include "mmu/phys_memory.h"
 
 namespace vtlab {
@@ -21,7 +23,10 @@ Block* BlockCache::insert(std::unique_ptr<Block> b) {
   const uint64_t k = key(b->phys, b->mode);
   Block* raw = b.get();
   auto [it, fresh] = blocks_.try_emplace(k, nullptr);
-  if (!fresh) retired_.push_back(std::move(it->second));
+  if (!fresh) {
+    forget(k);
+    retired_.push_back(std::move(it->second));
+  }
   it->second = std::move(b);
   PageBlocks& pb = by_page_[raw->phys & ~kPageMask];
   pb.chunks |= chunk_mask(raw->phys, raw->bytes);
@@ -45,6 +50,7 @@ bool BlockCache::invalidate_range(uint64_t paddr, uint64_t len) {
     if (b == blocks_.end()) continue;
     const uint32_t mine = chunk_mask(b->second->phys, b->second->bytes);
     if (mine & hit) {
+      forget(k);
       retired_.push_back(std::move(b->second));
       blocks_.erase(b);
     } else {
@@ -65,6 +71,7 @@ void BlockCache::flush() {
   for (auto& [k, b] : blocks_) retired_.push_back(std::move(b));
   blocks_.clear();
   by_page_.clear();
+  std::fill(recent_.begin(), recent_.end(), Recent{});
   ++invalidations_;
 }
 

@@ -33,11 +33,21 @@ class BlockCache {
   static constexpr size_t kMaxBlocks = 16384;
   static constexpr unsigned kChunkShift = 7;  // 128-byte chunks, 32 per page
 
+  // A direct-mapped memo of recent lookups sits in front of the hash map:
+  // a loop finds its blocks without hashing.  Every path that drops a
+  // block forgets its memo slot.
   Block* find(uint64_t phys, unsigned mode) {
-    auto it = blocks_.find(key(phys, mode));
+    const uint64_t k = key(phys, mode);
+    Recent& r = recent_[recent_index(k)];
+    if (r.key == k && r.block) {
+      ++hits_;
+      return r.block;
+    }
+    auto it = blocks_.find(k);
     if (it == blocks_.end()) return nullptr;
     ++hits_;
-    return it->second.get();
+    r = Recent{k, it->second.get()};
+    return r.block;
   }
   // Only call between blocks (a full cache is flushed first).
   Block* insert(std::unique_ptr<Block> b);
@@ -57,6 +67,17 @@ class BlockCache {
 
  private:
   static uint64_t key(uint64_t phys, unsigned mode) { return (phys << 4) | mode; }
+  static constexpr size_t kRecent = 4096;
+  static size_t recent_index(uint64_t k) { return (k ^ (k >> 16)) & (kRecent - 1); }
+  void forget(uint64_t k) {
+    Recent& r = recent_[recent_index(k)];
+    if (r.key == k) r.block = nullptr;
+  }
+  struct Recent {
+    uint64_t key = ~uint64_t{0};
+    Block* block = nullptr;
+  };
+  std::vector<Recent> recent_ = std::vector<Recent>(kRecent);
   std::unordered_map<uint64_t, std::unique_ptr<Block>> blocks_;
   struct PageBlocks {
     uint32_t chunks = 0;         // 128-byte chunks covered by some block

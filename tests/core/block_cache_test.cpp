@@ -83,3 +83,21 @@ TEST(BlockCache, DataWritesBesideCodeKeepTheBlock) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Lookups are memoised; no way of dropping a block may leave the memo
+// pointing at it.
+TEST(BlockCache, FlushAndReplacementNeverServeAStaleBlock) {
+  BlockCache c;
+  Block* first = c.insert(block_at(0x3000, 16));
+  EXPECT_EQ(c.find(0x3000, 4), first);
+  Block* second = c.insert(block_at(0x3000, 32));  // the same key decoded again
+  EXPECT_EQ(c.find(0x3000, 4), second);
+  EXPECT_EQ(c.find(0x3000, 4)->bytes, 32u);
+  c.flush();
+  EXPECT_EQ(c.find(0x3000, 4), nullptr);
+  c.collect();
+}
+
+}  // namespace vtlab::test

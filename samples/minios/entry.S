@@ -29,6 +29,29 @@
 #define VEC_SYSENTER    0x100
 #define EFLAGS_IF       0x200
 
+/* The rest of struct trap_frame, then the kernel's data segments: both
+ * ways in (trap_common, sysenter_entry) do the same. */
+.macro SAVE_FRAME_LOAD_KERNEL_SEGMENTS
+        pushal
+        pushl   %ds
+        pushl   %es
+        pushl   %fs
+        pushl   %gs
+        movw    $SEL_KERNEL_DATA, %ax
+        movw    %ax, %ds
+        movw    %ax, %es
+        movw    %ax, %fs
+        movw    %ax, %gs
+.endm
+
+/* Undoes the segment part of SAVE_FRAME_LOAD_KERNEL_SEGMENTS. */
+.macro RESTORE_SEGMENTS
+        popl    %gs
+        popl    %fs
+        popl    %es
+        popl    %ds
+.endm
+
 /* Appends the stub's address to isr_stub_table, in vector order. */
 .macro STUB vector, cpu_pushes_error
         .text
@@ -73,27 +96,15 @@ isr_syscall:
 
         .p2align 4
 trap_common:
-        pushal
-        pushl   %ds
-        pushl   %es
-        pushl   %fs
-        pushl   %gs
-        /* From ring 3 these hold user selectors: the kernel uses its own. */
-        movw    $SEL_KERNEL_DATA, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
+        /* From ring 3 the segment registers hold user selectors: the kernel uses its own. */
+        SAVE_FRAME_LOAD_KERNEL_SEGMENTS
         pushl   %esp                    /* trap_dispatch(struct trap_frame *) */
         call    trap_dispatch
         addl    $4, %esp
 
         .globl  trap_return
 trap_return:
-        popl    %gs
-        popl    %fs
-        popl    %es
-        popl    %ds
+        RESTORE_SEGMENTS
         popal
         addl    $8, %esp                /* vector and error code */
         iret
@@ -117,25 +128,13 @@ sysenter_entry:
         pushl   %edx
         pushl   $0
         pushl   $VEC_SYSENTER
-        pushal
-        pushl   %ds
-        pushl   %es
-        pushl   %fs
-        pushl   %gs
-        movw    $SEL_KERNEL_DATA, %ax
-        movw    %ax, %ds
-        movw    %ax, %es
-        movw    %ax, %fs
-        movw    %ax, %gs
+        SAVE_FRAME_LOAD_KERNEL_SEGMENTS
         pushl   %esp
         sti                             /* same as through the INT 0x80 trap gate */
         call    trap_dispatch
         addl    $4, %esp
         cli
-        popl    %gs
-        popl    %fs
-        popl    %es
-        popl    %ds
+        RESTORE_SEGMENTS
         popal                           /* EAX = the result */
         addl    $8, %esp
         movl    0(%esp), %edx           /* SYSEXIT: EIP = EDX, ESP = ECX, */

@@ -38,6 +38,11 @@ Status Cpu::raise_software_int(uint8_t vector) {
   return Status::Exception;
 }
 
+Status Cpu::raise_sensitive() {
+  pending_ = PendingEvent{PendingEvent::Kind::Sensitive, 0, false, 0};
+  return Status::Exception;
+}
+
 Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access access) {
   const SegmentCache& sc = s.seg[seg];
   const uint64_t last = offset + size - 1;
@@ -77,7 +82,7 @@ Status Cpu::write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t val
   return write_linear(linear(seg, offset), size, value);
 }
 
-Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
+Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys, bool system) {
   if (!s.paging()) {
     phys = lin & 0xFFFFFFFF & a20_mask;
     return Status::Ok;
@@ -95,6 +100,7 @@ Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys) {
     // A refused or clean-page write re-walks: the guest may have granted
     // rights since, and a write must set D in memory.
   }
+  if (translation_hook) return translation_hook->translate(*this, lin, access, user, system, phys);
   WalkResult w = walker.walk(walk_request(lin, access, user));
   if (!w.ok) {
     // A page fault drops what the TLB holds for that address (SDM vol. 3,
@@ -130,13 +136,13 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
-  TRY(translate(lin, access, user, p0));
+  TRY(translate(lin, access, user, p0, supervisor));
   if (first == size) {
     out = mem.read(p0, size);
     return Status::Ok;
   }
   uint64_t p1;
-  TRY(translate(lin + first, access, user, p1));
+  TRY(translate(lin + first, access, user, p1, supervisor));
   uint64_t v = 0;
   for (unsigned i = 0; i < size; ++i) {
     uint64_t p = i < first ? p0 + i : p1 + (i - first);
@@ -152,14 +158,20 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
-  TRY(translate(lin, Access::Write, user, p0));
+  TRY(translate(lin, Access::Write, user, p0, supervisor));
+  if (write_capture) [[unlikely]] {
+    uint64_t p1;
+    if (first != size) TRY(translate(lin + first, Access::Write, user, p1, supervisor));
+    write_capture->push_back(CapturedWrite{lin, static_cast<uint8_t>(size), value});
+    if (discard_writes) return Status::Ok;
+  }
   if (first == size) {
     mem.write(p0, size, value);
     return Status::Ok;
   }
   // Both pages must be writable before either is written.
   uint64_t p1;
-  TRY(translate(lin + first, Access::Write, user, p1));
+  TRY(translate(lin + first, Access::Write, user, p1, supervisor));
   for (unsigned i = 0; i < size; ++i) {
     uint64_t p = i < first ? p0 + i : p1 + (i - first);
     mem.write(p, 1, (value >> (8 * i)) & 0xFF);

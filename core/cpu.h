@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "core/clock.h"
 #include "core/cpu_state.h"
@@ -50,11 +51,32 @@ enum class StopReason : uint8_t {
 const char* stop_reason_name(StopReason r);
 
 struct PendingEvent {
-  enum class Kind : uint8_t { Fault, Trap, SoftwareInt, External };
+  // Sensitive: not an exception at all but the engine asking the monitor
+  // to run the instruction at CS:RIP itself (one it marked at decode time,
+  // Monitor::on_decode); it returns to the instruction, like a fault.
+  enum class Kind : uint8_t { Fault, Trap, SoftwareInt, External, Sensitive };
   Kind kind = Kind::Fault;
   uint8_t vector = 0;
   bool has_error = false;
   uint32_t error = 0;
+};
+
+class Cpu;
+
+// A monitor that keeps its own (shadow) page tables answers the TLB misses
+// instead of the walker (privilege/shadow_mmu.h).  `system` marks the
+// implicit accesses the CPU makes to its own tables (GDT, LDT, IDT, TSS).
+class TranslationHook {
+ public:
+  virtual ~TranslationHook() = default;
+  virtual Status translate(Cpu& cpu, uint64_t lin, Access access, bool user, bool system, uint64_t& phys) = 0;
+};
+
+// One store an instruction made, as the hole detector records it.
+struct CapturedWrite {
+  uint64_t lin;
+  uint8_t size;
+  uint64_t value;
 };
 
 class Cpu {
@@ -139,6 +161,7 @@ class Cpu {
   Status raise(uint8_t vector, uint32_t error = 0);
   Status raise_trap(uint8_t vector);
   Status raise_software_int(uint8_t vector);
+  Status raise_sensitive();
   const PendingEvent& pending() const { return pending_; }
 
   // --- memory --------------------------------------------------------
@@ -171,7 +194,14 @@ class Cpu {
   Status read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor = false,
                      Access access = Access::Read);
   Status write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor = false);
-  Status translate(uint64_t lin, Access access, bool user, uint64_t& phys);
+  Status translate(uint64_t lin, Access access, bool user, uint64_t& phys, bool system = false);
+  // Set by a shadow-paging monitor: TLB misses go to it, not to the walker.
+  TranslationHook* translation_hook = nullptr;
+  // Set while the hole detector watches one instruction: every linear
+  // store is recorded here, and with `discard_writes` not performed (a
+  // dry run of the instruction).
+  std::vector<CapturedWrite>* write_capture = nullptr;
+  bool discard_writes = false;
   // The walk translate() would make for this access, from the current
   // CR0/CR3/CR4/EFER and PDPTE registers: a debugger passes it to
   // walker.explain() to see the walk step by step.

@@ -188,7 +188,9 @@ void Interpreter::run_block(const Block& b) {
 bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
   if (monitor_) {
     const uint64_t before = cpu_.virtual_time();
-    if (monitor_->on_event(cpu_, ev, return_rip) == Monitor::Action::Handled) {
+    const Monitor::Action action = monitor_->on_event(cpu_, ev, return_rip);
+    if (action != Monitor::Action::Deliver) {
+      if (action == Monitor::Action::Halt) halted_ = true;
       // A handled event that cost no virtual time (a zero-cost exit that
       // retired nothing) still takes one unit: no monitor can stall time.
       if (cpu_.virtual_time() == before) ++cpu_.events;
@@ -202,7 +204,8 @@ bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
 
 void Interpreter::deliver_pending() {
   const PendingEvent ev = cpu_.pending();  // a copy: delivery may raise anew
-  const uint64_t ret = ev.kind == PendingEvent::Kind::Fault ? cpu_.s.rip : cpu_.next_rip;
+  const bool at_insn = ev.kind == PendingEvent::Kind::Fault || ev.kind == PendingEvent::Kind::Sensitive;
+  const uint64_t ret = at_insn ? cpu_.s.rip : cpu_.next_rip;
   const bool delivered = deliver(ev, ret);
   // A trap follows an instruction that completed; INT n completes only if
   // its own delivery succeeds (a fault while delivering it returns to it).
@@ -302,6 +305,7 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
       st = cpu_.raise(vec::GP, 0);
       return nullptr;
     }
+    if (monitor_) monitor_->on_decode(d);
     b->insns.push_back(d);
     off += d.len;
     b->bytes = static_cast<unsigned>(off);

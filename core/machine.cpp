@@ -19,18 +19,23 @@
 #include "devices/reset_control.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
+#include "privilege/trap_monitor.h"
 
 namespace vtlab {
 
 const std::vector<std::string>& Machine::modes() {
-  static const std::vector<std::string> all = {"native"};
+  static const std::vector<std::string> all = {"native", "trap"};
   return all;
 }
 
 Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_), exits_(cfg.costs) {
   reset_cpu_state(cpu_.s);
-  if (cfg.mode != "native") throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
-  monitor_ = std::make_unique<NativeMonitor>();
+  if (cfg.mode == "native")
+    monitor_ = std::make_unique<NativeMonitor>();
+  else if (cfg.mode == "trap")
+    monitor_ = std::make_unique<TrapAndEmulateMonitor>(cfg.strict_holes);
+  else
+    throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
   monitor_->attach(exits_);
   interp_ = std::make_unique<Interpreter>(cpu_);
   interp_->set_monitor(monitor_.get());
@@ -155,6 +160,7 @@ RunResult Machine::run(uint64_t max_insns) {
   const auto t0 = std::chrono::steady_clock::now();
   const uint64_t start = cpu_.icount, start_vt = cpu_.virtual_time();
   RunResult r;
+  monitor_->begin(cpu_);
   r.reason = interp_->run(max_insns);
   r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.instructions = cpu_.icount - start;

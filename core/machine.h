@@ -37,8 +37,10 @@ struct PostCode;
 
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
-  // How the guest runs (docs/EXITS.md): "native" only, so far.
+  // How the guest runs (docs/EXITS.md): "native" or "trap".
   std::string mode = "native";
+  // trap: stop at the first virtualization hole found.
+  bool strict_holes = false;
   CostModel costs;
   // What the RTC reads at virtual time 0, in seconds since 1970-01-01 UTC
   // (fixed, so runs are deterministic): 2025-01-01 00:00:00.

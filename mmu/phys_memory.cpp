@@ -77,6 +77,7 @@ uint8_t PhysicalMemory::read_byte(uint64_t paddr) {
     case Kind::Mmio:
       return static_cast<uint8_t>(mmio_.read(paddr, 1));
     case Kind::Hole:
+      if (paddr - kPrivateBase < private_.size()) return private_[paddr - kPrivateBase];
       break;
   }
   ++hole_reads_;
@@ -95,8 +96,13 @@ void PhysicalMemory::write_byte(uint64_t paddr, uint8_t v) {
     case Kind::Mmio:
       mmio_.write(paddr, 1, v);
       return;
-    case Kind::Rom:
     case Kind::Hole:
+      if (paddr - kPrivateBase < private_.size()) {
+        private_[paddr - kPrivateBase] = v;
+        return;
+      }
+      break;
+    case Kind::Rom:
       break;
   }
   ++dropped_writes_;

@@ -102,6 +102,17 @@ class PhysicalMemory {
       code_written(last & ~kPageMask, (last & kPageMask) + 1);
   }
 
+  // Monitor-private memory: `bytes` of zeroed memory at kPrivateBase, above
+  // every address a guest can name here (its page tables reach 4 GiB at
+  // most in the modes a monitor virtualizes, and a walk that ends higher
+  // is a hole).  A monitor keeps the tables the real CPU runs on there
+  // (privilege/shadow_descriptors.h).  Returns the host pointer.
+  static constexpr uint64_t kPrivateBase = kAddressSpace;
+  uint8_t* reserve_private(uint64_t bytes) {
+    private_.assign(bytes, 0);
+    return private_.data();
+  }
+
   MmioBus& mmio() { return mmio_; }
   uint64_t dropped_writes() const { return dropped_writes_; }
   uint64_t hole_reads() const { return hole_reads_; }
@@ -124,6 +135,7 @@ class PhysicalMemory {
   uint64_t ram_size_ = 0;
   std::vector<uint8_t> pages_;  // one byte per 4 KiB page of the 4 GiB space
   std::vector<RomRegion> roms_;
+  std::vector<uint8_t> private_;
   MmioBus mmio_{"mmio"};
   CodeWriteHook code_hook_;
   uint64_t dropped_writes_ = 0;

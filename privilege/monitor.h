@@ -6,10 +6,15 @@
 // or handle it itself (emulate the instruction that trapped, reflect the
 // event into the guest its own way) and record an exit.  `native` is the
 // monitor that always lets it run.  Kept as small as Dolphin's CPU core
-// interface: every mode implements the same two calls.
+// interface: every mode implements on_event, and may take over the CPU
+// before it runs (begin) and shape instructions as they are decoded
+// (on_decode: the trap monitor marks the holes it watches; the binary
+// translator will rewrite kernel code there).
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/cpu.h"
 #include "core/exits.h"
@@ -21,6 +26,16 @@ class Monitor {
   enum class Action {
     Deliver,  // as hardware: through the guest's IDT/IVT as it stands
     Handled,  // the monitor dealt with it; the engine carries on at CS:RIP
+    Halt,     // handled, and the virtual CPU sleeps until an interrupt (HLT)
+  };
+
+  // A place where the guest got a different answer than bare metal would
+  // have given it, found by the monitor (a virtualization hole).
+  struct Hole {
+    uint64_t rip;          // linear address of the instruction
+    std::string insn;      // disassembled
+    std::string observed;  // what the guest got
+    std::string bare_metal;
   };
 
   virtual ~Monitor() = default;
@@ -30,14 +45,29 @@ class Monitor {
   // engine is about to deliver, with the RIP delivery would push.
   virtual Action on_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) = 0;
 
+  // Before the engine runs the guest (again): a monitor takes over the
+  // CPU's system state here.  It may stop the machine (Cpu::unsupported)
+  // for a guest it cannot run.
+  virtual void begin(Cpu&) {}
+  // Each instruction as the engine decodes it, before it is cached.
+  virtual void on_decode(DecodedInsn&) {}
+  // The holes found so far, in the order they were first seen.
+  virtual const std::vector<Hole>& holes() const {
+    static const std::vector<Hole> none;
+    return none;
+  }
+
   // Exits go through here: counted in `log`, their modelled cost added to
   // virtual time.
   void attach(ExitLog& log) { log_ = &log; }
 
  protected:
-  void exit(Cpu& cpu, ExitReason reason, uint32_t key) {
-    if (log_) cpu.exit_cycles += log_->record(ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(cpu.s.cpl()),
-                                                         cpu.virtual_time(), 0});
+  void exit(Cpu& cpu, ExitReason reason, uint32_t key) { exit(cpu, reason, key, cpu.s.cpl()); }
+  // `guest_cpl`: the guest's own CPL, for a monitor that runs it at another ring.
+  void exit(Cpu& cpu, ExitReason reason, uint32_t key, unsigned guest_cpl) {
+    if (log_)
+      cpu.exit_cycles += log_->record(
+          ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(guest_cpl), cpu.virtual_time(), 0});
   }
 
  private:

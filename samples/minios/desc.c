@@ -89,6 +89,11 @@ void gdt_init(void)
     __asm__ volatile("ltr %w0" : : "r"(SEL_TSS));
 }
 
+unsigned tss_descriptor_type(void)
+{
+    return (unsigned)(gdt[SEL_TSS >> 3] >> 40) & 0xF;
+}
+
 void tss_set_kernel_stack(uint32_t esp0)
 {
     tss.esp0 = esp0;

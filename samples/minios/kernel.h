@@ -114,6 +114,7 @@ extern volatile uint32_t ticks;
 void gdt_init(void);
 void idt_init(void);
 void tss_set_kernel_stack(uint32_t esp0);
+unsigned tss_descriptor_type(void);
 int sysenter_init(void); /* 1 if CPUID says SEP and the MSRs were set */
 void sysenter_set_stack(uint32_t esp);
 

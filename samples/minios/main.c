@@ -45,13 +45,6 @@ static uint16_t read_ss(void)
     return v;
 }
 
-static uint16_t read_tr(void)
-{
-    uint16_t v;
-    __asm__ volatile("str %0" : "=r"(v));
-    return v;
-}
-
 static void boot_cpu_tables(void)
 {
     gdt_init();
@@ -62,8 +55,11 @@ static void boot_cpu_tables(void)
     kprintf("gdt: a far jump reloaded CS, now GDT entry %u (kernel code); DS, ES, FS, GS and SS "
             "too, SS now entry %u (kernel data)\n",
             read_cs() >> 3, read_ss() >> 3);
-    kprintf("tss: LTR loaded TR = 0x%02x: the CPU takes SS0:ESP0 from it on entry from ring 3\n",
-            read_tr());
+    /* Read back from the GDT, not with STR: under a trap-and-emulate
+     * monitor STR shows the monitor's TR (samples/holes). */
+    kprintf("tss: LTR loaded TR = 0x%02x and marked its descriptor busy (type 0x%x): the CPU takes "
+            "SS0:ESP0 from it on entry from ring 3\n",
+            SEL_TSS, tss_descriptor_type());
     idt_init();
     kprintf("idt: LIDT loaded 256 gates: exceptions 0-31 and IRQs 0x20-0x2f as interrupt gates, "
             "INT 0x80 as a DPL 3 trap gate\n");

@@ -7,12 +7,11 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <sstream>
 
 #include "support/boot.h"
+#include "support/elf_symbols.h"
 
 namespace vtlab::test {
 
@@ -21,31 +20,6 @@ const std::string kHoles = std::string(VTLAB_SAMPLES_DIR) + "/holes.elf";
 const std::string kExpected = std::string(VTLAB_GUESTS_SRC_DIR) + "/../../samples/holes/expected.txt";
 constexpr uint32_t kImageBase = 0x100000;  // samples/common/link.ld
 constexpr uint32_t kExitStatus = (0x17 << 1) | 1;
-
-// The value of each global symbol of a 32-bit little-endian ELF file (the
-// guest's .symtab).  Empty if the file is not one.
-std::map<std::string, uint32_t> elf32_symbols(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  const std::string f((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  std::map<std::string, uint32_t> syms;
-  auto u16 = [&](size_t o) { return o + 2 <= f.size() ? uint32_t(uint8_t(f[o]) | uint8_t(f[o + 1]) << 8) : 0u; };
-  auto u32 = [&](size_t o) { return o + 4 <= f.size() ? u16(o) | u16(o + 2) << 16 : 0u; };
-  if (f.size() < 52 || f.compare(0, 4, "\x7f" "ELF") != 0 || f[4] != 1 || f[5] != 1) return syms;
-  const uint32_t shoff = u32(32), shentsize = u16(46), shnum = u16(48);
-  for (uint32_t i = 0; i < shnum; i++) {
-    const size_t sh = shoff + size_t(i) * shentsize;
-    if (u32(sh + 4) != 2) continue;  // SHT_SYMTAB
-    const uint32_t off = u32(sh + 16), size = u32(sh + 20), entsize = u32(sh + 36);
-    const size_t strtab = shoff + size_t(u32(sh + 24)) * shentsize;  // sh_link
-    const uint32_t stroff = u32(strtab + 16), strsize = u32(strtab + 20);
-    for (uint32_t s = 0; entsize && s + entsize <= size; s += entsize) {
-      const uint32_t name = u32(off + s), value = u32(off + s + 4);
-      if (name >= strsize || stroff + name >= f.size()) continue;
-      syms[std::string(f.c_str() + stroff + name)] = value;
-    }
-  }
-  return syms;
-}
 
 std::vector<std::string> lines_of(const std::string& text) {
   std::vector<std::string> out;

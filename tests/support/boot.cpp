@@ -14,10 +14,12 @@
 
 namespace vtlab::test {
 
-BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uint64_t max_insns, uint64_t ram) {
+BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uint64_t max_insns, uint64_t ram,
+                        const std::string& mode) {
   BootOutcome o;
   MachineConfig cfg;
   cfg.ram_bytes = ram;
+  cfg.mode = mode;
   cfg.debugcon_out = [&o](uint8_t b) { o.debugcon.push_back(static_cast<char>(b)); };
   Machine m(cfg);
   // The loader puts the kernel's name at the front of the command line (as
@@ -28,6 +30,10 @@ BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uin
   o.result = m.run(max_insns);
   o.serial = m.serial_transcript();
   o.instructions = m.cpu().icount;
+  for (size_t i = 0; i < kExitReasons; ++i) o.exits[i] = m.exits().count(static_cast<ExitReason>(i)).count;
+  o.exit_total = m.exits().total();
+  o.exit_cycles = m.exits().total_cycles();
+  o.holes = m.monitor().holes();
   return o;
 }
 

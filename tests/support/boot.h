@@ -2,11 +2,13 @@
 // user would see (serial bytes, stop reason, exit status, counts).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 #include "core/machine.h"
+#include "privilege/monitor.h"
 
 namespace vtlab::test {
 
@@ -15,11 +17,15 @@ struct BootOutcome {
   std::string serial;
   std::string debugcon;  // bytes written to port 0xE9
   uint64_t instructions = 0;
+  std::array<uint64_t, kExitReasons> exits{};  // per reason
+  uint64_t exit_total = 0, exit_cycles = 0;
+  std::vector<Monitor::Hole> holes;
 };
 
 // Multiboot kernel (or a.out-kludge flat file) with an optional command line.
 BootOutcome boot_kernel(const std::string& path, const std::string& cmdline = "",
-                        uint64_t max_insns = 500'000'000, uint64_t ram = 128ull << 20);
+                        uint64_t max_insns = 500'000'000, uint64_t ram = 128ull << 20,
+                        const std::string& mode = "native");
 
 std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);

@@ -28,6 +28,8 @@ int run_command(const RunOptions& o) {
     std::fflush(stdout);
     std::cerr << stop_line(session.machine(), r);
   }
+  std::fflush(stdout);
+  std::cerr << holes_summary(session.machine().monitor());
   if (!o.stats.empty()) {
     const std::string text = session.stats(r, status).dump(2) + "\n";
     if (o.stats == "-") {
@@ -87,7 +89,8 @@ int main(int argc, char** argv) {
   const std::vector<std::string>& modes = vtlab::Machine::modes();
   run->add_option("--mode", o.mode,
                   "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
-                      " (native: the interpreter runs the guest at its own rings, no monitor)")
+                      " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
+                      "with the guest kernel at ring 1 and the virtualization-hole detector)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
@@ -95,6 +98,8 @@ int main(int argc, char** argv) {
   run->add_option("--trace", o.trace, "Write every exit as one JSON line to FILE");
   run->add_option("--trace-limit", o.trace_limit, "At most this many lines in the --trace file")
       ->capture_default_str();
+  run->add_flag("--strict-holes", o.strict_holes,
+               "trap: stop at the first virtualization hole (exit status 8) instead of listing them at the end");
   run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;

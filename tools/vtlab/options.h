@@ -36,6 +36,7 @@ struct RunOptions {
   uint64_t max_insns = 0;  // 0: no limit
   bool post = false;       // print POST codes and debug-console lines as they come
   bool reboot = false;     // restart at the reset vector on a reset or triple fault
+  bool strict_holes = false;  // trap: the first virtualization hole stops the run
 };
 
 uint64_t parse_memory_size(const std::string& text);

@@ -7,9 +7,11 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/decoder.h"
 #include "core/interpreter.h"
 #include "core/loader/bios.h"
 #include "core/loader/file.h"
+#include "privilege/monitor.h"
 #include "core/loader/flat.h"
 #include "core/loader/load_error.h"
 #include "core/loader/multiboot.h"
@@ -79,6 +81,7 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
   MachineConfig cfg;
   cfg.ram_bytes = parse_memory_size(o.memory);
   cfg.mode = o.mode;
+  cfg.strict_holes = o.strict_holes;
   if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);
   if (!o.cost_model.empty()) {
     const std::vector<uint8_t> text = read_file(o.cost_model);
@@ -204,10 +207,29 @@ nlohmann::json exits_json(const ExitLog& log) {
     const ExitLog::ReasonCount& c = log.count(reason);
     if (!c.count) continue;
     nlohmann::json keys = nlohmann::json::object();
-    for (const auto& [key, n] : c.by_key) keys[fmt::format("{:#x}", key)] = n;
+    const bool by_insn = reason == ExitReason::PrivilegedInsn || reason == ExitReason::SensitiveInsn;
+    for (const auto& [key, n] : c.by_key)
+      keys[by_insn && key != ExitLog::kOtherKey ? std::string(mnemonic_name(static_cast<uint16_t>(key)))
+                                                : fmt::format("{:#x}", key)] = n;
     by_reason[std::string(exit_reason_name(reason))] = {{"count", c.count}, {"cycles", c.cycles}, {"keys", keys}};
   }
   return {{"total", log.total()}, {"cycles", log.total_cycles()}, {"by_reason", by_reason}};
+}
+
+nlohmann::json holes_json(const Monitor& monitor) {
+  nlohmann::json holes = nlohmann::json::array();
+  for (const Monitor::Hole& h : monitor.holes())
+    holes.push_back({{"rip", h.rip}, {"insn", h.insn}, {"observed", h.observed}, {"bare_metal", h.bare_metal}});
+  return holes;
+}
+
+std::string holes_summary(const Monitor& monitor) {
+  const auto& holes = monitor.holes();
+  if (monitor.name() != "trap") return {};
+  std::string out = fmt::format("vtlab: trap: {} virtualization hole{} found\n", holes.size(), holes.size() == 1 ? "" : "s");
+  for (const Monitor::Hole& h : holes)
+    out += fmt::format("  hole at {:#010x}  {:<24} got {}; bare metal: {}\n", h.rip, h.insn, h.observed, h.bare_metal);
+  return out;
 }
 
 nlohmann::json Session::stats(const RunResult& r, int status) const {
@@ -226,6 +248,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["virtual_time"] = m.virtual_time();
   j["idle_time"] = m.cpu().idle;
   j["exits"] = exits_json(m.exits());
+  j["holes"] = holes_json(m.monitor());
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
   nlohmann::json post = nlohmann::json::array();

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "core/machine.h"
+#include "privilege/monitor.h"
 #include "tools/vtlab/options.h"
 
 namespace vtlab::cli {
@@ -72,6 +73,8 @@ int exit_status_for(const RunResult& r);
 // occurred with its sub-keys.  Deterministic for a deterministic run.
 nlohmann::json exits_json(const ExitLog& log);
 // The line printed on stderr for every stop but the guest's own exit.
+// trap: the holes found, one line each (empty for other modes).
+std::string holes_summary(const Monitor& monitor);
 std::string stop_line(const Machine& m, const RunResult& r);
 
 }  // namespace vtlab::cli

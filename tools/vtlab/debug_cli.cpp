@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -17,6 +19,13 @@
 namespace vtlab::cli {
 
 namespace {
+
+// Ctrl-C stops a running continue at the next instruction boundary
+// instead of ending vtlab.
+std::atomic<Debugger*> g_debugger{nullptr};
+extern "C" void on_debug_interrupt(int) {
+  if (Debugger* d = g_debugger.load()) d->request_stop();
+}
 
 // A command the user got wrong: one line, and the script goes on.
 struct CommandError : std::runtime_error {
@@ -104,6 +113,8 @@ int debug_command(const DebugOptions& o) {
   }
   std::istream& in = o.commands.empty() ? std::cin : file;
   const bool interactive = o.commands.empty() && isatty(STDIN_FILENO);
+  g_debugger.store(&dbg);
+  std::signal(SIGINT, on_debug_interrupt);
   DebugCli cli(dbg, std::cout, o.run.max_insns);
   std::cout << "vtlab debug: type help for the commands\n";
   cli.print_location();
@@ -116,6 +127,8 @@ int debug_command(const DebugOptions& o) {
     if (!cli.execute(line)) break;
   }
   std::cout << std::flush;
+  std::signal(SIGINT, SIG_DFL);
+  g_debugger.store(nullptr);
   return cli.errors() ? 1 : 0;
 }
 
@@ -147,7 +160,7 @@ bool DebugCli::execute(const std::string& line) {
         if (e.kind != StopEvent::Kind::Step) break;
       }
       report(e);
-    } else if (cmd == "until" || cmd == "u") {
+    } else if (cmd == "until") {
       report(d_.run_to(number(arg(a, 1, "address")), budget_));
     } else if (cmd == "b" || cmd == "break" || cmd == "pb") {
       const bool phys = cmd == "pb";

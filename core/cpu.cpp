@@ -138,11 +138,16 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   uint64_t p0;
   TRY(translate(lin, access, user, p0, supervisor));
   if (first == size) {
+    if (observer) [[unlikely]] observer->on_memory(p0, size, false);
     out = mem.read(p0, size);
     return Status::Ok;
   }
   uint64_t p1;
   TRY(translate(lin + first, access, user, p1, supervisor));
+  if (observer) [[unlikely]] {
+    observer->on_memory(p0, first, false);
+    observer->on_memory(p1, size - first, false);
+  }
   uint64_t v = 0;
   for (unsigned i = 0; i < size; ++i) {
     uint64_t p = i < first ? p0 + i : p1 + (i - first);
@@ -166,12 +171,17 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
     if (discard_writes) return Status::Ok;
   }
   if (first == size) {
+    if (observer) [[unlikely]] observer->on_memory(p0, size, true);
     mem.write(p0, size, value);
     return Status::Ok;
   }
   // Both pages must be writable before either is written.
   uint64_t p1;
   TRY(translate(lin + first, Access::Write, user, p1, supervisor));
+  if (observer) [[unlikely]] {
+    observer->on_memory(p0, first, true);
+    observer->on_memory(p1, size - first, true);
+  }
   for (unsigned i = 0; i < size; ++i) {
     uint64_t p = i < first ? p0 + i : p1 + (i - first);
     mem.write(p, 1, (value >> (8 * i)) & 0xFF);

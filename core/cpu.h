@@ -50,6 +50,17 @@ enum class StopReason : uint8_t {
 };
 const char* stop_reason_name(StopReason r);
 
+// What a debugger sees of the accesses the CPU makes (debugger/): every
+// data access through read_linear/write_linear, with the physical range it
+// reached, and every port access.  Set only while a watchpoint or an I/O
+// catch is armed; unset, each access pays one predictable branch.
+class AccessObserver {
+ public:
+  virtual ~AccessObserver() = default;
+  virtual void on_memory(uint64_t phys, unsigned size, bool write) = 0;
+  virtual void on_port(uint16_t port, unsigned size, bool write) = 0;
+};
+
 struct PendingEvent {
   // Sensitive: not an exception at all but the engine asking the monitor
   // to run the instruction at CS:RIP itself (one it marked at decode time,
@@ -211,8 +222,15 @@ class Cpu {
   }
 
   // --- port I/O (privilege checks are the caller's) ------------------
-  uint64_t port_in(uint16_t port, unsigned size) { return io.read(port, size); }
-  void port_out(uint16_t port, unsigned size, uint64_t v) { io.write(port, size, v); }
+  uint64_t port_in(uint16_t port, unsigned size) {
+    if (observer) [[unlikely]] observer->on_port(port, size, false);
+    return io.read(port, size);
+  }
+  void port_out(uint16_t port, unsigned size, uint64_t v) {
+    if (observer) [[unlikely]] observer->on_port(port, size, true);
+    io.write(port, size, v);
+  }
+  AccessObserver* observer = nullptr;
 
   // --- machine control -----------------------------------------------
   void request_stop(StopReason r, std::string detail = {}) {

@@ -160,9 +160,13 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
   return out.exec ? DecodeStatus::Ok : DecodeStatus::Unsupported;
 }
 
-std::string Decoder::format(const uint8_t* bytes, size_t avail, unsigned code_size, uint64_t ip) {
+std::string Decoder::format(const uint8_t* bytes, size_t avail, unsigned code_size, uint64_t ip, bool att,
+                            unsigned* length) {
   ZydisDisassembledInstruction di;
-  if (!ZYAN_SUCCESS(ZydisDisassembleIntel(machine_mode(code_size), ip, bytes, avail, &di))) return "(bad)";
+  const auto disassemble = att ? ZydisDisassembleATT : ZydisDisassembleIntel;
+  if (length) *length = 0;
+  if (!ZYAN_SUCCESS(disassemble(machine_mode(code_size), ip, bytes, avail, &di))) return "(bad)";
+  if (length) *length = di.info.length;
   return di.text;
 }
 

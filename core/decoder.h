@@ -25,8 +25,11 @@ class Decoder {
   Decoder();
   // `code_size` is the CS default size in bytes: 2, 4 or 8.
   DecodeStatus decode(const uint8_t* bytes, size_t avail, unsigned code_size, DecodedInsn& out) const;
-  // Intel-syntax text for messages and the debugger; `ip` resolves branches.
-  static std::string format(const uint8_t* bytes, size_t avail, unsigned code_size, uint64_t ip);
+  // Intel-syntax text (AT&T with `att`) for messages and the debugger;
+  // `ip` resolves branches.  `length`, if given, receives the instruction's
+  // length (0 for "(bad)").
+  static std::string format(const uint8_t* bytes, size_t avail, unsigned code_size, uint64_t ip, bool att = false,
+                            unsigned* length = nullptr);
 
  private:
   ZydisDecoder dec16_, dec32_, dec64_;

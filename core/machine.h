@@ -84,6 +84,10 @@ class Machine {
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   const Monitor& monitor() const { return *monitor_; }
+  // For a debugger (debugger/): it puts its own monitor in front of the
+  // machine's to see every event, and hands each on to this one.
+  Interpreter& interpreter() { return *interp_; }
+  Monitor& monitor() { return *monitor_; }
   ExitLog& exits() { return exits_; }
   const ExitLog& exits() const { return exits_; }
   // The modes `mode` may name.

@@ -268,4 +268,6 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   }
 }
 
+std::string event_text(const PendingEvent& ev) { return event_name(ev); }
+
 }  // namespace vtlab

@@ -22,5 +22,8 @@ bool deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
 
 // Exception mnemonic ("#GP") for messages; "INT 0x30" style otherwise.
 const char* vector_name(uint8_t vector);
+// An event as messages name it: "#GP(0x0010)", "INT 0x21", "external
+// interrupt 0x20" (for debuggers).
+std::string event_text(const PendingEvent& ev);
 
 }  // namespace vtlab

@@ -11,6 +11,7 @@
 #include "core/loader/load_error.h"
 #include "core/machine.h"
 #include "tools/vtlab/compare.h"
+#include "tools/vtlab/debug_cli.h"
 #include "tools/vtlab/options.h"
 #include "tools/vtlab/session.h"
 
@@ -112,6 +113,11 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();
 
+  DebugOptions dbg;
+  CLI::App* debug = app.add_subcommand("debug", "Open a command-line debugger on a guest (its commands: help)");
+  add_machine_options(debug, dbg.run);
+  add_debug_options(debug, dbg);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -127,6 +133,7 @@ int main(int argc, char** argv) {
 
   try {
     if (compare->parsed()) return compare_command(c);
+    if (debug->parsed()) return debug_command(dbg);
     return run_command(o);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";

@@ -1,0 +1,189 @@
+// `vtlab debug` as a user drives it: a scripted session through minios's
+// boot (a breakpoint just after the multiboot entry, stepping, the CR0
+// write that turns paging on, a page walk, the first entry to ring 3, the
+// first demand-paging fault and the walk that explains it), asserting the
+// exact transcript.  Virtual time makes every stop land on the same
+// instruction on every run.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/boot.h"
+
+namespace vtlab::test {
+
+namespace {
+const std::string kCli = VTLAB_CLI;
+const std::string kMiniOs = std::string(VTLAB_SAMPLES_DIR) + "/minios.elf";
+
+std::string script(const std::string& name, const std::string& commands) {
+  const std::string path = ::testing::TempDir() + "/" + name;
+  std::ofstream(path) << commands;
+  return path;
+}
+}  // namespace
+
+TEST(DebugCli, MiniOsBootSessionTranscript) {
+  const std::string commands =
+      "b 0x100010\n"
+      "c\n"
+      "s 2\n"
+      "catch cr 0\n"
+      "c\n"
+      "d 2\n"
+      "cregs\n"
+      "walk 0x100000\n"
+      "catch cpl 3\n"
+      "c\n"
+      "sregs\n"
+      "d 3\n"
+      "catch exception 14\n"
+      "c\n"
+      "cregs\n"
+      "walk 0x805000 w user\n"
+      "n\n"
+      "info\n"
+      "q\n";
+  const CommandResult r =
+      run_command(kCli + " debug --serial none --commands " + script("minios-boot.cmd", commands) + " " + kMiniOs);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+      "vtlab debug: type help for the commands\n"
+      "0008:0010000c  cli\n"
+      "(vtlab) b 0x100010\n"
+      "breakpoint 1 at linear 0x00100010\n"
+      "(vtlab) c\n"
+      "breakpoint 1\n"
+      "0008:00100010  mov edx, ebx\n"
+      "(vtlab) s 2\n"
+      "0008:00100017  mov ecx, 0x116140\n"
+      "(vtlab) catch cr 0\n"
+      "catch 2: cr0\n"
+      "(vtlab) c\n"
+      "catch 2: CR0 0x00000011 -> 0x80010011\n"
+      "0008:00101195  mov ebx, [esp+0x18]\n"
+      "(vtlab) d 2\n"
+      "deleted 2\n"
+      "(vtlab) cregs\n"
+      "CR0  0x80010011 [PE ET WP PG]\n"
+      "CR2  0x00000000\n"
+      "CR3  0x0010a000 []\n"
+      "CR4  0x00000080 [PGE]\n"
+      "EFER 0x00000000 []\n"
+      "paging: 32-bit paging\n"
+      "(vtlab) walk 0x100000\n"
+      "supervisor read linear 0x00100000 (32-bit paging):\n"
+      "  PDE   at 0x10a000: 0x000000000010c003 [P RW] -> table 0x10c000\n"
+      "  PTE   at 0x10c400: 0x0000000000100103 [P RW G] -> page 0x100000\n"
+      "  => physical 0x100000 in a 4 KiB page: supervisor, writable, executable, global\n"
+      "(vtlab) catch cpl 3\n"
+      "catch 3: cpl to 3\n"
+      "(vtlab) c\n"
+      "catch 3: CPL 0 -> 3\n"
+      "001b:00400210  push ebp\n"
+      "(vtlab) sregs\n"
+      "ES   0x0023 base 0x00000000 limit 0xffffffff dpl 3 P D/B G data, read/write, accessed\n"
+      "CS   0x001b base 0x00000000 limit 0xffffffff dpl 3 P D/B G code, execute/read, accessed\n"
+      "SS   0x0023 base 0x00000000 limit 0xffffffff dpl 3 P D/B G data, read/write, accessed\n"
+      "DS   0x0023 base 0x00000000 limit 0xffffffff dpl 3 P D/B G data, read/write, accessed\n"
+      "FS   0x0023 base 0x00000000 limit 0xffffffff dpl 3 P D/B G data, read/write, accessed\n"
+      "GS   0x0023 base 0x00000000 limit 0xffffffff dpl 3 P D/B G data, read/write, accessed\n"
+      "LDTR 0x0000 base 0x00000000 limit 0x0000ffff dpl 0 P LDT\n"
+      "TR   0x0028 base 0x00109880 limit 0x00000067 dpl 0 P 32-bit TSS (busy)\n"
+      "gdtr base 0x001098e8 limit 0x002f\n"
+      "idtr base 0x00109008 limit 0x07ff\n"
+      "(vtlab) d 3\n"
+      "deleted 3\n"
+      "(vtlab) catch exception 14\n"
+      "catch 4: exception vector 0x0e\n"
+      "(vtlab) c\n"
+      "catch 4: #PF(0x0006) at 001b:004004be, delivered\n"
+      "0008:00100990  push 0x0E\n"
+      "(vtlab) cregs\n"
+      "CR0  0x80010011 [PE ET WP PG]\n"
+      "CR2  0x00805000\n"
+      "CR3  0x0020c000 []\n"
+      "CR4  0x00000080 [PGE]\n"
+      "EFER 0x00000000 []\n"
+      "paging: 32-bit paging\n"
+      "(vtlab) walk 0x805000 w user\n"
+      "user write linear 0x00805000 (32-bit paging):\n"
+      "  PDE   at 0x20c008: 0x000000000020e007 [P RW US] -> table 0x20e000\n"
+      "  PTE   at 0x20e014: 0x0000000000000000 [-] -> fault\n"
+      "  => #PF(0x6) [W U]: PTE not present\n"
+      "(vtlab) n\n"
+      "0008:00100992  jmp 0x00100BB0\n"
+      "(vtlab) info\n"
+      "1 breakpoint linear 0x00100010, 1 hits\n"
+      "4 catch exception 0x0e, 1 hits\n"
+      "(vtlab) q\n");
+}
+
+TEST(DebugCli, RunsToTheGuestExitAndReportsItsStatus) {
+  const CommandResult r =
+      run_command(kCli + " debug --serial none --commands " + script("minios-exit.cmd", "c\nc\nregs\n") + " " + kMiniOs);
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "0008:0010000c  cli\n"
+            "(vtlab) c\n"
+            "machine stopped: guest-exit, status 67\n"
+            "(vtlab) c\n"
+            "machine stopped: guest-exit, status 67\n"
+            "(vtlab) regs\n"
+            "eax 0x00000021  ecx 0x00000000  edx 0x000003f8  ebx 0x00009500\n"
+            "esp 0x00108ff8  ebp 0x00000000  esi 0x2badb002  edi 0x00116140\n"
+            "eip 0x001002c6  eflags 0x00000006 [PF] iopl 0\n"
+            // The same run as MiniOs.MatchesQemuTranscriptAndStatus, to the instruction.
+            "mode paging, cpl 0, 32-bit code; 8091955 instructions, virtual time 8416647\n");
+}
+
+TEST(DebugCli, ABadCommandIsOneErrorLineAndTheScriptGoesOn) {
+  const CommandResult r = run_command(kCli + " debug --serial none --commands " +
+                                      script("bad.cmd", "frobnicate\nb 0xZZ\ncatch cpl 4\nx/2 0x0\nd 7\nr\n") + " " +
+                                      kMiniOs);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "0008:0010000c  cli\n"
+            "(vtlab) frobnicate\n"
+            "error: unknown command \"frobnicate\" (try help)\n"
+            "(vtlab) b 0xZZ\n"
+            "error: bad number: 0xZZ\n"
+            "(vtlab) catch cpl 4\n"
+            "error: a CPL is 0 to 3\n"
+            "(vtlab) x/2 0x0\n"
+            "0x00000000: 0x00000000 0x00000000\n"
+            "(vtlab) d 7\n"
+            "error: no breakpoint 7\n"
+            "(vtlab) r\n"
+            "eax 0x2badb002  ecx 0x00000000  edx 0x00000603  ebx 0x00009500\n"
+            "esp 0x00000000  ebp 0x00000000  esi 0x00000000  edi 0x00000000\n"
+            "eip 0x0010000c  eflags 0x00000002 [] iopl 0\n"
+            "mode protected, cpl 0, 32-bit code; 0 instructions, virtual time 0\n");
+}
+
+TEST(DebugCli, ReadsStdinAndRejectsABadKernel) {
+  const CommandResult r = run_command("printf 'disas att 2\\nq\\nregs\\n' | " + kCli + " debug --serial none " + kMiniOs);
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "0008:0010000c  cli\n"
+            "(vtlab) disas att 2\n"
+            "=> 0008:0010000c  fa                      cli\n"
+            "   0008:0010000d  fc                      cld\n"
+            "(vtlab) q\n");
+  EXPECT_EQ(run_command(kCli + " debug /no/such/kernel.elf < /dev/null").status, 2);
+  EXPECT_EQ(run_command(kCli + " debug --commands /no/such/file " + kMiniOs).status, 2);
+}
+
+TEST(DebugCli, HelpNamesEveryCommand) {
+  const CommandResult r = run_command("echo help | " + kCli + " debug --serial none " + kMiniOs);
+  for (const char* c : {"continue", "step", "next", "until", "b ADDR", "pb ADDR", "watch", "rwatch", "awatch",
+                        "catch exception", "catch io", "catch cpl", "catch mode", "catch cr", "delete", "info", "regs",
+                        "sregs", "cregs", "gdt", "idt", "x/N", "xp/N", "disas", "walk", "tlb", "quit"})
+    EXPECT_NE(r.out.find(c), std::string::npos) << c;
+}
+
+}  // namespace vtlab::test

@@ -1,0 +1,450 @@
+#include "tools/vtlab/debug_cli.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <stdexcept>
+
+#include "core/loader/load_error.h"
+#include "debugger/views.h"
+#include "mmu/walk_explain.h"
+#include "privilege/interrupts.h"
+#include "tools/vtlab/session.h"
+
+namespace vtlab::cli {
+
+namespace {
+
+// Ctrl-C stops a running continue at the next instruction boundary
+// instead of ending vtlab.
+std::atomic<Debugger*> g_debugger{nullptr};
+extern "C" void on_debug_interrupt(int) {
+  if (Debugger* d = g_debugger.load()) d->request_stop();
+}
+
+// A command the user got wrong: one line, and the script goes on.
+struct CommandError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+// "0x" and hex digits, or decimal digits.
+uint64_t number(const std::string& text) {
+  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+  const std::string digits = hex ? text.substr(2) : text;
+  if (digits.empty() || digits.size() > 16) throw CommandError("bad number: " + text);
+  for (char c : digits)
+    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c))))
+      throw CommandError("bad number: " + text);
+  try {
+    return std::stoull(digits, nullptr, hex ? 16 : 10);
+  } catch (const std::out_of_range&) {
+    throw CommandError("number too large: " + text);
+  }
+}
+
+const std::string& arg(const std::vector<std::string>& a, size_t i, const char* what) {
+  if (i >= a.size()) throw CommandError(std::string("missing ") + what);
+  return a[i];
+}
+
+std::string bit_names(const std::vector<NamedBit>& bits) {
+  std::string s;
+  for (const NamedBit& b : bits)
+    if (b.set) s += std::string(s.empty() ? "" : " ") + b.name;
+  return s;
+}
+
+const char* kHelp =
+    "Running:\n"
+    "  c, continue            run until a breakpoint, watchpoint, catch or machine stop\n"
+    "  s, step [N]            one instruction (or one event delivery), N times\n"
+    "  n, next [N]            like step, but CALL, INT n and REP string instructions run to the next one\n"
+    "  until ADDR             run until CS:EIP is at linear ADDR\n"
+    "Stopping:\n"
+    "  b ADDR                 breakpoint at linear ADDR (before the instruction there runs)\n"
+    "  pb ADDR                breakpoint at physical ADDR (the instruction fetched from there)\n"
+    "  watch ADDR [LEN]       stop after a write to physical [ADDR, ADDR+LEN) (LEN 1)\n"
+    "  rwatch ADDR [LEN]      ... after a read; awatch ADDR [LEN]: after either\n"
+    "  catch exception [VEC]  after delivering any CPU exception, or any event on vector VEC\n"
+    "  catch io PORT[-LAST]   after an IN/OUT/INS/OUTS on those ports\n"
+    "  catch cpl [N]          after the CPL changes (to N)\n"
+    "  catch mode             after real/protected/paging/long mode changes\n"
+    "  catch cr [N]           after a write to CRn (any CR)\n"
+    "  d, delete ID           delete a breakpoint, watchpoint or catch\n"
+    "  i, info                list them with their hit counts\n"
+    "Looking:\n"
+    "  r, regs                general registers, EFLAGS decoded, mode, CPL\n"
+    "  sregs                  segment registers with their hidden caches, GDTR, IDTR\n"
+    "  cregs                  CR0, CR2, CR3, CR4, EFER with named bits\n"
+    "  gdt [FIRST [COUNT]]    GDT entries decoded; idt [FIRST [COUNT]]: IDT (IVT in real mode)\n"
+    "  x/N[bhwg] ADDR         N units of memory at linear ADDR (b 1, h 2, w 4, g 8 bytes; default w)\n"
+    "  xp/N[bhwg] ADDR        the same at physical ADDR\n"
+    "  disas [intel|att] [N]  N instructions from CS:EIP (default 5, Intel syntax)\n"
+    "  walk ADDR [r|w|x] [user]  the page walk for linear ADDR, level by level\n"
+    "  tlb                    the TLB's valid entries\n"
+    "  q, quit                leave\n"
+    "Numbers: 0x1f (hex) or 31 (decimal).\n";
+
+}  // namespace
+
+void add_debug_options(CLI::App* app, DebugOptions& o) {
+  const std::vector<std::string>& modes = Machine::modes();
+  app->add_option("--mode", o.run.mode, "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")))
+      ->check(CLI::IsMember(modes))
+      ->capture_default_str();
+  app->add_option("--serial", o.run.serial, "Where COM1 output goes: stdio, none or file:PATH")
+      ->capture_default_str();
+  app->add_option("--commands", o.commands, "Read debugger commands from FILE instead of stdin");
+}
+
+int debug_command(const DebugOptions& o) {
+  SerialSink serial(o.run.serial);
+  Session session(o.run, [&serial](uint8_t b) { serial.put(b); });
+  Debugger dbg(session.machine());
+  std::ifstream file;
+  if (!o.commands.empty()) {
+    file.open(o.commands);
+    if (!file) throw LoadError(o.commands + ": cannot open");
+  }
+  std::istream& in = o.commands.empty() ? std::cin : file;
+  const bool interactive = o.commands.empty() && isatty(STDIN_FILENO);
+  g_debugger.store(&dbg);
+  std::signal(SIGINT, on_debug_interrupt);
+  DebugCli cli(dbg, std::cout, o.run.max_insns);
+  std::cout << "vtlab debug: type help for the commands\n";
+  cli.print_location();
+  std::string line;
+  for (;;) {
+    if (interactive) std::cout << "(vtlab) " << std::flush;
+    if (!std::getline(in, line)) break;
+    // A script's transcript shows each command before its output.
+    if (!interactive) std::cout << "(vtlab) " << line << "\n";
+    if (!cli.execute(line)) break;
+  }
+  std::cout << std::flush;
+  std::signal(SIGINT, SIG_DFL);
+  g_debugger.store(nullptr);
+  return cli.errors() ? 1 : 0;
+}
+
+void DebugCli::print_location() {
+  const CpuState& s = d_.machine().cpu().s;
+  const std::vector<DisasmLine> l = disassemble(d_, s.rip, 1, false);
+  const unsigned width = s.code_size() == 2 ? 4 : 8;
+  out_ << fmt::format("{:04x}:{:0{}x}  {}\n", s.seg[CS].selector, s.rip, width, l.empty() ? "" : l[0].text);
+}
+
+bool DebugCli::execute(const std::string& line) {
+  std::istringstream words(line);
+  Args a;
+  for (std::string w; words >> w;) a.push_back(w);
+  if (a.empty() || a[0][0] == '#') return true;
+  const std::string cmd = a[0];
+  try {
+    const auto count = [&a]() -> uint64_t { return a.size() > 1 ? number(a[1]) : 1; };
+    if (cmd == "q" || cmd == "quit") return false;
+    if (cmd == "help" || cmd == "h") {
+      out_ << kHelp;
+    } else if (cmd == "c" || cmd == "continue") {
+      report(d_.cont(budget_));
+    } else if (cmd == "s" || cmd == "step" || cmd == "si" || cmd == "n" || cmd == "next" || cmd == "ni") {
+      const bool over = cmd[0] == 'n';
+      StopEvent e;
+      for (uint64_t i = count(); i > 0; --i) {
+        e = over ? d_.step_over(budget_) : d_.step();
+        if (e.kind != StopEvent::Kind::Step) break;
+      }
+      report(e);
+    } else if (cmd == "until") {
+      report(d_.run_to(number(arg(a, 1, "address")), budget_));
+    } else if (cmd == "b" || cmd == "break" || cmd == "pb") {
+      const bool phys = cmd == "pb";
+      const uint64_t addr = number(arg(a, 1, "address"));
+      const unsigned id = d_.add_breakpoint(addr, phys);
+      out_ << fmt::format("breakpoint {} at {} {:#010x}\n", id, phys ? "physical" : "linear", addr);
+    } else if (cmd == "watch" || cmd == "rwatch" || cmd == "awatch") {
+      const uint64_t addr = number(arg(a, 1, "address"));
+      const uint64_t len = a.size() > 2 ? number(a[2]) : 1;
+      if (len == 0 || len > (1u << 20)) throw CommandError("length must be 1 to 1 MiB");
+      const bool r = cmd != "watch", w = cmd != "rwatch";
+      const unsigned id = d_.add_watchpoint(addr, len, r, w);
+      out_ << fmt::format("watchpoint {} on {} of physical {:#010x}, {} bytes\n", id,
+                          r && w ? "access" : (r ? "read" : "write"), addr, len);
+    } else if (cmd == "catch") {
+      add_catch(a);
+    } else if (cmd == "d" || cmd == "delete") {
+      const uint64_t id = number(arg(a, 1, "id"));
+      if (id > 0xFFFFFFFF || !d_.remove(static_cast<unsigned>(id))) throw CommandError("no breakpoint " + a[1]);
+      out_ << "deleted " << id << "\n";
+    } else if (cmd == "i" || cmd == "info") {
+      info();
+    } else if (cmd == "r" || cmd == "regs") {
+      regs();
+    } else if (cmd == "sregs") {
+      sregs();
+    } else if (cmd == "cregs") {
+      cregs();
+    } else if (cmd == "gdt" || cmd == "idt") {
+      table(cmd == "idt", a);
+    } else if (cmd.rfind("x/", 0) == 0 || cmd == "x") {
+      examine(cmd.size() > 2 ? cmd.substr(2) : "", a, false);
+    } else if (cmd.rfind("xp/", 0) == 0 || cmd == "xp") {
+      examine(cmd.size() > 3 ? cmd.substr(3) : "", a, true);
+    } else if (cmd == "disas") {
+      disas(a);
+    } else if (cmd == "walk") {
+      walk(a);
+    } else if (cmd == "tlb") {
+      tlb();
+    } else {
+      throw CommandError("unknown command \"" + cmd + "\" (try help)");
+    }
+  } catch (const CommandError& e) {
+    ++errors_;
+    out_ << "error: " << e.what() << "\n";
+  }
+  return true;
+}
+
+void DebugCli::add_catch(const Args& a) {
+  const std::string& what = arg(a, 1, "what to catch (exception, io, cpl, mode or cr)");
+  std::optional<uint32_t> lo, hi;
+  CatchKind kind;
+  std::string detail;
+  if (what == "exception") {
+    kind = CatchKind::Exception;
+    if (a.size() > 2) {
+      const uint64_t v = number(a[2]);
+      if (v > 255) throw CommandError("a vector is 0 to 255");
+      lo = static_cast<uint32_t>(v);
+      detail = fmt::format(" vector {:#04x}", v);
+    }
+  } else if (what == "io") {
+    kind = CatchKind::Io;
+    const std::string& range = arg(a, 2, "port");
+    const size_t dash = range.find('-');
+    const uint64_t first = number(range.substr(0, dash));
+    const uint64_t last = dash == std::string::npos ? first : number(range.substr(dash + 1));
+    if (first > last || last > 0xFFFF) throw CommandError("ports are 0 to 0xffff, first to last");
+    lo = static_cast<uint32_t>(first);
+    hi = static_cast<uint32_t>(last);
+    detail = first == last ? fmt::format(" port {:#x}", first) : fmt::format(" ports {:#x}-{:#x}", first, last);
+  } else if (what == "cpl") {
+    kind = CatchKind::Cpl;
+    if (a.size() > 2) {
+      const uint64_t v = number(a[2]);
+      if (v > 3) throw CommandError("a CPL is 0 to 3");
+      lo = static_cast<uint32_t>(v);
+      detail = fmt::format(" to {}", v);
+    }
+  } else if (what == "mode") {
+    kind = CatchKind::Mode;
+  } else if (what == "cr") {
+    kind = CatchKind::CrWrite;
+    if (a.size() > 2) {
+      const uint64_t v = number(a[2]);
+      if (v != 0 && v != 2 && v != 3 && v != 4) throw CommandError("CR 0, 2, 3 or 4");
+      lo = static_cast<uint32_t>(v);
+      detail = fmt::format("{}", v);
+    }
+  } else {
+    throw CommandError("catch what? exception, io, cpl, mode or cr");
+  }
+  const unsigned id = d_.add_catch(kind, lo, hi);
+  out_ << fmt::format("catch {}: {}{}\n", id, catch_kind_name(kind), detail);
+}
+
+void DebugCli::report(const StopEvent& e) {
+  using K = StopEvent::Kind;
+  switch (e.kind) {
+    case K::Step:
+    case K::RunTo:
+      break;
+    case K::Breakpoint:
+      out_ << fmt::format("breakpoint {}\n", e.id);
+      break;
+    case K::Watchpoint:
+      out_ << fmt::format("watchpoint {}: {} of {} bytes at physical {:#010x}\n", e.id, e.write ? "write" : "read",
+                          e.size, e.phys);
+      break;
+    case K::Catch:
+      switch (e.catch_kind) {
+        case CatchKind::Exception:
+          out_ << fmt::format("catch {}: {} at {:04x}:{:08x}, delivered\n", e.id, event_text(e.event.ev),
+                              e.event.cs, e.event.return_rip);
+          break;
+        case CatchKind::Io:
+          out_ << fmt::format("catch {}: {} port {:#x}, {} bytes\n", e.id, e.write ? "out to" : "in from", e.port,
+                              e.size);
+          break;
+        case CatchKind::Cpl:
+          out_ << fmt::format("catch {}: CPL {} -> {}\n", e.id, e.before, e.after);
+          break;
+        case CatchKind::Mode:
+          out_ << fmt::format("catch {}: mode {} -> {}\n", e.id, cpu_mode_name(static_cast<CpuMode>(e.before)),
+                              cpu_mode_name(static_cast<CpuMode>(e.after)));
+          break;
+        case CatchKind::CrWrite:
+          out_ << fmt::format("catch {}: CR{} {:#010x} -> {:#010x}\n", e.id, e.cr, e.before, e.after);
+          break;
+      }
+      break;
+    case K::Budget:
+      out_ << fmt::format("stopped: the budget of {} (--max-insns) ran out\n", budget_);
+      break;
+    case K::Interrupted:
+      out_ << "interrupted\n";
+      break;
+    case K::MachineStop:
+      if (e.reason == StopReason::GuestExit)
+        out_ << fmt::format("machine stopped: guest-exit, status {}\n", e.guest_status);
+      else
+        out_ << fmt::format("machine stopped: {} ({})\n", stop_reason_name(e.reason), e.detail);
+      return;
+  }
+  print_location();
+}
+
+void DebugCli::regs() {
+  const RegistersView v = registers_view(d_.machine().cpu());
+  static const char* const kNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+  for (unsigned i = 0; i < 8; ++i)
+    out_ << fmt::format("{} {:#010x}{}", kNames[i], v.gpr[i], i % 4 == 3 ? "\n" : "  ");
+  out_ << fmt::format("eip {:#010x}  eflags {:#010x} [{}] iopl {}\n", v.rip, v.rflags, bit_names(v.flags), v.iopl);
+  out_ << fmt::format("mode {}, cpl {}, {}-bit code; {} instructions, virtual time {}\n", cpu_mode_name(v.mode),
+                      v.cpl, v.code_size * 8, v.icount, v.virtual_time);
+}
+
+void DebugCli::sregs() {
+  const SegmentsView v = segments_view(d_.machine().cpu().s);
+  for (const SegmentView& s : v.segs) {
+    out_ << fmt::format("{:<4} {:#06x} base {:#010x} limit {:#010x} dpl {}{}{}{} {}\n", s.name, s.selector, s.base,
+                        s.limit, s.dpl, s.present ? " P" : " -", s.db ? " D/B" : "", s.g ? " G" : "", s.type_text);
+  }
+  out_ << fmt::format("gdtr base {:#010x} limit {:#06x}\n", v.gdtr.base, v.gdtr.limit);
+  out_ << fmt::format("idtr base {:#010x} limit {:#06x}\n", v.idtr.base, v.idtr.limit);
+}
+
+void DebugCli::cregs() {
+  const ControlView v = control_view(d_.machine().cpu().s);
+  for (const ControlRegView& r : v.regs) {
+    out_ << fmt::format("{:<4} {:#010x}", r.name, r.value);
+    if (!r.bits.empty()) out_ << " [" << bit_names(r.bits) << "]";
+    out_ << "\n";
+  }
+  out_ << "paging: " << paging_mode_name(v.paging) << "\n";
+}
+
+void DebugCli::table(bool idt, const Args& a) {
+  const uint64_t first = a.size() > 1 ? number(a[1]) : 0;
+  const uint64_t count = a.size() > 2 ? number(a[2]) : (idt ? 256 : 8192);
+  if (first > 8191) throw CommandError("index too large");
+  const unsigned n = static_cast<unsigned>(std::min<uint64_t>(count, 8192));
+  const std::vector<DescriptorView> v =
+      idt ? idt_view(d_, static_cast<unsigned>(first), n) : gdt_view(d_, static_cast<unsigned>(first), n);
+  for (const DescriptorView& e : v) {
+    const std::string key = idt ? fmt::format("{:#04x}", e.selector) : fmt::format("{:#06x}", e.selector);
+    if (!e.readable) {
+      out_ << key << " (unmapped)\n";
+    } else if (e.type_text == "IVT entry") {
+      out_ << fmt::format("{} -> {:04x}:{:04x}\n", key, e.target_selector, e.target_offset);
+    } else if (!e.d.present() && e.d.lo == 0 && e.d.hi == 0) {
+      continue;  // empty slots would bury the entries that matter
+    } else if (e.gate) {
+      out_ << fmt::format("{} {:08x}{:08x} {} -> {:04x}:{:08x} dpl {}{}\n", key, e.d.hi, e.d.lo, e.type_text,
+                          e.target_selector, e.target_offset, e.d.dpl(), e.d.present() ? " P" : " not present");
+    } else {
+      out_ << fmt::format("{} {:08x}{:08x} base {:#010x} limit {:#010x} dpl {}{} {}\n", key, e.d.hi, e.d.lo,
+                          e.d.base(), e.d.limit(), e.d.dpl(), e.d.present() ? " P" : " not present", e.type_text);
+    }
+  }
+}
+
+void DebugCli::examine(const std::string& fmt_text, const Args& a, bool physical) {
+  uint64_t n = 1;
+  unsigned unit = 4;
+  std::string digits = fmt_text;
+  if (!digits.empty() && std::string("bhwg").find(digits.back()) != std::string::npos) {
+    unit = digits.back() == 'b' ? 1 : digits.back() == 'h' ? 2 : digits.back() == 'w' ? 4 : 8;
+    digits.pop_back();
+  }
+  if (!digits.empty()) n = number(digits);
+  if (n == 0 || n > 4096) throw CommandError("count must be 1 to 4096");
+  const uint64_t addr = number(arg(a, 1, "address"));
+  std::vector<uint8_t> buf(n * unit);
+  const size_t got = physical ? d_.read_physical(addr, buf.data(), buf.size()) : d_.read_linear(addr, buf.data(), buf.size());
+  const unsigned per_line = 16 / unit;
+  for (uint64_t i = 0; i < n; ++i) {
+    if (i % per_line == 0) out_ << fmt::format("{}{:#010x}:", i ? "\n" : "", addr + i * unit);
+    if ((i + 1) * unit > got) {
+      out_ << fmt::format(" (cannot read {} {:#x})\n", physical ? "physical" : "linear", addr + i * unit);
+      return;
+    }
+    uint64_t v = 0;
+    for (unsigned b = 0; b < unit; ++b) v |= uint64_t{buf[i * unit + b]} << (8 * b);
+    out_ << fmt::format(" {:#0{}x}", v, 2 + 2 * unit);
+  }
+  out_ << "\n";
+}
+
+void DebugCli::disas(const Args& a) {
+  bool att = false;
+  size_t i = 1;
+  if (i < a.size() && (a[i] == "intel" || a[i] == "att")) att = a[i++] == "att";
+  const uint64_t n = i < a.size() ? number(a[i]) : 5;
+  if (n == 0 || n > 1000) throw CommandError("count must be 1 to 1000");
+  const CpuState& s = d_.machine().cpu().s;
+  const unsigned width = s.code_size() == 2 ? 4 : 8;
+  for (const DisasmLine& l : disassemble(d_, s.rip, static_cast<unsigned>(n), att)) {
+    std::string bytes;
+    for (uint8_t b : l.bytes) bytes += fmt::format("{:02x} ", b);
+    out_ << fmt::format("{} {:04x}:{:0{}x}  {:<24}{}\n", l.offset == s.rip ? "=>" : "  ", s.seg[CS].selector, l.offset,
+                        width, bytes, l.text);
+  }
+}
+
+void DebugCli::walk(const Args& a) {
+  const uint64_t lin = number(arg(a, 1, "address"));
+  Access access = Access::Read;
+  bool user = false;
+  for (size_t i = 2; i < a.size(); ++i) {
+    if (a[i] == "r") access = Access::Read;
+    else if (a[i] == "w") access = Access::Write;
+    else if (a[i] == "x") access = Access::Execute;
+    else if (a[i] == "user") user = true;
+    else throw CommandError("walk ADDR [r|w|x] [user]");
+  }
+  out_ << format_walk(explain_walk(d_, lin, access, user));
+}
+
+void DebugCli::tlb() {
+  const std::vector<Tlb::Entry> v = tlb_view(d_.machine().cpu());
+  for (const Tlb::Entry& e : v) {
+    out_ << fmt::format("{:#010x} -> {:#010x} {} KiB page{}{}{}{}{}\n", e.vpn << 12, e.ppn << 12, e.page_size >> 10,
+                        e.user ? " user" : " supervisor", e.writable ? " writable" : " read-only",
+                        e.nx ? " no-execute" : "", e.dirty ? " dirty" : "", e.global ? " global" : "");
+  }
+  out_ << fmt::format("{} valid entries\n", v.size());
+}
+
+void DebugCli::info() {
+  for (const Breakpoint& b : d_.breakpoints())
+    out_ << fmt::format("{} breakpoint {} {:#010x}, {} hits\n", b.id, b.physical ? "physical" : "linear", b.address,
+                        b.hits);
+  for (const Watchpoint& w : d_.watchpoints())
+    out_ << fmt::format("{} watchpoint {} physical {:#010x}, {} bytes, {} hits\n", w.id,
+                        w.on_read && w.on_write ? "access" : (w.on_read ? "read" : "write"), w.phys, w.length, w.hits);
+  for (const Catch& c : d_.catches()) {
+    std::string what = catch_kind_name(c.kind);
+    if (c.kind == CatchKind::Io) what += fmt::format(" {:#x}-{:#x}", c.lo, c.hi);
+    else if (!c.any) what += c.kind == CatchKind::Exception ? fmt::format(" {:#04x}", c.lo) : fmt::format(" {}", c.lo);
+    out_ << fmt::format("{} catch {}, {} hits\n", c.id, what, c.hits);
+  }
+}
+
+}  // namespace vtlab::cli

@@ -1,0 +1,64 @@
+// `vtlab debug`: a command-line debugger on the debugger core (debugger/),
+// with short commands in the spirit of gdb's and Bochs' (`help` lists
+// them, the README documents them).  Commands come from stdin or from a
+// file (--commands), so scripts and tests drive it; everything it prints
+// follows from the deterministic run, so a script's output is exact.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <cstdint>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include "debugger/debugger.h"
+#include "tools/vtlab/options.h"
+
+namespace vtlab::cli {
+
+struct DebugOptions {
+  RunOptions run;
+  std::string commands;  // a file of commands; empty: stdin
+};
+
+// The debug-only options (--mode, --serial, --commands); the machine
+// options are main.cpp's, shared with run.
+void add_debug_options(CLI::App* app, DebugOptions& o);
+// Exit status: 0 when every command worked, 1 when one failed (the rest
+// still ran), 2 for a bad command line or image.
+int debug_command(const DebugOptions& o);
+
+class DebugCli {
+ public:
+  // `budget`: virtual-time limit of each continue (0: none).
+  DebugCli(Debugger& d, std::ostream& out, uint64_t budget) : d_(d), out_(out), budget_(budget) {}
+  // Runs one command line; false after `quit`.  A bad command prints one
+  // "error: ..." line and counts in errors().
+  bool execute(const std::string& line);
+  unsigned errors() const { return errors_; }
+  // "0008:00100000  mov eax, 0x01": where the CPU is and what runs next.
+  void print_location();
+
+ private:
+  using Args = std::vector<std::string>;
+  void help();
+  void report(const StopEvent& e);
+  void regs();
+  void sregs();
+  void cregs();
+  void table(bool idt, const Args& a);
+  void examine(const std::string& cmd, const Args& a, bool physical);
+  void disas(const Args& a);
+  void walk(const Args& a);
+  void tlb();
+  void info();
+  void add_catch(const Args& a);
+
+  Debugger& d_;
+  std::ostream& out_;
+  uint64_t budget_;
+  unsigned errors_ = 0;
+};
+
+}  // namespace vtlab::cli

@@ -23,7 +23,7 @@ struct ModeResult {
   int status = 0;
   uint64_t instructions = 0, virtual_time = 0, exits = 0, exit_cycles = 0;
   std::array<uint64_t, kExitReasons> by_reason{};
-  nlohmann::json exits_detail;
+  nlohmann::json exits_detail, holes;
   std::string transcript;
   bool matches_native = true;
 };
@@ -45,6 +45,7 @@ ModeResult run_mode(const CompareOptions& o, const std::string& mode) {
   r.exit_cycles = m.exits().total_cycles();
   for (size_t i = 0; i < kExitReasons; ++i) r.by_reason[i] = m.exits().count(static_cast<ExitReason>(i)).count;
   r.exits_detail = exits_json(m.exits());
+  r.holes = holes_json(m.monitor());
   return r;
 }
 
@@ -68,6 +69,7 @@ void print_table(const std::vector<ModeResult>& results) {
     const std::string name = "  " + std::string(exit_reason_name(static_cast<ExitReason>(i)));
     row(name.c_str(), [i](const ModeResult& r) { return r.by_reason[i]; });
   }
+  row("holes found", [](const ModeResult& r) { return r.holes.size(); });
   row("modelled cycles", [](const ModeResult& r) { return r.exit_cycles; });
   row("virtual time", [](const ModeResult& r) { return r.virtual_time; });
   row("host seconds", [](const ModeResult& r) { return fmt::format("{:.3f}", r.run.host_seconds); });
@@ -84,6 +86,7 @@ void print_json(const CompareOptions& o, const std::vector<ModeResult>& results)
                      {"instructions", r.instructions},
                      {"virtual_time", r.virtual_time},
                      {"exits", r.exits_detail},
+                     {"holes", r.holes},
                      {"serial_bytes", r.transcript.size()},
                      {"transcript_matches_native", r.matches_native}});
   nlohmann::json j = {{"kernel", o.run.bios.empty() ? o.run.kernel : o.run.bios}, {"append", o.run.append}, {"modes", modes}};
@@ -91,7 +94,9 @@ void print_json(const CompareOptions& o, const std::vector<ModeResult>& results)
 }
 
 void print_csv(const std::vector<ModeResult>& results) {
-  std::string out = "mode,stop,exit_status,instructions,exits,modelled_cycles,virtual_time,host_seconds,transcript_matches_native";
+  std::string out =
+      "mode,stop,exit_status,instructions,exits,modelled_cycles,virtual_time,host_seconds,transcript_matches_native,"
+      "holes";
   for (size_t i = 0; i < kExitReasons; ++i) {
     out += ',';
     out += exit_reason_name(static_cast<ExitReason>(i));
@@ -101,6 +106,7 @@ void print_csv(const std::vector<ModeResult>& results) {
     out += fmt::format("{},{},{},{},{},{},{},{:.3f},{}", r.mode, stop_reason_name(r.run.reason), r.status,
                        r.instructions, r.exits, r.exit_cycles, r.virtual_time, r.run.host_seconds,
                        r.matches_native ? "yes" : "no");
+    out += fmt::format(",{}", r.holes.size());
     for (uint64_t n : r.by_reason) out += fmt::format(",{}", n);
     out += "\n";
   }

@@ -40,6 +40,12 @@ Status ShadowMmu::translate(Cpu& cpu, uint64_t lin, Access access, bool user, bo
   phys = t.phys;
   if (dry_run_) return Status::Ok;
   const uint64_t target = t.phys >> kPageShift;
+  if (cpu.mem.kind(t.phys) == PhysicalMemory::Kind::Mmio) {
+    // Device registers are never mapped through: each access exits and
+    // the monitor performs it on the device model.
+    exit_(cpu, ExitReason::Mmio, static_cast<uint32_t>(t.phys & ~kPageMask));
+    return Status::Ok;
+  }
   const bool descriptor_page = descriptor_pages_.count(target) != 0;
   const bool table_page = descriptor_page || built_from_.count(target) != 0;
   if (access == Access::Write && table_page) {

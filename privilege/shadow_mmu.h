@@ -12,7 +12,8 @@
 // entries map it read-only, so a guest write to it exits (page-table
 // write), and the shadow entries built from it are dropped.  A clean page
 // is mapped read-only until its first write, so the guest's D bit is set
-// exactly when hardware would set it.
+// exactly when hardware would set it.  Device (MMIO) pages are never
+// entered: every access to one exits (mmio).
 //
 // Guest-physical memory is host-physical memory (identity); the monitor's
 // own tables live in private memory above 4 GiB that no shadow entry

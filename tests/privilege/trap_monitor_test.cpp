@@ -99,6 +99,33 @@ TEST(TrapMonitorMemory, PagingOnGuestGetsItsOwnPageAtTheMonitorsAddress) {
   EXPECT_EQ(t.m.monitor().holes()[0].rip, kCode + 13);
 }
 
+// The local APIC's page is never mapped through the shadow: each access to
+// it is an MMIO exit keyed by the page, and the guest reads the device.
+TEST(TrapMonitor, DeviceRegistersExitAsMmio) {
+  TrapMachine t;
+  t.code({
+      0xA1, 0x30, 0x00, 0xE0, 0xFE,  // mov eax, [0xfee00030] (APIC version)
+      0xA1, 0x30, 0x00, 0xE0, 0xFE,  // again
+      0xF4,
+  });
+  const RunResult r = t.m.run(1000000);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  EXPECT_EQ(t.m.cpu().s.gpr[RAX] & 0xFF, 0x14u);  // version 0x14, as the native APIC reads
+  EXPECT_EQ(t.count(ExitReason::Mmio, 0xFEE00000), 2u);
+}
+
+// A triple fault under trap is the guest's, delivered on its own (empty)
+// IDT: the machine shuts down and the monitor counts it.
+TEST(TrapMonitor, TripleFaultShutsDownAndIsCounted) {
+  TrapMachine t;
+  t.m.cpu().s.idtr = TableRegister{0, 0};  // no gates at all
+  t.code({0x0F, 0x0B});                    // ud2
+  const RunResult r = t.m.run(1000000);
+  EXPECT_EQ(r.reason, StopReason::Shutdown) << r.detail;
+  EXPECT_EQ(t.count(ExitReason::Shutdown, 0), 1u);
+  EXPECT_EQ(t.count(ExitReason::GuestException, vec::UD), 1u);
+}
+
 // A guest that starts in real mode is refused with a reason, not run wrongly.
 TEST(TrapMonitor, RealModeGuestStopsAsUnsupported) {
   MachineConfig c;

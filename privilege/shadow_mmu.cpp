@@ -10,6 +10,7 @@ Status ShadowMmu::translate(Cpu& cpu, uint64_t lin, Access access, bool user, bo
   const bool in_window = window::contains(lin);
   if (in_window && !in_virtual_) {
     if (system && window::holds_table(lin)) {
+      if (resync_ && take_descriptor_write()) resync_(cpu);
       phys = PhysicalMemory::kPrivateBase + (lin - window::kBase);
       return Status::Ok;
     }

@@ -56,7 +56,10 @@ class ShadowMmu final : public TranslationHook {
   void invalidate(Cpu& cpu, uint64_t lin);
   // The guest's descriptor tables moved: trace the pages under them.
   void trace_descriptor_tables(Cpu& cpu);
-  // True once after a guest write to a traced descriptor-table page.
+  // After a guest write to a traced descriptor-table page the shadow
+  // tables are rebuilt before the CPU next reads them (`resync`), or at
+  // the monitor's next exit, whichever comes first.
+  void set_resync(std::function<void(Cpu&)> resync) { resync_ = std::move(resync); }
   bool take_descriptor_write() {
     const bool w = descriptors_written_;
     descriptors_written_ = false;
@@ -76,6 +79,7 @@ class ShadowMmu final : public TranslationHook {
 
   VirtualCpu& v_;
   ExitFn exit_;
+  std::function<void(Cpu&)> resync_;
   bool in_virtual_ = false, dry_run_ = false, descriptors_written_ = false;
   std::unordered_map<uint32_t, Entry> entries_;  // linear page -> shadow entry
   // Traced guest pages -> the linear pages whose shadow entries were built

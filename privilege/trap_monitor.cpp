@@ -62,7 +62,12 @@ bool privilege_fault(const PendingEvent& ev) {
 
 TrapAndEmulateMonitor::TrapAndEmulateMonitor(bool strict_holes)
     : shadow_(v_, [this](Cpu& cpu, ExitReason r, uint32_t key) { note(cpu, r, key); }),
-      strict_holes_(strict_holes) {}
+      strict_holes_(strict_holes) {
+  shadow_.set_resync([this](Cpu& cpu) {
+    tables_.rebuild(cpu, v_);
+    shadow_.trace_descriptor_tables(cpu);
+  });
+}
 
 unsigned TrapAndEmulateMonitor::guest_cpl(const Cpu& cpu) const {
   const unsigned cpl = cpu.s.cpl();

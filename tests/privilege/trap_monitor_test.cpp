@@ -15,13 +15,13 @@ namespace {
 constexpr uint64_t kCode = 0x1000, kDir = 0x10000, kTable0 = 0x11000, kTableTop = 0x12000, kPage = 0x20000;
 
 struct TrapMachine {
-  MachineConfig cfg() {
+  static MachineConfig cfg(const char* mode) {
     MachineConfig c;
     c.ram_bytes = 4ull << 20;
-    c.mode = "trap";
+    c.mode = mode;
     return c;
   }
-  TrapMachine() : m(cfg()) {
+  explicit TrapMachine(const char* mode = "trap") : m(cfg(mode)) {
     set_flat_protected_mode(m.cpu().s);
     m.cpu().s.rip = kCode;
   }
@@ -125,6 +125,38 @@ TEST(TrapMonitor, TripleFaultShutsDownAndIsCounted) {
   EXPECT_EQ(t.count(ExitReason::Shutdown, 0), 1u);
   EXPECT_EQ(t.count(ExitReason::GuestException, vec::UD), 1u);
 }
+
+// The guest rewrites a descriptor it already used and reloads it with no
+// exit in between: the write to its traced GDT page exits, and the shadow
+// GDT is rebuilt before the CPU reads the descriptor again.
+class TrapVsNative : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(TrapVsNative, AGdtEditIsSeenByTheNextSegmentLoad) {
+  TrapMachine t(GetParam());
+  constexpr uint64_t kGdt = 0x3000;
+  PhysicalMemory& mem = t.m.memory();
+  mem.write(kGdt + 0x08, 8, 0x00CF9B000000FFFF);  // flat code
+  mem.write(kGdt + 0x10, 8, 0x00CF93000000FFFF);  // flat data
+  mem.write(kGdt + 0x18, 8, 0x00CF93000000FFFF);  // data, base 0 (rewritten below)
+  mem.write(0x5000, 4, 0x5A5A5A5A);
+  t.m.cpu().s.gdtr = TableRegister{kGdt, 0x1F};
+  t.code({
+      0xB8, 0x18, 0x00, 0x00, 0x00,                    // mov eax, 0x18
+      0x8E, 0xC0,                                      // mov es, ax   (base 0)
+      0x66, 0xC7, 0x05, 0x1A, 0x30, 0x00, 0x00,        // mov word [0x301a], 0x5000: base 15:0
+      0x00, 0x50,
+      0x8E, 0xC0,                                      // mov es, ax   (base 0x5000 now)
+      0x26, 0x8B, 0x1D, 0x00, 0x00, 0x00, 0x00,        // mov ebx, es:[0]
+      0xF4,
+  });
+  const RunResult r = t.m.run(1000000);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  EXPECT_EQ(t.m.cpu().s.seg[ES].base, 0x5000u);
+  EXPECT_EQ(t.m.cpu().s.gpr[RBX], 0x5A5A5A5Au);
+  EXPECT_EQ(t.count(ExitReason::PageTableWrite, ShadowMmu::kDescriptorTable), GetParam() == std::string("trap") ? 1u : 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Modes, TrapVsNative, ::testing::Values("native", "trap"));
 
 // A guest that starts in real mode is refused with a reason, not run wrongly.
 TEST(TrapMonitor, RealModeGuestStopsAsUnsupported) {

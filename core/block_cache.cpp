@@ -20,7 +20,7 @@ Block* BlockCache::insert(std::unique_ptr<Block> b) {
     ++capacity_flushes_;
   }
   b->insns.shrink_to_fit();
-  const uint64_t k = key(b->phys, b->mode);
+  const uint64_t k = key(b->phys, b->mode, b->flavor);
   Block* raw = b.get();
   auto [it, fresh] = blocks_.try_emplace(k, nullptr);
   if (!fresh) {

@@ -20,6 +20,9 @@ namespace vtlab {
 struct Block {
   uint64_t phys = 0;  // physical address of the first byte
   unsigned mode = 0;  // decode mode key (code size in bytes)
+  // Which translation of the bytes this is (Monitor::block_flavor): 0 as
+  // decoded; a binary translator keeps its kernel translations apart.
+  unsigned flavor = 0;
   unsigned bytes = 0; // length of the decoded bytes
   std::vector<DecodedInsn> insns;
 };
@@ -36,8 +39,8 @@ class BlockCache {
   // A direct-mapped memo of recent lookups sits in front of the hash map:
   // a loop finds its blocks without hashing.  Every path that drops a
   // block forgets its memo slot.
-  Block* find(uint64_t phys, unsigned mode) {
-    const uint64_t k = key(phys, mode);
+  Block* find(uint64_t phys, unsigned mode, unsigned flavor = 0) {
+    const uint64_t k = key(phys, mode, flavor);
     Recent& r = recent_[recent_index(k)];
     if (r.key == k && r.block) {
       ++hits_;
@@ -66,7 +69,8 @@ class BlockCache {
   void count_miss() { ++misses_; }
 
  private:
-  static uint64_t key(uint64_t phys, unsigned mode) { return (phys << 4) | mode; }
+  // Modes are 2, 4 and 8 and flavors 0 and 1: they share the low nibble.
+  static uint64_t key(uint64_t phys, unsigned mode, unsigned flavor) { return (phys << 4) | mode | flavor; }
   static constexpr size_t kRecent = 4096;
   static size_t recent_index(uint64_t k) { return (k ^ (k >> 16)) & (kRecent - 1); }
   void forget(uint64_t k) {

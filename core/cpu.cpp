@@ -38,8 +38,8 @@ Status Cpu::raise_software_int(uint8_t vector) {
   return Status::Exception;
 }
 
-Status Cpu::raise_sensitive() {
-  pending_ = PendingEvent{PendingEvent::Kind::Sensitive, 0, false, 0};
+Status Cpu::raise_sensitive(const DecodedInsn& insn) {
+  pending_ = PendingEvent{PendingEvent::Kind::Sensitive, 0, false, 0, &insn};
   return Status::Exception;
 }
 

@@ -64,12 +64,13 @@ class AccessObserver {
 struct PendingEvent {
   // Sensitive: not an exception at all but the engine asking the monitor
   // to run the instruction at CS:RIP itself (one it marked at decode time,
-  // Monitor::on_decode); it returns to the instruction, like a fault.
+  // Monitor::on_block); it returns to the instruction, like a fault.
   enum class Kind : uint8_t { Fault, Trap, SoftwareInt, External, Sensitive };
   Kind kind = Kind::Fault;
   uint8_t vector = 0;
   bool has_error = false;
   uint32_t error = 0;
+  const DecodedInsn* insn = nullptr;  // Sensitive: the instruction (its block outlives the event)
 };
 
 class Cpu;
@@ -172,7 +173,7 @@ class Cpu {
   Status raise(uint8_t vector, uint32_t error = 0);
   Status raise_trap(uint8_t vector);
   Status raise_software_int(uint8_t vector);
-  Status raise_sensitive();
+  Status raise_sensitive(const DecodedInsn& insn);
   const PendingEvent& pending() const { return pending_; }
 
   // --- memory --------------------------------------------------------

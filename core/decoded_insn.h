@@ -75,6 +75,9 @@ struct DecodedInsn {
   uint8_t info = 0;      // InsnInfo flags (see core/isa/registry.h)
   MemRef mem;
   Operand op[3];
+  // The instruction's own handler when a monitor replaced `exec` at decode
+  // time (Monitor::on_block); nullptr otherwise.
+  Handler original = nullptr;
 
   bool has_rep() const { return prefixes & (prefix::kRep | prefix::kRepne); }
 };

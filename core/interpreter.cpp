@@ -171,6 +171,13 @@ void Interpreter::run_block(const Block& b) {
     }
     switch (st) {
       case Status::Exception:
+        if (cpu_.pending().kind == PendingEvent::Kind::Sensitive) {
+          // The monitor ran a marked instruction in place (Monitor::on_block):
+          // if it went straight on, so does the block.
+          deliver_pending();
+          if (s.rip == straight && !halted_ && cpu_.icount < cpu_.check_at) continue;
+          return;
+        }
         deliver_pending();
         break;
       case Status::Halt:
@@ -226,11 +233,16 @@ const Block* Interpreter::fetch_block() {
   if (st == Status::Ok) {
     // A cached block was decoded under some CS; under a smaller limit its
     // tail may lie beyond this one's: decode afresh, stopping at the limit.
-    const Block* hit = cache_.find(phys, mode);
+    const unsigned flavor = flavored_ ? monitor_->block_flavor(cpu_) : 0;
+    const Block* hit = cache_.find(phys, mode, flavor);
     const bool within_limit = mode == 8 || (hit && s.rip + hit->bytes - 1 <= s.seg[CS].limit);
     if (hit && within_limit) return hit;
     if (!hit) cache_.count_miss();
     std::unique_ptr<Block> b = build_block(lin, phys, mode, st);
+    if (b) {
+      b->flavor = flavor;
+      if (monitor_) monitor_->on_block(cpu_, lin, b->phys, b->insns);
+    }
     if (b) {
       const bool cacheable = !hit && b->phys != ~uint64_t{0} &&
                              (cpu_.mem.kind(phys) == PhysicalMemory::Kind::Ram ||
@@ -305,7 +317,6 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
       st = cpu_.raise(vec::GP, 0);
       return nullptr;
     }
-    if (monitor_) monitor_->on_decode(d);
     b->insns.push_back(d);
     off += d.len;
     b->bytes = static_cast<unsigned>(off);

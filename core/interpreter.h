@@ -37,7 +37,10 @@ class Interpreter : public Engine {
   }
   // The monitor asked about every event before it is delivered (nullptr:
   // deliver everything, as `native` would).
-  void set_monitor(Monitor* m) { monitor_ = m; }
+  void set_monitor(Monitor* m) {
+    monitor_ = m;
+    flavored_ = m && m->translates();
+  }
   bool halted() const { return halted_; }
 
  private:
@@ -61,6 +64,7 @@ class Interpreter : public Engine {
 
   Cpu& cpu_;
   Monitor* monitor_ = nullptr;
+  bool flavored_ = false;  // the monitor keeps translated blocks apart (block_flavor)
   Decoder decoder_;
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page

@@ -19,12 +19,13 @@
 #include "devices/reset_control.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
+#include "privilege/bt_monitor.h"
 #include "privilege/trap_monitor.h"
 
 namespace vtlab {
 
 const std::vector<std::string>& Machine::modes() {
-  static const std::vector<std::string> all = {"native", "trap"};
+  static const std::vector<std::string> all = {"native", "trap", "bt"};
   return all;
 }
 
@@ -34,6 +35,8 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
     monitor_ = std::make_unique<NativeMonitor>();
   else if (cfg.mode == "trap")
     monitor_ = std::make_unique<TrapAndEmulateMonitor>(cfg.strict_holes);
+  else if (cfg.mode == "bt")
+    monitor_ = std::make_unique<BinaryTranslationMonitor>([this] { interp_->flush(); }, cfg.bt_tc_blocks, cfg.bt_log);
   else
     throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
   monitor_->attach(exits_);

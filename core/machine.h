@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <ostream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,10 +38,14 @@ struct PostCode;
 
 struct MachineConfig {
   uint64_t ram_bytes = 128ull << 20;
-  // How the guest runs (docs/EXITS.md): "native" or "trap".
+  // How the guest runs (docs/EXITS.md): "native", "trap" or "bt".
   std::string mode = "native";
   // trap: stop at the first virtualization hole found.
   bool strict_holes = false;
+  // bt: kernel blocks translated before the translation cache is flushed,
+  // and where every translation is described (nullptr: nowhere).
+  size_t bt_tc_blocks = 4096;
+  std::ostream* bt_log = nullptr;
   CostModel costs;
   // What the RTC reads at virtual time 0, in seconds since 1970-01-01 UTC
   // (fixed, so runs are deterministic): 2025-01-01 00:00:00.

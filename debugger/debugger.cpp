@@ -100,7 +100,12 @@ class Debugger::EventTap final : public Monitor {
     return inner_.on_event(cpu, ev, return_rip);
   }
   void begin(Cpu& cpu) override { inner_.begin(cpu); }
-  void on_decode(DecodedInsn& insn) override { inner_.on_decode(insn); }
+  void on_block(Cpu& cpu, uint64_t lin, uint64_t phys, std::vector<DecodedInsn>& insns) override {
+    inner_.on_block(cpu, lin, phys, insns);
+  }
+  bool translates() const override { return inner_.translates(); }
+  unsigned block_flavor(const Cpu& cpu) const override { return inner_.block_flavor(cpu); }
+  std::vector<std::pair<std::string, uint64_t>> counters() const override { return inner_.counters(); }
   const std::vector<Hole>& holes() const override { return inner_.holes(); }
 
  private:

@@ -7,9 +7,9 @@
 // event into the guest its own way) and record an exit.  `native` is the
 // monitor that always lets it run.  Kept as small as Dolphin's CPU core
 // interface: every mode implements on_event, and may take over the CPU
-// before it runs (begin) and shape instructions as they are decoded
-// (on_decode: the trap monitor marks the holes it watches; the binary
-// translator will rewrite kernel code there).
+// before it runs (begin) and shape each block as it is decoded (on_block:
+// the trap monitor marks the holes it watches there, the binary translator
+// translates kernel code there).
 #pragma once
 
 #include <string>
@@ -49,8 +49,17 @@ class Monitor {
   // CPU's system state here.  It may stop the machine (Cpu::unsupported)
   // for a guest it cannot run.
   virtual void begin(Cpu&) {}
-  // Each instruction as the engine decodes it, before it is cached.
-  virtual void on_decode(DecodedInsn&) {}
+  // Each block the engine decodes, before it is cached and run: a monitor
+  // may replace an instruction's handler (keeping it in `original`); the
+  // replacement raises a Sensitive event to hand the instruction back.
+  virtual void on_block(Cpu&, uint64_t /*lin*/, uint64_t /*phys*/, std::vector<DecodedInsn>& /*insns*/) {}
+  // A translator keeps its translations apart from the plain decode of
+  // the same bytes: the engine caches blocks per block_flavor(), asked
+  // only if translates().
+  virtual bool translates() const { return false; }
+  virtual unsigned block_flavor(const Cpu&) const { return 0; }
+  // Method-specific counts for --stats (name, value), in a fixed order.
+  virtual std::vector<std::pair<std::string, uint64_t>> counters() const { return {}; }
   // The holes found so far, in the order they were first seen.
   virtual const std::vector<Hole>& holes() const {
     static const std::vector<Hole> none;

@@ -56,7 +56,26 @@ SensitivityInfo classify_push(const DecodedInsn& i) {
 
 }  // namespace
 
+bool is_port_io(const DecodedInsn& i) {
+  switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
+    case ZYDIS_MNEMONIC_IN:
+    case ZYDIS_MNEMONIC_OUT:
+    case ZYDIS_MNEMONIC_INSB:
+    case ZYDIS_MNEMONIC_INSW:
+    case ZYDIS_MNEMONIC_INSD:
+    case ZYDIS_MNEMONIC_OUTSB:
+    case ZYDIS_MNEMONIC_OUTSW:
+    case ZYDIS_MNEMONIC_OUTSD:
+      return true;
+    default:
+      return false;
+  }
+}
+
 SensitivityInfo classify(const DecodedInsn& i) {
+  if (is_port_io(i))
+    return iopl_sensitive("Port I/O faults when CPL > IOPL unless the TSS I/O bitmap allows the port: with "
+                          "IOPL 0 and a full bitmap the monitor emulates every access.");
   switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
     // --- privileged: #GP(0) above CPL 0 -----------------------------------
     case ZYDIS_MNEMONIC_HLT:
@@ -97,16 +116,6 @@ SensitivityInfo classify(const DecodedInsn& i) {
     case ZYDIS_MNEMONIC_STI:
       return iopl_sensitive("CLI and STI fault when CPL > IOPL: with the real IOPL kept at 0 the ring-1 kernel "
                             "traps and the monitor changes its virtual IF.");
-    case ZYDIS_MNEMONIC_IN:
-    case ZYDIS_MNEMONIC_OUT:
-    case ZYDIS_MNEMONIC_INSB:
-    case ZYDIS_MNEMONIC_INSW:
-    case ZYDIS_MNEMONIC_INSD:
-    case ZYDIS_MNEMONIC_OUTSB:
-    case ZYDIS_MNEMONIC_OUTSW:
-    case ZYDIS_MNEMONIC_OUTSD:
-      return iopl_sensitive("Port I/O faults when CPL > IOPL unless the TSS I/O bitmap allows the port: with "
-                            "IOPL 0 and a full bitmap the monitor emulates every access.");
 
     // --- holes: sensitive, not privileged ---------------------------------
     case ZYDIS_MNEMONIC_POPF:

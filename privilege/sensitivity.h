@@ -46,6 +46,9 @@ struct SensitivityInfo {
 
 SensitivityInfo classify(const DecodedInsn& insn);
 
+// IN, OUT, INS, OUTS: the instructions whose exit is `io`.
+bool is_port_io(const DecodedInsn& insn);
+
 // "innocuous", "privileged", "iopl-sensitive", "hole".
 std::string_view sensitivity_name(Sensitivity s);
 

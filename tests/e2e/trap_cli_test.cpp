@@ -9,6 +9,7 @@ namespace {
 const std::string kCli = VTLAB_CLI;
 const std::string kSamples = VTLAB_SAMPLES_DIR;
 }  // namespace
+// (used again below)
 
 TEST(TrapCli, RunListsTheHolesAfterTheGuestExits) {
   CommandResult r = run_command(kCli + " run --mode trap --serial none " + kSamples + "/holes.elf");
@@ -36,17 +37,37 @@ TEST(TrapCli, StatsCarryTheMonitorAndItsHoles) {
   EXPECT_NE(r.out.find("\"sti\": 2"), std::string::npos) << r.out;  // privileged-insn keys are instruction names
 }
 
-// Done-when of issue 5: two compares of minios give byte-identical JSON, and
-// trap's transcript matches native's.
+// Two compares of minios give byte-identical JSON, and trap's and bt's
+// transcripts match native's.
 TEST(TrapCli, CompareJsonIsByteIdenticalAcrossRuns) {
-  const std::string cmd = kCli + " compare --modes native,trap --format json " + kSamples + "/minios.elf";
+  const std::string cmd = kCli + " compare --modes native,trap,bt --format json " + kSamples + "/minios.elf";
   CommandResult a = run_command(cmd);
   CommandResult b = run_command(cmd);
   EXPECT_EQ(a.status, 0) << a.err;
   EXPECT_EQ(a.out, b.out);
   EXPECT_NE(a.out.find("\"mode\": \"trap\""), std::string::npos);
+  EXPECT_NE(a.out.find("\"mode\": \"bt\""), std::string::npos);
   EXPECT_EQ(a.out.find("\"transcript_matches_native\": false"), std::string::npos);
   EXPECT_NE(a.out.find("\"total\": 11876"), std::string::npos) << a.out;
+}
+
+}  // namespace vtlab::test
+
+namespace vtlab::test {
+
+TEST(BtCli, BtLogShowsGuestCodeBesideItsTranslation) {
+  const std::string log = ::testing::TempDir() + "/vtlab-bt.log";
+  CommandResult r =
+      run_command(kCli + " run --mode bt --serial none --bt-log " + log + " " + kSamples + "/minios.elf");
+  EXPECT_EQ(r.status, 67) << r.err;
+  const std::string text = read_text_file(log);
+  EXPECT_EQ(text.rfind("translated kernel block at 0x0010000c (physical 0x0010000c), 9 instructions:\n"
+                       "  0x0010000c  cli                              inline   virtual IF := 0\n"
+                       "  0x0010000d  cld                              ident    runs as written\n",
+                       0),
+            0u)
+      << text.substr(0, 400);
+  EXPECT_EQ(run_command(kCli + " run --bt-log " + log + " " + kSamples + "/minios.elf").status, 2);
 }
 
 }  // namespace vtlab::test

@@ -15,11 +15,12 @@
 namespace vtlab::test {
 
 BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uint64_t max_insns, uint64_t ram,
-                        const std::string& mode) {
+                        const std::string& mode, const std::function<void(MachineConfig&)>& configure) {
   BootOutcome o;
   MachineConfig cfg;
   cfg.ram_bytes = ram;
   cfg.mode = mode;
+  if (configure) configure(cfg);
   cfg.debugcon_out = [&o](uint8_t b) { o.debugcon.push_back(static_cast<char>(b)); };
   Machine m(cfg);
   // The loader puts the kernel's name at the front of the command line (as
@@ -34,6 +35,7 @@ BootOutcome boot_kernel(const std::string& path, const std::string& cmdline, uin
   o.exit_total = m.exits().total();
   o.exit_cycles = m.exits().total_cycles();
   o.holes = m.monitor().holes();
+  for (const auto& [name, value] : m.monitor().counters()) o.counters[name] = value;
   return o;
 }
 

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <array>
+#include <functional>
+#include <map>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -20,12 +22,14 @@ struct BootOutcome {
   std::array<uint64_t, kExitReasons> exits{};  // per reason
   uint64_t exit_total = 0, exit_cycles = 0;
   std::vector<Monitor::Hole> holes;
+  std::map<std::string, uint64_t> counters;  // Monitor::counters()
 };
 
 // Multiboot kernel (or a.out-kludge flat file) with an optional command line.
 BootOutcome boot_kernel(const std::string& path, const std::string& cmdline = "",
                         uint64_t max_insns = 500'000'000, uint64_t ram = 128ull << 20,
-                        const std::string& mode = "native");
+                        const std::string& mode = "native",
+                        const std::function<void(MachineConfig&)>& configure = nullptr);
 
 std::string read_text_file(const std::string& path);
 bool file_exists(const std::string& path);

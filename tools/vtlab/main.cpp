@@ -91,7 +91,8 @@ int main(int argc, char** argv) {
   run->add_option("--mode", o.mode,
                   "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
                       " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
-                      "with the guest kernel at ring 1 and the virtualization-hole detector)")
+                      "with the guest kernel at ring 1 and the virtualization-hole detector; bt: the guest kernel's code "
+                      "binary-translated, user code run direct)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
@@ -101,6 +102,12 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_flag("--strict-holes", o.strict_holes,
                "trap: stop at the first virtualization hole (exit status 8) instead of listing them at the end");
+  run->add_option("--bt-log", o.bt_log,
+                  "bt: write every kernel block translated, guest code beside its translation, to FILE");
+  run->add_option("--bt-tc-blocks", o.bt_tc_blocks,
+                  "bt: kernel blocks translated before the translation cache is flushed")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
+      ->capture_default_str();
   run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;

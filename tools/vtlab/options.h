@@ -37,6 +37,8 @@ struct RunOptions {
   bool post = false;       // print POST codes and debug-console lines as they come
   bool reboot = false;     // restart at the reset vector on a reset or triple fault
   bool strict_holes = false;  // trap: the first virtualization hole stops the run
+  std::string bt_log;         // bt: describe every translation in this file
+  uint64_t bt_tc_blocks = 4096;
 };
 
 uint64_t parse_memory_size(const std::string& text);

@@ -11,6 +11,7 @@
 #include "core/interpreter.h"
 #include "core/loader/bios.h"
 #include "core/loader/file.h"
+#include "privilege/bt_monitor.h"
 #include "privilege/monitor.h"
 #include "core/loader/flat.h"
 #include "core/loader/load_error.h"
@@ -82,6 +83,7 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
   cfg.ram_bytes = parse_memory_size(o.memory);
   cfg.mode = o.mode;
   cfg.strict_holes = o.strict_holes;
+  cfg.bt_tc_blocks = o.bt_tc_blocks;
   if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);
   if (!o.cost_model.empty()) {
     const std::vector<uint8_t> text = read_file(o.cost_model);
@@ -112,6 +114,12 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
 
 Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) : o_(o) {
   MachineConfig cfg = machine_config(o, std::move(serial_out));
+  if (!o.bt_log.empty()) {
+    if (o.mode != "bt") throw CLI::ValidationError("--bt-log", "the translation log needs --mode bt");
+    bt_log_ = std::make_unique<std::ofstream>(o.bt_log);
+    if (!*bt_log_) throw LoadError(o.bt_log + ": cannot open for writing");
+    cfg.bt_log = bt_log_.get();
+  }
   try {
     machine_ = std::make_unique<Machine>(cfg);
   } catch (const std::invalid_argument& e) {
@@ -198,6 +206,16 @@ std::string stop_line(const Machine& m, const RunResult& r) {
                      r.detail, m.cpu().icount, s.seg[CS].selector, s.rip);
 }
 
+// Instruction keys by name ("sti"), the rest in hex.
+std::string exit_key_name(ExitReason reason, uint32_t key) {
+  const bool by_insn = reason == ExitReason::PrivilegedInsn || reason == ExitReason::SensitiveInsn ||
+                       reason == ExitReason::BtCallout;
+  if (reason == ExitReason::BtCallout && key == BinaryTranslationMonitor::kPageTableWriteCallout)
+    return "page-table-write";
+  if (by_insn && key <= 0xFFFF) return mnemonic_name(static_cast<uint16_t>(key));
+  return fmt::format("{:#x}", key);
+}
+
 // Exits: totals, then per reason (only reasons that occurred) with their
 // sub-keys, so two runs of the same guest give the same object.
 nlohmann::json exits_json(const ExitLog& log) {
@@ -207,10 +225,7 @@ nlohmann::json exits_json(const ExitLog& log) {
     const ExitLog::ReasonCount& c = log.count(reason);
     if (!c.count) continue;
     nlohmann::json keys = nlohmann::json::object();
-    const bool by_insn = reason == ExitReason::PrivilegedInsn || reason == ExitReason::SensitiveInsn;
-    for (const auto& [key, n] : c.by_key)
-      keys[by_insn && key != ExitLog::kOtherKey ? std::string(mnemonic_name(static_cast<uint16_t>(key)))
-                                                : fmt::format("{:#x}", key)] = n;
+    for (const auto& [key, n] : c.by_key) keys[exit_key_name(reason, key)] = n;
     by_reason[std::string(exit_reason_name(reason))] = {{"count", c.count}, {"cycles", c.cycles}, {"keys", keys}};
   }
   return {{"total", log.total()}, {"cycles", log.total_cycles()}, {"by_reason", by_reason}};
@@ -249,6 +264,9 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["idle_time"] = m.cpu().idle;
   j["exits"] = exits_json(m.exits());
   j["holes"] = holes_json(m.monitor());
+  nlohmann::json counters = nlohmann::json::object();
+  for (const auto& [name, value] : m.monitor().counters()) counters[name] = value;
+  j["monitor_counters"] = counters;
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
   nlohmann::json post = nlohmann::json::array();

@@ -66,6 +66,7 @@ class Session {
   const RunOptions& o_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<TraceWriter> trace_;
+  std::unique_ptr<std::ofstream> bt_log_;
 };
 
 int exit_status_for(const RunResult& r);

@@ -1,0 +1,150 @@
+#include "privilege/bt_monitor.h"
+
+#include <Zydis/Zydis.h>
+#include <fmt/format.h>
+
+#include "privilege/sensitivity.h"
+
+namespace vtlab {
+
+namespace {
+Status call_monitor(Cpu& cpu, const DecodedInsn& insn) { return cpu.raise_sensitive(insn); }
+
+// What an inline translation does instead, in a few words for --bt-log.
+const char* inline_effect(uint16_t m) {
+  switch (static_cast<ZydisMnemonic>(m)) {
+    case ZYDIS_MNEMONIC_CLI: return "virtual IF := 0";
+    case ZYDIS_MNEMONIC_STI: return "virtual IF := 1 (a waiting interrupt is delivered after the next instruction)";
+    case ZYDIS_MNEMONIC_PUSHF:
+    case ZYDIS_MNEMONIC_PUSHFD: return "pushes EFLAGS with the virtual IF and IOPL";
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD: return "pops into EFLAGS and the virtual IF and IOPL";
+    case ZYDIS_MNEMONIC_SGDT: return "stores the guest's GDTR, not the monitor's";
+    case ZYDIS_MNEMONIC_SIDT: return "stores the guest's IDTR, not the monitor's";
+    case ZYDIS_MNEMONIC_SLDT: return "stores the guest's LDTR selector";
+    case ZYDIS_MNEMONIC_STR: return "stores the guest's TR selector";
+    case ZYDIS_MNEMONIC_SMSW: return "stores the guest's CR0 low word";
+    case ZYDIS_MNEMONIC_LAR:
+    case ZYDIS_MNEMONIC_LSL:
+    case ZYDIS_MNEMONIC_VERR:
+    case ZYDIS_MNEMONIC_VERW: return "judges the guest's descriptor at the guest's CPL 0";
+    default: return "runs on the virtual CPU: the guest's tables, selectors with RPL 0";
+  }
+}
+}  // namespace
+
+BinaryTranslationMonitor::BinaryTranslationMonitor(std::function<void()> flush_cache, size_t tc_blocks,
+                                                   std::ostream* log)
+    : flush_cache_(std::move(flush_cache)), tc_blocks_(tc_blocks), log_(log) {}
+
+BinaryTranslationMonitor::Translation BinaryTranslationMonitor::translation_of(const DecodedInsn& insn) {
+  switch (static_cast<ZydisMnemonic>(insn.mnemonic)) {
+    case ZYDIS_MNEMONIC_INT:
+    case ZYDIS_MNEMONIC_INT1:
+    case ZYDIS_MNEMONIC_INT3:
+    case ZYDIS_MNEMONIC_INTO: return Translation::Ident;  // an event: the monitor delivers it
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD: return Translation::Callout;
+    default: break;
+  }
+  switch (classify(insn).kind) {
+    case Sensitivity::Innocuous: return Translation::Ident;
+    case Sensitivity::Privileged: return Translation::Callout;
+    case Sensitivity::IoplSensitive: return is_port_io(insn) ? Translation::Callout : Translation::Inline;
+    case Sensitivity::Hole: return Translation::Inline;
+  }
+  return Translation::Ident;
+}
+
+void BinaryTranslationMonitor::on_block(Cpu& cpu, uint64_t lin, uint64_t phys, std::vector<DecodedInsn>& insns) {
+  if (cpu.s.cpl() != 1) return;  // guest user code runs as decoded
+  if (tc_blocks_ && live_blocks_ >= tc_blocks_) {
+    flush_cache_();
+    live_blocks_ = 0;
+    trace_faults_.clear();
+    ++tc_flushes_;
+    note(cpu, ExitReason::TcFlush, 0);
+  }
+  ++live_blocks_;
+  ++blocks_;
+  note(cpu, ExitReason::BtTranslate, kBlock);
+  for (DecodedInsn& insn : insns) {
+    switch (translation_of(insn)) {
+      case Translation::Ident: ++ident_; continue;
+      case Translation::Inline: ++inline_; break;
+      case Translation::Callout: ++callouts_; break;
+    }
+    insn.original = insn.exec;
+    insn.exec = &call_monitor;
+  }
+  if (log_) log_block(cpu, lin, phys, insns);
+}
+
+Monitor::Action BinaryTranslationMonitor::on_sensitive(Cpu& cpu, const DecodedInsn& insn) {
+  if (translation_of(insn) == Translation::Callout) {
+    ++callout_runs_;
+    note(cpu, ExitReason::BtCallout, insn.mnemonic);
+  } else {
+    ++inline_runs_;
+  }
+  const Status st = run_virtual(cpu, insn, (cpu.s.rip + insn.len) & all_ones(cpu.s.code_size()));
+  return finish(cpu, st, cpu.pending());
+}
+
+// Adaptive translation: a kernel instruction that keeps writing traced
+// page tables is retranslated so that its writes call the monitor, which
+// performs them and updates the shadow without a protection fault.
+void BinaryTranslationMonitor::on_shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key) {
+  if (reason == ExitReason::PageTableWrite && !in_virtual_ && cpu.s.cpl() == 1) {
+    if (trace_faults_.size() > 65536) trace_faults_.clear();  // guest-chosen sites: keep it bounded
+    unsigned& faults = trace_faults_[cpu.linear(CS, cpu.s.rip)];
+    if (faults >= kTraceFaultsBeforeRetranslation) {
+      ++callout_runs_;
+      note(cpu, ExitReason::BtCallout, kPageTableWriteCallout);
+      return;
+    }
+    if (++faults == kTraceFaultsBeforeRetranslation) {
+      ++retranslations_;
+      note(cpu, ExitReason::BtTranslate, kRetranslation);
+    }
+  }
+  note(cpu, reason, key);
+}
+
+std::vector<std::pair<std::string, uint64_t>> BinaryTranslationMonitor::counters() const {
+  return {{"blocks_translated", blocks_},   {"ident_instructions", ident_},
+          {"inline_instructions", inline_}, {"callout_instructions", callouts_},
+          {"inline_runs", inline_runs_},    {"callout_runs", callout_runs_},
+          {"retranslations", retranslations_}, {"tc_flushes", tc_flushes_}};
+}
+
+void BinaryTranslationMonitor::log_block(Cpu& cpu, uint64_t lin, uint64_t phys, const std::vector<DecodedInsn>& insns) {
+  *log_ << fmt::format("translated kernel block at {:#010x} (physical {:#010x}), {} instructions:\n", lin, phys,
+                       insns.size());
+  uint64_t ip = cpu.s.rip;
+  for (const DecodedInsn& insn : insns) {
+    uint8_t bytes[16] = {};
+    const uint64_t at = cpu.linear(CS, ip);
+    for (unsigned k = 0; k < insn.len && k < sizeof bytes; ++k) {
+      uint64_t b = 0;
+      peek_guest(cpu, v_, at + k, 1, b);
+      bytes[k] = static_cast<uint8_t>(b);
+    }
+    const std::string text = Decoder::format(bytes, insn.len, cpu.s.code_size(), ip);
+    std::string how;
+    switch (translation_of(insn)) {
+      case Translation::Ident: how = "ident    runs as written"; break;
+      case Translation::Inline: how = std::string("inline   ") + inline_effect(insn.mnemonic); break;
+      case Translation::Callout: {
+        const auto [reason, key] = exit_for(cpu, insn);
+        (void)key;
+        how = fmt::format("callout  the monitor emulates it ({} in trap)", exit_reason_name(reason));
+        break;
+      }
+    }
+    *log_ << fmt::format("  {:#010x}  {:<32} {}\n", at, text, how);
+    ip += insn.len;
+  }
+}
+
+}  // namespace vtlab

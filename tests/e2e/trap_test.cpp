@@ -12,39 +12,35 @@
 namespace vtlab::test {
 
 namespace {
-const std::string kSamples = VTLAB_SAMPLES_DIR;
-const std::string kSources = std::string(VTLAB_GUESTS_SRC_DIR) + "/../../samples";
 constexpr uint64_t kBudget = 100'000'000;
-
-uint64_t exits(const BootOutcome& o, ExitReason r) { return o.exits[static_cast<size_t>(r)]; }
 }  // namespace
 
 TEST(TrapMode, MiniOsPrintsTheNativeTranscriptWithExactExits) {
-  BootOutcome o = boot_kernel(kSamples + "/minios.elf", "", kBudget, 128ull << 20, "trap");
-  EXPECT_EQ(o.serial, read_text_file(kSources + "/minios/expected.txt"));
+  BootOutcome o = boot_kernel(sample_binary("minios.elf"), "", kBudget, 128ull << 20, "trap");
+  EXPECT_EQ(o.serial, read_text_file(sample_source("minios/expected.txt")));
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.result.guest_status, 67u);
   EXPECT_EQ(o.instructions, 8'092'115u);
   EXPECT_EQ(o.result.virtual_time, 31'700'373u);
-  EXPECT_EQ(exits(o, ExitReason::PrivilegedInsn), 235u);  // CLI/STI, LGDT, SYSEXIT, ...
-  EXPECT_EQ(exits(o, ExitReason::Io), 7'713u);            // mostly the UART, polled
-  EXPECT_EQ(exits(o, ExitReason::CrAccess), 106u);
-  EXPECT_EQ(exits(o, ExitReason::MsrWrite), 68u);          // SYSENTER_ESP per switch
-  EXPECT_EQ(exits(o, ExitReason::Invlpg), 36u);
-  EXPECT_EQ(exits(o, ExitReason::Hlt), 3u);
-  EXPECT_EQ(exits(o, ExitReason::GuestException), 42u);   // #PF, #GP, INT 0x80
-  EXPECT_EQ(exits(o, ExitReason::ExternalInterrupt), 66u);
-  EXPECT_EQ(exits(o, ExitReason::InterruptWindow), 4u);
-  EXPECT_EQ(exits(o, ExitReason::HiddenPageFault), 1'213u);
-  EXPECT_EQ(exits(o, ExitReason::PageTableWrite), 2'390u);
+  EXPECT_EQ(o.exit_count(ExitReason::PrivilegedInsn), 235u);  // CLI/STI, LGDT, SYSEXIT, ...
+  EXPECT_EQ(o.exit_count(ExitReason::Io), 7'713u);            // mostly the UART, polled
+  EXPECT_EQ(o.exit_count(ExitReason::CrAccess), 106u);
+  EXPECT_EQ(o.exit_count(ExitReason::MsrWrite), 68u);          // SYSENTER_ESP per switch
+  EXPECT_EQ(o.exit_count(ExitReason::Invlpg), 36u);
+  EXPECT_EQ(o.exit_count(ExitReason::Hlt), 3u);
+  EXPECT_EQ(o.exit_count(ExitReason::GuestException), 42u);   // #PF, #GP, INT 0x80
+  EXPECT_EQ(o.exit_count(ExitReason::ExternalInterrupt), 66u);
+  EXPECT_EQ(o.exit_count(ExitReason::InterruptWindow), 4u);
+  EXPECT_EQ(o.exit_count(ExitReason::HiddenPageFault), 1'213u);
+  EXPECT_EQ(o.exit_count(ExitReason::PageTableWrite), 2'390u);
   EXPECT_EQ(o.exit_total, 11'876u);
   EXPECT_EQ(o.exit_cycles, 23'502'000u);
 }
 
 // The same kernel twice: the same counts, the same holes.
 TEST(TrapMode, RunsAreRepeatable) {
-  BootOutcome a = boot_kernel(kSamples + "/minios.elf", "", kBudget, 128ull << 20, "trap");
-  BootOutcome b = boot_kernel(kSamples + "/minios.elf", "", kBudget, 128ull << 20, "trap");
+  BootOutcome a = boot_kernel(sample_binary("minios.elf"), "", kBudget, 128ull << 20, "trap");
+  BootOutcome b = boot_kernel(sample_binary("minios.elf"), "", kBudget, 128ull << 20, "trap");
   EXPECT_EQ(a.instructions, b.instructions);
   EXPECT_EQ(a.exits, b.exits);
   ASSERT_EQ(a.holes.size(), b.holes.size());
@@ -54,9 +50,9 @@ TEST(TrapMode, RunsAreRepeatable) {
 // Under trap the guest sees ring 1's answers (its own transcript says
 // WRONG), and the detector names each site where the guest got one.
 TEST(TrapMode, HolesGuestSeesRingOneAndTheDetectorNamesEachSite) {
-  const std::string elf = kSamples + "/holes.elf";
+  const std::string elf = sample_binary("holes.elf");
   BootOutcome o = boot_kernel(elf, "", kBudget, 128ull << 20, "trap");
-  EXPECT_EQ(o.serial, read_text_file(kSources + "/holes/expected-trap.txt"));
+  EXPECT_EQ(o.serial, read_text_file(sample_source("holes/expected-trap.txt")));
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.instructions, 69'183u);
 
@@ -94,7 +90,7 @@ TEST(TrapMode, HolesGuestSeesRingOneAndTheDetectorNamesEachSite) {
 }
 
 TEST(TrapMode, NativeFindsNoHoles) {
-  BootOutcome o = boot_kernel(kSamples + "/holes.elf", "", kBudget);
+  BootOutcome o = boot_kernel(sample_binary("holes.elf"), "", kBudget);
   EXPECT_TRUE(o.holes.empty());
   EXPECT_EQ(o.exit_total, 0u);
 }

@@ -23,7 +23,14 @@ struct BootOutcome {
   uint64_t exit_total = 0, exit_cycles = 0;
   std::vector<Monitor::Hole> holes;
   std::map<std::string, uint64_t> counters;  // Monitor::counters()
+  uint64_t exit_count(ExitReason r) const { return exits[static_cast<size_t>(r)]; }
 };
+
+// A built sample (build/samples/NAME) and a file of its sources (samples/PATH).
+inline std::string sample_binary(const std::string& name) { return std::string(VTLAB_SAMPLES_DIR) + "/" + name; }
+inline std::string sample_source(const std::string& path) {
+  return std::string(VTLAB_GUESTS_SRC_DIR) + "/../../samples/" + path;
+}
 
 // Multiboot kernel (or a.out-kludge flat file) with an optional command line.
 BootOutcome boot_kernel(const std::string& path, const std::string& cmdline = "",

@@ -74,6 +74,29 @@ INSTANTIATE_TEST_SUITE_P(EveryStart, FuzzStart,
                            return name;
                          });
 
+// CLI at CPL 3 faults (#GP(0)) unless the IOPL extra lifts IOPL to 3;
+// every handler is the HLT at offset 2.
+TEST(FuzzStartExtras, Iopl3LetsCpl3ClearIf) {
+  const uint8_t code[] = {0xFA, 0xCC, 0xF4};  // CLI; INT3; HLT
+  for (const uint8_t extras : {uint8_t{0}, extra::kIopl3}) {
+    SCOPED_TRACE(testing::Message() << "extras=" << int(extras));
+    MachineConfig cfg;
+    cfg.ram_bytes = kRam;
+    Machine m(cfg);
+    prepare_cpu(m, CpuStart::Flat3, 2, code, sizeof code, extras);
+    const RunResult r = m.run(kCpuBudget);
+    EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+    if (extras) {
+      EXPECT_EQ(r.instructions, 3u);
+      EXPECT_EQ(m.memory().read(kKernelStack - 20, 4), kCode + 2);  // INT3's return address
+    } else {
+      EXPECT_EQ(r.instructions, 1u);
+      EXPECT_EQ(m.memory().read(kKernelStack - 24, 4), 0u);    // #GP error code
+      EXPECT_EQ(m.memory().read(kKernelStack - 20, 4), kCode);  // the CLI
+    }
+  }
+}
+
 // Which of the four loads (multiboot, flat at 1 MiB, flat at the address
 // in bytes 0-3, 64 KiB ROM) accept each loader seed.
 TEST(FuzzSeeds, LoaderSeedsLoadAsWritten) {

@@ -135,7 +135,8 @@ const char* cpu_start_name(CpuStart s) {
   return "?";
 }
 
-void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len) {
+void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
+                 uint8_t extras) {
   len = std::min<size_t>(len, kMaxCode);
   m.memory().write_bytes(kCode, code, len);
   const uint32_t handler = static_cast<uint32_t>(kCode + (len ? handler_offset % len : 0));
@@ -153,7 +154,15 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
     build_protected(m, ring3, handler);
     if (start == CpuStart::Paged0 || start == CpuStart::Paged3) build_paging32(m);
     if (start == CpuStart::Pae3) build_pae(m);
+    if (extras & extra::kCr4) s.cr4 |= cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE;
+    if (extras & extra::kNxe) s.efer |= efer::NXE;
+    m.cpu().paging_changed(false);
   }
+  uint64_t flags = s.flags.bits();
+  if (extras & extra::kIopl3) flags |= flag::IOPL;
+  if (extras & extra::kIf) flags |= flag::IF;
+  if (extras & extra::kTrapFlag) flags |= flag::TF;
+  s.flags.set_bits(flags);
   s.rip = kCode;
 }
 
@@ -162,8 +171,8 @@ RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   MachineConfig cfg;
   cfg.ram_bytes = kRam;
   Machine m(cfg);
-  const auto start = static_cast<CpuStart>(data[0] % static_cast<uint8_t>(CpuStart::Count));
-  prepare_cpu(m, start, data[1] | data[2] << 8, data + 3, size - 3);
+  const auto start = static_cast<CpuStart>((data[0] & 7) % static_cast<uint8_t>(CpuStart::Count));
+  prepare_cpu(m, start, data[1] | data[2] << 8, data + 3, size - 3, data[0] & 0xF8);
   return m.run(budget);
 }
 

@@ -24,7 +24,8 @@ inline constexpr uint64_t kLoaderRam = 4ull << 20;
 unsigned run_loader_input(const uint8_t* data, size_t size);
 
 // --- the CPU on arbitrary code ------------------------------------------------
-// Byte 0 picks the start state, bytes 1-2 (little endian) the offset in
+// Byte 0 picks the start state (bits 0-2, modulo CpuStart::Count) and
+// StartExtras (bits 3-7), bytes 1-2 (little endian) the offset in
 // the code of the handler every IDT/IVT vector points at, the rest is the
 // code, placed at kCode with EIP/IP on its first byte.  The machine is a
 // full native-mode Machine (devices wired) with kRam of RAM, run for at
@@ -38,6 +39,14 @@ enum class CpuStart : uint8_t {
   Pae3,        // CPL 3, PAE paging: the first 16 MiB identity-mapped by 2 MiB pages
   Count
 };
+// Extra state bits on top of a start state (byte 0 bits 3-7).
+namespace extra {
+inline constexpr uint8_t kIopl3 = 1u << 3;         // EFLAGS.IOPL = 3: CPL 3 may do port I/O, CLI, STI
+inline constexpr uint8_t kIf = 1u << 4;            // EFLAGS.IF = 1: device interrupts are taken
+inline constexpr uint8_t kCr4 = 1u << 5;           // CR4.TSD, DE, PSE, PGE (protected mode only)
+inline constexpr uint8_t kNxe = 1u << 6;           // EFER.NXE (protected mode only)
+inline constexpr uint8_t kTrapFlag = 1u << 7;      // EFLAGS.TF: single-step #DB after each instruction
+}  // namespace extra
 inline constexpr uint64_t kRam = 16ull << 20;
 inline constexpr uint64_t kCode = 0x1000, kMaxCode = 0xF000;
 inline constexpr uint64_t kGdt = 0x10000, kIdt = 0x11000, kTss = 0x12000;
@@ -51,8 +60,10 @@ inline constexpr uint64_t kCpuBudget = 1000;
 
 const char* cpu_start_name(CpuStart s);
 // Builds the machine state for `start` with the handler at kCode +
-// `handler_offset` (GDT, IDT or IVT, TSS, page tables) and code at kCode.
-void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len);
+// `handler_offset` (GDT, IDT or IVT, TSS, page tables), the `extras`
+// (extra::*) and code at kCode.
+void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
+                 uint8_t extras = 0);
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget = kCpuBudget);
 
 // --- devices and the I/O paths --------------------------------------------------

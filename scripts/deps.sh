@@ -3,7 +3,8 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache gcc g++ binutils libzydis-dev libgtest-dev googletest
       libcli11-dev libfmt-dev nlohmann-json3-dev)
-if [ "${1:-}" = "--test" ]; then pkgs+=(qemu-system-x86); fi
+# clang and its runtimes (libFuzzer, ASan, UBSan) build the fuzz smoke.
+if [ "${1:-}" = "--test" ]; then pkgs+=(qemu-system-x86 clang libclang-rt-14-dev); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,0 +1,136 @@
+// The fuzz targets' input layouts (tests/support/fuzz_inputs.h): each CPU
+// start state is the mode, ring and paging it names, and the hand-made
+// seed corpora in tests/fuzz/corpus/ replay here, in the normal and the
+// ASan+UBSan builds, with the results the seeds were written for.
+// Regression tests for fuzz findings replay their reproducers the same way.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include "support/fuzz_inputs.h"
+
+namespace vtlab::test::fuzz {
+namespace {
+
+const std::filesystem::path kCorpus = std::filesystem::path(VTLAB_GUESTS_SRC_DIR) / ".." / "fuzz" / "corpus";
+
+std::vector<uint8_t> read_seed(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// INT3, then HLT as the handler of every vector: the breakpoint is
+// delivered through the IVT or IDT, and the handler halts with interrupts
+// off, leaving the delivery's stack frame to check.
+class FuzzStart : public ::testing::TestWithParam<CpuStart> {};
+
+TEST_P(FuzzStart, BreakpointReachesTheHandlerAtCpl0) {
+  const CpuStart start = GetParam();
+  MachineConfig cfg;
+  cfg.ram_bytes = kRam;
+  Machine m(cfg);
+  const uint8_t code[] = {0xCC, 0xF4};
+  prepare_cpu(m, start, 1, code, sizeof code);
+  const CpuState& s = m.cpu().s;
+  const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3;
+  EXPECT_EQ(s.real_mode(), start == CpuStart::Real);
+  EXPECT_EQ(s.cpl(), ring3 ? 3u : 0u);
+  EXPECT_EQ((s.cr0 & cr0::PG) != 0, start == CpuStart::Paged0 || start == CpuStart::Paged3 || start == CpuStart::Pae3);
+  EXPECT_EQ((s.cr4 & cr4::PAE) != 0, start == CpuStart::Pae3);
+
+  const RunResult r = m.run(kCpuBudget);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  EXPECT_EQ(r.instructions, 2u);
+  EXPECT_EQ(s.rip, kCode + 2);
+  EXPECT_EQ(s.cpl(), 0u);
+  PhysicalMemory& mem = m.memory();
+  if (start == CpuStart::Real) {
+    EXPECT_EQ(s.gpr[RSP], 0xFFF0u - 6);
+    EXPECT_EQ(mem.read(0xFFF0 - 6, 2), kCode + 1);  // IP after INT3
+    EXPECT_EQ(mem.read(0xFFF0 - 4, 2), 0u);         // CS
+  } else if (ring3) {
+    EXPECT_EQ(s.seg[SS].selector, kData0);
+    EXPECT_EQ(s.gpr[RSP], kKernelStack - 20);
+    EXPECT_EQ(mem.read(kKernelStack - 20, 4), kCode + 1);
+    EXPECT_EQ(mem.read(kKernelStack - 16, 4), kCode3);
+    EXPECT_EQ(mem.read(kKernelStack - 8, 4), kUserStack);
+    EXPECT_EQ(mem.read(kKernelStack - 4, 4), kData3);
+  } else {
+    EXPECT_EQ(s.gpr[RSP], kKernelStack - 12);
+    EXPECT_EQ(mem.read(kKernelStack - 12, 4), kCode + 1);
+    EXPECT_EQ(mem.read(kKernelStack - 8, 4), kCode0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryStart, FuzzStart,
+                         ::testing::Values(CpuStart::Real, CpuStart::Flat0, CpuStart::Flat3, CpuStart::Paged0,
+                                           CpuStart::Paged3, CpuStart::Pae3),
+                         [](const auto& info) {
+                           std::string name = cpu_start_name(info.param);
+                           for (char& c : name)
+                             if (c == '-') c = '_';
+                           return name;
+                         });
+
+// CLI at CPL 3 faults (#GP(0)) unless the IOPL extra lifts IOPL to 3;
+// every handler is the HLT at offset 2.
+TEST(FuzzStartExtras, Iopl3LetsCpl3ClearIf) {
+  const uint8_t code[] = {0xFA, 0xCC, 0xF4};  // CLI; INT3; HLT
+  for (const uint8_t extras : {uint8_t{0}, extra::kIopl3}) {
+    SCOPED_TRACE(testing::Message() << "extras=" << int(extras));
+    MachineConfig cfg;
+    cfg.ram_bytes = kRam;
+    Machine m(cfg);
+    prepare_cpu(m, CpuStart::Flat3, 2, code, sizeof code, extras);
+    const RunResult r = m.run(kCpuBudget);
+    EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+    if (extras) {
+      EXPECT_EQ(r.instructions, 3u);
+      EXPECT_EQ(m.memory().read(kKernelStack - 20, 4), kCode + 2);  // INT3's return address
+    } else {
+      EXPECT_EQ(r.instructions, 1u);
+      EXPECT_EQ(m.memory().read(kKernelStack - 24, 4), 0u);    // #GP error code
+      EXPECT_EQ(m.memory().read(kKernelStack - 20, 4), kCode);  // the CLI
+    }
+  }
+}
+
+// Which of the four loads (multiboot, flat at 1 MiB, flat at the address
+// in bytes 0-3, 64 KiB ROM) accept each loader seed.
+TEST(FuzzSeeds, LoaderSeedsLoadAsWritten) {
+  const auto loads = [](const char* name) {
+    const std::vector<uint8_t> f = read_seed(kCorpus / "loader" / name);
+    EXPECT_FALSE(f.empty()) << name;
+    return run_loader_input(f.data(), f.size());
+  };
+  EXPECT_EQ(loads("aout_kludge"), 3u);  // bytes 0-3 = 0x1BADB002 lie beyond RAM
+  EXPECT_EQ(loads("elf_minimal"), 3u);  // bytes 0-3 = 0x464C457F likewise
+  EXPECT_EQ(loads("flat_code"), 2u);    // no multiboot header
+}
+
+TEST(FuzzSeeds, CpuSeedsStopForAStatedReason) {
+  unsigned seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kCorpus / "cpu")) {
+    const std::vector<uint8_t> f = read_seed(entry.path());
+    const RunResult r = run_cpu_input(f.data(), f.size());
+    EXPECT_NE(r.reason, StopReason::None) << entry.path();
+    EXPECT_LE(r.virtual_time, kCpuBudget + 1) << entry.path();
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 6u);
+}
+
+TEST(FuzzSeeds, DeviceSeedsRunEveryOperation) {
+  unsigned seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(kCorpus / "devices")) {
+    const std::vector<uint8_t> f = read_seed(entry.path());
+    EXPECT_EQ(run_device_input(f.data(), f.size()), f.size() / 8) << entry.path();
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 5u);
+}
+
+}  // namespace
+}  // namespace vtlab::test::fuzz

@@ -1,0 +1,230 @@
+#include "support/fuzz_inputs.h"
+
+#include <algorithm>
+#include <iterator>
+#include <vector>
+
+#include "core/loader/bios.h"
+#include "core/loader/flat.h"
+#include "core/loader/load_error.h"
+#include "core/loader/multiboot.h"
+#include "devices/local_apic.h"
+#include "privilege/descriptors.h"
+
+namespace vtlab::test::fuzz {
+
+namespace {
+
+// Descriptor access bytes (P, DPL, S, type) as the SDM draws them.
+constexpr uint8_t kAccCode0 = 0x9B, kAccData0 = 0x93, kAccCode3 = 0xFB, kAccData3 = 0xF3, kAccTss32Busy = 0x8B;
+constexpr uint8_t kAccIntGate32Dpl3 = 0xEE;
+constexpr uint64_t kPteP = 1, kPteRw = 2, kPteUs = 4, kPtePs = 0x80;
+constexpr uint64_t kUserPage = kPteP | kPteRw | kPteUs;
+
+uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags = 0xC) {
+  return (limit & 0xFFFF) | (uint64_t{base & 0xFFFFFF} << 16) | (uint64_t{access} << 40) |
+         (uint64_t{(limit >> 16) & 0xF} << 48) | (uint64_t{flags & 0xFu} << 52) | (uint64_t{base >> 24} << 56);
+}
+
+uint64_t gate_descriptor(uint16_t sel, uint32_t offset, uint8_t access) {
+  return (offset & 0xFFFF) | (uint64_t{sel} << 16) | (uint64_t{access} << 40) | (uint64_t{offset >> 16} << 48);
+}
+
+Descriptor gdt_entry(PhysicalMemory& mem, unsigned index) {
+  Descriptor d;
+  const uint64_t raw = mem.read(kGdt + index * 8, 8);
+  d.lo = static_cast<uint32_t>(raw);
+  d.hi = static_cast<uint32_t>(raw >> 32);
+  d.addr = kGdt + index * 8;
+  return d;
+}
+
+void build_protected(Machine& m, bool ring3, uint32_t handler) {
+  PhysicalMemory& mem = m.memory();
+  CpuState& s = m.cpu().s;
+  set_flat_protected_mode(s);
+  mem.write(kGdt + 1 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode0));
+  mem.write(kGdt + 2 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccData0));
+  mem.write(kGdt + 3 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode3));
+  mem.write(kGdt + 4 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccData3));
+  mem.write(kGdt + 5 * 8, 8, segment_descriptor(kTss, 0x67, kAccTss32Busy, 0));
+  s.gdtr = {kGdt, 6 * 8 - 1};
+  for (unsigned v = 0; v < 256; ++v) mem.write(kIdt + v * 8, 8, gate_descriptor(kCode0, handler, kAccIntGate32Dpl3));
+  s.idtr = {kIdt, 256 * 8 - 1};
+  mem.write(kTss + 4, 4, kKernelStack);  // ESP0
+  mem.write(kTss + 8, 4, kData0);        // SS0
+  s.tr = segment_cache(kTssSel, gdt_entry(mem, 5));
+  const unsigned code = ring3 ? 3 : 1, data = ring3 ? 4 : 2;
+  s.seg[CS] = segment_cache(ring3 ? kCode3 : kCode0, gdt_entry(mem, code));
+  for (unsigned r : {ES, SS, DS, FS, GS}) s.seg[r] = segment_cache(ring3 ? kData3 : kData0, gdt_entry(mem, data));
+  s.gpr[RSP] = ring3 ? kUserStack : kKernelStack;
+}
+
+// 32-bit paging: a page directory, four page tables for the first 16 MiB
+// and one for the local APIC's page, every page user + writable.
+void build_paging32(Machine& m) {
+  PhysicalMemory& mem = m.memory();
+  const uint64_t pd = kPageDir;
+  for (uint64_t t = 0; t < kRam >> 22; ++t) {
+    const uint64_t pt = pd + 0x1000 * (t + 1);
+    mem.write(pd + 4 * t, 4, pt | kUserPage);
+    for (uint64_t i = 0; i < 1024; ++i) mem.write(pt + 4 * i, 4, ((t << 22) | (i << 12)) | kUserPage);
+  }
+  const uint64_t apic_pt = pd + 0x1000 * ((kRam >> 22) + 1);
+  mem.write(pd + 4 * (LocalApic::kBase >> 22), 4, apic_pt | kUserPage);
+  mem.write(apic_pt + 4 * ((LocalApic::kBase >> 12) & 0x3FF), 4, LocalApic::kBase | kUserPage);
+  CpuState& s = m.cpu().s;
+  s.cr3 = pd;
+  s.cr0 |= cr0::PG;
+  m.cpu().paging_changed(false);
+}
+
+// PAE paging: the first 16 MiB and the local APIC's 2 MiB by 2 MiB pages.
+void build_pae(Machine& m) {
+  PhysicalMemory& mem = m.memory();
+  const uint64_t pdpt = kPageDir, pd0 = kPageDir + 0x1000, pd3 = kPageDir + 0x2000;
+  for (uint64_t i = 0; i < kRam >> 21; ++i) mem.write(pd0 + 8 * i, 8, (i << 21) | kUserPage | kPtePs);
+  mem.write(pd3 + 8 * ((LocalApic::kBase >> 21) & 511), 8, LocalApic::kBase | kUserPage | kPtePs);
+  mem.write(pdpt + 0, 8, pd0 | kPteP);
+  mem.write(pdpt + 24, 8, pd3 | kPteP);
+  CpuState& s = m.cpu().s;
+  s.cr4 |= cr4::PAE;
+  s.cr3 = pdpt;
+  m.cpu().walker.load_pdptes(pdpt, s.pdpte);
+  s.cr0 |= cr0::PG;
+  m.cpu().paging_changed(false);
+}
+
+}  // namespace
+
+unsigned run_loader_input(const uint8_t* data, size_t size) {
+  const std::vector<uint8_t> file(data, data + size);
+  unsigned loaded = 0;
+  const auto attempt = [&](auto&& load) {
+    PhysicalMemory mem(kLoaderRam);
+    CpuState cpu;
+    reset_cpu_state(cpu);
+    try {
+      load(mem, cpu);
+      ++loaded;
+    } catch (const LoadError&) {
+    }
+  };
+  attempt([&](PhysicalMemory& mem, CpuState& cpu) { load_multiboot(file, "fuzz.elf", "a b", mem, cpu); });
+  attempt([&](PhysicalMemory& mem, CpuState& cpu) { load_flat(file, 0x100000, mem, cpu); });
+  if (size >= 4) {
+    const uint32_t at = data[0] | data[1] << 8 | data[2] << 16 | uint32_t{data[3]} << 24;
+    attempt([&](PhysicalMemory& mem, CpuState& cpu) { load_flat(file, at, mem, cpu); });
+  }
+  std::vector<uint8_t> rom(file.begin(), file.begin() + std::min<size_t>(size, kBiosSizes[0]));
+  rom.resize(kBiosSizes[0], 0xFF);
+  attempt([&](PhysicalMemory& mem, CpuState& cpu) { load_bios(rom, mem, cpu); });
+  return loaded;
+}
+
+const char* cpu_start_name(CpuStart s) {
+  switch (s) {
+    case CpuStart::Real: return "real";
+    case CpuStart::Flat0: return "flat-cpl0";
+    case CpuStart::Flat3: return "flat-cpl3";
+    case CpuStart::Paged0: return "paged-cpl0";
+    case CpuStart::Paged3: return "paged-cpl3";
+    case CpuStart::Pae3: return "pae-cpl3";
+    case CpuStart::Count: break;
+  }
+  return "?";
+}
+
+void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
+                 uint8_t extras) {
+  len = std::min<size_t>(len, kMaxCode);
+  m.memory().write_bytes(kCode, code, len);
+  const uint32_t handler = static_cast<uint32_t>(kCode + (len ? handler_offset % len : 0));
+  CpuState& s = m.cpu().s;
+  if (start == CpuStart::Real) {
+    for (SegmentCache& sc : s.seg) {
+      sc.selector = 0;
+      sc.base = 0;
+    }
+    for (unsigned v = 0; v < 256; ++v) m.memory().write(4 * v, 4, handler);  // segment 0, offset handler
+    s.idtr = {0, 0x3FF};
+    s.gpr[RSP] = 0xFFF0;
+  } else {
+    const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3;
+    build_protected(m, ring3, handler);
+    if (start == CpuStart::Paged0 || start == CpuStart::Paged3) build_paging32(m);
+    if (start == CpuStart::Pae3) build_pae(m);
+    if (extras & extra::kCr4) s.cr4 |= cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE;
+    if (extras & extra::kNxe) s.efer |= efer::NXE;
+    m.cpu().paging_changed(false);
+  }
+  uint64_t flags = s.flags.bits();
+  if (extras & extra::kIopl3) flags |= flag::IOPL;
+  if (extras & extra::kIf) flags |= flag::IF;
+  if (extras & extra::kTrapFlag) flags |= flag::TF;
+  s.flags.set_bits(flags);
+  s.rip = kCode;
+}
+
+RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
+  if (size < 3) return {};
+  MachineConfig cfg;
+  cfg.ram_bytes = kRam;
+  Machine m(cfg);
+  const auto start = static_cast<CpuStart>((data[0] & 7) % static_cast<uint8_t>(CpuStart::Count));
+  prepare_cpu(m, start, data[1] | data[2] << 8, data + 3, size - 3, data[0] & 0xF8);
+  return m.run(budget);
+}
+
+size_t run_device_input(const uint8_t* data, size_t size) {
+  // Every port range machine.cpp wires, so most accesses reach a device.
+  static constexpr uint16_t kKnownPorts[] = {0x20, 0xA0, 0x4D0, 0x40, 0x61, 0x60, 0x64, 0x70,
+                                             0x92, 0x510, 0xCF9, 0x3F8, 0xF4, 0xE9, 0x80, 0x190};
+  MachineConfig cfg;
+  cfg.ram_bytes = kRam;
+  Machine m(cfg);
+  // STI; HLT; JMP back to the STI, and an IRET as every vector's handler.
+  const uint8_t idle[] = {0xFB, 0xF4, 0xEB, 0xFC};
+  prepare_cpu(m, CpuStart::Flat0, 0, idle, sizeof idle);
+  m.memory().write(kCode + 0x100, 1, 0xCF);
+  for (unsigned v = 0; v < 256; ++v)
+    m.memory().write(kIdt + v * 8, 8, gate_descriptor(kCode0, kCode + 0x100, kAccIntGate32Dpl3));
+
+  size_t done = 0;
+  for (size_t at = 0; at + 8 <= size; at += 8, ++done) {
+    const uint8_t kind = data[at] % 5, a = data[at + 1], b = data[at + 2], c = data[at + 3];
+    const uint32_t value = data[at + 4] | data[at + 5] << 8 | data[at + 6] << 16 | uint32_t{data[at + 7]} << 24;
+    const uint16_t ab = static_cast<uint16_t>(a | b << 8);
+    switch (kind) {
+      case 0:
+      case 1: {
+        const uint16_t port =
+            (c & 0x80) ? static_cast<uint16_t>(kKnownPorts[a % std::size(kKnownPorts)] + (b & 7)) : ab;
+        const unsigned width = (c & 3) == 3 ? 4 : 1u << (c & 3);
+        if (kind == 0)
+          m.cpu().port_in(port, width);
+        else
+          m.cpu().port_out(port, width, value);
+        break;
+      }
+      case 2:
+      case 3: {
+        const uint64_t addr = LocalApic::kBase + (ab & 0xFFF);
+        const unsigned width = 1u << (c & 3);
+        const uint64_t wide = width == 8 ? (uint64_t{value} << 32 | value) : value;
+        if (kind == 2)
+          m.memory().read(addr, width);
+        else
+          m.memory().write(addr, width, wide);
+        break;
+      }
+      case 4:
+        m.run(ab);
+        m.cpu().clear_stop();  // a guest exit or reset request ends a run, not the sequence
+        break;
+    }
+  }
+  return done;
+}
+
+}  // namespace vtlab::test::fuzz

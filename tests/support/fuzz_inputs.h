@@ -1,0 +1,81 @@
+// Test support shared by the libFuzzer targets (tests/fuzz/) and by the
+// regression tests made from their findings: how one input's bytes become
+// a loader call, a CPU start state with code, or a sequence of device
+// accesses on a Machine.  A reproducer replayed through these functions
+// runs exactly as it did under the fuzzer.  docs/FUZZING.md describes the
+// input layouts.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/machine.h"
+
+namespace vtlab::test::fuzz {
+
+// --- the loaders -------------------------------------------------------------
+// The input is a kernel file for load_multiboot, a flat binary for
+// load_flat (at 1 MiB, and at the address its first four bytes name), and,
+// padded with 0xFF to 64 KiB, a ROM for load_bios.  A refused image is a
+// LoadError; anything else escaping is a finding.  Returns how many of the
+// loads succeeded.  Each load gets its own kLoaderRam of RAM.
+inline constexpr uint64_t kLoaderRam = 4ull << 20;
+unsigned run_loader_input(const uint8_t* data, size_t size);
+
+// --- the CPU on arbitrary code ------------------------------------------------
+// Byte 0 picks the start state (bits 0-2, modulo CpuStart::Count) and
+// StartExtras (bits 3-7), bytes 1-2 (little endian) the offset in
+// the code of the handler every IDT/IVT vector points at, the rest is the
+// code, placed at kCode with EIP/IP on its first byte.  The machine is a
+// full native-mode Machine (devices wired) with kRam of RAM, run for at
+// most `budget` units of virtual time.
+enum class CpuStart : uint8_t {
+  Real,        // real mode, every segment base 0, IVT at 0
+  Flat0,       // flat 32-bit protected mode, CPL 0, paging off
+  Flat3,       // the same at CPL 3 (TSS ring-0 stack, gates DPL 3)
+  Paged0,      // CPL 0, 32-bit paging: the first 16 MiB identity-mapped, user+writable
+  Paged3,      // the same at CPL 3
+  Pae3,        // CPL 3, PAE paging: the first 16 MiB identity-mapped by 2 MiB pages
+  Count
+};
+// Extra state bits on top of a start state (byte 0 bits 3-7).
+namespace extra {
+inline constexpr uint8_t kIopl3 = 1u << 3;         // EFLAGS.IOPL = 3: CPL 3 may do port I/O, CLI, STI
+inline constexpr uint8_t kIf = 1u << 4;            // EFLAGS.IF = 1: device interrupts are taken
+inline constexpr uint8_t kCr4 = 1u << 5;           // CR4.TSD, DE, PSE, PGE (protected mode only)
+inline constexpr uint8_t kNxe = 1u << 6;           // EFER.NXE (protected mode only)
+inline constexpr uint8_t kTrapFlag = 1u << 7;      // EFLAGS.TF: single-step #DB after each instruction
+}  // namespace extra
+inline constexpr uint64_t kRam = 16ull << 20;
+inline constexpr uint64_t kCode = 0x1000, kMaxCode = 0xF000;
+inline constexpr uint64_t kGdt = 0x10000, kIdt = 0x11000, kTss = 0x12000;
+inline constexpr uint64_t kPageDir = 0x20000;  // 32-bit: PD + 4 PTs; PAE: PDPT + 4 PDs
+inline constexpr uint64_t kUserStack = 0x70000, kKernelStack = 0x80000;
+inline constexpr uint16_t kCode0 = 0x08, kData0 = 0x10, kCode3 = 0x1B, kData3 = 0x23, kTssSel = 0x28;
+// Virtual time counts a REP string instruction once per 4096 iterations
+// (docs/ARCHITECTURE.md), so this budget allows up to ~4 M host-side
+// iterations: small enough that an input runs in well under a second.
+inline constexpr uint64_t kCpuBudget = 1000;
+
+const char* cpu_start_name(CpuStart s);
+// Builds the machine state for `start` with the handler at kCode +
+// `handler_offset` (GDT, IDT or IVT, TSS, page tables), the `extras`
+// (extra::*) and code at kCode.
+void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
+                 uint8_t extras = 0);
+RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget = kCpuBudget);
+
+// --- devices and the I/O paths --------------------------------------------------
+// The input is a sequence of 8-byte operations [kind, a, b, c, value x4]:
+//   kind % 5 == 0  port read,  1 port write: port = a | b << 8, or, with c
+//                  bit 7 set, a known device's base (a picks it) + (b & 7);
+//                  width 1, 2 or 4 bytes (c & 3, 3 meaning 4);
+//   2  LAPIC MMIO read, 3 write: offset (a | b << 8) & 0xFFF, width 1, 2, 4
+//      or 8 (c & 3);
+//   4  run the CPU (STI; HLT loop, every vector an IRET) for a | b << 8
+//      units of virtual time, so timers fire and interrupts are taken.
+// Returns the number of operations done.
+size_t run_device_input(const uint8_t* data, size_t size);
+
+}  // namespace vtlab::test::fuzz

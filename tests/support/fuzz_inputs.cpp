@@ -166,13 +166,22 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
   s.rip = kCode;
 }
 
+const char* cpu_mode(const uint8_t* data, size_t size) {
+  static constexpr const char* kModes[] = {"native", "trap", "bt", "native"};
+  return size < 3 ? "native" : kModes[data[2] >> 6];
+}
+
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   if (size < 3) return {};
   MachineConfig cfg;
   cfg.ram_bytes = kRam;
+  cfg.mode = cpu_mode(data, size);
+  // Exits cost nothing here, so the budget buys a monitor mode as many
+  // guest instructions as native.
+  for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
   Machine m(cfg);
   const auto start = static_cast<CpuStart>((data[0] & 7) % static_cast<uint8_t>(CpuStart::Count));
-  prepare_cpu(m, start, data[1] | data[2] << 8, data + 3, size - 3, data[0] & 0xF8);
+  prepare_cpu(m, start, (data[1] | data[2] << 8) & 0x3FFF, data + 3, size - 3, data[0] & 0xF8);
   return m.run(budget);
 }
 

@@ -25,11 +25,12 @@ unsigned run_loader_input(const uint8_t* data, size_t size);
 
 // --- the CPU on arbitrary code ------------------------------------------------
 // Byte 0 picks the start state (bits 0-2, modulo CpuStart::Count) and
-// StartExtras (bits 3-7), bytes 1-2 (little endian) the offset in
-// the code of the handler every IDT/IVT vector points at, the rest is the
-// code, placed at kCode with EIP/IP on its first byte.  The machine is a
-// full native-mode Machine (devices wired) with kRam of RAM, run for at
-// most `budget` units of virtual time.
+// StartExtras (bits 3-7), bytes 1-2 (little endian) bits 0-13 the offset
+// in the code of the handler every IDT/IVT vector points at and bits 14-15
+// the mode (native, trap, bt, native: cpu_mode), the rest is the code,
+// placed at kCode with EIP/IP on its first byte.  The machine is a full
+// Machine (devices wired) with kRam of RAM, run for at most `budget` units
+// of virtual time.
 enum class CpuStart : uint8_t {
   Real,        // real mode, every segment base 0, IVT at 0
   Flat0,       // flat 32-bit protected mode, CPL 0, paging off
@@ -65,6 +66,7 @@ const char* cpu_start_name(CpuStart s);
 void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
                  uint8_t extras = 0);
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget = kCpuBudget);
+const char* cpu_mode(const uint8_t* data, size_t size);
 
 // --- devices and the I/O paths --------------------------------------------------
 // The input is a sequence of 8-byte operations [kind, a, b, c, value x4]:

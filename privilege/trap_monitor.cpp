@@ -27,8 +27,12 @@ void TrapAndEmulateMonitor::on_block(Cpu&, uint64_t, uint64_t, std::vector<Decod
 }
 
 InsnOutcome TrapAndEmulateMonitor::dry_run(Cpu& cpu, const DecodedInsn& insn, uint64_t next_rip) {
+  // The dry run leaves no trace: registers, virtual state, memory (its
+  // stores are discarded), breakpoint hits, and any stop it asked for.
   const CpuState saved = cpu.s;
   const VirtualCpu saved_v = v_;
+  const uint8_t saved_hits = cpu.data_breakpoint_hits;
+  const bool was_stopping = cpu.stop_requested() != StopReason::None;
   std::vector<CapturedWrite> writes;
   cpu.write_capture = &writes;
   cpu.discard_writes = true;
@@ -50,6 +54,8 @@ InsnOutcome TrapAndEmulateMonitor::dry_run(Cpu& cpu, const DecodedInsn& insn, ui
   cpu.discard_writes = false;
   cpu.s = saved;
   v_ = saved_v;
+  cpu.data_breakpoint_hits = saved_hits;
+  if (!was_stopping) cpu.clear_stop();
   bare.writes = std::move(writes);
   return bare;
 }

@@ -60,6 +60,9 @@ class BinaryTranslationMonitor final : public RingOneMonitor {
 
  private:
   Action on_sensitive(Cpu& cpu, const DecodedInsn& insn) override;
+  // IRET and SYSEXIT are callouts, far RET inline: the monitor runs every
+  // return to user mode itself and knows the IF it leaves.
+  bool sees_returns_to_user() const override { return true; }
   void on_shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key) override;
   void log_block(Cpu& cpu, uint64_t lin, uint64_t phys, const std::vector<DecodedInsn>& insns);
 

@@ -92,7 +92,7 @@ bool RingOneMonitor::intr_pending() {
 
 Monitor::Action RingOneMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
   if (!started_) return Action::Deliver;
-  if (cpu.s.cpl() == 3) v_.interrupts = true;  // see virtual_interrupts()
+  if (cpu.s.cpl() == 3 && !sees_returns_to_user()) v_.interrupts = true;  // see virtual_interrupts()
   switch (ev.kind) {
     case PendingEvent::Kind::Sensitive:
       return on_sensitive(cpu, *ev.insn);

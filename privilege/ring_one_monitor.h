@@ -69,9 +69,14 @@ class RingOneMonitor : public Monitor, public InterruptController {
   bool decode_at_rip(Cpu& cpu, DecodedInsn& insn, std::string* text = nullptr);
   unsigned guest_cpl(const Cpu& cpu) const;
   void note(Cpu& cpu, ExitReason reason, uint32_t key) { exit(cpu, reason, key, guest_cpl(cpu)); }
-  // Guest user code runs with interrupts on: the kernel's IRET to ring 3
-  // cannot tell the monitor otherwise (at ring 1 it leaves the real IF).
-  bool virtual_interrupts(const Cpu& cpu) const { return v_.interrupts || cpu.s.cpl() == 3; }
+  // Whether every way into guest user code passes through the monitor, so
+  // it knows the IF the guest gave its user code.  Under trap it does not:
+  // the kernel's IRET to ring 3 runs at ring 1 without trapping and leaves
+  // the real IF, so guest user code is taken to run with interrupts on.
+  virtual bool sees_returns_to_user() const { return false; }
+  bool virtual_interrupts(const Cpu& cpu) const {
+    return v_.interrupts || (cpu.s.cpl() == 3 && !sees_returns_to_user());
+  }
 
   VirtualCpu v_;
   ShadowMmu shadow_;

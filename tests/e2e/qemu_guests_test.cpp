@@ -6,69 +6,30 @@
 // SDM where QEMU deviates (see tests/guests/README.md).
 #include <gtest/gtest.h>
 
-#include <dirent.h>
-
 #include <algorithm>
 #include <ostream>
 #include <string>
 #include <vector>
 
 #include "support/boot.h"
+#include "support/guest_cases.h"
 
 namespace vtlab::test {
 
 namespace {
 
-struct GuestCase {
-  std::string name;
-};
-void PrintTo(const GuestCase& c, std::ostream* os) { *os << c.name; }
-
-std::vector<GuestCase> discover() {
-  std::vector<GuestCase> cases;
-  if (DIR* d = opendir(VTLAB_GUESTS_SRC_DIR)) {
-    while (dirent* e = readdir(d)) {
-      std::string f = e->d_name;
-      const std::string ext = ".expected";
-      if (f.size() > ext.size() && f.compare(f.size() - ext.size(), ext.size(), ext) == 0)
-        cases.push_back({f.substr(0, f.size() - ext.size())});
-    }
-    closedir(d);
-  }
-  std::sort(cases.begin(), cases.end(), [](const GuestCase& a, const GuestCase& b) { return a.name < b.name; });
-  return cases;
-}
-
-// The .args file holds extra arguments as given to vtlab/QEMU; today only
-// --append "text" is used.
-std::string cmdline_from_args(const std::string& args) {
-  const std::string key = "--append";
-  size_t k = args.find(key);
-  if (k == std::string::npos) return "";
-  size_t q1 = args.find('"', k);
-  size_t q2 = q1 == std::string::npos ? q1 : args.find('"', q1 + 1);
-  if (q2 == std::string::npos) return "";
-  return args.substr(q1 + 1, q2 - q1 - 1);
-}
-
-std::string trim(std::string s) {
-  while (!s.empty() && (s.back() == '\n' || s.back() == ' ' || s.back() == '\r')) s.pop_back();
-  return s;
-}
-
 class QemuGuest : public ::testing::TestWithParam<GuestCase> {};
 
 TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
-  const std::string name = GetParam().name;
-  const std::string src = std::string(VTLAB_GUESTS_SRC_DIR) + "/" + name;
-  const std::string kname = name.substr(0, name.find('.'));
-  std::string kernel = std::string(VTLAB_GUESTS_DIR) + "/" + kname + ".elf";
-  if (!file_exists(kernel)) kernel = std::string(VTLAB_GUESTS_DIR) + "/" + kname + ".bin";
+  const GuestCase& c = GetParam();
+  const std::string name = c.name;
+  const std::string src = guest_source(c);
+  const std::string kernel = guest_kernel(c);
   ASSERT_TRUE(file_exists(kernel)) << "guest not built: " << kernel;
 
   const std::string expected = read_text_file(src + ".expected");
-  const int status = std::stoi(trim(read_text_file(src + ".status")));
-  const std::string cmdline = cmdline_from_args(read_text_file(src + ".args"));
+  const int status = guest_status(c);
+  const std::string cmdline = guest_cmdline(c);
 
   BootOutcome o = boot_kernel(kernel, cmdline);
   // <name>.pending: vtlab does not model a feature the guest needs yet.  Until
@@ -91,7 +52,7 @@ TEST_P(QemuGuest, SameSerialBytesAndExitStatusAsQemu) {
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(Recorded, QemuGuest, ::testing::ValuesIn(discover()),
+INSTANTIATE_TEST_SUITE_P(Recorded, QemuGuest, ::testing::ValuesIn(discover_guest_cases()),
                          [](const ::testing::TestParamInfo<GuestCase>& i) {
                            std::string n = i.param.name;
                            std::replace(n.begin(), n.end(), '.', '_');

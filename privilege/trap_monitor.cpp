@@ -64,7 +64,7 @@ Monitor::Action TrapAndEmulateMonitor::on_sensitive(Cpu& cpu, const DecodedInsn&
   CpuState& s = cpu.s;
   const uint64_t site = cpu.linear(CS, s.rip);
   const uint64_t next_rip = (s.rip + insn.len) & all_ones(s.code_size());
-  const bool watch = s.cpl() == 1 && !hole_sites_.count(site);
+  const bool watch = s.cpl() == 1 && holes_.size() < kMaxHoles && !hole_sites_.count(site);
   InsnOutcome bare;
   if (watch) bare = dry_run(cpu, insn, next_rip);
   std::vector<CapturedWrite> writes;

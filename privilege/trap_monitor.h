@@ -21,6 +21,9 @@ class TrapAndEmulateMonitor final : public RingOneMonitor {
   std::string_view name() const override { return "trap"; }
   void on_block(Cpu& cpu, uint64_t lin, uint64_t phys, std::vector<DecodedInsn>& insns) override;
   const std::vector<Hole>& holes() const override { return holes_; }
+  // A guest chooses its hole sites (it can write code anywhere): past this
+  // many reports the detector stops watching new sites.
+  static constexpr size_t kMaxHoles = 4096;
 
  private:
   Action on_sensitive(Cpu& cpu, const DecodedInsn& insn) override;

@@ -20,8 +20,8 @@ namespace vtlab {
 struct Block {
   uint64_t phys = 0;  // physical address of the first byte
   unsigned mode = 0;  // decode mode key (code size in bytes)
-  // Which translation of the bytes this is (Monitor::block_flavor): 0 as
-  // decoded; a binary translator keeps its kernel translations apart.
+  // Which translation of the bytes this is: 0 as decoded, 1 for a ring
+  // a binary translator translates (Monitor::translated_rings).
   unsigned flavor = 0;
   unsigned bytes = 0; // length of the decoded bytes
   std::vector<DecodedInsn> insns;

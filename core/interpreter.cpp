@@ -233,7 +233,7 @@ const Block* Interpreter::fetch_block() {
   if (st == Status::Ok) {
     // A cached block was decoded under some CS; under a smaller limit its
     // tail may lie beyond this one's: decode afresh, stopping at the limit.
-    const unsigned flavor = flavored_ ? monitor_->block_flavor(cpu_) : 0;
+    const unsigned flavor = (translated_rings_ >> s.cpl()) & 1;
     const Block* hit = cache_.find(phys, mode, flavor);
     const bool within_limit = mode == 8 || (hit && s.rip + hit->bytes - 1 <= s.seg[CS].limit);
     if (hit && within_limit) return hit;

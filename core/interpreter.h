@@ -39,7 +39,7 @@ class Interpreter : public Engine {
   // deliver everything, as `native` would).
   void set_monitor(Monitor* m) {
     monitor_ = m;
-    flavored_ = m && m->translates();
+    translated_rings_ = m ? m->translated_rings() : 0;
   }
   bool halted() const { return halted_; }
 
@@ -64,7 +64,7 @@ class Interpreter : public Engine {
 
   Cpu& cpu_;
   Monitor* monitor_ = nullptr;
-  bool flavored_ = false;  // the monitor keeps translated blocks apart (block_flavor)
+  unsigned translated_rings_ = 0;  // Monitor::translated_rings, asked once
   Decoder decoder_;
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page

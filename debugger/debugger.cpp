@@ -103,8 +103,7 @@ class Debugger::EventTap final : public Monitor {
   void on_block(Cpu& cpu, uint64_t lin, uint64_t phys, std::vector<DecodedInsn>& insns) override {
     inner_.on_block(cpu, lin, phys, insns);
   }
-  bool translates() const override { return inner_.translates(); }
-  unsigned block_flavor(const Cpu& cpu) const override { return inner_.block_flavor(cpu); }
+  unsigned translated_rings() const override { return inner_.translated_rings(); }
   std::vector<std::pair<std::string, uint64_t>> counters() const override { return inner_.counters(); }
   const std::vector<Hole>& holes() const override { return inner_.holes(); }
 

@@ -8,7 +8,7 @@
 //
 // The translation is a policy of the interpreter's block builder: kernel
 // blocks (real CPL 1) are cached apart from user blocks of the same bytes
-// (block_flavor), and in them every instruction is one of
+// (translated_rings), and in them every instruction is one of
 //   ident    innocuous: runs as written (in vtlab, in place: the
 //            interpreter runs guest code at its own addresses, so
 //            PC-relative control flow needs no rewriting);
@@ -49,10 +49,9 @@ class BinaryTranslationMonitor final : public RingOneMonitor {
   BinaryTranslationMonitor(std::function<void()> flush_cache, size_t tc_blocks, std::ostream* log);
 
   std::string_view name() const override { return "bt"; }
-  bool translates() const override { return true; }
   // Kernel code (the guest's CPL 0, real ring 1) is translated; user code
   // runs as decoded.
-  unsigned block_flavor(const Cpu& cpu) const override { return cpu.s.cpl() == 1 ? 1 : 0; }
+  unsigned translated_rings() const override { return 1u << 1; }
   void on_block(Cpu& cpu, uint64_t lin, uint64_t phys, std::vector<DecodedInsn>& insns) override;
   std::vector<std::pair<std::string, uint64_t>> counters() const override;
 

@@ -54,10 +54,9 @@ class Monitor {
   // replacement raises a Sensitive event to hand the instruction back.
   virtual void on_block(Cpu&, uint64_t /*lin*/, uint64_t /*phys*/, std::vector<DecodedInsn>& /*insns*/) {}
   // A translator keeps its translations apart from the plain decode of
-  // the same bytes: the engine caches blocks per block_flavor(), asked
-  // only if translates().
-  virtual bool translates() const { return false; }
-  virtual unsigned block_flavor(const Cpu&) const { return 0; }
+  // the same bytes: the rings (bit n: real CPL n) whose code it translates.
+  // The engine caches those rings' blocks separately (Block::flavor 1).
+  virtual unsigned translated_rings() const { return 0; }
   // Method-specific counts for --stats (name, value), in a fixed order.
   virtual std::vector<std::pair<std::string, uint64_t>> counters() const { return {}; }
   // The holes found so far, in the order they were first seen.

@@ -33,9 +33,17 @@ struct __attribute__((packed)) idt_gate {
     uint16_t offset_high;
 };
 
-static uint64_t gdt[6] __attribute__((aligned(8)));
-static struct tss32 tss __attribute__((aligned(128)));
-static struct idt_gate idt[256] __attribute__((aligned(8)));
+/* The descriptor tables get a page of their own: a monitor traces writes
+ * to them per page, and a stack or counter sharing it would pay a trace
+ * fault on every write, which is not what the workloads measure. */
+static struct {
+    uint64_t gdt[6];
+    struct tss32 tss;
+    struct idt_gate idt[256];
+} tables __attribute__((aligned(4096)));
+#define gdt tables.gdt
+#define tss tables.tss
+#define idt tables.idt
 /* Ring 0's stack on entry from ring 3 (INT 0x80 and SYSENTER alike). */
 static uint8_t syscall_stack[4096] __attribute__((aligned(16)));
 

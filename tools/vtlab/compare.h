@@ -12,9 +12,18 @@ struct CompareOptions {
   RunOptions run;  // kernel, memory, append, budget, epoch, cost model
   std::vector<std::string> modes;
   std::string format = "table";
+  std::string suite;  // "micro": the shipped workloads instead of one KERNEL
 };
 
-// Prints the comparison on stdout.  Returns 0 when every mode's serial
+// The workloads of `--suite micro`, in the order they are reported (the
+// `w=` names samples/micro understands).
+const std::vector<std::string>& micro_workloads();
+
+// Where `--suite micro` looks for its guest when no KERNEL is given:
+// samples/micro.elf beside the vtlab binary (the build tree's layout).
+std::string default_micro_guest();
+
+// Prints the comparison on stdout (with a suite, one block per workload).  Returns 0 when every mode's serial
 // transcript matched native's, 1 when one differed.
 int compare_command(const CompareOptions& o);
 

@@ -40,22 +40,24 @@ const Expectation kExpected[] = {
     // SYSENTER from ring 3 traps in both (SYSENTER_CS is 0 in the real MSR);
     // SYSEXIT from ring 1 traps under trap and is a callout under bt.
     {"sysenter", 12, {{kPriv, 2}}, {{kPriv, 1}, {kCallout, 1}}},
-    // #PF reflected; in the handler MOV from CR2 and the IRET to RPL 0, then
-    // INVLPG, each trap (bt: four callouts: CR2, IRET, INVLPG and the
-    // retranslated PTE store); three shadow fills per iteration, since the
-    // guest's PTE changes twice; under trap one of the two PTE stores hits
-    // a traced page.
+    // #PF reflected; MOV from CR2 and the IRET to RPL 0 in the handler and
+    // the kernel's INVLPG each trap (bt: callouts, plus one for the unmapping
+    // PTE store, retranslated after four trace faults; under trap that store
+    // stays a page-table-write); three shadow fills (--trace): the handler's
+    // PTE store, the retried read, the write after it.
     {"pagefault", 55, {{kExc, 1}, {kCr, 1}, {kPriv, 1}, {kInvlpg, 1}, {kPtWrite, 1}, {kHidden, 3}},
      {{kExc, 1}, {kCallout, 4}, {kHidden, 3}}},
     // OUT 0x70 and IN 0x71: two I/O exits, or two callouts.
     {"cmos", 8, {{kIo, 2}}, {{kCallout, 2}}},
-    // MOV to CR3 drops the one shadow table: the code and data pages fill again.
+    // MOV to CR3 drops the one shadow table: the code page and the data page
+    // fill again.
     {"cr3", 9, {{kCr, 1}, {kHidden, 2}}, {{kCallout, 1}, {kHidden, 2}}},
     // CLI and STI trap at IOPL 0, OUT exits; bt runs CLI and STI inline.
     {"pic-mask", 6, {{kPriv, 2}, {kIo, 1}}, {{kCallout, 1}}},
     // Nothing sensitive: no exit in any mode.
     {"call", 11, {}, {}},
-    // Two CR3 loads, each dropping the shadow; eighteen fills rebuild it.
+    // Two CR3 loads, each dropping the shadow; eighteen fills rebuild it
+    // (code, stack, the child's pages, the tables being zeroed and filled).
     {"forkwait", 145, {{kCr, 2}, {kHidden, 18}}, {{kCallout, 2}, {kHidden, 18}}},
 };
 
@@ -126,6 +128,21 @@ TEST(MicroSuite, CompareSuiteJsonIsByteIdenticalAndEveryTranscriptMatches) {
   EXPECT_NE(a.out.find("\"ratio_to_native\": 1.0"), std::string::npos);
   EXPECT_EQ(a.out.find("\"transcript_matches_native\": false"), std::string::npos);
   EXPECT_EQ(a.out.find("host"), std::string::npos);
+}
+
+// --repeat runs each mode again (figures must agree) and --output writes
+// the report where stdout would have had it.
+TEST(MicroSuite, CompareSuiteRepeatAndOutputGiveTheSameJson) {
+  const std::string base = std::string(VTLAB_CLI) + " compare --suite micro --modes bt --format json --append n=5 " +
+                           sample_binary("micro.elf");
+  const std::string file = testing::TempDir() + "micro_compare.json";
+  const CommandResult once = run_command(base);
+  const CommandResult repeated = run_command(base + " --repeat 2 --output " + file);
+  EXPECT_EQ(repeated.status, 0) << repeated.err;
+  EXPECT_EQ(repeated.out, "");
+  EXPECT_EQ(read_text_file(file), once.out);
+  EXPECT_NE(once.out.find("\"mode\": \"bt\""), std::string::npos);
+  EXPECT_EQ(once.out.find("\"mode\": \"trap\""), std::string::npos);
 }
 
 TEST(MicroSuite, CompareSuiteWithoutItsGuestFailsWithOneLine) {

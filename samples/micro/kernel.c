@@ -160,12 +160,12 @@ void set_page_fault_handler(void (*handler)(uint32_t cr2, uint32_t error))
 void trap_page_fault(uint32_t error)
 {
     if (!page_fault_handler)
-        trap_unexpected(14, error, 0);
+        trap_unexpected(14, error, read_cr2());
     page_fault_handler(read_cr2(), error);
 }
 
-void trap_unexpected(uint32_t vector, uint32_t error, uint32_t eip)
+void trap_unexpected(uint32_t vector, uint32_t error, uint32_t where)
 {
-    kprintf("micro: unexpected exception %u (error %x) at eip %x\n", vector, error, eip);
+    kprintf("micro: unexpected exception %u (error %x) at %x\n", vector, error, where);
     debug_exit(3);
 }

@@ -56,7 +56,8 @@ extern const uint32_t isr_stub_table[32];
 void isr_syscall(void);
 
 /* Called from entry.S. */
-void trap_unexpected(uint32_t vector, uint32_t error, uint32_t eip) __attribute__((noreturn));
+/* `where`: the faulting EIP, or CR2 for a page fault nobody expected. */
+void trap_unexpected(uint32_t vector, uint32_t error, uint32_t where) __attribute__((noreturn));
 void trap_page_fault(uint32_t error);
 
 #endif /* MICRO_H */

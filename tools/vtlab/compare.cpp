@@ -1,16 +1,22 @@
 // Each mode runs the guest on a fresh machine with the same options; the
 // serial transcript is captured, not printed, and held against native's.
 // The JSON leaves out host time so that two runs give the same bytes; the
-// table and CSV show it.
+// table and CSV show it.  `--suite micro` does the same for each workload
+// of samples/micro and adds each mode's virtual time as a ratio to
+// native's, the shape of Adams & Agesen's (ASPLOS 2006) figures.
 #include "tools/vtlab/compare.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
 #include <iostream>
 
 #include "core/exits.h"
+#include "core/loader/load_error.h"
 #include "tools/vtlab/session.h"
 
 namespace vtlab::cli {
@@ -49,6 +55,12 @@ ModeResult run_mode(const CompareOptions& o, const std::string& mode) {
   return r;
 }
 
+// Virtual time against the reference run's, rounded so JSON stays short.
+double ratio(const ModeResult& r, const ModeResult& native) {
+  if (native.virtual_time == 0) return 0.0;
+  return std::round(static_cast<double>(r.virtual_time) / static_cast<double>(native.virtual_time) * 1000.0) / 1000.0;
+}
+
 void print_table(const std::vector<ModeResult>& results) {
   std::string out = fmt::format("{:<22}", "");
   for (const ModeResult& r : results) out += fmt::format("{:>16}", r.mode);
@@ -72,6 +84,7 @@ void print_table(const std::vector<ModeResult>& results) {
   row("holes found", [](const ModeResult& r) { return r.holes.size(); });
   row("modelled cycles", [](const ModeResult& r) { return r.exit_cycles; });
   row("virtual time", [](const ModeResult& r) { return r.virtual_time; });
+  row("vs native", [&](const ModeResult& r) { return fmt::format("{:.3f}", ratio(r, results.front())); });
   row("host seconds", [](const ModeResult& r) { return fmt::format("{:.3f}", r.run.host_seconds); });
   row("transcript = native", [](const ModeResult& r) { return std::string(r.matches_native ? "yes" : "NO"); });
   std::cout << out;
@@ -113,25 +126,170 @@ void print_csv(const std::vector<ModeResult>& results) {
   std::cout << out;
 }
 
-}  // namespace
-
-int compare_command(const CompareOptions& o) {
-  // Native runs first: it is the reference every transcript is held against.
+// Native runs first: it is the reference every transcript is held against.
+// Returns whether every transcript matched native's (and every repeat
+// its first run).
+bool run_modes(const CompareOptions& o, const std::vector<std::string>& requested, const std::string& label,
+               std::vector<ModeResult>& results) {
   std::vector<std::string> modes = {"native"};
-  for (const std::string& m : o.modes)
+  for (const std::string& m : requested)
     if (std::find(modes.begin(), modes.end(), m) == modes.end()) modes.push_back(m);
-  std::vector<ModeResult> results;
+  bool all_match = true;
   for (const std::string& mode : modes) {
-    std::cerr << fmt::format("vtlab compare: running {}...\n", mode);  // stderr: stdout stays clean JSON/CSV
+    std::cerr << fmt::format("vtlab compare: running {}{}...\n", label, mode);  // stderr: stdout stays clean JSON/CSV
     results.push_back(run_mode(o, mode));
+    // --repeat: every modelled figure must come out the same again; the
+    // host time kept is the fastest run's (the least disturbed one).
+    for (unsigned i = 1; i < o.repeat && !g_interrupted; ++i) {
+      const ModeResult again = run_mode(o, mode);
+      ModeResult& first = results.back();
+      if (again.virtual_time != first.virtual_time || again.instructions != first.instructions ||
+          again.exits_detail != first.exits_detail || again.transcript != first.transcript) {
+        std::cerr << fmt::format("vtlab compare: {}{}: run {} differs from run 1 (virtual time {} vs {})\n", label,
+                                 mode, i + 1, again.virtual_time, first.virtual_time);
+        all_match = false;
+      }
+      first.run.host_seconds = std::min(first.run.host_seconds, again.run.host_seconds);
+    }
     if (g_interrupted) break;
   }
   const std::string& reference = results.front().transcript;
-  bool all_match = true;
   for (ModeResult& r : results) {
     r.matches_native = r.transcript == reference;
     all_match &= r.matches_native;
   }
+  return all_match;
+}
+
+// --output FILE: what the printers write to std::cout goes to FILE while
+// this lives.
+class OutputTo {
+ public:
+  explicit OutputTo(const std::string& path) {
+    if (path.empty()) return;
+    file_.open(path);
+    if (!file_) throw LoadError(path + ": cannot open for writing");
+    saved_ = std::cout.rdbuf(file_.rdbuf());
+  }
+  ~OutputTo() {
+    if (saved_) std::cout.rdbuf(saved_);
+  }
+  OutputTo(const OutputTo&) = delete;
+  OutputTo& operator=(const OutputTo&) = delete;
+
+ private:
+  std::ofstream file_;
+  std::streambuf* saved_ = nullptr;
+};
+
+struct WorkloadResult {
+  std::string name, append;
+  std::vector<ModeResult> modes;
+};
+
+std::string reasons_text(const ModeResult& r) {
+  std::string out;
+  for (size_t i = 0; i < kExitReasons; ++i) {
+    if (!r.by_reason[i]) continue;
+    if (!out.empty()) out += ", ";
+    out += fmt::format("{} {}", exit_reason_name(static_cast<ExitReason>(i)), r.by_reason[i]);
+  }
+  return out.empty() ? "-" : out;
+}
+
+void print_suite_table(const std::vector<WorkloadResult>& suite) {
+  std::string out = fmt::format("{:<10} {:<7} {:>12} {:>9} {:>16} {:>14} {:>9} {:>6} {:>8}  {}\n", "workload", "mode",
+                                "instructions", "exits", "modelled cycles", "virtual time", "vs native", "same",
+                                "host s", "exits by reason");
+  for (const WorkloadResult& w : suite)
+    for (const ModeResult& r : w.modes)
+      out += fmt::format("{:<10} {:<7} {:>12} {:>9} {:>16} {:>14} {:>9.3f} {:>6} {:>8.3f}  {}\n", w.name, r.mode,
+                         r.instructions, r.exits, r.exit_cycles, r.virtual_time, ratio(r, w.modes.front()),
+                         r.matches_native ? "yes" : "NO", r.run.host_seconds, reasons_text(r));
+  out += "same: serial transcript = native's; host s: host seconds, measured, not modelled (not in the JSON)\n";
+  std::cout << out;
+}
+
+void print_suite_json(const CompareOptions& o, const std::vector<WorkloadResult>& suite) {
+  nlohmann::json workloads = nlohmann::json::array();
+  for (const WorkloadResult& w : suite) {
+    nlohmann::json modes = nlohmann::json::array();
+    for (const ModeResult& r : w.modes)
+      modes.push_back({{"mode", r.mode},
+                       {"stop", stop_reason_name(r.run.reason)},
+                       {"exit_status", r.status},
+                       {"instructions", r.instructions},
+                       {"modelled_cycles", r.exit_cycles},
+                       {"virtual_time", r.virtual_time},
+                       {"ratio_to_native", ratio(r, w.modes.front())},
+                       {"exits", r.exits_detail},
+                       {"holes", r.holes},
+                       {"transcript_matches_native", r.matches_native}});
+    workloads.push_back({{"workload", w.name}, {"append", w.append}, {"modes", modes}});
+  }
+  const nlohmann::json j = {{"suite", o.suite}, {"append", o.run.append}, {"workloads", workloads}};
+  std::cout << j.dump(2) << "\n";
+}
+
+void print_suite_csv(const std::vector<WorkloadResult>& suite) {
+  std::string out =
+      "workload,mode,stop,exit_status,instructions,exits,modelled_cycles,virtual_time,ratio_to_native,host_seconds,"
+      "transcript_matches_native";
+  for (size_t i = 0; i < kExitReasons; ++i) out += fmt::format(",{}", exit_reason_name(static_cast<ExitReason>(i)));
+  out += "\n";
+  for (const WorkloadResult& w : suite)
+    for (const ModeResult& r : w.modes) {
+      out += fmt::format("{},{},{},{},{},{},{},{},{:.3f},{:.3f},{}", w.name, r.mode, stop_reason_name(r.run.reason),
+                         r.status, r.instructions, r.exits, r.exit_cycles, r.virtual_time, ratio(r, w.modes.front()),
+                         r.run.host_seconds, r.matches_native ? "yes" : "no");
+      for (uint64_t n : r.by_reason) out += fmt::format(",{}", n);
+      out += "\n";
+    }
+  std::cout << out;
+}
+
+int suite_command(const CompareOptions& o) {
+  if (o.suite != "micro") throw LoadError("unknown suite '" + o.suite + "' (known: micro)");
+  CompareOptions each = o;
+  each.run.kernel = o.run.kernel.empty() ? default_micro_guest() : o.run.kernel;
+  if (!std::filesystem::is_regular_file(each.run.kernel))
+    throw LoadError(each.run.kernel + ": micro suite guest not found (build the vtlab_guests target, or name it as KERNEL)");
+  const std::vector<std::string> modes = o.modes.empty() ? Machine::modes() : o.modes;
+  std::vector<WorkloadResult> suite;
+  bool all_match = true;
+  for (const std::string& name : micro_workloads()) {
+    WorkloadResult w{name, "w=" + name + (o.run.append.empty() ? "" : " " + o.run.append), {}};
+    each.run.append = w.append;
+    all_match &= run_modes(each, modes, name + " ", w.modes);
+    suite.push_back(std::move(w));
+    if (g_interrupted) break;
+  }
+  if (o.format == "json") print_suite_json(o, suite);
+  else if (o.format == "csv") print_suite_csv(suite);
+  else print_suite_table(suite);
+  return all_match ? 0 : 1;
+}
+
+}  // namespace
+
+const std::vector<std::string>& micro_workloads() {
+  static const std::vector<std::string> names = {"int80", "sysenter", "pagefault", "cmos",
+                                                 "cr3",   "pic-mask", "call",      "forkwait"};
+  return names;
+}
+
+std::string default_micro_guest() {
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "samples/micro.elf";
+  return (self.parent_path() / "samples" / "micro.elf").string();
+}
+
+int compare_command(const CompareOptions& o) {
+  const OutputTo to(o.output);  // opened first: a bad path fails before any run
+  if (!o.suite.empty()) return suite_command(o);
+  std::vector<ModeResult> results;
+  const bool all_match = run_modes(o, o.modes, "", results);
   if (o.format == "json") print_json(o, results);
   else if (o.format == "csv") print_csv(results);
   else print_table(results);

@@ -116,6 +116,15 @@ int main(int argc, char** argv) {
   compare->add_option("--modes", c.modes, "Comma-separated modes to run (native always runs first, as reference)")
       ->delimiter(',')
       ->check(CLI::IsMember(modes));
+  compare->add_option("--suite", c.suite,
+                      "Run a shipped suite instead of one KERNEL: micro (samples/micro, every workload; KERNEL, if "
+                      "given, is the micro guest, else samples/micro.elf beside this binary; default modes: all)")
+      ->check(CLI::IsMember({"micro"}));
+  compare->add_option("--output", c.output, "Write the report to FILE instead of stdout");
+  compare->add_option("--repeat", c.repeat,
+                      "Run each mode N times: the modelled figures must agree, the fastest host time is shown")
+      ->check(CLI::Range(1u, 1000u))
+      ->capture_default_str();
   compare->add_option("--format", c.format, "table, json or csv")
       ->check(CLI::IsMember({"table", "json", "csv"}))
       ->capture_default_str();

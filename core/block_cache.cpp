@@ -26,6 +26,7 @@ Block* BlockCache::insert(std::unique_ptr<Block> b) {
   if (!fresh) {
     forget(k);
     retired_.push_back(std::move(it->second));
+    ++epoch_;
   }
   it->second = std::move(b);
   PageBlocks& pb = by_page_[raw->phys & ~kPageMask];
@@ -53,6 +54,7 @@ bool BlockCache::invalidate_range(uint64_t paddr, uint64_t len) {
       forget(k);
       retired_.push_back(std::move(b->second));
       blocks_.erase(b);
+      ++epoch_;
     } else {
       pb.chunks |= mine;
       pb.keys[kept++] = k;
@@ -73,6 +75,7 @@ void BlockCache::flush() {
   by_page_.clear();
   std::fill(recent_.begin(), recent_.end(), Recent{});
   ++invalidations_;
+  ++epoch_;
 }
 
 }  // namespace vtlab

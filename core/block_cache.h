@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <array>
 #include <vector>
 
 #include "core/decoded_insn.h"
@@ -25,6 +26,20 @@ struct Block {
   unsigned flavor = 0;
   unsigned bytes = 0; // length of the decoded bytes
   std::vector<DecodedInsn> insns;
+
+  // Block chaining: the blocks that ran after this one, each with the
+  // context it was found in (its RIP, CS base and limit, code size, CPL).
+  // A link holds while no block has been dropped (BlockCache::epoch) and
+  // no TLB entry flushed (Tlb::generation) since it was made: then the
+  // engine goes straight to the next block without a lookup.
+  struct Link {
+    const Block* block = nullptr;
+    uint64_t rip = 0, cs_base = 0, epoch = 0, tlb_generation = 0;
+    uint32_t cs_limit = 0;
+    uint8_t mode = 0, cpl = 0;
+  };
+  mutable std::array<Link, 2> next{};  // fall-through and taken, most often
+  mutable uint8_t next_victim = 0;
 };
 
 class BlockCache {
@@ -65,6 +80,9 @@ class BlockCache {
   uint64_t misses() const { return misses_; }
   uint64_t invalidations() const { return invalidations_; }
   uint64_t capacity_flushes() const { return capacity_flushes_; }
+  // Counts every block dropped: a block pointer taken while it is unchanged
+  // is still alive.
+  uint64_t epoch() const { return epoch_; }
   size_t size() const { return blocks_.size(); }
   void count_miss() { ++misses_; }
 
@@ -90,7 +108,7 @@ class BlockCache {
   static uint32_t chunk_mask(uint64_t paddr, uint64_t len);
   std::unordered_map<uint64_t, PageBlocks> by_page_;
   std::vector<std::unique_ptr<Block>> retired_;
-  uint64_t hits_ = 0, misses_ = 0, invalidations_ = 0, capacity_flushes_ = 0;
+  uint64_t hits_ = 0, misses_ = 0, invalidations_ = 0, capacity_flushes_ = 0, epoch_ = 0;
 };
 
 }  // namespace vtlab

@@ -100,7 +100,21 @@ StopReason Interpreter::run(uint64_t max_insns) {
     const bool debugging = single_step || cpu_.breakpoints_enabled() || s.flags.test(flag::RF);
     if (debugging || cpu_.interrupt_shadow()) cpu_.check_at = cpu_.icount + 1;
     if (!debugging) {
-      if (const Block* b = fetch_block()) run_block(*b);
+      const Block* b = chained_block();
+      if (!b) {
+        b = fetch_block();
+        if (b) link_from_previous(b);
+      }
+      if (b) {
+        // The epoch from before the block ran: if running it drops any
+        // block (itself included, by writing its own code), it is no link.
+        const uint64_t epoch = cache_.epoch();
+        run_block(*b);
+        previous_ = b == uncached_.get() ? nullptr : b;
+        previous_epoch_ = epoch;
+      } else {
+        previous_ = nullptr;
+      }
       continue;
     }
     if (instruction_breakpoint()) continue;
@@ -147,6 +161,39 @@ void Interpreter::debug_trap(uint64_t dr6_bits) {
   dr6 |= dr6_bits;
   halted_ = false;
   deliver(PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
+}
+
+// The block that followed the previous one last time from this RIP, if
+// nothing it depended on can have changed: no block dropped since (the
+// pointers are alive and the bytes unchanged), no TLB entry flushed (the
+// linear-to-physical mapping holds), and the same CS, code size and CPL.
+const Block* Interpreter::chained_block() const {
+  if (!previous_ || cache_.epoch() != previous_epoch_) return nullptr;
+  const CpuState& s = cpu_.s;
+  for (const Block::Link& l : previous_->next) {
+    if (l.block && l.rip == s.rip && l.epoch == previous_epoch_ && l.tlb_generation == cpu_.tlb.generation() &&
+        l.cs_base == s.seg[CS].base && l.cs_limit == s.seg[CS].limit && l.mode == s.code_size() &&
+        l.cpl == s.cpl()) {
+      ++chained_;
+      return l.block;
+    }
+  }
+  return nullptr;
+}
+
+void Interpreter::link_from_previous(const Block* b) {
+  if (!previous_ || cache_.epoch() != previous_epoch_ || b == uncached_.get()) return;
+  const CpuState& s = cpu_.s;
+  Block::Link& l = previous_->next[previous_->next_victim];
+  previous_->next_victim ^= 1;
+  l = Block::Link{b,
+                  s.rip,
+                  s.seg[CS].base,
+                  cache_.epoch(),
+                  cpu_.tlb.generation(),
+                  s.seg[CS].limit,
+                  static_cast<uint8_t>(s.code_size()),
+                  static_cast<uint8_t>(s.cpl())};
 }
 
 StopReason Interpreter::step() {

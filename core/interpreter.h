@@ -29,6 +29,8 @@ class Interpreter : public Engine {
   static constexpr uint64_t kVirtualTimeLimit = uint64_t{1} << 62;
 
   const BlockCache& cache() const { return cache_; }
+  // Blocks entered through a chain link rather than a lookup.
+  uint64_t chained() const { return chained_; }
   // Forgets what the CPU was in the middle of (HLT, held debug traps):
   // for a machine reset.
   void reset() {
@@ -47,6 +49,8 @@ class Interpreter : public Engine {
   // Finds or builds the block at CS:RIP.  nullptr when fetching raised an
   // exception (already delivered) or stopped the machine.
   const Block* fetch_block();
+  const Block* chained_block() const;
+  void link_from_previous(const Block* b);
   std::unique_ptr<Block> build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st);
   void run_block(const Block& b);
   void deliver_pending();
@@ -68,6 +72,9 @@ class Interpreter : public Engine {
   Decoder decoder_;
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page
+  const Block* previous_ = nullptr;  // the block run last, for chaining
+  uint64_t previous_epoch_ = 0;
+  mutable uint64_t chained_ = 0;
   bool halted_ = false;
   uint8_t held_data_hits_ = 0;  // data breakpoints a MOV SS / POP SS holds off
 };

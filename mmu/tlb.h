@@ -51,14 +51,17 @@ class Tlb {
     for (Entry& e : entries_)
       if (!e.global) e.vpn = ~uint64_t{0};
     ++flushes_;
+    ++generation_;
   }
   // CR0.PG, CR4.PGE/PSE/PAE, EFER.NXE changes: everything.
   void flush_all() {
     for (Entry& e : entries_) e.vpn = ~uint64_t{0};
     ++flushes_;
+    ++generation_;
   }
   // INVLPG: the page containing `linear`, whatever its size.
   void flush_page(uint64_t linear) {
+    ++generation_;
     for (Entry& e : entries_) {
       if (e.vpn == ~uint64_t{0}) continue;
       uint64_t base = (e.vpn << 12) & ~(e.page_size - 1);
@@ -67,11 +70,13 @@ class Tlb {
   }
   const std::array<Entry, kEntries>& entries() const { return entries_; }
   uint64_t flushes() const { return flushes_; }
+  // Moves on every flush of any kind: what was translated before may not be now.
+  uint64_t generation() const { return generation_; }
 
  private:
   static unsigned index(uint64_t linear) { return (linear >> 12) % kEntries; }
   std::array<Entry, kEntries> entries_{};
-  uint64_t flushes_ = 0;
+  uint64_t flushes_ = 0, generation_ = 0;
 };
 
 }  // namespace vtlab

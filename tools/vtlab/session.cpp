@@ -284,7 +284,8 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["unclaimed_io"] = {{"total", m.io().unclaimed_total()}, {"ports", unclaimed}};
   const BlockCache& bc = m.interpreter().cache();
   j["decode_cache"] = {{"blocks", bc.size()}, {"hits", bc.hits()}, {"misses", bc.misses()},
-                       {"invalidations", bc.invalidations()}, {"capacity_flushes", bc.capacity_flushes()}};
+                       {"invalidations", bc.invalidations()}, {"capacity_flushes", bc.capacity_flushes()},
+                       {"chained", m.interpreter().chained()}};
   j["serial_bytes"] = m.serial_bytes();
   return j;
 }

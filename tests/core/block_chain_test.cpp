@@ -1,0 +1,75 @@
+// Block chaining: the engine goes from a block straight to the block that
+// followed it last time, and never to one that a write, a TLB flush or a
+// change of CS/CPL has made stale.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "core/interpreter.h"
+#include "core/machine.h"
+
+namespace vtlab::test {
+
+namespace {
+struct FlatMachine {
+  FlatMachine() : m(cfg()) {
+    set_flat_protected_mode(m.cpu().s);
+    m.cpu().s.rip = 0x1000;
+  }
+  static MachineConfig cfg() {
+    MachineConfig c;
+    c.ram_bytes = 4ull << 20;
+    return c;
+  }
+  void put(uint64_t at, const std::vector<uint8_t>& bytes) {
+    ASSERT_TRUE(m.memory().write_bytes(at, bytes.data(), bytes.size()));
+  }
+  Machine m;
+};
+}  // namespace
+
+TEST(BlockChain, ALoopRunsThroughItsLinks) {
+  FlatMachine f;
+  f.put(0x1000, {
+                    0xB9, 0xE8, 0x03, 0x00, 0x00,  // mov ecx, 1000
+                    0x40,                          // inc eax
+                    0xEB, 0x10,                    // jmp 0x1018
+                });
+  f.put(0x1018, {
+                    0x49,                          // dec ecx
+                    0x75, 0xEA,                    // jnz 0x1005
+                    0xF4,                          // hlt
+                });
+  const RunResult r = f.m.run(100'000);
+  EXPECT_EQ(r.reason, StopReason::Halted);
+  EXPECT_EQ(f.m.cpu().s.gpr[RAX], 1000u);
+  // 2000 block entries after the first one; the first of each block is a
+  // lookup that makes the link, and the loop's first jump back too (the
+  // link from the second block to the first is made then).
+  EXPECT_EQ(f.m.interpreter().chained(), 1996u);
+}
+
+// The loop rewrites the block it jumps to: the link to the old decoding
+// must not be followed.
+TEST(BlockChain, AWriteToTheNextBlockBreaksTheLink) {
+  FlatMachine f;
+  f.put(0x1000, {
+                    0xB9, 0x03, 0x00, 0x00, 0x00,  // mov ecx, 3
+                    0xE9, 0x76, 0x00, 0x00, 0x00,  // 1005: jmp 0x1080
+                });
+  f.put(0x1080, {
+                    0x83, 0xC0, 0x01,              // 1080: add eax, 1 (then add eax, 0x10)
+                    0xEB, 0x7B,                    // jmp 0x1100
+                });
+  f.put(0x1100, {
+                    0xC6, 0x05, 0x82, 0x10, 0x00, 0x00, 0x10,  // mov byte [0x1082], 0x10
+                    0x49,                                      // dec ecx
+                    0x0F, 0x85, 0xF7, 0xFE, 0xFF, 0xFF,        // jnz 0x1005
+                    0xF4,                                      // hlt
+                });
+  const RunResult r = f.m.run(100'000);
+  EXPECT_EQ(r.reason, StopReason::Halted);
+  EXPECT_EQ(f.m.cpu().s.gpr[RAX], 0x21u);  // 1, then 0x10 twice
+}
+
+}  // namespace vtlab::test

@@ -68,6 +68,11 @@ TEST(BtCli, BtLogShowsGuestCodeBesideItsTranslation) {
             0u)
       << text.substr(0, 400);
   EXPECT_EQ(run_command(kCli + " run --bt-log " + log + " " + kSamples + "/minios.elf").status, 2);
+  CommandResult holes = run_command(kCli + " run --mode bt --serial none " + kSamples + "/holes.elf");
+  EXPECT_EQ(holes.status, 47);
+  EXPECT_EQ(holes.err,
+            "vtlab: bt: no virtualization holes: the kernel's sensitive instructions run translated, on the "
+            "virtual CPU\n");
 }
 
 }  // namespace vtlab::test

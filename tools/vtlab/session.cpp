@@ -240,6 +240,9 @@ nlohmann::json holes_json(const Monitor& monitor) {
 
 std::string holes_summary(const Monitor& monitor) {
   const auto& holes = monitor.holes();
+  if (monitor.name() == "bt")
+    return "vtlab: bt: no virtualization holes: the kernel's sensitive instructions run translated, on the "
+           "virtual CPU\n";
   if (monitor.name() != "trap") return {};
   std::string out = fmt::format("vtlab: trap: {} virtualization hole{} found\n", holes.size(), holes.size() == 1 ? "" : "s");
   for (const Monitor::Hole& h : holes)

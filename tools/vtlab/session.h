@@ -76,7 +76,8 @@ nlohmann::json exits_json(const ExitLog& log);
 // The line printed on stderr for every stop but the guest's own exit.
 // The holes a monitor found, for --stats and compare.
 nlohmann::json holes_json(const Monitor& monitor);
-// trap: the holes found, one line each (empty for other modes).
+// trap: the holes found, one line each; bt: why there are none; empty
+// for other modes.
 std::string holes_summary(const Monitor& monitor);
 std::string stop_line(const Machine& m, const RunResult& r);
 

@@ -72,4 +72,39 @@ TEST(BlockChain, AWriteToTheNextBlockBreaksTheLink) {
   EXPECT_EQ(f.m.cpu().s.gpr[RAX], 0x21u);  // 1, then 0x10 twice
 }
 
+// The same linear address holds other code after a MOV to CR3: the link
+// made under the old address space must not be followed under the new.
+TEST(BlockChain, AnAddressSpaceSwitchBreaksTheLink) {
+  FlatMachine f;
+  PhysicalMemory& mem = f.m.memory();
+  for (const uint64_t dir : {0x10000u, 0x12000u}) {
+    const uint64_t table = dir + 0x1000;
+    mem.write(dir, 4, table | 3);
+    for (uint32_t i = 0; i < 1024; ++i) mem.write(table + i * 4, 4, (i << 12) | 3);
+  }
+  mem.write(0x11000 + 5 * 4, 4, 0x20000 | 3);  // linear 0x5000 -> 0x20000 in the first space
+  mem.write(0x13000 + 5 * 4, 4, 0x21000 | 3);  // ... -> 0x21000 in the second
+  f.put(0x20000, {0xB8, 0x01, 0x00, 0x00, 0x00, 0xC3});  // mov eax, 1; ret
+  f.put(0x21000, {0xB8, 0x10, 0x00, 0x00, 0x00, 0xC3});  // mov eax, 0x10; ret
+  // Three rounds, switching address spaces after each: first, second, first.
+  f.put(0x1000, {
+                    0xB9, 0x03, 0x00, 0x00, 0x00,  // mov ecx, 3
+                    0xBC, 0x00, 0x90, 0x00, 0x00,  // mov esp, 0x9000
+                    0xE8, 0xF1, 0x3F, 0x00, 0x00,  // 100a: call 0x5000
+                    0x01, 0xC6,                    // add esi, eax
+                    0x0F, 0x20, 0xD8,              // mov eax, cr3
+                    0x35, 0x00, 0x20, 0x00, 0x00,  // xor eax, 0x2000
+                    0x0F, 0x22, 0xD8,              // mov cr3, eax
+                    0x49,                          // dec ecx
+                    0x75, 0xEB,                    // jnz 0x100a
+                    0xF4,                          // hlt
+                });
+  CpuState& s = f.m.cpu().s;
+  s.cr3 = 0x10000;
+  s.cr0 |= cr0::PG;
+  const RunResult r = f.m.run(100'000);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  EXPECT_EQ(s.gpr[RSI], 0x12u);  // 1 + 0x10 + 1
+}
+
 }  // namespace vtlab::test

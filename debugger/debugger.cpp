@@ -218,6 +218,33 @@ size_t Debugger::read_linear(uint64_t linear, uint8_t* out, size_t len) const {
   return done;
 }
 
+size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
+  PhysicalMemory& mem = m_.memory();
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t a = phys + done;
+    const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
+    if (a < phys || !mem.is_ram(a, n) || !mem.write_bytes(a, in + done, n)) break;
+    mem.note_write(a, n);
+    done += n;
+  }
+  return done;
+}
+
+size_t Debugger::write_linear(uint64_t linear, const uint8_t* in, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t a = linear + done;
+    const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
+    const std::optional<uint64_t> phys = to_physical(a);
+    if (!phys) break;
+    const size_t put = write_physical(*phys, in + done, n);
+    done += put;
+    if (put != n) break;
+  }
+  return done;
+}
+
 bool Debugger::decode_at_pc(DecodedInsn& d) const {
   uint8_t buf[15];
   const size_t n = read_linear(pc_linear(), buf, sizeof buf);

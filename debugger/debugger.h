@@ -145,6 +145,11 @@ class Debugger {
   // (stops at an unmapped page, MMIO or a hole).
   size_t read_linear(uint64_t linear, uint8_t* out, size_t len) const;
   size_t read_physical(uint64_t phys, uint8_t* out, size_t len) const;
+  // Stores into guest RAM as a debugger's poke: no A/D bits, no device
+  // writes, ROM untouched; decoded code there is dropped as for a guest
+  // store.  Returns how many bytes from the start were written.
+  size_t write_linear(uint64_t linear, const uint8_t* in, size_t len);
+  size_t write_physical(uint64_t phys, const uint8_t* in, size_t len);
 
  private:
   class Observer;

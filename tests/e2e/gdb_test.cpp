@@ -74,7 +74,8 @@ class GdbTarget {
 };
 
 std::string gdb_batch(int port, const std::vector<std::string>& commands) {
-  std::string cmd = "gdb -batch -nx -ex 'target remote 127.0.0.1:" + std::to_string(port) + "'";
+  // A stub that stopped answering fails the test instead of hanging it.
+  std::string cmd = "timeout 60 gdb -batch -nx -ex 'target remote 127.0.0.1:" + std::to_string(port) + "'";
   for (const std::string& c : commands) cmd += " -ex '" + c + "'";
   return cmd;
 }

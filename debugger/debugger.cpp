@@ -112,18 +112,25 @@ class Debugger::EventTap final : public Monitor {
   Monitor& inner_;
 };
 
-Debugger::Debugger(Machine& m)
-    : m_(m),
-      interp_(m.interpreter()),
-      inner_monitor_(m.monitor()),
-      observer_(std::make_unique<Observer>(*this)),
-      tap_(std::make_unique<EventTap>(*this, m.monitor())) {
-  interp_.set_monitor(tap_.get());
+Debugger::Debugger(Machine& m) : observer_(std::make_unique<Observer>(*this)) { attach(m); }
+
+Debugger::~Debugger() { detach(); }
+
+void Debugger::detach() {
+  if (!m_) return;
+  interp_->set_monitor(inner_monitor_);
+  m_->cpu().observer = nullptr;
+  m_ = nullptr;
 }
 
-Debugger::~Debugger() {
-  interp_.set_monitor(&inner_monitor_);
-  m_.cpu().observer = nullptr;
+void Debugger::attach(Machine& m) {
+  detach();
+  m_ = &m;
+  interp_ = &m.interpreter();
+  inner_monitor_ = &m.monitor();
+  tap_ = std::make_unique<EventTap>(*this, m.monitor());
+  interp_->set_monitor(tap_.get());
+  update_observer();
 }
 
 // --- breakpoints ------------------------------------------------------------
@@ -162,9 +169,25 @@ bool Debugger::remove(unsigned id) {
   return breakpoints_.size() + watchpoints_.size() + catches_.size() != before;
 }
 
+namespace {
+template <typename T>
+void copy_hits(std::vector<T>& to, const std::vector<T>& from) {
+  for (T& x : to)
+    for (const T& y : from)
+      if (y.id == x.id) x.hits = y.hits;
+}
+}  // namespace
+
+void Debugger::restore_hits(const std::vector<Breakpoint>& b, const std::vector<Watchpoint>& w,
+                            const std::vector<Catch>& c) {
+  copy_hits(breakpoints_, b);
+  copy_hits(watchpoints_, w);
+  copy_hits(catches_, c);
+}
+
 void Debugger::update_observer() {
   const bool watching = !watchpoints_.empty() || has_catch(CatchKind::Io);
-  m_.cpu().observer = watching ? observer_.get() : nullptr;
+  m_->cpu().observer = watching ? observer_.get() : nullptr;
 }
 
 bool Debugger::has_catch(CatchKind k) const {
@@ -177,10 +200,10 @@ bool Debugger::armed(bool has_target) const {
 
 // --- addresses and memory -----------------------------------------------------
 
-uint64_t Debugger::pc_linear() const { return m_.cpu().linear(CS, m_.cpu().s.rip); }
+uint64_t Debugger::pc_linear() const { return m_->cpu().linear(CS, m_->cpu().s.rip); }
 
 std::optional<uint64_t> Debugger::to_physical(uint64_t linear) const {
-  Cpu& cpu = m_.cpu();
+  Cpu& cpu = m_->cpu();
   if (!cpu.s.paging()) return (linear & 0xFFFFFFFF) & cpu.a20_mask;
   if (!cpu.s.long_mode_active()) linear &= 0xFFFFFFFF;
   if (const Tlb::Entry* e = cpu.tlb.lookup(linear)) return ((e->ppn << kPageShift) | (linear & kPageMask)) & cpu.a20_mask;
@@ -190,7 +213,7 @@ std::optional<uint64_t> Debugger::to_physical(uint64_t linear) const {
 }
 
 size_t Debugger::read_physical(uint64_t phys, uint8_t* out, size_t len) const {
-  const PhysicalMemory& mem = m_.memory();
+  const PhysicalMemory& mem = m_->memory();
   size_t done = 0;
   while (done < len) {
     const uint64_t a = phys + done;
@@ -217,10 +240,37 @@ size_t Debugger::read_linear(uint64_t linear, uint8_t* out, size_t len) const {
   return done;
 }
 
+size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
+  PhysicalMemory& mem = m_->memory();
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t a = phys + done;
+    const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
+    if (a < phys || !mem.is_ram(a, n) || !mem.write_bytes(a, in + done, n)) break;
+    mem.note_write(a, n);
+    done += n;
+  }
+  return done;
+}
+
+size_t Debugger::write_linear(uint64_t linear, const uint8_t* in, size_t len) {
+  size_t done = 0;
+  while (done < len) {
+    const uint64_t a = linear + done;
+    const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
+    const std::optional<uint64_t> phys = to_physical(a);
+    if (!phys) break;
+    const size_t put = write_physical(*phys, in + done, n);
+    done += put;
+    if (put != n) break;
+  }
+  return done;
+}
+
 bool Debugger::decode_at_pc(DecodedInsn& d) const {
   uint8_t buf[15];
   const size_t n = read_linear(pc_linear(), buf, sizeof buf);
-  return n && decoder_.decode(buf, n, m_.cpu().s.code_size(), d) == DecodeStatus::Ok;
+  return n && decoder_.decode(buf, n, m_->cpu().s.code_size(), d) == DecodeStatus::Ok;
 }
 
 std::optional<unsigned> Debugger::decoded_cr_write() const {
@@ -235,7 +285,7 @@ std::optional<unsigned> Debugger::decoded_cr_write() const {
 // --- run control --------------------------------------------------------------
 
 Debugger::Snapshot Debugger::snapshot() const {
-  const Cpu& cpu = m_.cpu();
+  const Cpu& cpu = m_->cpu();
   const CpuState& s = cpu.s;
   return Snapshot{s.cpl(), cpu_mode(s), {s.cr0, 0, s.cr2, s.cr3, s.cr4}, cpu.icount, cpu.events};
 }
@@ -257,7 +307,7 @@ StopEvent Debugger::machine_stop(const RunResult& r) const {
   return e;
 }
 
-StopEvent Debugger::machine_stop() { return machine_stop(m_.run(0)); }
+StopEvent Debugger::machine_stop() { return machine_stop(m_->run(0)); }
 
 std::optional<StopEvent> Debugger::breakpoint_at_pc() {
   if (breakpoints_.empty()) return std::nullopt;
@@ -334,19 +384,21 @@ std::optional<StopEvent> Debugger::check_catches(const Snapshot& before, std::op
   return std::nullopt;
 }
 
+uint64_t step_budget(Machine& m, uint64_t cap) {
+  // A halted CPU sleeps to its next timer in one step, not one ns per step.
+  const Cpu& cpu = m.cpu();
+  if (!m.interpreter().halted()) return 1;
+  const uint64_t deadline = cpu.clock.next_deadline(), vt = cpu.virtual_time();
+  if (deadline == VirtualClock::kNever || deadline <= vt) return 1;
+  return std::clamp<uint64_t>(deadline - vt, 1, cap);
+}
+
 StopEvent Debugger::step_once(uint64_t cap) {
-  Cpu& cpu = m_.cpu();
   const Snapshot before = snapshot();
   const std::optional<unsigned> cr_insn = has_catch(CatchKind::CrWrite) ? decoded_cr_write() : std::nullopt;
   access_hit_.reset();
   delivered_.clear();
-  // A halted CPU sleeps to its next timer in one step, not one ns per step.
-  uint64_t n = 1;
-  if (interp_.halted()) {
-    const uint64_t deadline = cpu.clock.next_deadline(), vt = cpu.virtual_time();
-    if (deadline != VirtualClock::kNever && deadline > vt) n = std::clamp<uint64_t>(deadline - vt, 1, cap);
-  }
-  const RunResult r = m_.run(n);
+  const RunResult r = m_->run(step_budget(*m_, cap));
   if (r.reason != StopReason::BudgetExhausted) return machine_stop(r);
   if (access_hit_) return *access_hit_;
   if (!catches_.empty())
@@ -356,13 +408,13 @@ StopEvent Debugger::step_once(uint64_t cap) {
 
 StopEvent Debugger::step() {
   stop_requested_.store(false);
-  if (m_.cpu().stop_requested() != StopReason::None) return machine_stop();
+  if (m_->cpu().stop_requested() != StopReason::None) return machine_stop();
   return step_once(~uint64_t{0});
 }
 
 StopEvent Debugger::run(std::optional<uint64_t> target, uint64_t budget) {
   stop_requested_.store(false);
-  Cpu& cpu = m_.cpu();
+  Cpu& cpu = m_->cpu();
   const uint64_t start = cpu.virtual_time();
   for (bool first = true;; first = false) {
     if (cpu.stop_requested() != StopReason::None) return machine_stop();
@@ -377,7 +429,7 @@ StopEvent Debugger::run(std::optional<uint64_t> target, uint64_t budget) {
     const uint64_t cap = budget ? budget - used : ~uint64_t{0};
     if (!armed(target.has_value())) {
       delivered_.clear();
-      const RunResult r = m_.run(std::min(cap, kSlice));
+      const RunResult r = m_->run(std::min(cap, kSlice));
       if (r.reason != StopReason::BudgetExhausted) return machine_stop(r);
       continue;
     }
@@ -392,7 +444,7 @@ StopEvent Debugger::run_to(uint64_t linear, uint64_t budget) { return run(linear
 
 StopEvent Debugger::step_over(uint64_t budget) {
   DecodedInsn d;
-  if (m_.cpu().stop_requested() != StopReason::None || !decode_at_pc(d)) return step();
+  if (m_->cpu().stop_requested() != StopReason::None || !decode_at_pc(d)) return step();
   bool over = false;
   switch (static_cast<ZydisMnemonic>(d.mnemonic)) {
     case ZYDIS_MNEMONIC_MOVSB: case ZYDIS_MNEMONIC_MOVSW: case ZYDIS_MNEMONIC_MOVSD:
@@ -415,8 +467,8 @@ StopEvent Debugger::step_over(uint64_t budget) {
       break;
   }
   if (!over) return step();
-  const CpuState& s = m_.cpu().s;
-  const uint64_t next = m_.cpu().linear(CS, (s.rip + d.len) & all_ones(s.code_size()));
+  const CpuState& s = m_->cpu().s;
+  const uint64_t next = m_->cpu().linear(CS, (s.rip + d.len) & all_ones(s.code_size()));
   StopEvent e = run_to(next, budget);
   return e.kind == StopEvent::Kind::RunTo ? StopEvent{} : e;
 }

@@ -105,6 +105,10 @@ struct StopEvent {
   uint32_t guest_status = 0;  // isa-debug-exit status, for GuestExit
 };
 
+// The virtual time one debugger step runs on `m`: one instruction or event
+// delivery, or a halted CPU's sleep to its next timer (at most `cap`).
+uint64_t step_budget(Machine& m, uint64_t cap = ~uint64_t{0});
+
 class Debugger {
  public:
   explicit Debugger(Machine& m);
@@ -112,8 +116,15 @@ class Debugger {
   Debugger(const Debugger&) = delete;
   Debugger& operator=(const Debugger&) = delete;
 
-  Machine& machine() { return m_; }
-  const Machine& machine() const { return m_; }
+  Machine& machine() { return *m_; }
+  const Machine& machine() const { return *m_; }
+  // Moves the debugger, with its breakpoints, watchpoints and catches, to
+  // another machine (reverse execution's replay); the one it leaves must
+  // still be alive and is handed back untouched.
+  void attach(Machine& m);
+  // Hands the machine back (its own monitor, no observer); only attach or
+  // destruction may follow.
+  void detach();
 
   // --- run control ----------------------------------------------------
   // `budget` is virtual time (0: none); every call steps off a breakpoint
@@ -134,6 +145,9 @@ class Debugger {
   const std::vector<Breakpoint>& breakpoints() const { return breakpoints_; }
   const std::vector<Watchpoint>& watchpoints() const { return watchpoints_; }
   const std::vector<Catch>& catches() const { return catches_; }
+  // Puts back the hit counts of an earlier copy of the lists (reverse
+  // execution's replays re-hit what the run hit already).
+  void restore_hits(const std::vector<Breakpoint>& b, const std::vector<Watchpoint>& w, const std::vector<Catch>& c);
 
   // Linear address of CS:RIP, and the physical one the CPU would fetch
   // from (its TLB first, then the paging structures; nothing is set or
@@ -145,6 +159,11 @@ class Debugger {
   // (stops at an unmapped page, MMIO or a hole).
   size_t read_linear(uint64_t linear, uint8_t* out, size_t len) const;
   size_t read_physical(uint64_t phys, uint8_t* out, size_t len) const;
+  // Stores into guest RAM as a debugger's poke: no A/D bits, no device
+  // writes, ROM untouched; decoded code there is dropped as for a guest
+  // store.  Returns how many bytes from the start were written.
+  size_t write_linear(uint64_t linear, const uint8_t* in, size_t len);
+  size_t write_physical(uint64_t phys, const uint8_t* in, size_t len);
 
  private:
   class Observer;
@@ -175,9 +194,9 @@ class Debugger {
   StopEvent machine_stop();
   StopEvent machine_stop(const RunResult& r) const;
 
-  Machine& m_;
-  Interpreter& interp_;
-  Monitor& inner_monitor_;
+  Machine* m_ = nullptr;
+  Interpreter* interp_ = nullptr;
+  Monitor* inner_monitor_ = nullptr;
   std::unique_ptr<Observer> observer_;
   std::unique_ptr<EventTap> tap_;
   std::vector<Breakpoint> breakpoints_;

@@ -3,8 +3,9 @@
 set -euo pipefail
 pkgs=(build-essential cmake ninja-build ccache gcc g++ binutils libzydis-dev libgtest-dev googletest
       libcli11-dev libfmt-dev nlohmann-json3-dev)
-# clang and its runtimes (libFuzzer, ASan, UBSan) build the fuzz smoke.
-if [ "${1:-}" = "--test" ]; then pkgs+=(qemu-system-x86 clang libclang-rt-14-dev); fi
+# clang and its runtimes (libFuzzer, ASan, UBSan) build the fuzz smoke; gdb drives the
+# gdb stub's end-to-end test.
+if [ "${1:-}" = "--test" ]; then pkgs+=(qemu-system-x86 clang libclang-rt-14-dev gdb); fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

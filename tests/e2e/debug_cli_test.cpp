@@ -187,3 +187,71 @@ TEST(DebugCli, HelpNamesEveryCommand) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Reverse execution through minios's boot: back over instructions, back
+// from the page-fault handler to the faulting user instruction (before the
+// #PF was delivered), and reverse-continue to the last breakpoint and then
+// to the start, with hit counts as the forward run left them.
+TEST(DebugCli, ReverseStepOverAPageFaultAndReverseContinue) {
+  const std::string commands =
+      "rs\n"
+      "b 0x100010\n"
+      "c\n"
+      "s 3\n"
+      "rs\n"
+      "rs 2\n"
+      "catch exception 14\n"
+      "c\n"
+      "rs\n"
+      "regs\n"
+      "rc\n"
+      "info\n"
+      "rc\n"
+      "q\n";
+  const CommandResult r =
+      run_command(kCli + " debug --serial none --commands " + script("minios-reverse.cmd", commands) + " " + kMiniOs);
+  EXPECT_EQ(r.status, 1) << r.err;  // the first rs has nowhere to go
+  EXPECT_EQ(r.err, "");
+  EXPECT_EQ(r.out,
+      "vtlab debug: type help for the commands\n"
+      "0008:0010000c  cli\n"
+      "(vtlab) rs\n"
+      "error: at the start of the run\n"
+      "(vtlab) b 0x100010\n"
+      "breakpoint 1 at linear 0x00100010\n"
+      "(vtlab) c\n"
+      "breakpoint 1\n"
+      "0008:00100010  mov edx, ebx\n"
+      "(vtlab) s 3\n"
+      "0008:0010001c  sub ecx, edi\n"
+      "(vtlab) rs\n"
+      "0008:00100017  mov ecx, 0x116140\n"
+      "(vtlab) rs 2\n"
+      "0008:00100010  mov edx, ebx\n"
+      "(vtlab) catch exception 14\n"
+      "catch 2: exception vector 0x0e\n"
+      "(vtlab) c\n"
+      "catch 2: #PF(0x0006) at 001b:004004be, delivered\n"
+      "0008:00100990  push 0x0E\n"
+      "(vtlab) rs\n"
+      "001b:004004be  mov [0x00805000], esi\n"
+      "(vtlab) regs\n"
+      "eax 0x00000047  ecx 0x00805000  edx 0x004005e0  ebx 0x00000001\n"
+      "esp 0x00ffffdc  ebp 0x00000000  esi 0x00000003  edi 0x00000000\n"
+      "eip 0x004004be  eflags 0x00000212 [AF IF] iopl 0\n"
+      "mode paging, cpl 3, 32-bit code; 560938 instructions, virtual time 684071\n"
+      "(vtlab) rc\n"
+      "breakpoint 1\n"
+      "0008:00100010  mov edx, ebx\n"
+      "(vtlab) info\n"
+      "1 breakpoint linear 0x00100010, 1 hits\n"
+      "2 catch exception 0x0e, 1 hits\n"
+      "(vtlab) rc\n"
+      "back at the start of the run\n"
+      "0008:0010000c  cli\n"
+      "(vtlab) q\n");
+}
+
+}  // namespace vtlab::test

@@ -7,6 +7,7 @@
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -65,6 +66,8 @@ const char* kHelp =
     "  s, step [N]            one instruction (or one event delivery), N times\n"
     "  n, next [N]            like step, but CALL, INT n and REP string instructions run to the next one\n"
     "  until ADDR             run until CS:EIP is at linear ADDR\n"
+    "  rs, reverse-step [N]   back one instruction (or event delivery), N times, by replay from power-on\n"
+    "  rc, reverse-continue   back to the last breakpoint, watchpoint or catch stop (or the start)\n"
     "Stopping:\n"
     "  b ADDR                 breakpoint at linear ADDR (before the instruction there runs)\n"
     "  pb ADDR                breakpoint at physical ADDR (the instruction fetched from there)\n"
@@ -104,8 +107,19 @@ void add_debug_options(CLI::App* app, DebugOptions& o) {
 
 int debug_command(const DebugOptions& o) {
   SerialSink serial(o.run.serial);
-  Session session(o.run, [&serial](uint8_t b) { serial.put(b); });
-  Debugger dbg(session.machine());
+  // Replays for reverse execution run the guest again: what it printed
+  // then is not printed twice.
+  bool muted = false;
+  const auto power_on = [&o, &serial, &muted]() {
+    auto session = std::make_shared<Session>(o.run, [&serial, &muted](uint8_t b) {
+      if (!muted) serial.put(b);
+    });
+    return std::shared_ptr<Machine>(session, &session->machine());
+  };
+  std::shared_ptr<Machine> first = power_on();
+  Debugger dbg(*first);
+  ReverseExecution reverse(dbg, first, power_on);
+  first.reset();
   std::ifstream file;
   if (!o.commands.empty()) {
     file.open(o.commands);
@@ -116,6 +130,7 @@ int debug_command(const DebugOptions& o) {
   g_debugger.store(&dbg);
   std::signal(SIGINT, on_debug_interrupt);
   DebugCli cli(dbg, std::cout, o.run.max_insns);
+  cli.set_reverse(&reverse, [&muted](bool on) { muted = on; });
   std::cout << "vtlab debug: type help for the commands\n";
   cli.print_location();
   std::string line;
@@ -160,6 +175,8 @@ bool DebugCli::execute(const std::string& line) {
         if (e.kind != StopEvent::Kind::Step) break;
       }
       report(e);
+    } else if (cmd == "rs" || cmd == "reverse-step" || cmd == "rc" || cmd == "reverse-continue") {
+      reverse(cmd == "rs" || cmd == "reverse-step", count());
     } else if (cmd == "until") {
       report(d_.run_to(number(arg(a, 1, "address")), budget_));
     } else if (cmd == "b" || cmd == "break" || cmd == "pb") {
@@ -209,6 +226,21 @@ bool DebugCli::execute(const std::string& line) {
     out_ << "error: " << e.what() << "\n";
   }
   return true;
+}
+
+void DebugCli::reverse(bool step, uint64_t count) {
+  if (!reverse_) throw CommandError("reverse execution is not available here");
+  if (count == 0) throw CommandError("count must be at least 1");
+  mute_(true);
+  ReverseExecution::Result r;
+  for (uint64_t i = 0; i < count; ++i) {
+    r = step ? reverse_->reverse_step() : reverse_->reverse_continue();
+    if (!r.ok) break;
+  }
+  mute_(false);
+  if (!r.ok) throw CommandError(r.error);
+  if (!step && r.stop.kind == StopEvent::Kind::Step) out_ << "back at the start of the run\n";
+  report(r.stop);
 }
 
 void DebugCli::add_catch(const Args& a) {

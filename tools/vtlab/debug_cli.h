@@ -8,11 +8,13 @@
 #include <CLI/CLI.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 #include "debugger/debugger.h"
+#include "debugger/reverse.h"
 #include "tools/vtlab/options.h"
 
 namespace vtlab::cli {
@@ -37,6 +39,11 @@ class DebugCli {
   // "error: ..." line and counts in errors().
   bool execute(const std::string& line);
   unsigned errors() const { return errors_; }
+  // Enables rs/rc; `mute(true)` silences guest output while a replay runs.
+  void set_reverse(ReverseExecution* r, std::function<void(bool)> mute) {
+    reverse_ = r;
+    mute_ = std::move(mute);
+  }
   // "0008:00100000  mov eax, 0x01": where the CPU is and what runs next.
   void print_location();
 
@@ -54,11 +61,14 @@ class DebugCli {
   void tlb();
   void info();
   void add_catch(const Args& a);
+  void reverse(bool step, uint64_t count);
 
   Debugger& d_;
   std::ostream& out_;
   uint64_t budget_;
   unsigned errors_ = 0;
+  ReverseExecution* reverse_ = nullptr;
+  std::function<void(bool)> mute_;
 };
 
 }  // namespace vtlab::cli

@@ -12,6 +12,7 @@
 #include "core/machine.h"
 #include "tools/vtlab/compare.h"
 #include "tools/vtlab/debug_cli.h"
+#include "tools/vtlab/gdb_cli.h"
 #include "tools/vtlab/options.h"
 #include "tools/vtlab/session.h"
 
@@ -19,11 +20,14 @@ namespace {
 
 using namespace vtlab::cli;
 
-int run_command(const RunOptions& o) {
+// gdb_port < 0: no gdb.
+int run_command(const RunOptions& o, int gdb_port) {
   SerialSink serial(o.serial);
   Session session(o, [&serial](uint8_t b) { serial.put(b); });
   install_signal_handlers();
-  const vtlab::RunResult r = session.run();
+  const std::optional<vtlab::RunResult> under_gdb =
+      gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port)) : std::nullopt;
+  const vtlab::RunResult r = under_gdb ? *under_gdb : session.run();
   const int status = exit_status_for(r);
   if (r.reason != vtlab::StopReason::GuestExit) {
     std::fflush(stdout);
@@ -108,6 +112,11 @@ int main(int argc, char** argv) {
                   "bt: kernel blocks translated before the translation cache is flushed")
       ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 20))
       ->capture_default_str();
+  int gdb_port = -1;
+  run->add_option("--gdb", gdb_port,
+                  "Wait for gdb on 127.0.0.1:PORT (0: any free port, named on stderr) before the first "
+                  "instruction, and let it drive the run (target remote :PORT)")
+      ->check(CLI::Range(0, 65535));
   run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;
@@ -150,7 +159,7 @@ int main(int argc, char** argv) {
   try {
     if (compare->parsed()) return compare_command(c);
     if (debug->parsed()) return debug_command(dbg);
-    return run_command(o);
+    return run_command(o, gdb_port);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";
     return kBadInput;

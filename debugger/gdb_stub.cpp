@@ -1,0 +1,394 @@
+#include "debugger/gdb_stub.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace vtlab::gdb {
+
+namespace {
+
+// Virtual time a continue runs between two looks for Ctrl-C.
+constexpr uint64_t kRunSlice = 1 << 20;
+
+// gdb's signal numbers for the stops it is told about.
+constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5, kSigSegv = 11;
+
+// Registers in gdb's i386 numbering: the eight GPRs in encoding order,
+// EIP, EFLAGS, then the selectors in gdb's order (cs ss ds es fs gs), then
+// st0-st7 (10 bytes each) and eight 32-bit x87 control registers.
+constexpr unsigned kEip = 8, kEflags = 9, kFirstSeg = 10, kFirstSt = 16, kFirstFpuCtl = 24, kNumRegs = 32;
+constexpr SegReg kGdbSegOrder[6] = {CS, SS, DS, ES, FS, GS};
+constexpr size_t kRegisterFileBytes = 16 * 4 + 8 * 10 + 8 * 4;
+
+unsigned reg_width(unsigned n) { return n >= kFirstSt && n < kFirstFpuCtl ? 10 : 4; }
+
+// The largest m reply that fits in a packet, as hex.
+constexpr uint64_t kMaxMemoryChunk = (kMaxPacket - 16) / 2;
+
+}  // namespace
+
+const std::string& GdbStub::target_xml() {
+  static const std::string xml = [] {
+    std::string s =
+        "<?xml version=\"1.0\"?>\n"
+        "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
+        "<target version=\"1.0\">\n"
+        "<architecture>i386</architecture>\n"
+        "<feature name=\"org.gnu.gdb.i386.core\">\n"
+        "<flags id=\"i386_eflags\" size=\"4\">\n";
+    // EFLAGS bits by name, SDM vol. 1, 3.4.3.
+    const std::pair<const char*, int> bits[] = {
+        {"CF", 0},  {"", 1},    {"PF", 2},  {"AF", 4},  {"ZF", 6},   {"SF", 7},   {"TF", 8},  {"IF", 9},
+        {"DF", 10}, {"OF", 11}, {"NT", 14}, {"RF", 16}, {"VM", 17},  {"AC", 18},  {"VIF", 19}, {"VIP", 20},
+        {"ID", 21}};
+    for (const auto& [name, bit] : bits) s += fmt::format("<field name=\"{}\" start=\"{}\" end=\"{}\"/>\n", name, bit, bit);
+    s += "</flags>\n";
+    const char* gprs[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    for (unsigned i = 0; i < 8; ++i)
+      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"{}\"/>\n", gprs[i], i == 4 || i == 5 ? "data_ptr" : "int32");
+    s += "<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>\n";
+    s += "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>\n";
+    for (const char* seg : {"cs", "ss", "ds", "es", "fs", "gs"})
+      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"int32\"/>\n", seg);
+    for (unsigned i = 0; i < 8; ++i) s += fmt::format("<reg name=\"st{}\" bitsize=\"80\" type=\"i387_ext\"/>\n", i);
+    for (const char* r : {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"})
+      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n", r);
+    s += "</feature>\n</target>\n";
+    return s;
+  }();
+  return xml;
+}
+
+GdbStub::GdbStub(Debugger& d, Transport& t, ExitStatus exit_status)
+    : d_(d), t_(t), exit_status_(std::move(exit_status)) {}
+
+SessionEnd GdbStub::serve() {
+  for (;;) {
+    if (end_) return *end_;
+    if (disconnected_) return SessionEnd::Disconnected;
+    const int b = t_.read_byte(-1);
+    if (b == Transport::kClosed) return SessionEnd::Disconnected;
+    if (b == Transport::kTimeout) continue;
+    switch (reader_.feed(static_cast<uint8_t>(b))) {
+      case PacketReader::Event::Packet: {
+        t_.write("+");
+        const std::string reply = handle(reader_.payload());
+        // k gets no reply (vKill does): the connection simply ends.
+        if (end_ == SessionEnd::Killed && reader_.payload() == "k") return *end_;
+        last_sent_ = frame(reply);
+        if (!t_.write(last_sent_)) return SessionEnd::Disconnected;
+        break;
+      }
+      case PacketReader::Event::BadPacket:
+        t_.write("-");
+        break;
+      case PacketReader::Event::Nack:
+        if (!last_sent_.empty()) t_.write(last_sent_);
+        break;
+      case PacketReader::Event::Interrupt:  // the guest is not running: it is stopped already
+      case PacketReader::Event::Ack:
+      case PacketReader::Event::None:
+        break;
+    }
+  }
+}
+
+std::string GdbStub::handle(std::string_view p) {
+  if (p.empty()) return "";
+  const std::string_view args = p.substr(1);
+  switch (p[0]) {
+    case '?': return last_reply_;
+    case 'g': return read_registers();
+    case 'G': return write_registers(args);
+    case 'p': {
+      const std::optional<uint64_t> n = parse_hex(args);
+      if (!n || *n >= kNumRegs) return "E01";
+      return read_register(static_cast<unsigned>(*n)).value_or("E01");
+    }
+    case 'P': {
+      const size_t eq = args.find('=');
+      const std::optional<uint64_t> n = parse_hex(args.substr(0, eq));
+      if (eq == std::string_view::npos || !n || *n >= kNumRegs) return "E01";
+      const std::optional<std::vector<uint8_t>> v = from_hex(args.substr(eq + 1));
+      if (!v || v->size() != reg_width(static_cast<unsigned>(*n))) return "E01";
+      return write_register(static_cast<unsigned>(*n), *v) ? "OK" : "E01";
+    }
+    case 'm': return read_memory(args);
+    case 'M': return write_memory(args, false);
+    case 'X': return write_memory(args, true);
+    case 'Z': return insert_point(args, true);
+    case 'z': return insert_point(args, false);
+    case 'c': case 's': case 'C': case 'S': return resume(p);
+    case 'v':
+      if (p == "vCont?") return "vCont;c;C;s;S";
+      if (p.starts_with("vCont;")) return vcont(p.substr(6));
+      if (p.starts_with("vKill")) {
+        end_ = SessionEnd::Killed;
+        return "OK";
+      }
+      return "";
+    case 'k':
+      end_ = SessionEnd::Killed;
+      return "";
+    case 'D':
+      end_ = SessionEnd::Detached;
+      return "OK";
+    case 'H': return "OK";  // one thread: any thread selection is it
+    case 'T': return "OK";  // thread 1 is alive
+    case 'q': return query(p);
+    default: return "";
+  }
+}
+
+std::string GdbStub::query(std::string_view p) {
+  if (p.starts_with("qSupported"))
+    return fmt::format("PacketSize={:x};qXfer:features:read+;swbreak+;hwbreak+", kMaxPacket);
+  if (p == "qAttached") return "1";  // attached to an existing "process": kill is not implied on quit
+  if (p == "qC") return "QC1";
+  if (p == "qfThreadInfo") return "m1";
+  if (p == "qsThreadInfo") return "l";
+  if (p.starts_with("qSymbol")) return "OK";
+  constexpr std::string_view kXfer = "qXfer:features:read:";
+  if (p.starts_with(kXfer)) {
+    const std::vector<std::string_view> f = split(p.substr(kXfer.size()), ':');
+    if (f.size() != 2 || f[0] != "target.xml") return "E00";
+    const std::vector<std::string_view> r = split(f[1], ',');
+    const std::optional<uint64_t> off = r.size() == 2 ? parse_hex(r[0]) : std::nullopt;
+    const std::optional<uint64_t> len = r.size() == 2 ? parse_hex(r[1]) : std::nullopt;
+    if (!off || !len) return "E01";
+    const std::string& xml = target_xml();
+    if (*off >= xml.size()) return "l";
+    // Escaping can double a byte: ask for half what gdb allows.
+    const uint64_t n = std::min<uint64_t>({*len, xml.size() - *off, kMaxPacket / 2});
+    std::string reply(1, *off + n == xml.size() ? 'l' : 'm');
+    reply += escape_binary(std::string_view(xml).substr(*off, n));
+    return reply;
+  }
+  return "";
+}
+
+std::optional<std::string> GdbStub::read_register(unsigned n) {
+  const CpuState& s = d_.machine().cpu().s;
+  if (n < 8) return to_hex_le(s.gpr[n], 4);
+  if (n == kEip) return to_hex_le(s.rip, 4);
+  if (n == kEflags) return to_hex_le(s.flags.bits(), 4);
+  if (n < kFirstSt) return to_hex_le(s.seg[kGdbSegOrder[n - kFirstSeg]].selector, 4);
+  if (n < kFirstFpuCtl) return to_hex(s.fpu.st[n - kFirstSt].data(), 10);
+  switch (n - kFirstFpuCtl) {
+    case 0: return to_hex_le(s.fpu.fcw, 4);
+    case 1: return to_hex_le(s.fpu.fsw, 4);
+    case 2: return to_hex_le(s.fpu.ftw, 4);
+    default: return to_hex_le(0, 4);  // instruction and operand pointers, opcode: not carried
+  }
+}
+
+bool GdbStub::write_register(unsigned n, const std::vector<uint8_t>& bytes) {
+  CpuState& s = d_.machine().cpu().s;
+  uint64_t v = 0;
+  for (size_t i = 0; i < bytes.size() && i < 8; ++i) v |= uint64_t{bytes[i]} << (8 * i);
+  if (n < 8) {
+    s.gpr[n] = v;
+  } else if (n == kEip) {
+    s.rip = v;
+  } else if (n == kEflags) {
+    // VM switches the CPU's mode, which only the CPU's own transitions do.
+    if ((v ^ s.flags.bits()) & flag::VM) return false;
+    s.flags.set_bits(v);
+  } else {
+    // A selector write would need the descriptor load behind it, and x87
+    // arithmetic is not modelled: the same value is accepted (gdb's G
+    // writes every register back), any other refused.
+    const std::optional<std::string> now = read_register(n);
+    return now && *now == to_hex(bytes.data(), bytes.size());
+  }
+  return true;
+}
+
+std::string GdbStub::read_registers() {
+  std::string out;
+  for (unsigned n = 0; n < kNumRegs; ++n) out += *read_register(n);
+  return out;
+}
+
+std::string GdbStub::write_registers(std::string_view hex) {
+  const std::optional<std::vector<uint8_t>> b = from_hex(hex);
+  if (!b || b->size() != kRegisterFileBytes) return "E01";
+  // Check every register before changing any.
+  const CpuState saved = d_.machine().cpu().s;
+  size_t at = 0;
+  for (unsigned n = 0; n < kNumRegs; ++n) {
+    const unsigned w = reg_width(n);
+    if (!write_register(n, std::vector<uint8_t>(b->begin() + at, b->begin() + at + w))) {
+      d_.machine().cpu().s = saved;
+      return "E01";
+    }
+    at += w;
+  }
+  return "OK";
+}
+
+std::string GdbStub::read_memory(std::string_view args) {
+  const std::vector<std::string_view> a = split(args, ',');
+  const std::optional<uint64_t> addr = a.size() == 2 ? parse_hex(a[0]) : std::nullopt;
+  const std::optional<uint64_t> len = a.size() == 2 ? parse_hex(a[1]) : std::nullopt;
+  if (!addr || !len) return "E01";
+  std::vector<uint8_t> buf(std::min(*len, kMaxMemoryChunk));
+  const size_t got = d_.read_linear(*addr, buf.data(), buf.size());
+  // A short read is a valid answer; none at all is an error.
+  if (got == 0 && !buf.empty()) return "E14";  // EFAULT
+  return to_hex(buf.data(), got);
+}
+
+std::string GdbStub::write_memory(std::string_view args, bool binary) {
+  const size_t colon = args.find(':');
+  if (colon == std::string_view::npos) return "E01";
+  const std::vector<std::string_view> a = split(args.substr(0, colon), ',');
+  const std::optional<uint64_t> addr = a.size() == 2 ? parse_hex(a[0]) : std::nullopt;
+  const std::optional<uint64_t> len = a.size() == 2 ? parse_hex(a[1]) : std::nullopt;
+  if (!addr || !len) return "E01";
+  std::vector<uint8_t> data;
+  if (binary) {
+    const std::optional<std::string> raw = unescape_binary(args.substr(colon + 1));
+    if (!raw) return "E01";
+    data.assign(raw->begin(), raw->end());
+  } else {
+    std::optional<std::vector<uint8_t>> h = from_hex(args.substr(colon + 1));
+    if (!h) return "E01";
+    data = std::move(*h);
+  }
+  if (data.size() != *len) return "E01";
+  return d_.write_linear(*addr, data.data(), data.size()) == data.size() ? "OK" : "E14";
+}
+
+std::string GdbStub::insert_point(std::string_view args, bool insert) {
+  const std::vector<std::string_view> a = split(args, ',');
+  if (a[0].size() != 1 || a[0][0] < '0' || a[0][0] > '4') return "";  // not a kind we know
+  const char type = a[0][0];
+  // Z0 may carry a condition list after the kind (";X..."): not supported, refused.
+  const std::optional<uint64_t> addr = a.size() == 3 ? parse_hex(a[1]) : std::nullopt;
+  const std::optional<uint64_t> len = a.size() == 3 ? parse_hex(a[2]) : std::nullopt;
+  if (!addr || !len) return "E01";
+  const auto same = [&](const Point& p) { return p.type == type && p.addr == *addr && p.len == *len; };
+  if (!insert) {
+    const auto it = std::find_if(points_.begin(), points_.end(), same);
+    if (it == points_.end()) return "E01";
+    for (unsigned id : it->ids) d_.remove(id);
+    points_.erase(it);
+    return "OK";
+  }
+  if (std::any_of(points_.begin(), points_.end(), same)) return "OK";
+  Point p{type, *addr, *len, {}};
+  if (type == '0' || type == '1') {
+    p.ids.push_back(d_.add_breakpoint(*addr, false));
+  } else {
+    if (*len == 0 || *len > kPageSize) return "E01";
+    // One core watchpoint per page the range touches, each on the
+    // physical page it maps to now.
+    std::vector<std::pair<uint64_t, uint64_t>> pieces;
+    for (uint64_t at = *addr; at < *addr + *len;) {
+      const uint64_t n = std::min(*addr + *len - at, kPageSize - (at & kPageMask));
+      const std::optional<uint64_t> phys = d_.to_physical(at);
+      if (!phys) return "E14";
+      pieces.emplace_back(*phys, n);
+      at += n;
+    }
+    for (const auto& [phys, n] : pieces) p.ids.push_back(d_.add_watchpoint(phys, n, type != '2', type != '3'));
+  }
+  points_.push_back(std::move(p));
+  return "OK";
+}
+
+std::string GdbStub::resume(std::string_view p) {
+  const bool step = p[0] == 's' || p[0] == 'S';
+  std::string_view rest = p.substr(1);
+  // C and S carry a signal first, which a bare machine has nowhere to deliver.
+  if (p[0] == 'C' || p[0] == 'S') {
+    const size_t semi = rest.find(';');
+    rest = semi == std::string_view::npos ? std::string_view{} : rest.substr(semi + 1);
+  }
+  if (!rest.empty()) {
+    const std::optional<uint64_t> addr = parse_hex(rest);
+    if (!addr) return "E01";
+    d_.machine().cpu().s.rip = *addr;
+  }
+  return stop_reply(run(step));
+}
+
+std::string GdbStub::vcont(std::string_view actions) {
+  // One thread: the first action is the one that applies to it.
+  const std::string_view first = split(actions, ';')[0];
+  const std::string_view action = split(first, ':')[0];
+  if (action.empty()) return "E01";
+  if (action[0] == 'c' || action[0] == 'C') return stop_reply(run(false));
+  if (action[0] == 's' || action[0] == 'S') return stop_reply(run(true));
+  return "E01";
+}
+
+StopEvent GdbStub::run(bool step) {
+  if (step) return d_.step();
+  for (;;) {
+    StopEvent e = d_.cont(kRunSlice);
+    if (e.kind != StopEvent::Kind::Budget) return e;
+    if (interrupt_pending()) {
+      e.kind = StopEvent::Kind::Interrupted;
+      return e;
+    }
+  }
+}
+
+bool GdbStub::interrupt_pending() {
+  for (;;) {
+    const int b = t_.read_byte(0);
+    if (b == Transport::kTimeout) return false;
+    if (b == Transport::kClosed) {
+      disconnected_ = true;
+      return true;
+    }
+    if (reader_.feed(static_cast<uint8_t>(b)) == PacketReader::Event::Interrupt) return true;
+  }
+}
+
+std::string GdbStub::stop_reply(const StopEvent& e) {
+  std::string r;
+  switch (e.kind) {
+    case StopEvent::Kind::Breakpoint: {
+      const auto it = std::find_if(points_.begin(), points_.end(), [&](const Point& p) {
+        return std::find(p.ids.begin(), p.ids.end(), e.id) != p.ids.end();
+      });
+      r = fmt::format("T{:02x}{}", kSigTrap, it != points_.end() && it->type == '1' ? "hwbreak:;" : "swbreak:;");
+      break;
+    }
+    case StopEvent::Kind::Watchpoint: {
+      r = fmt::format("T{:02x}", kSigTrap);
+      for (const Point& p : points_)
+        if (std::find(p.ids.begin(), p.ids.end(), e.id) != p.ids.end())
+          r += fmt::format("{}:{:x};", p.type == '2' ? "watch" : (p.type == '3' ? "rwatch" : "awatch"), p.addr);
+      break;
+    }
+    case StopEvent::Kind::Interrupted:
+      r = fmt::format("T{:02x}", kSigInt);
+      break;
+    case StopEvent::Kind::MachineStop: {
+      const bool final_stop = e.reason == StopReason::GuestExit || e.reason == StopReason::Halted;
+      if (final_stop || machine_dead_) {
+        exit_status_value_ = exit_status_(e);
+        end_ = SessionEnd::Exited;
+        r = fmt::format("W{:02x}", exit_status_value_ & 0xFF);
+      } else {
+        // Let the user look at the state a triple fault or an unmodelled
+        // instruction left; the next resume reports the exit.
+        machine_dead_ = true;
+        r = fmt::format("T{:02x}", e.reason == StopReason::Unsupported ? kSigIll : kSigSegv);
+      }
+      break;
+    }
+    default:
+      r = fmt::format("T{:02x}", kSigTrap);
+      break;
+  }
+  last_reply_ = r;
+  return r;
+}
+
+}  // namespace vtlab::gdb

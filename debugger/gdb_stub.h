@@ -1,0 +1,102 @@
+// A gdb remote serial protocol stub over the debugger core (the GDB
+// manual, appendix "Remote Serial Protocol": "Packets", "Stop Reply
+// Packets", "General Query Packets", "Target Description Format"), so a
+// stock gdb attaches to a guest: `vtlab run --gdb PORT KERNEL`.
+//
+// The guest is one i386 thread.  gdb's addresses are linear (CS.base +
+// EIP for code); its register file is the one gdb's i386 target expects
+// (eax..edi, eip, eflags, the six selectors, then the x87 registers,
+// which read as vtlab carries them and are not writable).  Breakpoints
+// (Z0/Z1) are the core's linear ones; watchpoints (Z2 write, Z3 read,
+// Z4 access) are the core's physical ones, on the pages the range maps to
+// when gdb sets them.  A continue runs in slices of virtual time and looks
+// for Ctrl-C (0x03) between them, so the run itself stays deterministic.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "debugger/debugger.h"
+#include "debugger/gdb_packet.h"
+
+namespace vtlab::gdb {
+
+// Where packets come from and go to (a socket, or a test's script).
+class Transport {
+ public:
+  static constexpr int kTimeout = -1, kClosed = -2;
+  virtual ~Transport() = default;
+  // The next byte, kTimeout after `timeout_ms` (-1: wait for ever), or
+  // kClosed once the peer has gone.
+  virtual int read_byte(int timeout_ms) = 0;
+  virtual bool write(std::string_view bytes) = 0;
+};
+
+enum class SessionEnd : uint8_t {
+  Exited,        // the machine stopped for good; gdb got W with exit_status()
+  Killed,        // gdb sent k (or vKill)
+  Detached,      // gdb sent D: the guest runs on without it
+  Disconnected,  // the connection closed
+};
+
+class GdbStub {
+ public:
+  // `exit_status` says what `vtlab run` would exit with after a machine
+  // stop; it is the status in the W packet.
+  using ExitStatus = std::function<int(const StopEvent&)>;
+  GdbStub(Debugger& d, Transport& t, ExitStatus exit_status);
+
+  // Answers packets until gdb kills, detaches, disconnects or the guest ends.
+  SessionEnd serve();
+  int exit_status() const { return exit_status_value_; }
+
+  // One packet's payload in, the reply's payload out (what serve() frames
+  // and sends); resume packets run the guest and return the stop reply.
+  // After k/vKill/D, ended() says how the session ends.
+  std::string handle(std::string_view packet);
+  std::optional<SessionEnd> ended() const { return end_; }
+
+  static const std::string& target_xml();
+
+ private:
+  // A breakpoint or watchpoint as gdb named it, and the core's ids for it.
+  struct Point {
+    char type;  // '0'..'4' as in Z0..Z4
+    uint64_t addr, len;
+    std::vector<unsigned> ids;
+  };
+
+  std::string query(std::string_view p);
+  std::string read_registers();
+  std::string write_registers(std::string_view hex);
+  std::optional<std::string> read_register(unsigned n);
+  bool write_register(unsigned n, const std::vector<uint8_t>& bytes);
+  std::string read_memory(std::string_view args);
+  std::string write_memory(std::string_view args, bool binary);
+  std::string insert_point(std::string_view args, bool insert);
+  std::string resume(std::string_view packet);
+  std::string vcont(std::string_view actions);
+  StopEvent run(bool step);
+  bool interrupt_pending();
+  std::string stop_reply(const StopEvent& e);
+
+  Debugger& d_;
+  Transport& t_;
+  ExitStatus exit_status_;
+  PacketReader reader_;
+  std::vector<Point> points_;
+  std::string last_reply_ = "T05";
+  std::string last_sent_;
+  std::optional<SessionEnd> end_;
+  bool disconnected_ = false;
+  // A machine stop gdb has been told about as a signal (shutdown,
+  // unsupported): the next resume reports the exit.
+  bool machine_dead_ = false;
+  int exit_status_value_ = 0;
+};
+
+}  // namespace vtlab::gdb

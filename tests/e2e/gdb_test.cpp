@@ -1,0 +1,140 @@
+// `vtlab run --gdb` under Debian's real gdb in batch mode: a breakpoint
+// after minios's multiboot entry, continue, registers, memory, a single
+// step and kill; then a hardware watchpoint on minios's tick counter and a
+// continue to the guest's own exit.  vtlab listens on a port the kernel
+// picks (--gdb 0) and names it on stderr; the test waits for that line
+// before starting gdb, so nothing depends on timing.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
+
+#include "support/boot.h"
+
+namespace vtlab::test {
+
+namespace {
+const std::string kCli = VTLAB_CLI;
+const std::string kMiniOs = std::string(VTLAB_SAMPLES_DIR) + "/minios.elf";
+
+bool have_gdb() { return run_command("command -v gdb").status == 0; }
+
+// vtlab run --gdb 0 in the background: its port, then its exit status
+// and everything it wrote on stderr.
+class GdbTarget {
+ public:
+  explicit GdbTarget(const std::string& kernel) {
+    int err[2];
+    if (pipe(err) != 0) return;
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(err[1], STDERR_FILENO);
+      close(err[0]);
+      close(err[1]);
+      execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", kernel.c_str(), nullptr);
+      _exit(127);
+    }
+    close(err[1]);
+    err_ = fdopen(err[0], "r");
+    char line[256];
+    if (err_ && std::fgets(line, sizeof line, err_)) {
+      first_line_ = line;
+      const std::string prefix = "vtlab: waiting for gdb on 127.0.0.1:";
+      if (first_line_.starts_with(prefix)) port_ = std::stoi(first_line_.substr(prefix.size()));
+    }
+  }
+  ~GdbTarget() {
+    if (pid_ > 0 && !waited_) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    if (err_) std::fclose(err_);
+  }
+  int port() const { return port_; }
+  const std::string& first_line() const { return first_line_; }
+  // Waits for vtlab to end: its exit status and the rest of its stderr.
+  std::pair<int, std::string> finish() {
+    std::string rest;
+    char buf[512];
+    while (err_ && std::fgets(buf, sizeof buf, err_)) rest += buf;
+    int st = 0;
+    waitpid(pid_, &st, 0);
+    waited_ = true;
+    return {WIFEXITED(st) ? WEXITSTATUS(st) : -1, rest};
+  }
+
+ private:
+  pid_t pid_ = -1;
+  FILE* err_ = nullptr;
+  std::string first_line_;
+  int port_ = 0;
+  bool waited_ = false;
+};
+
+std::string gdb_batch(int port, const std::vector<std::string>& commands) {
+  // A stub that stopped answering fails the test instead of hanging it.
+  std::string cmd = "timeout 60 gdb -batch -nx -ex 'target remote 127.0.0.1:" + std::to_string(port) + "'";
+  for (const std::string& c : commands) cmd += " -ex '" + c + "'";
+  return cmd;
+}
+}  // namespace
+
+TEST(GdbRemote, BreakContinueRegistersMemoryStepiKill) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
+  GdbTarget target(kMiniOs);
+  ASSERT_GT(target.port(), 0) << target.first_line();
+  const CommandResult g = run_command(gdb_batch(
+      target.port(), {"break *0x100010", "continue", "info registers eip", "x/4xb 0x100000", "stepi",
+                      "info registers eip", "info registers eax ebx cs ss eflags", "p/x $esi", "kill"}));
+  EXPECT_EQ(g.status, 0) << g.err;
+  EXPECT_EQ(g.out,
+            "0x0010000c in ?? ()\n"
+            "Breakpoint 1 at 0x100010\n"
+            "\n"
+            "Breakpoint 1, 0x00100010 in ?? ()\n"
+            "eip            0x100010            0x100010\n"
+            // minios's multiboot header: the magic 0x1BADB002, little-endian.
+            "0x100000:\t0x02\t0xb0\t0xad\t0x1b\n"
+            "0x00100012 in ?? ()\n"
+            "eip            0x100012            0x100012\n"
+            "eax            0x2badb002          732803074\n"
+            "ebx            0x9500              38144\n"
+            "cs             0x8                 8\n"
+            "ss             0x10                16\n"
+            "eflags         0x2                 [ ]\n"
+            "$1 = 0x2badb002\n"
+            "Kill the program being debugged? (y or n) [answered Y; input not from terminal]\n"
+            "[Inferior 1 (Remote target) killed]\n");
+  const auto [status, err] = target.finish();
+  EXPECT_EQ(status, 10);
+  EXPECT_EQ(err, "vtlab: interrupted: killed by gdb (after 4 instructions, at 0008:00100012)\n");
+}
+
+TEST(GdbRemote, HardwareWatchpointThenTheGuestsExit) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
+  GdbTarget target(kMiniOs);
+  ASSERT_GT(target.port(), 0) << target.first_line();
+  // 0x10d000 is minios's `ticks`, first set to 1 by the timer interrupt.
+  const CommandResult g = run_command(gdb_batch(
+      target.port(), {"watch *(int *)0x10d000", "continue", "x/1xw 0x10d000", "delete", "continue"}));
+  EXPECT_EQ(g.status, 0) << g.err;
+  EXPECT_EQ(g.out,
+            "0x0010000c in ?? ()\n"
+            "Hardware watchpoint 1: *(int *)0x10d000\n"
+            "\n"
+            "Hardware watchpoint 1: *(int *)0x10d000\n"
+            "\n"
+            "Old value = 0\n"
+            "New value = 1\n"
+            "0x00101844 in ?? ()\n"
+            "0x10d000:\t0x00000001\n"
+            // gdb prints exit codes in octal: 0103 is 67, minios's (0x21 << 1) | 1.
+            "[Inferior 1 (Remote target) exited with code 0103]\n");
+  const auto [status, err] = target.finish();
+  EXPECT_EQ(status, 67);
+  EXPECT_EQ(err, "");
+}
+
+}  // namespace vtlab::test

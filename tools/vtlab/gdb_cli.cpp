@@ -1,0 +1,50 @@
+#include "tools/vtlab/gdb_cli.h"
+
+#include <cstdio>
+#include <iostream>
+#include <memory>
+#include <stdexcept>
+
+#include "core/loader/load_error.h"
+#include "debugger/debugger.h"
+#include "debugger/gdb_socket.h"
+#include "debugger/gdb_stub.h"
+
+namespace vtlab::cli {
+
+std::optional<RunResult> serve_gdb(Session& session, unsigned port) {
+  std::unique_ptr<gdb::TcpListener> listener;
+  try {
+    listener = std::make_unique<gdb::TcpListener>(static_cast<uint16_t>(port));
+  } catch (const std::runtime_error& e) {
+    throw LoadError(e.what());
+  }
+  std::fflush(stdout);
+  // Scripts and tests wait for this line before starting gdb.
+  std::cerr << "vtlab: waiting for gdb on 127.0.0.1:" << listener->port() << std::endl;
+  gdb::SocketTransport transport(listener->accept_one());
+  listener.reset();  // one gdb per run
+
+  Debugger dbg(session.machine());
+  RunResult end;
+  gdb::GdbStub stub(dbg, transport, [&end](const StopEvent& e) {
+    end.reason = e.reason;
+    end.detail = e.detail;
+    end.guest_status = e.guest_status;
+    return exit_status_for(end);
+  });
+  switch (stub.serve()) {
+    case gdb::SessionEnd::Exited:
+      return end;
+    case gdb::SessionEnd::Killed:
+      end.reason = StopReason::Interrupted;
+      end.detail = "killed by gdb";
+      return end;
+    case gdb::SessionEnd::Detached:
+    case gdb::SessionEnd::Disconnected:
+      break;
+  }
+  return std::nullopt;
+}
+
+}  // namespace vtlab::cli

@@ -12,6 +12,21 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* ---- descriptors --------------------------------------------------------- */
+
+/* A GDT/LDT segment descriptor (SDM vol. 3, figure 3-8): `access` is the
+ * P/DPL/S/type byte, `flags` the G/D/L/AVL nibble, `limit` 20 bits. */
+static inline uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
+{
+    uint64_t d = limit & 0xFFFFu;
+    d |= (uint64_t)(base & 0xFFFFFFu) << 16;
+    d |= (uint64_t)access << 40;
+    d |= (uint64_t)((limit >> 16) & 0xFu) << 48;
+    d |= (uint64_t)(flags & 0xFu) << 52;
+    d |= (uint64_t)(base >> 24) << 56;
+    return d;
+}
+
 /* ---- port I/O ---------------------------------------------------------- */
 
 static inline void outb(uint16_t port, uint8_t v)

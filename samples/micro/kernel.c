@@ -52,17 +52,6 @@ page_t identity_pt;
 
 static void (*page_fault_handler)(uint32_t cr2, uint32_t error);
 
-static uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
-{
-    uint64_t d = limit & 0xFFFFu;
-    d |= (uint64_t)(base & 0xFFFFFFu) << 16;
-    d |= (uint64_t)access << 40;
-    d |= (uint64_t)((limit >> 16) & 0xFu) << 48;
-    d |= (uint64_t)(flags & 0xFu) << 52;
-    d |= (uint64_t)(base >> 24) << 56;
-    return d;
-}
-
 static void set_gate(unsigned vector, uint32_t offset, uint8_t type_attr)
 {
     idt[vector].offset_low = offset & 0xFFFF;

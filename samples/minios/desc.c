@@ -52,17 +52,6 @@ static uint64_t gdt[6] __attribute__((aligned(8)));
 static struct tss32 tss __attribute__((aligned(128)));
 static struct idt_gate idt[256] __attribute__((aligned(8)));
 
-static uint64_t segment_descriptor(uint32_t base, uint32_t limit, uint8_t access, uint8_t flags)
-{
-    uint64_t d = limit & 0xFFFFu;
-    d |= (uint64_t)(base & 0xFFFFFFu) << 16;
-    d |= (uint64_t)access << 40;
-    d |= (uint64_t)((limit >> 16) & 0xFu) << 48;
-    d |= (uint64_t)(flags & 0xFu) << 52;
-    d |= (uint64_t)(base >> 24) << 56;
-    return d;
-}
-
 void gdt_init(void)
 {
     gdt[0] = 0; /* the null descriptor */

@@ -37,6 +37,7 @@ const char* catch_kind_name(CatchKind k) {
     case CatchKind::Cpl: return "cpl";
     case CatchKind::Mode: return "mode";
     case CatchKind::CrWrite: return "cr";
+    case CatchKind::Exit: return "exit";
   }
   return "?";
 }
@@ -287,7 +288,9 @@ std::optional<unsigned> Debugger::decoded_cr_write() const {
 Debugger::Snapshot Debugger::snapshot() const {
   const Cpu& cpu = m_->cpu();
   const CpuState& s = cpu.s;
-  return Snapshot{s.cpl(), cpu_mode(s), {s.cr0, 0, s.cr2, s.cr3, s.cr4}, cpu.icount, cpu.events};
+  Snapshot snap{s.cpl(), cpu_mode(s), {s.cr0, 0, s.cr2, s.cr3, s.cr4}, cpu.icount, cpu.events, {}};
+  for (size_t r = 0; r < kExitReasons; ++r) snap.exits[r] = m_->exits().count(static_cast<ExitReason>(r)).count;
+  return snap;
 }
 
 namespace {
@@ -378,6 +381,16 @@ std::optional<StopEvent> Debugger::check_catches(const Snapshot& before, std::op
         }
         break;
       case CatchKind::Io:  // seen by the observer, during the step
+        break;
+      case CatchKind::Exit:
+        for (size_t r = 0; r < kExitReasons; ++r) {
+          if (now.exits[r] == before.exits[r] || !(c.any || c.lo == r)) continue;
+          e.exit_reason = static_cast<ExitReason>(r);
+          e.before = before.exits[r];
+          e.after = now.exits[r];
+          ++c.hits;
+          return e;
+        }
         break;
     }
   }

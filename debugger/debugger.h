@@ -40,8 +40,9 @@ enum class CatchKind : uint8_t {
   Cpl,        // the CPL changes (to a given level, if one is named)
   Mode,       // real -> protected -> paging -> long, either way
   CrWrite,    // a write to CRn (a MOV, LMSW, CLTS, a task switch's CR3, #PF's CR2)
+  Exit,       // the monitor recorded an exit (of a given ExitReason, if one is named)
 };
-const char* catch_kind_name(CatchKind k);  // "exception", "io", "cpl", "mode", "cr"
+const char* catch_kind_name(CatchKind k);  // "exception", "io", "cpl", "mode", "cr", "exit"
 
 // Breakpoints, watchpoints and catches share one id space, as in gdb.
 struct Breakpoint {
@@ -62,7 +63,8 @@ struct Catch {
   unsigned id = 0;
   CatchKind kind = CatchKind::Exception;
   // Exception: vector; Io: first and last port; Cpl: level; CrWrite: CR
-  // number.  `any` matches every vector/level/CR (Io always has a range).
+  // number; Exit: ExitReason.  `any` matches every vector/level/CR/reason
+  // (Io always has a range).
   bool any = true;
   uint32_t lo = 0, hi = 0;
   uint64_t hits = 0;
@@ -97,8 +99,10 @@ struct StopEvent {
   CatchKind catch_kind = CatchKind::Exception;
   DeliveredEvent event;              // Exception
   uint16_t port = 0;                 // Io (size, write above)
-  uint64_t before = 0, after = 0;    // Cpl: levels; Mode: CpuMode values; CrWrite: values
+  uint64_t before = 0, after = 0;    // Cpl: levels; Mode: CpuMode values; CrWrite: values;
+                                     // Exit: the reason's count before and after
   unsigned cr = 0;                   // CrWrite
+  ExitReason exit_reason = ExitReason::kCount;  // Exit
   // MachineStop.
   StopReason reason = StopReason::None;
   std::string detail;
@@ -175,6 +179,7 @@ class Debugger {
     CpuMode mode;
     std::array<uint64_t, 5> cr;  // CR0-CR4 (CR1 unused)
     uint64_t icount, events;
+    std::array<uint64_t, kExitReasons> exits;  // per reason
   };
   Snapshot snapshot() const;
 

@@ -255,3 +255,35 @@ TEST(DebugCli, ReverseStepOverAPageFaultAndReverseContinue) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Under trap the debugger stops on the monitor's exits: the first port
+// write the kernel makes traps and is emulated (COM1's interrupt-enable
+// register), and the next exit of any kind is the next port write.
+TEST(DebugCli, CatchExitStopsAfterTheMonitorsExit) {
+  const std::string commands = "catch exit io\nc\ncatch exit\nd 1\nc\ncatch exit warp\nq\n";
+  CommandResult r = run_command(kCli + " debug --mode trap --serial none --commands " +
+                                script("catch-exit.cmd", commands) + " " + kMiniOs);
+  EXPECT_EQ(r.status, 1);  // the bad reason is one failed command
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "0008:0010000c  cli\n"
+            "(vtlab) catch exit io\n"
+            "catch 1: exit io\n"
+            "(vtlab) c\n"
+            "catch 1: exit io (count 0 -> 1)\n"
+            "0009:00100216  mov ebx, 0x3FB\n"
+            "(vtlab) catch exit\n"
+            "catch 2: exit\n"
+            "(vtlab) d 1\n"
+            "deleted 1\n"
+            "(vtlab) c\n"
+            "catch 2: exit io (count 1 -> 2)\n"
+            "0009:00100220  mov al, 0x01\n"
+            "(vtlab) catch exit warp\n"
+            "error: no exit reason \"warp\" (docs/EXITS.md lists them)\n"
+            "(vtlab) q\n");
+}
+
+}  // namespace vtlab::test

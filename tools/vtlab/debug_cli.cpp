@@ -78,6 +78,7 @@ const char* kHelp =
     "  catch cpl [N]          after the CPL changes (to N)\n"
     "  catch mode             after real/protected/paging/long mode changes\n"
     "  catch cr [N]           after a write to CRn (any CR)\n"
+    "  catch exit [REASON]    after the monitor records an exit (of REASON: io, hlt, ...; see docs/EXITS.md)\n"
     "  d, delete ID           delete a breakpoint, watchpoint or catch\n"
     "  i, info                list them with their hit counts\n"
     "Looking:\n"
@@ -244,7 +245,7 @@ void DebugCli::reverse(bool step, uint64_t count) {
 }
 
 void DebugCli::add_catch(const Args& a) {
-  const std::string& what = arg(a, 1, "what to catch (exception, io, cpl, mode or cr)");
+  const std::string& what = arg(a, 1, "what to catch (exception, io, cpl, mode, cr or exit)");
   std::optional<uint32_t> lo, hi;
   CatchKind kind;
   std::string detail;
@@ -284,8 +285,16 @@ void DebugCli::add_catch(const Args& a) {
       lo = static_cast<uint32_t>(v);
       detail = fmt::format("{}", v);
     }
+  } else if (what == "exit") {
+    kind = CatchKind::Exit;
+    if (a.size() > 2) {
+      const std::optional<ExitReason> r = exit_reason_from_name(a[2]);
+      if (!r) throw CommandError("no exit reason \"" + a[2] + "\" (docs/EXITS.md lists them)");
+      lo = static_cast<uint32_t>(*r);
+      detail = " " + a[2];
+    }
   } else {
-    throw CommandError("catch what? exception, io, cpl, mode or cr");
+    throw CommandError("catch what? exception, io, cpl, mode, cr or exit");
   }
   const unsigned id = d_.add_catch(kind, lo, hi);
   out_ << fmt::format("catch {}: {}{}\n", id, catch_kind_name(kind), detail);
@@ -323,6 +332,10 @@ void DebugCli::report(const StopEvent& e) {
           break;
         case CatchKind::CrWrite:
           out_ << fmt::format("catch {}: CR{} {:#010x} -> {:#010x}\n", e.id, e.cr, e.before, e.after);
+          break;
+        case CatchKind::Exit:
+          out_ << fmt::format("catch {}: exit {} (count {} -> {})\n", e.id, exit_reason_name(e.exit_reason),
+                              e.before, e.after);
           break;
       }
       break;

@@ -82,6 +82,9 @@ class TranslationHook {
  public:
   virtual ~TranslationHook() = default;
   virtual Status translate(Cpu& cpu, uint64_t lin, Access access, bool user, bool system, uint64_t& phys) = 0;
+  // The paging registers of the guest's own tables (the real CPU's point
+  // at the shadow), for walks a debugger explains.
+  virtual void guest_paging(const Cpu& cpu, uint64_t& cr0, uint64_t& cr3, uint64_t& cr4) const = 0;
 };
 
 // One store an instruction made, as the hole detector records it.
@@ -217,9 +220,11 @@ class Cpu {
   // The walk translate() would make for this access, from the current
   // CR0/CR3/CR4/EFER and PDPTE registers: a debugger passes it to
   // walker.explain() to see the walk step by step.
+  // Under a shadow-paging monitor: the walk through the guest's own tables.
   WalkRequest walk_request(uint64_t lin, Access access, bool user) const {
-    return WalkRequest{s.long_mode_active() ? lin : (lin & 0xFFFFFFFF), access, user, s.cr0, s.cr3, s.cr4, s.efer,
-                       s.pdpte};
+    uint64_t cr0 = s.cr0, cr3 = s.cr3, cr4 = s.cr4;
+    if (translation_hook) translation_hook->guest_paging(*this, cr0, cr3, cr4);
+    return WalkRequest{s.long_mode_active() ? lin : (lin & 0xFFFFFFFF), access, user, cr0, cr3, cr4, s.efer, s.pdpte};
   }
 
   // --- port I/O (privilege checks are the caller's) ------------------

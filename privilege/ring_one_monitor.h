@@ -42,6 +42,7 @@ class RingOneMonitor : public Monitor, public InterruptController {
   uint8_t acknowledge() override { return inner_->acknowledge(); }
 
   const VirtualCpu& virtual_cpu() const { return v_; }
+  bool started() const { return started_; }
   const ShadowMmu& shadow() const { return shadow_; }
 
  protected:

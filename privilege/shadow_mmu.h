@@ -42,6 +42,12 @@ class ShadowMmu final : public TranslationHook {
   ShadowMmu(VirtualCpu& v, ExitFn exit) : v_(v), exit_(std::move(exit)) {}
 
   Status translate(Cpu& cpu, uint64_t lin, Access access, bool user, bool system, uint64_t& phys) override;
+  void guest_paging(const Cpu& cpu, uint64_t& cr0, uint64_t& cr3, uint64_t& cr4) const override {
+    const bool live = in_virtual_;  // the guest's registers are in the real CPU right now
+    cr0 = live ? cpu.s.cr0 : v_.cr0;
+    cr3 = live ? cpu.s.cr3 : v_.cr3;
+    cr4 = live ? cpu.s.cr4 : v_.cr4;
+  }
 
   // While the monitor runs a handler on the virtual state (the guest's CR0
   // and CR3 are in the real CPU then) or dry-runs one for the hole

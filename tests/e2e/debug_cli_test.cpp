@@ -287,3 +287,38 @@ TEST(DebugCli, CatchExitStopsAfterTheMonitorsExit) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Under trap the debugger shows the guest's code through the guest's own
+// page tables, and `vcpu` the CPU as the guest believes it is, beside the
+// real one the monitor runs it on.
+TEST(DebugCli, VcpuShowsTheGuestsViewUnderTrap) {
+  const std::string commands = "vcpu\ncatch cpl 3\nc\nvcpu\nq\n";
+  CommandResult r = run_command(kCli + " debug --mode trap --serial none --commands " + script("vcpu.cmd", commands) +
+                                " " + kMiniOs);
+  EXPECT_EQ(r.status, 1);  // vcpu before the first run is an error line
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "0008:0010000c  cli\n"
+            "(vtlab) vcpu\n"
+            "error: the monitor takes over when the guest first runs: step or continue first\n"
+            "(vtlab) catch cpl 3\n"
+            "catch 1: cpl to 3\n"
+            "(vtlab) c\n"
+            "catch 1: CPL 1 -> 3\n"
+            "001b:00400210  push ebp\n"
+            "(vtlab) vcpu\n"
+            "guest CPL 3 (the real CPU runs it at ring 3)\n"
+            "CR0  0x80010011 [PE ET WP PG]\n"
+            "CR2  0x00000000\n"
+            "CR3  0x00200000 []\n"
+            "CR4  0x00000080 [PGE]\n"
+            "GDTR base 0x001098e8 limit 0x002f  (real: base 0xffc00000 limit 0x002f)\n"
+            "IDTR base 0x00109008 limit 0x07ff  (real: base 0xffc10000 limit 0x07ff)\n"
+            "LDTR 0x0000  TR 0x0028  (real: LDTR 0x0000  TR 0xfff0)\n"
+            "IF 0  IOPL 0  (real: IF 1  IOPL 0)\n"
+            "(vtlab) q\n");
+}
+
+}  // namespace vtlab::test

@@ -15,6 +15,7 @@
 #include "debugger/views.h"
 #include "mmu/walk_explain.h"
 #include "privilege/interrupts.h"
+#include "privilege/ring_one_monitor.h"
 #include "tools/vtlab/session.h"
 
 namespace vtlab::cli {
@@ -91,6 +92,8 @@ const char* kHelp =
     "  disas [intel|att] [N]  N instructions from CS:EIP (default 5, Intel syntax)\n"
     "  walk ADDR [r|w|x] [user]  the page walk for linear ADDR, level by level\n"
     "  tlb                    the TLB's valid entries\n"
+    "  vcpu                   trap/bt: the CPU as the guest believes it is (virtual CRs, tables, IF, IOPL, CPL)\n"
+    "  exits                  the monitor's exits so far, per reason, with their modelled cycles\n"
     "  q, quit                leave\n"
     "Numbers: 0x1f (hex) or 31 (decimal).\n";
 
@@ -219,6 +222,10 @@ bool DebugCli::execute(const std::string& line) {
       walk(a);
     } else if (cmd == "tlb") {
       tlb();
+    } else if (cmd == "vcpu") {
+      vcpu();
+    } else if (cmd == "exits") {
+      exits();
     } else {
       throw CommandError("unknown command \"" + cmd + "\" (try help)");
     }
@@ -383,6 +390,45 @@ void DebugCli::cregs() {
     out_ << "\n";
   }
   out_ << "paging: " << paging_mode_name(v.paging) << "\n";
+}
+
+// The deprivileged guest's own view beside the real CPU's: what the trap
+// and bt monitors keep for it (privilege/virtual_cpu.h).
+void DebugCli::vcpu() {
+  const auto* mon = dynamic_cast<const RingOneMonitor*>(&d_.machine().monitor());
+  if (!mon) throw CommandError("no virtual CPU: the guest runs on the real one (try --mode trap or bt)");
+  if (!mon->started()) throw CommandError("the monitor takes over when the guest first runs: step or continue first");
+  const VirtualCpu& v = mon->virtual_cpu();
+  const CpuState& real = d_.machine().cpu().s;
+  const unsigned cpl = real.cpl();
+  out_ << fmt::format("guest CPL {} (the real CPU runs it at ring {})\n", cpl == 1 ? 0 : cpl, cpl);
+  CpuState guest = real;
+  guest.cr0 = v.cr0, guest.cr2 = v.cr2, guest.cr3 = v.cr3, guest.cr4 = v.cr4;
+  const ControlView cv = control_view(guest);
+  for (const ControlRegView& r : cv.regs) {
+    if (r.name == std::string_view("EFER")) continue;
+    out_ << fmt::format("{:<4} {:#010x}", r.name, r.value);
+    if (!r.bits.empty()) out_ << " [" << bit_names(r.bits) << "]";
+    out_ << "\n";
+  }
+  out_ << fmt::format("GDTR base {:#010x} limit {:#06x}  (real: base {:#010x} limit {:#06x})\n", v.gdtr.base,
+                      v.gdtr.limit, real.gdtr.base, real.gdtr.limit);
+  out_ << fmt::format("IDTR base {:#010x} limit {:#06x}  (real: base {:#010x} limit {:#06x})\n", v.idtr.base,
+                      v.idtr.limit, real.idtr.base, real.idtr.limit);
+  out_ << fmt::format("LDTR {:#06x}  TR {:#06x}  (real: LDTR {:#06x}  TR {:#06x})\n", v.ldtr.selector, v.tr.selector,
+                      real.ldtr.selector, real.tr.selector);
+  out_ << fmt::format("IF {}  IOPL {}  (real: IF {}  IOPL {})\n", v.interrupts ? 1 : 0, v.iopl,
+                      real.flags.test(flag::IF) ? 1 : 0, (real.flags.bits() & flag::IOPL) >> 12);
+}
+
+void DebugCli::exits() {
+  const ExitLog& log = d_.machine().exits();
+  out_ << fmt::format("{} exits, {} modelled cycles\n", log.total(), log.total_cycles());
+  for (size_t i = 0; i < kExitReasons; ++i) {
+    const auto reason = static_cast<ExitReason>(i);
+    const ExitLog::ReasonCount& c = log.count(reason);
+    if (c.count) out_ << fmt::format("  {:<20} {:>10} {:>14} cycles\n", exit_reason_name(reason), c.count, c.cycles);
+  }
 }
 
 void DebugCli::table(bool idt, const Args& a) {

@@ -59,6 +59,8 @@ class DebugCli {
   void disas(const Args& a);
   void walk(const Args& a);
   void tlb();
+  void vcpu();
+  void exits();
   void info();
   void add_catch(const Args& a);
   void reverse(bool step, uint64_t count);

@@ -3,6 +3,7 @@
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
 
+#include "core/isa/registry.h"
 #include "privilege/sensitivity.h"
 
 namespace vtlab {
@@ -118,33 +119,57 @@ std::vector<std::pair<std::string, uint64_t>> BinaryTranslationMonitor::counters
           {"retranslations", retranslations_}, {"tc_flushes", tc_flushes_}};
 }
 
+BinaryTranslationMonitor::TranslatedInsn BinaryTranslationMonitor::describe(Cpu& cpu, uint64_t ip,
+                                                                            const DecodedInsn& insn) {
+  uint8_t bytes[16] = {};
+  const uint64_t at = cpu.linear(CS, ip);
+  for (unsigned k = 0; k < insn.len && k < sizeof bytes; ++k) {
+    uint64_t b = 0;
+    peek_guest(cpu, v_, at + k, 1, b);
+    bytes[k] = static_cast<uint8_t>(b);
+  }
+  TranslatedInsn t{at, Decoder::format(bytes, insn.len, cpu.s.code_size(), ip), translation_of(insn), {}};
+  switch (t.kind) {
+    case Translation::Ident: t.how = "ident    runs as written"; break;
+    case Translation::Inline: t.how = std::string("inline   ") + inline_effect(insn.mnemonic); break;
+    case Translation::Callout:
+      t.how = fmt::format("callout  the monitor emulates it ({} in trap)", exit_reason_name(exit_for(cpu, insn).first));
+      break;
+  }
+  return t;
+}
+
 void BinaryTranslationMonitor::log_block(Cpu& cpu, uint64_t lin, uint64_t phys, const std::vector<DecodedInsn>& insns) {
   *log_ << fmt::format("translated kernel block at {:#010x} (physical {:#010x}), {} instructions:\n", lin, phys,
                        insns.size());
   uint64_t ip = cpu.s.rip;
   for (const DecodedInsn& insn : insns) {
-    uint8_t bytes[16] = {};
-    const uint64_t at = cpu.linear(CS, ip);
-    for (unsigned k = 0; k < insn.len && k < sizeof bytes; ++k) {
-      uint64_t b = 0;
-      peek_guest(cpu, v_, at + k, 1, b);
-      bytes[k] = static_cast<uint8_t>(b);
-    }
-    const std::string text = Decoder::format(bytes, insn.len, cpu.s.code_size(), ip);
-    std::string how;
-    switch (translation_of(insn)) {
-      case Translation::Ident: how = "ident    runs as written"; break;
-      case Translation::Inline: how = std::string("inline   ") + inline_effect(insn.mnemonic); break;
-      case Translation::Callout: {
-        const auto [reason, key] = exit_for(cpu, insn);
-        (void)key;
-        how = fmt::format("callout  the monitor emulates it ({} in trap)", exit_reason_name(reason));
-        break;
-      }
-    }
-    *log_ << fmt::format("  {:#010x}  {:<32} {}\n", at, text, how);
+    const TranslatedInsn t = describe(cpu, ip, insn);
+    *log_ << fmt::format("  {:#010x}  {:<32} {}\n", t.lin, t.text, t.how);
     ip += insn.len;
   }
+}
+
+std::vector<BinaryTranslationMonitor::TranslatedInsn> BinaryTranslationMonitor::translate_view(Cpu& cpu, uint64_t rip,
+                                                                                               unsigned max_insns) {
+  std::vector<TranslatedInsn> out;
+  Decoder decoder;
+  uint64_t ip = rip;
+  while (out.size() < max_insns) {
+    uint8_t bytes[16];
+    size_t n = 0;
+    for (const uint64_t at = cpu.linear(CS, ip); n < 15; ++n) {
+      uint64_t b;
+      if (!peek_guest(cpu, v_, at + n, 1, b)) break;
+      bytes[n] = static_cast<uint8_t>(b);
+    }
+    DecodedInsn insn;
+    if (n == 0 || decoder.decode(bytes, n, cpu.s.code_size(), insn) != DecodeStatus::Ok) break;
+    out.push_back(describe(cpu, ip, insn));
+    if (insn.info & isa::info::kEndsBlock) break;
+    ip += insn.len;
+  }
+  return out;
 }
 
 }  // namespace vtlab

@@ -57,6 +57,19 @@ class BinaryTranslationMonitor final : public RingOneMonitor {
 
   static Translation translation_of(const DecodedInsn& insn);
 
+  // One guest instruction beside its translation, as --bt-log and the
+  // debugger show it.
+  struct TranslatedInsn {
+    uint64_t lin;
+    std::string text;  // disassembled
+    Translation kind;
+    std::string how;   // what the translation does, in words
+  };
+  // The translation the kernel block at CS:`rip` gets (decoded afresh from
+  // the guest's bytes; at most `max_insns` instructions, to the first that
+  // ends a block).
+  std::vector<TranslatedInsn> translate_view(Cpu& cpu, uint64_t rip, unsigned max_insns = 32);
+
  private:
   Action on_sensitive(Cpu& cpu, const DecodedInsn& insn) override;
   // IRET and SYSEXIT are callouts, far RET inline: the monitor runs every
@@ -64,6 +77,7 @@ class BinaryTranslationMonitor final : public RingOneMonitor {
   bool sees_returns_to_user() const override { return true; }
   void on_shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key) override;
   void log_block(Cpu& cpu, uint64_t lin, uint64_t phys, const std::vector<DecodedInsn>& insns);
+  TranslatedInsn describe(Cpu& cpu, uint64_t ip, const DecodedInsn& insn);
 
   std::function<void()> flush_cache_;
   size_t tc_blocks_;

@@ -322,3 +322,26 @@ TEST(DebugCli, VcpuShowsTheGuestsViewUnderTrap) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Under bt the debugger shows the kernel block at CS:EIP beside its
+// translation: the port writes are callouts, the rest runs as written.
+TEST(DebugCli, TranslationShowsTheKernelBlockUnderBt) {
+  const std::string commands = "catch exit bt-callout\nc\ntranslation\nq\n";
+  CommandResult r = run_command(kCli + " debug --mode bt --serial none --commands " +
+                                script("translation.cmd", commands) + " " + kMiniOs);
+  EXPECT_EQ(r.status, 0);
+  const std::string expected_head =
+      "(vtlab) translation\n"
+      "0x00100216  mov ebx, 0x3FB                   ident    runs as written\n"
+      "0x0010021b  mov al, 0x80                     ident    runs as written\n"
+      "0x0010021d  mov edx, ebx                     ident    runs as written\n"
+      "0x0010021f  out dx, al                       callout  the monitor emulates it (io in trap)\n";
+  EXPECT_NE(r.out.find(expected_head), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("0x0010024e  ret                              ident    runs as written\n(vtlab) q\n"),
+            std::string::npos)
+      << r.out;
+}
+
+}  // namespace vtlab::test

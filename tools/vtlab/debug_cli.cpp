@@ -15,6 +15,7 @@
 #include "debugger/views.h"
 #include "mmu/walk_explain.h"
 #include "privilege/interrupts.h"
+#include "privilege/bt_monitor.h"
 #include "privilege/ring_one_monitor.h"
 #include "tools/vtlab/session.h"
 
@@ -94,6 +95,7 @@ const char* kHelp =
     "  tlb                    the TLB's valid entries\n"
     "  vcpu                   trap/bt: the CPU as the guest believes it is (virtual CRs, tables, IF, IOPL, CPL)\n"
     "  exits                  the monitor's exits so far, per reason, with their modelled cycles\n"
+    "  translation            bt: the kernel block at CS:EIP beside its translation\n"
     "  q, quit                leave\n"
     "Numbers: 0x1f (hex) or 31 (decimal).\n";
 
@@ -226,6 +228,8 @@ bool DebugCli::execute(const std::string& line) {
       vcpu();
     } else if (cmd == "exits") {
       exits();
+    } else if (cmd == "translation") {
+      translation();
     } else {
       throw CommandError("unknown command \"" + cmd + "\" (try help)");
     }
@@ -419,6 +423,15 @@ void DebugCli::vcpu() {
                       real.ldtr.selector, real.tr.selector);
   out_ << fmt::format("IF {}  IOPL {}  (real: IF {}  IOPL {})\n", v.interrupts ? 1 : 0, v.iopl,
                       real.flags.test(flag::IF) ? 1 : 0, (real.flags.bits() & flag::IOPL) >> 12);
+}
+
+void DebugCli::translation() {
+  auto* bt = dynamic_cast<BinaryTranslationMonitor*>(&d_.machine().monitor());
+  if (!bt) throw CommandError("no translations: only --mode bt translates");
+  Cpu& cpu = d_.machine().cpu();
+  if (!bt->started() || cpu.s.cpl() != 1) throw CommandError("bt translates the guest's kernel code; CS:EIP is not in it");
+  for (const BinaryTranslationMonitor::TranslatedInsn& t : bt->translate_view(cpu, cpu.s.rip))
+    out_ << fmt::format("{:#010x}  {:<32} {}\n", t.lin, t.text, t.how);
 }
 
 void DebugCli::exits() {

@@ -60,6 +60,7 @@ class DebugCli {
   void walk(const Args& a);
   void tlb();
   void vcpu();
+  void translation();
   void exits();
   void info();
   void add_catch(const Args& a);

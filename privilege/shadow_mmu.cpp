@@ -68,13 +68,13 @@ Status ShadowMmu::translate(Cpu& cpu, uint64_t lin, Access access, bool user, bo
                            !(access == Access::Write && !e.dirty);
   exit_(cpu, ExitReason::HiddenPageFault, expressible ? kFill : kEmulated);
   if (in_window) return Status::Ok;
-  const uint64_t cr0_now = in_virtual_ ? cpu.s.cr0 : v_.cr0;
+  uint64_t cr0_now, cr3_now, cr4_now;
+  guest_paging(cpu, cr0_now, cr3_now, cr4_now);
   if (cr0_now & cr0::PG) {
     // Trace the guest's directory and table under this page.
-    const uint64_t dir = (in_virtual_ ? cpu.s.cr3 : v_.cr3) & ~kPageMask & 0xFFFFFFFF;
+    const uint64_t dir = cr3_now & ~kPageMask & 0xFFFFFFFF;
     trace(cpu, dir >> kPageShift, page);
     const uint64_t pde = cpu.mem.read(dir + (lin >> 22) * 4, 4);
-    const uint64_t cr4_now = in_virtual_ ? cpu.s.cr4 : v_.cr4;
     if (!((pde & 0x80) && (cr4_now & cr4::PSE))) trace(cpu, (pde & 0xFFFFF000) >> kPageShift, page);
     if (built_from_.count(target)) e.writable = false;  // it maps a table it was built from
   }
@@ -86,19 +86,13 @@ Status ShadowMmu::translate(Cpu& cpu, uint64_t lin, Access access, bool user, bo
 }
 
 Status ShadowMmu::guest_translate(Cpu& cpu, uint64_t lin, Access access, bool user, Translation& t) {
-  const uint64_t cr0_now = in_virtual_ ? cpu.s.cr0 : v_.cr0;
+  uint64_t cr0_now, cr3_now, cr4_now;
+  guest_paging(cpu, cr0_now, cr3_now, cr4_now);
   if (!(cr0_now & cr0::PG)) {
     t = Translation{lin & cpu.a20_mask, kPageSize, true, true, false, true, false};
     return Status::Ok;
   }
-  const WalkRequest req{lin,
-                        access,
-                        user,
-                        cr0_now,
-                        in_virtual_ ? cpu.s.cr3 : v_.cr3,
-                        in_virtual_ ? cpu.s.cr4 : v_.cr4,
-                        cpu.s.efer,
-                        cpu.s.pdpte};
+  const WalkRequest req{lin, access, user, cr0_now, cr3_now, cr4_now, cpu.s.efer, cpu.s.pdpte};
   bool ok;
   uint32_t error;
   if (dry_run_) {

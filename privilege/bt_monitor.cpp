@@ -121,14 +121,9 @@ std::vector<std::pair<std::string, uint64_t>> BinaryTranslationMonitor::counters
 
 BinaryTranslationMonitor::TranslatedInsn BinaryTranslationMonitor::describe(Cpu& cpu, uint64_t ip,
                                                                             const DecodedInsn& insn) {
-  uint8_t bytes[16] = {};
-  const uint64_t at = cpu.linear(CS, ip);
-  for (unsigned k = 0; k < insn.len && k < sizeof bytes; ++k) {
-    uint64_t b = 0;
-    peek_guest(cpu, v_, at + k, 1, b);
-    bytes[k] = static_cast<uint8_t>(b);
-  }
-  TranslatedInsn t{at, Decoder::format(bytes, insn.len, cpu.s.code_size(), ip), translation_of(insn), {}};
+  TranslatedInsn t{cpu.linear(CS, ip), {}, translation_of(insn), {}};
+  DecodedInsn again;
+  decode_at(cpu, ip, again, &t.text);
   switch (t.kind) {
     case Translation::Ident: t.how = "ident    runs as written"; break;
     case Translation::Inline: t.how = std::string("inline   ") + inline_effect(insn.mnemonic); break;
@@ -153,18 +148,10 @@ void BinaryTranslationMonitor::log_block(Cpu& cpu, uint64_t lin, uint64_t phys, 
 std::vector<BinaryTranslationMonitor::TranslatedInsn> BinaryTranslationMonitor::translate_view(Cpu& cpu, uint64_t rip,
                                                                                                unsigned max_insns) {
   std::vector<TranslatedInsn> out;
-  Decoder decoder;
   uint64_t ip = rip;
   while (out.size() < max_insns) {
-    uint8_t bytes[16];
-    size_t n = 0;
-    for (const uint64_t at = cpu.linear(CS, ip); n < 15; ++n) {
-      uint64_t b;
-      if (!peek_guest(cpu, v_, at + n, 1, b)) break;
-      bytes[n] = static_cast<uint8_t>(b);
-    }
     DecodedInsn insn;
-    if (n == 0 || decoder.decode(bytes, n, cpu.s.code_size(), insn) != DecodeStatus::Ok) break;
+    if (!decode_at(cpu, ip, insn)) break;
     out.push_back(describe(cpu, ip, insn));
     if (insn.info & isa::info::kEndsBlock) break;
     ip += insn.len;

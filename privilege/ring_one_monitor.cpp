@@ -166,7 +166,7 @@ Monitor::Action RingOneMonitor::finish(Cpu& cpu, Status st, const PendingEvent& 
 
 Monitor::Action RingOneMonitor::emulate(Cpu& cpu, const PendingEvent& ev) {
   DecodedInsn insn;
-  if (!decode_at_rip(cpu, insn)) {
+  if (!decode_at(cpu, cpu.s.rip, insn)) {
     note(cpu, ExitReason::GuestException, ev.vector);
     reflect(cpu, ev, cpu.s.rip);
     return Action::Handled;
@@ -220,17 +220,17 @@ void RingOneMonitor::install_real(Cpu& cpu, const VirtualCpu& before) {
   if (virtual_interrupts(cpu)) cpu.intr_changed();
 }
 
-bool RingOneMonitor::decode_at_rip(Cpu& cpu, DecodedInsn& insn, std::string* text) {
+bool RingOneMonitor::decode_at(Cpu& cpu, uint64_t ip, DecodedInsn& insn, std::string* text) {
   uint8_t bytes[16];
   size_t n = 0;
-  const uint64_t lin = cpu.linear(CS, cpu.s.rip);
+  const uint64_t lin = cpu.linear(CS, ip);
   for (; n < 15; ++n) {
     uint64_t b;
     if (!peek_guest(cpu, v_, lin + n, 1, b)) break;
     bytes[n] = static_cast<uint8_t>(b);
   }
   if (n == 0 || decoder_.decode(bytes, n, cpu.s.code_size(), insn) != DecodeStatus::Ok) return false;
-  if (text) *text = Decoder::format(bytes, n, cpu.s.code_size(), cpu.s.rip);
+  if (text) *text = Decoder::format(bytes, n, cpu.s.code_size(), ip);
   return true;
 }
 

@@ -66,8 +66,8 @@ class RingOneMonitor : public Monitor, public InterruptController {
   static std::pair<ExitReason, uint32_t> exit_for(const Cpu& cpu, const DecodedInsn& insn);
   // An event an instruction the monitor ran raised: as the engine would.
   Action raised(Cpu& cpu, const PendingEvent& ev);
-  // The instruction at CS:RIP as the guest's tables map it, and its text.
-  bool decode_at_rip(Cpu& cpu, DecodedInsn& insn, std::string* text = nullptr);
+  // The instruction at CS:`ip` as the guest's tables map it, and its text.
+  bool decode_at(Cpu& cpu, uint64_t ip, DecodedInsn& insn, std::string* text = nullptr);
   unsigned guest_cpl(const Cpu& cpu) const;
   void note(Cpu& cpu, ExitReason reason, uint32_t key) { exit(cpu, reason, key, guest_cpl(cpu)); }
   // Whether every way into guest user code passes through the monitor, so

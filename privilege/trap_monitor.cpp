@@ -98,11 +98,8 @@ Monitor::Action TrapAndEmulateMonitor::on_sensitive(Cpu& cpu, const DecodedInsn&
   Hole h{site, {}, {}, {}};
   if (!describe_difference(real, bare, h.observed, h.bare_metal)) return Action::Handled;
   // The text comes from the guest's bytes at the site, now behind us.
-  const uint64_t rip = s.rip;
-  s.rip = (site - s.seg[CS].base) & 0xFFFFFFFF;
   DecodedInsn again;
-  decode_at_rip(cpu, again, &h.insn);
-  s.rip = rip;
+  decode_at(cpu, (site - s.seg[CS].base) & 0xFFFFFFFF, again, &h.insn);
   hole_sites_.insert(site);
   holes_.push_back(std::move(h));
   if (strict_holes_) {

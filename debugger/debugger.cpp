@@ -227,18 +227,28 @@ size_t Debugger::read_physical(uint64_t phys, uint8_t* out, size_t len) const {
   return done;
 }
 
-size_t Debugger::read_linear(uint64_t linear, uint8_t* out, size_t len) const {
+// Linear memory a page at a time, each piece translated as the CPU would
+// (to_physical): `access(phys, done, n)` handles n bytes of it and returns
+// how many it did; the walk stops at the first short piece.
+size_t Debugger::by_linear_pages(uint64_t linear, size_t len,
+                                 const std::function<size_t(uint64_t, size_t, size_t)>& access) const {
   size_t done = 0;
   while (done < len) {
     const uint64_t a = linear + done;
     const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
     const std::optional<uint64_t> phys = to_physical(a);
     if (!phys) break;
-    const size_t got = read_physical(*phys, out + done, n);
+    const size_t got = access(*phys, done, n);
     done += got;
     if (got != n) break;
   }
   return done;
+}
+
+size_t Debugger::read_linear(uint64_t linear, uint8_t* out, size_t len) const {
+  return by_linear_pages(linear, len, [&](uint64_t phys, size_t done, size_t n) {
+    return read_physical(phys, out + done, n);
+  });
 }
 
 size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
@@ -255,17 +265,9 @@ size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
 }
 
 size_t Debugger::write_linear(uint64_t linear, const uint8_t* in, size_t len) {
-  size_t done = 0;
-  while (done < len) {
-    const uint64_t a = linear + done;
-    const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
-    const std::optional<uint64_t> phys = to_physical(a);
-    if (!phys) break;
-    const size_t put = write_physical(*phys, in + done, n);
-    done += put;
-    if (put != n) break;
-  }
-  return done;
+  return by_linear_pages(linear, len, [&](uint64_t phys, size_t done, size_t n) {
+    return write_physical(phys, in + done, n);
+  });
 }
 
 bool Debugger::decode_at_pc(DecodedInsn& d) const {

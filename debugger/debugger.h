@@ -17,6 +17,7 @@
 #include <atomic>
 #include <memory>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -182,6 +183,8 @@ class Debugger {
     std::array<uint64_t, kExitReasons> exits;  // per reason
   };
   Snapshot snapshot() const;
+  size_t by_linear_pages(uint64_t linear, size_t len,
+                         const std::function<size_t(uint64_t, size_t, size_t)>& access) const;
 
   StopEvent run(std::optional<uint64_t> target, uint64_t budget);
   // One engine step (at most `cap` virtual time while halted) with the

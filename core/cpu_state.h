@@ -78,7 +78,17 @@ inline constexpr uint32_t kSysenterCs = 0x174, kSysenterEsp = 0x175, kSysenterEi
 inline constexpr uint32_t kMiscEnable = 0x1A0;
 inline constexpr uint32_t kPat = 0x277;
 inline constexpr uint32_t kEfer = 0xC0000080;
+// Long mode (SDM vol. 4, table 2-2): SYSCALL targets and the segment bases
+// 64-bit code cannot load through descriptors.
+inline constexpr uint32_t kStar = 0xC0000081, kLstar = 0xC0000082, kCstar = 0xC0000083, kFmask = 0xC0000084;
+inline constexpr uint32_t kFsBase = 0xC0000100, kGsBase = 0xC0000101, kKernelGsBase = 0xC0000102;
 }  // namespace msr
+
+// A 64-bit linear address is canonical when bits 63:47 are all equal
+// (48-bit linear addresses, SDM vol. 1, 3.3.7.1).
+constexpr bool is_canonical(uint64_t lin) {
+  return static_cast<uint64_t>(static_cast<int64_t>(lin << 16) >> 16) == lin;
+}
 
 // x87 state is carried (FNINIT/FNSTSW/FNSTCW are what freestanding guests
 // touch); arithmetic comes with its own issue.

@@ -37,8 +37,9 @@ std::vector<uint8_t> assemble(const std::string& source, unsigned bits, uint64_t
     f << ".intel_syntax noprefix\n.code" << bits << "\n" << source << "\n";
   }
   std::ostringstream ld;
-  run("as --32 -o " + d + "/s.o " + d + "/s.S");
-  ld << "ld -m elf_i386 -Ttext=0x" << std::hex << origin << " --oformat binary -e 0 -o " << d << "/s.bin " << d
+  const bool wide = bits == 64;
+  run(std::string(wide ? "as --64" : "as --32") + " -o " + d + "/s.o " + d + "/s.S");
+  ld << (wide ? "ld -m elf_x86_64" : "ld -m elf_i386") << " -Ttext=0x" << std::hex << origin << " --oformat binary -e 0 -o " << d << "/s.bin " << d
      << "/s.o";
   run(ld.str());
   std::ifstream in(d + "/s.bin", std::ios::binary);

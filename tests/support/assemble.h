@@ -8,7 +8,7 @@
 
 namespace vtlab::test {
 
-// `bits` is 16 or 32.  Labels and directives are allowed; the snippet is
+// `bits` is 16, 32 or 64.  Labels and directives are allowed; the snippet is
 // placed at `origin` (so absolute branch targets come out right).  Throws
 // std::runtime_error with the assembler's message on error.
 std::vector<uint8_t> assemble(const std::string& source, unsigned bits = 32, uint64_t origin = 0x1000);

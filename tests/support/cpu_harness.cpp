@@ -8,7 +8,9 @@ namespace vtlab::test {
 
 CpuHarness::CpuHarness(unsigned bits) {
   reset_cpu_state(cpu.s);
-  if (bits == 32) {
+  if (bits == 64) {
+    long_mode();
+  } else if (bits == 32) {
     set_flat_protected_mode(cpu.s);
   } else {
     for (SegmentCache& sc : cpu.s.seg) {
@@ -56,6 +58,24 @@ void CpuHarness::identity_paging(uint64_t special, uint32_t special_flags) {
   for (uint64_t i = 0; i < 1024; ++i) mem.write(pt + 4 * i, 4, (i << 12) | ((i << 12) == special ? special_flags : 3));
   cpu.s.cr3 = pd;
   cpu.s.cr0 |= cr0::PG;
+  cpu.paging_changed(false);
+}
+
+// 64-bit mode as a kernel leaves it after the switch: PAE, EFER.LME/LMA
+// (and SCE, NXE), paging on, CS.L=1 (selector 08), data selectors 10.  The
+// tables identity-map the first 16 MiB with 2 MiB pages, writable, user.
+void CpuHarness::long_mode() {
+  set_flat_protected_mode(cpu.s);
+  const uint64_t pml4 = kPageTables, pdpt = kPageTables + 0x1000, pd = kPageTables + 0x2000;
+  mem.write(pml4, 8, pdpt | 7);
+  mem.write(pdpt, 8, pd | 7);
+  for (uint64_t i = 0; i < 8; ++i) mem.write(pd + 8 * i, 8, (i << 21) | 0x87);
+  CpuState& s = cpu.s;
+  s.cr3 = pml4;
+  s.cr4 |= cr4::PAE;
+  s.efer = efer::LME | efer::LMA | efer::SCE | efer::NXE;
+  s.cr0 |= cr0::PG;
+  s.seg[CS].attrs = (s.seg[CS].attrs & ~ar::kDb) | ar::kLong;
   cpu.paging_changed(false);
 }
 

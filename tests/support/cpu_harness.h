@@ -46,7 +46,8 @@ class CpuHarness {
   static constexpr uint64_t kStack = 0x90000;
 
   // bits = 32: flat protected mode (as multiboot leaves it); 16: real mode
-  // with every segment at 0.
+  // with every segment at 0; 64: 64-bit mode with 4-level paging
+  // identity-mapping the first 16 MiB (see long_mode()).
   explicit CpuHarness(unsigned bits = 32);
 
   // Assembles `source` at kCode and points RIP at it.
@@ -84,6 +85,7 @@ class CpuHarness {
   Interpreter engine{cpu};
 
  private:
+  void long_mode();
   uint64_t code_end_ = kCode;
 };
 

@@ -50,7 +50,12 @@ Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access a
     // Real mode still checks the (hidden) limit: a word at FFFF faults.
     return last > sc.limit ? segment_fault(seg) : Status::Ok;
   }
-  if (s.code_size() == 8) return Status::Ok;  // 64-bit mode: canonical checks come with long mode
+  if (s.code_size() == 8) {
+    // 64-bit mode has no limits and no type checks, only the canonical
+    // rule, for the first and the last byte (SDM vol. 3, 5.3.1).
+    const uint64_t lin = linear(seg, offset);
+    return is_canonical(lin) && is_canonical(lin + size - 1) ? Status::Ok : segment_fault(seg);
+  }
   if (!sc.present()) return segment_fault(seg);
   const uint32_t a = sc.attrs;
   if (a & ar::kCode) {

@@ -199,9 +199,11 @@ class Cpu {
   // Checks a segmented access without performing it (for read-modify-write
   // and multi-part stores that must fault before anything is written).
   Status check_segment(unsigned seg, uint64_t offset, unsigned size, Access access);
+  // In 64-bit mode only FS and GS have a base (SDM vol. 1, 3.4.2.1): CS,
+  // DS, ES and SS count as 0 whatever their caches hold.
   uint64_t linear(unsigned seg, uint64_t offset) const {
-    uint64_t lin = s.seg[seg].base + offset;
-    return s.code_size() == 8 ? lin : (lin & 0xFFFFFFFF);
+    if (s.code_size() == 8) return (seg >= FS ? s.seg[seg].base : 0) + offset;
+    return (s.seg[seg].base + offset) & 0xFFFFFFFF;
   }
 
   // Linear access.  `supervisor` marks implicit system accesses (descriptor

@@ -114,6 +114,12 @@ struct CpuState {
   std::map<uint32_t, uint64_t> msrs;
   X87State fpu;
 
+  // A stored MSR, or its reset value if no WRMSR has set it yet.
+  uint64_t msr(uint32_t index, uint64_t reset_value = 0) const {
+    const auto it = msrs.find(index);
+    return it == msrs.end() ? reset_value : it->second;
+  }
+
   bool protected_mode() const { return cr0 & cr0::PE; }
   bool paging() const { return cr0 & cr0::PG; }
   bool long_mode_active() const { return efer & efer::LMA; }

@@ -271,7 +271,9 @@ const Block* Interpreter::fetch_block() {
   CpuState& s = cpu_.s;
   const unsigned mode = s.code_size();
   Status st = Status::Ok;
-  if (mode != 8 && s.rip > s.seg[CS].limit) {
+  // Fetching beyond the CS limit, or in 64-bit mode from a non-canonical
+  // RIP (sequential execution can walk off the lower half), is #GP(0).
+  if (mode == 8 ? !is_canonical(s.rip) : s.rip > s.seg[CS].limit) {
     st = cpu_.raise(vec::GP, 0);
   }
   uint64_t phys = 0;

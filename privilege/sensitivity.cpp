@@ -105,6 +105,12 @@ SensitivityInfo classify(const DecodedInsn& i) {
     case ZYDIS_MNEMONIC_SYSEXIT:
       return privileged("SYSEXIT is privileged: only ring 0 may drop to ring 3 through it, so the monitor "
                         "emulates the guest kernel's return to user mode.");
+    case ZYDIS_MNEMONIC_SYSRET:
+      return privileged("SYSRET is privileged: only ring 0 may drop to ring 3 through it, so the monitor "
+                        "emulates the guest kernel's return to user mode.");
+    case ZYDIS_MNEMONIC_SWAPGS:
+      return privileged("SWAPGS is privileged: it exchanges the GS base with IA32_KERNEL_GS_BASE, an MSR the "
+                        "monitor keeps for the guest.");
     case ZYDIS_MNEMONIC_RDTSC:
       return privileged("RDTSC is privileged only while CR4.TSD is set; with TSD clear it reads the time-stamp "
                         "counter at any CPL, and timing is outside Popek and Goldberg's model.");
@@ -189,6 +195,10 @@ SensitivityInfo classify(const DecodedInsn& i) {
     case ZYDIS_MNEMONIC_IRETQ:
       return hole("IRET above CPL 0 silently keeps IOPL, and keeps IF when CPL > IOPL: the ring-1 kernel's "
                   "return cannot re-enable interrupts, and a return to RPL-0 code faults.");
+    case ZYDIS_MNEMONIC_SYSCALL:
+      return {Sensitivity::Innocuous,
+              "SYSCALL always enters ring 0 at the IA32_LSTAR only WRMSR can set: under a monitor it enters the "
+              "monitor, like a trap, whatever the CPL."};
     case ZYDIS_MNEMONIC_SYSENTER:
       return {Sensitivity::Innocuous,
               "SYSENTER always enters ring 0 at the IA32_SYSENTER_CS:EIP only WRMSR can set: under a monitor it "

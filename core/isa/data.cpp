@@ -1,9 +1,9 @@
-// Data movement: MOV, MOVZX/MOVSX, XCHG, XADD, CMPXCHG, CMPXCHG8B, BSWAP,
-// CMOVcc, SETcc, LEA, XLAT, CBW/CWDE/CDQE, CWD/CDQ/CQO, NOP.
+// Data movement: MOV, MOVZX/MOVSX/MOVSXD, XCHG, XADD, CMPXCHG, CMPXCHG8B,
+// CMPXCHG16B, BSWAP, CMOVcc, SETcc, LEA, XLAT, CBW/CWDE/CDQE, CWD/CDQ/CQO,
+// NOP.
 //
 // MOV with a moffs operand (A0-A3) needs nothing of its own: the decoder
 // turns the offset into a memory operand with no base, which Mov handles.
-// MOVSXD (64-bit mode only) and CMPXCHG16B come with long mode.
 #include <type_traits>
 
 #include "core/isa/operands.h"
@@ -125,6 +125,28 @@ Status cmpxchg8b(Cpu& cpu, const DecodedInsn& i) {
   return Status::Ok;
 }
 
+// CMPXCHG16B m128 (64-bit mode, REX.W): RDX:RAX against m128; equal:
+// m128 = RCX:RBX, else RDX:RAX = m128.  The operand must be 16-byte
+// aligned (#GP(0), whatever AC says), so it never straddles a page; both
+// halves are checked for writing before either is read.
+Status cmpxchg16b(Cpu& cpu, const DecodedInsn& i) {
+  const uint64_t ea = effective_address(cpu, i);
+  if (cpu.linear(i.mem.seg, ea) & 15) return cpu.raise(vec::GP, 0);
+  TRY(probe_write(cpu, i.mem.seg, ea, 16));
+  uint64_t lo, hi;
+  TRY(cpu.read<uint64_t>(i.mem.seg, ea, lo));
+  TRY(cpu.read<uint64_t>(i.mem.seg, ea + 8, hi));
+  const bool equal = lo == cpu.s.gpr[RAX] && hi == cpu.s.gpr[RDX];
+  TRY(cpu.write<uint64_t>(i.mem.seg, ea, equal ? cpu.s.gpr[RBX] : lo));
+  TRY(cpu.write<uint64_t>(i.mem.seg, ea + 8, equal ? cpu.s.gpr[RCX] : hi));
+  if (!equal) {
+    cpu.s.gpr[RAX] = lo;
+    cpu.s.gpr[RDX] = hi;
+  }
+  cpu.s.flags.set(flag::ZF, equal);
+  return Status::Ok;
+}
+
 // BSWAP r32/r64.  With a 16-bit operand the SDM leaves the result
 // undefined; the host (an Intel Xeon) clears the low word and keeps the
 // rest of the register, so we do that.
@@ -222,8 +244,23 @@ template <typename Op> Handler bind_rm_reg(DecodedInsn& i, const ZydisDecodedIns
   return by_size<Op>(i.op[0].size);
 }
 
+// MOVSXD r, r/m32 (64-bit mode): sign-extends with REX.W; without it the
+// source is as wide as the destination and it is a plain move (Intel
+// discourages that form, but it is encodable).
+Handler bind_movsxd(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  if (i.op[0].kind != OpKind::Reg || !is_rm(i.op[1])) return nullptr;
+  switch (i.op[1].size) {
+    case 2: return by_size_wdq<Movsx<uint16_t>>(i.op[0].size);
+    case 4: return by_size_wdq<Movsx<uint32_t>>(i.op[0].size);
+    default: return nullptr;
+  }
+}
+
 Handler bind_cmpxchg8b(DecodedInsn& i, const ZydisDecodedInstruction&) {
   return i.op[0].kind == OpKind::Mem ? &cmpxchg8b : nullptr;
+}
+Handler bind_cmpxchg16b(DecodedInsn& i, const ZydisDecodedInstruction&) {
+  return i.op[0].kind == OpKind::Mem ? &cmpxchg16b : nullptr;
 }
 
 Handler bind_bswap(DecodedInsn& i, const ZydisDecodedInstruction&) {
@@ -259,6 +296,8 @@ void register_data(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_XADD, bind_rm_reg<Xadd>);
   t.add(ZYDIS_MNEMONIC_CMPXCHG, bind_rm_reg<Cmpxchg>);
   t.add(ZYDIS_MNEMONIC_CMPXCHG8B, bind_cmpxchg8b);
+  t.add(ZYDIS_MNEMONIC_CMPXCHG16B, bind_cmpxchg16b);
+  t.add(ZYDIS_MNEMONIC_MOVSXD, bind_movsxd);
   t.add(ZYDIS_MNEMONIC_BSWAP, bind_bswap);
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_CMOVO, ZYDIS_MNEMONIC_CMOVNO, ZYDIS_MNEMONIC_CMOVB, ZYDIS_MNEMONIC_CMOVNB,
                           ZYDIS_MNEMONIC_CMOVZ, ZYDIS_MNEMONIC_CMOVNZ, ZYDIS_MNEMONIC_CMOVBE, ZYDIS_MNEMONIC_CMOVNBE,

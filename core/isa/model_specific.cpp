@@ -26,16 +26,19 @@ namespace {
 //                   SDM vol. 2, SYSENTER)
 //            EBX    0: brand index 0, no CLFLUSH line size, one logical
 //                   processor, initial APIC ID 0
-//            ECX    0: no SSE3 and later, and no "hypervisor present" bit
-//                   (the machine is modelled, not virtualized)
+//            ECX    0x00002000: CX16 (CMPXCHG16B) only: no SSE3 and later,
+//                   and no "hypervisor present" bit (the machine is
+//                   modelled, not virtualized)
 //            EDX    0x0001AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
 //   0x80000000      EAX = 0x80000008, the highest extended leaf
-//   0x80000001      EDX bit 20: NX (EFER.NXE, the XD bit of PAE entries);
-//                   no SYSCALL, no long mode
+//   0x80000001      EDX 0x24100800: SYSCALL (in 64-bit mode, as Intel
+//                   reports it), NX (EFER.NXE, the XD bit of PAE and 4-level
+//                   entries), Page1GB (1 GiB pages), LM (long mode);
+//                   ECX bit 0: LAHF/SAHF in 64-bit mode
 //   0x80000002..4   the brand string "vtlab virtual CPU", NUL-padded to 48
 //   0x80000005..7   all 0: no cache or power-management information
-//   0x80000008      EAX = 0x00002024: 36 physical address bits (MAXPHYADDR,
-//                   the reserved bits of PAE entries), 32 linear
+//   0x80000008      EAX = 0x00003024: 36 physical address bits (MAXPHYADDR,
+//                   the reserved bits of PAE and 4-level entries), 48 linear
 //   anything else   leaf 1's data: Intel's rule for a leaf above the highest
 //                   basic or extended leaf (SDM vol. 2, CPUID)
 //
@@ -45,8 +48,9 @@ namespace {
 //           word of 0 and may conclude there is one.
 //   PSE-36  4 MiB pages stay below 4 GiB: bits 21:13 of a 4 MiB PDE are
 //           reserved (mmu/walk32.cpp).
-//   LM      long mode (4-level paging) comes with a later issue; setting
-//           CR0.PG with EFER.LME stops the machine as Unsupported.
+//   PCID    CR4.PCIDE is reserved: every CR3 load flushes non-global
+//           entries, which is what a CPU without PCIDs does.
+//   RDTSCP  no IA32_TSC_AUX.
 //   VME, MCE, MTRR, MCA, CLFSH, MMX, FXSR, SSE...: not implemented.
 // PAT is set because the IA32_PAT MSR exists and memory types change
 // nothing in an interpreter: the PAT bits in page tables are simply ignored.
@@ -61,8 +65,14 @@ inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u <
                           CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
                           PAT = 1u << 16;
 }
+namespace feature_ecx {  // CPUID.1:ECX
+inline constexpr uint32_t CX16 = 1u << 13;
+}
 namespace ext_feature {  // CPUID.80000001H:EDX
-inline constexpr uint32_t NX = 1u << 20;
+inline constexpr uint32_t SYSCALL = 1u << 11, NX = 1u << 20, Page1GB = 1u << 26, LM = 1u << 29;
+}
+namespace ext_feature_ecx {  // CPUID.80000001H:ECX
+inline constexpr uint32_t LahfLm = 1u << 0;
 }
 
 constexpr uint32_t kMaxBasicLeaf = 1;
@@ -71,7 +81,8 @@ constexpr uint32_t kSignature = 0x00000603;
 constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
                                   feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
                                   feature::PAT;
-constexpr uint32_t kAddressSizes = (32u << 8) | kMaxPhysAddrBits;  // linear bits 15:8, physical 7:0
+constexpr uint32_t kExtFeaturesEdx = ext_feature::SYSCALL | ext_feature::NX | ext_feature::Page1GB | ext_feature::LM;
+constexpr uint32_t kAddressSizes = (48u << 8) | kMaxPhysAddrBits;  // linear bits 15:8, physical 7:0
 constexpr char kVendor[] = "GenuineIntel";
 constexpr char kBrand[48] = "vtlab virtual CPU";
 
@@ -86,9 +97,9 @@ CpuidRegs cpuid_leaf(uint32_t leaf) {
   if (!basic && !extended) leaf = kMaxBasicLeaf;
   switch (leaf) {
     case 0: return {kMaxBasicLeaf, dword_of(kVendor), dword_of(kVendor + 8), dword_of(kVendor + 4)};
-    case 1: return {kSignature, 0, 0, kFeaturesEdx};
+    case 1: return {kSignature, 0, feature_ecx::CX16, kFeaturesEdx};
     case 0x80000000: return {kMaxExtendedLeaf, 0, 0, 0};
-    case 0x80000001: return {0, 0, 0, ext_feature::NX};
+    case 0x80000001: return {0, 0, ext_feature_ecx::LahfLm, kExtFeaturesEdx};
     case 0x80000005:
     case 0x80000006:
     case 0x80000007: return {0, 0, 0, 0};
@@ -114,12 +125,7 @@ Status cpuid(Cpu& cpu, const DecodedInsn&) {
 // WRMSR to IA32_TSC keeps the difference, stored as the IA32_TSC entry of
 // CpuState::msrs, so that the counter goes on from the value written.
 
-uint64_t stored_msr(const CpuState& s, uint32_t index, uint64_t reset_value) {
-  auto it = s.msrs.find(index);
-  return it == s.msrs.end() ? reset_value : it->second;
-}
-
-uint64_t tsc(const Cpu& cpu) { return cpu.virtual_time() + stored_msr(cpu.s, msr::kTsc, 0); }
+uint64_t tsc(const Cpu& cpu) { return cpu.virtual_time() + cpu.s.msr(msr::kTsc); }
 
 // RDTSC: CR4.TSD restricts it to CPL 0.
 Status rdtsc(Cpu& cpu, const DecodedInsn&) {
@@ -158,10 +164,17 @@ Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
     case msr::kApicBase: v = kApicBase; return Status::Ok;
     case msr::kSysenterCs:
     case msr::kSysenterEsp:
-    case msr::kSysenterEip: v = stored_msr(s, index, 0); return Status::Ok;
-    case msr::kMiscEnable: v = stored_msr(s, index, kMiscFastStrings | kMiscReadOnly); return Status::Ok;
-    case msr::kPat: v = stored_msr(s, index, kPatReset); return Status::Ok;
+    case msr::kSysenterEip: v = s.msr(index, 0); return Status::Ok;
+    case msr::kMiscEnable: v = s.msr(index, kMiscFastStrings | kMiscReadOnly); return Status::Ok;
+    case msr::kPat: v = s.msr(index, kPatReset); return Status::Ok;
     case msr::kEfer: v = s.efer; return Status::Ok;
+    case msr::kStar:
+    case msr::kLstar:
+    case msr::kCstar:
+    case msr::kFmask:
+    case msr::kKernelGsBase: v = s.msr(index); return Status::Ok;
+    case msr::kFsBase: v = s.seg[FS].base; return Status::Ok;
+    case msr::kGsBase: v = s.seg[GS].base; return Status::Ok;
     default: return cpu.raise(vec::GP, 0);
   }
 }
@@ -201,6 +214,24 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
       s.msrs[index] = v;
       return Status::Ok;
     case msr::kEfer: return write_efer(cpu, v);
+    case msr::kStar: s.msrs[index] = v; return Status::Ok;
+    // The SYSCALL targets and the bases hold linear addresses: WRMSR
+    // keeps them canonical (SDM vol. 2, SYSCALL), so SYSCALL need not
+    // check.  IA32_FMASK has 32 bits.
+    case msr::kFmask:
+      if (v >> 32) return cpu.raise(vec::GP, 0);
+      s.msrs[index] = v;
+      return Status::Ok;
+    case msr::kLstar:
+    case msr::kCstar:
+    case msr::kKernelGsBase:
+    case msr::kFsBase:
+    case msr::kGsBase:
+      if (!is_canonical(v)) return cpu.raise(vec::GP, 0);
+      if (index == msr::kFsBase) s.seg[FS].base = v;
+      else if (index == msr::kGsBase) s.seg[GS].base = v;
+      else s.msrs[index] = v;
+      return Status::Ok;
     default: return cpu.raise(vec::GP, 0);
   }
 }

@@ -125,10 +125,11 @@ template <typename T> Status pop(Cpu& cpu, T& v) {
 
 // --- near branches -------------------------------------------------------
 // Sets the next RIP to `target` truncated to the operand size; a target
-// beyond the CS limit faults with #GP(0) (outside 64-bit mode).
+// beyond the CS limit faults with #GP(0), in 64-bit mode a non-canonical
+// one does (the branch faults, not the fetch after it).
 inline Status jump_near(Cpu& cpu, uint64_t target, unsigned opsize) {
   target &= all_ones(opsize);
-  if (cpu.s.code_size() != 8 && target > cpu.s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+  if (cpu.s.code_size() == 8 ? !is_canonical(target) : target > cpu.s.seg[CS].limit) return cpu.raise(vec::GP, 0);
   cpu.next_rip = target;
   return Status::Ok;
 }

@@ -42,24 +42,33 @@ Status load_pdptes(Cpu& cpu, uint64_t cr3_value, std::array<uint64_t, 4>& out) {
   return cpu.walker.load_pdptes(cr3_value, out) ? Status::Ok : cpu.raise(vec::GP, 0);
 }
 
+// IA-32e mode begins and ends here (SDM vol. 3, 9.8.5): setting PG with
+// EFER.LME set activates it (EFER.LMA = 1) and needs PAE; clearing PG
+// leaves it, which only compatibility mode may do.
 Status write_cr0(Cpu& cpu, uint64_t v) {
   CpuState& s = cpu.s;
   if (v >> 32) return cpu.raise(vec::GP, 0);  // CR0[63:32] (64-bit code only)
   v = (v & kCr0Bits) | cr0::ET;
   if ((v & cr0::PG) && !(v & cr0::PE)) return cpu.raise(vec::GP, 0);
   if ((v & cr0::NW) && !(v & cr0::CD)) return cpu.raise(vec::GP, 0);
-  // Turning paging on with EFER.LME set activates long mode, which needs PAE.
-  if ((v & cr0::PG) && !s.paging() && (s.efer & efer::LME)) {
+  const bool activating = (v & cr0::PG) && !s.paging() && (s.efer & efer::LME);
+  const bool deactivating = !(v & cr0::PG) && s.paging() && s.long_mode_active();
+  if (activating) {
     if (!(s.cr4 & cr4::PAE)) return cpu.raise(vec::GP, 0);
-    // The long-mode seam: 4-level paging, LMA and 64-bit code come later.
-    return cpu.unsupported("CR0.PG with EFER.LME: long mode comes with a later issue");
+    // The mode must not become 64-bit in the middle of an instruction
+    // stream decoded as legacy code, nor keep a 16-bit TSS (SDM vol. 2,
+    // MOV to CR0).
+    const unsigned tr_type = s.tr.attrs & ar::kTypeMask;
+    if ((s.seg[CS].attrs & ar::kLong) || tr_type == 1 || tr_type == 3) return cpu.raise(vec::GP, 0);
   }
-  // (The rules for leaving long mode come with long mode.)
+  if (deactivating && s.code_size() == 8) return cpu.raise(vec::GP, 0);
+  const uint64_t new_efer = activating ? s.efer | efer::LMA : deactivating ? s.efer & ~efer::LMA : s.efer;
   const uint64_t changed = s.cr0 ^ v;
   std::array<uint64_t, 4> pdpte = s.pdpte;
-  if (paging_mode(v, s.cr4, s.efer) == PagingMode::Pae && (changed & (cr0::PG | cr0::CD | cr0::NW)))
+  if (paging_mode(v, s.cr4, new_efer) == PagingMode::Pae && (changed & (cr0::PG | cr0::CD | cr0::NW)))
     TRY(load_pdptes(cpu, s.cr3, pdpte));
   s.cr0 = v;
+  s.efer = new_efer;
   s.pdpte = pdpte;
   if (changed & (cr0::PG | cr0::WP | cr0::PE)) cpu.paging_changed(false);
   return Status::Ok;
@@ -70,6 +79,8 @@ Status write_cr0(Cpu& cpu, uint64_t v) {
 // entry but the global ones (SDM vol. 3, 4.10.4.1).
 Status write_cr3(Cpu& cpu, uint64_t v) {
   CpuState& s = cpu.s;
+  // In IA-32e mode CR3[63:MAXPHYADDR] is reserved (SDM 4.5.2; no PCIDE).
+  if (s.long_mode_active() && (v >> kMaxPhysAddrBits)) return cpu.raise(vec::GP, 0);
   std::array<uint64_t, 4> pdpte = s.pdpte;
   if (paging_mode(s.cr0, s.cr4, s.efer) == PagingMode::Pae) TRY(load_pdptes(cpu, v, pdpte));
   s.cr3 = v;
@@ -190,6 +201,7 @@ template <TableRegister CpuState::*Reg> Status load_table_register(Cpu& cpu, con
   TRY(cpu.read<uint16_t>(i.mem.seg, ea, limit));
   TRY(cpu.read_mem(i.mem.seg, (ea + 2) & all_ones(i.addrsize), base_size, base));
   if (base_size == 4 && i.opsize == 2) base &= 0x00FFFFFF;
+  if (base_size == 8 && !is_canonical(base)) return cpu.raise(vec::GP, 0);
   cpu.s.*Reg = TableRegister{base, limit};
   return Status::Ok;
 }

@@ -20,13 +20,14 @@ TEST(SystemCpuid, VendorAndMaximumLeaves) {
   EXPECT_EQ(cpuid(0), (Regs{1, 0x756E6547, 0x6C65746E, 0x49656E69}));  // "Genu" "ntel" "ineI"
   EXPECT_EQ(cpuid(0, 7), cpuid(0));                                      // no sub-leaves
   EXPECT_EQ(cpuid(0x80000000), (Regs{0x80000008, 0, 0, 0}));
-  EXPECT_EQ(cpuid(0x80000001), (Regs{0, 0, 0, 1u << 20}));  // NX only: no SYSCALL, no LM
+  // SYSCALL, NX, Page1GB, LM; LAHF/SAHF in 64-bit mode
+  EXPECT_EQ(cpuid(0x80000001), (Regs{0, 0, 1, (1u << 11) | (1u << 20) | (1u << 26) | (1u << 29)}));
 }
 
-// 36 physical address bits (MAXPHYADDR, the PAE reserved bits), 32 linear;
+// 36 physical address bits (MAXPHYADDR, the PAE reserved bits), 48 linear;
 // the cache and power leaves between are empty.
 TEST(SystemCpuid, AddressSizesAndEmptyExtendedLeaves) {
-  EXPECT_EQ(cpuid(0x80000008), (Regs{0x00002024, 0, 0, 0}));
+  EXPECT_EQ(cpuid(0x80000008), (Regs{0x00003024, 0, 0, 0}));
   for (uint32_t leaf : {0x80000005u, 0x80000006u, 0x80000007u}) EXPECT_EQ(cpuid(leaf), (Regs{0, 0, 0, 0})) << leaf;
 }
 
@@ -34,7 +35,7 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   const Regs r = cpuid(1);
   EXPECT_EQ(r[0], 0x00000603u);  // family 6, model 0, stepping 3 (so SEP counts)
   EXPECT_EQ(r[1], 0u);
-  EXPECT_EQ(r[2], 0u);
+  EXPECT_EQ(r[2], 1u << 13);  // CX16 only
   EXPECT_EQ(r[3], 0x0001AB7Cu);
   const uint32_t edx = r[3];
   EXPECT_FALSE(edx & (1u << 0)) << "FPU";
@@ -205,7 +206,7 @@ TEST(SystemMsr, EferLmeIsFrozenWhilePaging) {
 }
 
 TEST(SystemMsr, UnknownMsrsFault) {
-  for (uint32_t index : {0x8Bu, 0xC0000081u, 0xFFFFFFFFu}) {
+  for (uint32_t index : {0x8Bu, 0xC0000103u, 0xFFFFFFFFu}) {  // 0xC0000103: no RDTSCP
     SCOPED_TRACE(index);
     CpuHarness h;
     h.cpu.s.gpr[RAX] = 0x1111;

@@ -123,17 +123,5 @@ TEST_F(PdpteLoad, SettingPaeWithABadTableFaults) {
 
 // Long mode is a later issue: CR0.PG with EFER.LME (and PAE) stops the
 // machine with a reason instead of running 4-level tables as PAE ones.
-TEST(SystemPaging, LongModeActivationStopsAsUnsupported) {
-  CpuHarness h;
-  h.cpu.s.efer = efer::LME;
-  h.cpu.s.cr4 = cr4::PAE;
-  h.cpu.s.gpr[RAX] = h.cpu.s.cr0 | cr0::PG;
-  ASSERT_EQ(step(h, "mov cr0, eax"), Status::Stop);
-  EXPECT_EQ(h.cpu.stop_requested(), StopReason::Unsupported);
-  EXPECT_NE(h.cpu.stop_detail().find("long mode"), std::string::npos);
-  EXPECT_FALSE(h.cpu.s.paging());
-  EXPECT_EQ(h.cpu.s.efer, efer::LME);
-}
-
 }  // namespace
 }  // namespace vtlab::test::system

@@ -85,11 +85,20 @@ const Decoder& decoder() {
   return d;
 }
 
-DecodedInsn decode(const std::vector<uint8_t>& bytes) {
+DecodedInsn decode(const std::vector<uint8_t>& bytes, unsigned code_size = 4) {
   DecodedInsn d;
-  EXPECT_EQ(decoder().decode(bytes.data(), bytes.size(), 4, d), DecodeStatus::Ok);
+  EXPECT_EQ(decoder().decode(bytes.data(), bytes.size(), code_size, d), DecodeStatus::Ok);
   return d;
 }
+
+// The 64-bit-mode-only system instructions, decoded as 64-bit code.
+struct Case64 {
+  const char* insn;
+  Sensitivity kind;
+};
+const Case64 kCases64[] = {{"swapgs", Sensitivity::Privileged},
+                           {"sysretq", Sensitivity::Privileged},
+                           {"syscall", Sensitivity::Innocuous}};
 
 using K = Sensitivity;
 
@@ -164,6 +173,17 @@ TEST(SensitivityTable, ClassifiesDecodedInstructionsExactly) {
   }
 }
 
+TEST(SensitivityTable, LongModeSystemInstructions) {
+  for (const Case64& c : kCases64) {
+    SCOPED_TRACE(c.insn);
+    const DecodedInsn d = decode(assemble_each({c.insn}, 64)[0], 8);
+    const SensitivityInfo info = classify(d);
+    EXPECT_EQ(sensitivity_name(info.kind), sensitivity_name(c.kind));
+    EXPECT_EQ(bool(d.info & isa::info::kPrivileged), c.kind == Sensitivity::Privileged);
+    EXPECT_EQ(info.what.back(), '.');
+  }
+}
+
 TEST(SensitivityTable, SentencesNameTheInstruction) {
   const auto code = assemble_each({"sgdt [eax]", "popfd", "push cs", "mov eax, cr3", "hlt"});
   EXPECT_EQ(classify(decode(code[0])).what,
@@ -192,6 +212,7 @@ TEST(SensitivityTable, EveryListedMnemonicIsTested) {
     return v;
   }());
   for (const auto& bytes : code) tested.insert(decode(bytes).mnemonic);
+  for (const Case64& c : kCases64) tested.insert(decode(assemble_each({c.insn}, 64)[0], 8).mnemonic);
   // Zydis names each width of these separately; one width is run above.
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_POPF, ZYDIS_MNEMONIC_POPFQ, ZYDIS_MNEMONIC_PUSHFQ, ZYDIS_MNEMONIC_IRETQ,
                           ZYDIS_MNEMONIC_INSB, ZYDIS_MNEMONIC_INSD, ZYDIS_MNEMONIC_OUTSW, ZYDIS_MNEMONIC_OUTSD,

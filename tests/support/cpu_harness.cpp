@@ -64,14 +64,18 @@ void CpuHarness::identity_paging(uint64_t special, uint32_t special_flags) {
 // 64-bit mode as a kernel leaves it after the switch: PAE, EFER.LME/LMA
 // (and SCE, NXE), paging on, CS.L=1 (selector 08), data selectors 10.  The
 // tables identity-map the first 16 MiB with 2 MiB pages, writable, user.
-void CpuHarness::long_mode() {
-  set_flat_protected_mode(cpu.s);
+void CpuHarness::four_level_tables() {
   const uint64_t pml4 = kPageTables, pdpt = kPageTables + 0x1000, pd = kPageTables + 0x2000;
   mem.write(pml4, 8, pdpt | 7);
   mem.write(pdpt, 8, pd | 7);
   for (uint64_t i = 0; i < 8; ++i) mem.write(pd + 8 * i, 8, (i << 21) | 0x87);
+}
+
+void CpuHarness::long_mode() {
+  set_flat_protected_mode(cpu.s);
+  four_level_tables();
   CpuState& s = cpu.s;
-  s.cr3 = pml4;
+  s.cr3 = kPageTables;
   s.cr4 |= cr4::PAE;
   s.efer = efer::LME | efer::LMA | efer::SCE | efer::NXE;
   s.cr0 |= cr0::PG;

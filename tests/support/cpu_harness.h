@@ -73,6 +73,10 @@ class CpuHarness {
   static constexpr uint64_t kPageTables = 0x80000;
   void identity_paging(uint64_t special = ~uint64_t{0}, uint32_t special_flags = 3);
 
+  // 4-level tables at kPageTables identity-mapping the first 16 MiB with
+  // 2 MiB pages (present, writable, user); CR3 is the caller's.
+  void four_level_tables();
+
   uint32_t reg32(Gpr r) const { return static_cast<uint32_t>(cpu.s.gpr[r]); }
   uint32_t flags() const { return static_cast<uint32_t>(cpu.s.flags.bits()); }
   uint32_t arith_flags() const { return flags() & flag::kArith; }

@@ -6,7 +6,9 @@
 # For each guest: runs the kernel (<name>.elf, or <name>.bin) with
 #   qemu-system-i386 -kernel K -serial stdio -display none -monitor none \
 #     -device isa-debug-exit,iobase=0xf4,iosize=0x04 -no-reboot <args>
-# where <args> is the content of <name>.args (shell words), and writes
+# where <args> is the content of <name>.args (shell words); a guest with a
+# <name>.qemu file runs under the QEMU that file names instead (one word,
+# e.g. qemu-system-x86_64 for the 64-bit guests).  It writes
 #   <name>.expected  the exact bytes QEMU wrote to stdout (= COM1)
 #   <name>.status    QEMU's exit status in decimal
 # next to this script.  A guest with a <name>.debugcon file is run a second
@@ -21,8 +23,8 @@ kdir=${1:?usage: record_qemu.sh KERNEL_DIR [name...]}
 shift
 [ $# -gt 0 ] || set -- asm_sieve aout_kludge c_protected paging strings_bcd \
     suite_segmentation suite_gates suite_tasks suite_iopl \
-    suite_exceptions suite_paging suite_interrupts
-qemu=${QEMU:-qemu-system-i386}
+    suite_exceptions suite_paging suite_interrupts long_mode
+default_qemu=${QEMU:-qemu-system-i386}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -45,6 +47,10 @@ for n in "$@"; do
     k=$kdir/$n.elf
     [ -f "$k" ] || k=$kdir/$n.bin
     [ -f "$k" ] || { echo "$n: no kernel in $kdir" >&2; exit 1; }
+    qemu=$default_qemu
+    if [ -f "$here/$n.qemu" ]; then
+        qemu=$(cat "$here/$n.qemu")
+    fi
     args=$here/$n.args
     [ -f "$args" ] || : >"$args"
     rc1=$(run "$k" "$args" "$tmp/out1")
@@ -63,5 +69,5 @@ for n in "$@"; do
         run "$k" "$args" "$tmp/out3" -debugcon "file:$tmp/debugcon" >/dev/null
         cp "$tmp/debugcon" "$here/$n.debugcon"
     fi
-    echo "$n: status $rc1, $(wc -c <"$here/$n.expected") bytes"
+    echo "$n: $qemu, status $rc1, $(wc -c <"$here/$n.expected") bytes"
 done

@@ -48,4 +48,9 @@ std::string guest_cmdline(const GuestCase& c) {
 
 int guest_status(const GuestCase& c) { return std::stoi(read_text_file(guest_source(c) + ".status")); }
 
+bool guest_pending(const GuestCase& c) {
+  const std::string kernel_src = std::string(VTLAB_GUESTS_SRC_DIR) + "/" + c.name.substr(0, c.name.find('.'));
+  return file_exists(guest_source(c) + ".pending") || file_exists(kernel_src + ".pending");
+}
+
 }  // namespace vtlab::test

@@ -21,5 +21,7 @@ std::string guest_kernel(const GuestCase& c);
 std::string guest_source(const GuestCase& c);
 std::string guest_cmdline(const GuestCase& c);
 int guest_status(const GuestCase& c);
+// <case>.pending or <kernel>.pending: vtlab lacks a feature the kernel needs.
+bool guest_pending(const GuestCase& c);
 
 }  // namespace vtlab::test

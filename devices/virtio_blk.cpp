@@ -74,7 +74,12 @@ bool BlockImage::flush() {
 VirtioBlk::VirtioBlk(PhysicalMemory& mem, std::function<void(bool)> irq, BlockImage image)
     : VirtioMmioDevice(mem, std::move(irq), kDeviceId, kFeatureFlush | (image.read_only() ? kFeatureRo : 0), 1,
                        kQueueNumMax),
-      image_(std::move(image)) {}
+      image_(std::move(image)) {
+  const std::string& path = image_.path();
+  const size_t slash = path.find_last_of('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  std::memcpy(id_.data(), base.data(), std::min<size_t>(base.size(), kIdBytes));
+}
 
 uint8_t VirtioBlk::config_read(uint64_t offset) {
   return offset < 8 ? static_cast<uint8_t>(image_.sectors() >> (8 * offset)) : 0;
@@ -91,13 +96,12 @@ void VirtioBlk::queue_notified(unsigned) {
 
 bool VirtioBlk::handle(const VirtqChain& chain, uint32_t& used) {
   // struct virtio_blk_req: le32 type, le32 reserved, le64 sector; data; u8 status.
-  constexpr uint64_t kHeader = 16;
-  if (chain.readable_bytes < kHeader || chain.writable_bytes < 1) {
+  if (chain.readable_bytes < kHeaderBytes || chain.writable_bytes < 1) {
     needs_reset(VirtioError::kMissingBuffer);
     return false;
   }
-  uint8_t header[kHeader];
-  chain.read(mem_, 0, header, kHeader);
+  uint8_t header[kHeaderBytes];
+  chain.read(mem_, 0, header, kHeaderBytes);
   uint32_t type;
   uint64_t sector;
   std::memcpy(&type, header, 4);
@@ -111,18 +115,14 @@ bool VirtioBlk::handle(const VirtqChain& chain, uint32_t& used) {
       if (status == kOk) used = static_cast<uint32_t>(status_at + 1);
       break;
     case kOut:
-      status = transfer_out(chain, sector, chain.readable_bytes - kHeader);
+      status = transfer_out(chain, sector, chain.readable_bytes - kHeaderBytes);
       break;
     case kFlush:
       status = image_.flush() ? kOk : kIoErr;
       break;
     case kGetId: {
-      uint8_t id[kIdBytes] = {};
-      const std::string& path = image_.path();
-      const std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-      std::memcpy(id, base.data(), std::min<size_t>(base.size(), kIdBytes));
       const uint64_t n = std::min(kIdBytes, status_at);
-      chain.write(mem_, 0, id, n);
+      chain.write(mem_, 0, id_.data(), n);
       used = static_cast<uint32_t>(n + 1);
       break;
     }
@@ -141,7 +141,7 @@ bool VirtioBlk::in_range(uint64_t sector, uint64_t len) const {
 
 uint8_t VirtioBlk::transfer_in(const VirtqChain& chain, uint64_t sector, uint64_t len) {
   if (!in_range(sector, len)) return kIoErr;
-  std::vector<uint8_t> chunk(std::min<uint64_t>(len, 64 * 1024));
+  std::vector<uint8_t> chunk(std::min(len, kChunkBytes));
   for (uint64_t done = 0; done < len;) {
     const uint64_t n = std::min<uint64_t>(chunk.size(), len - done);
     if (!image_.read(sector * BlockImage::kSectorSize + done, chunk.data(), n)) return kIoErr;
@@ -153,10 +153,10 @@ uint8_t VirtioBlk::transfer_in(const VirtqChain& chain, uint64_t sector, uint64_
 
 uint8_t VirtioBlk::transfer_out(const VirtqChain& chain, uint64_t sector, uint64_t len) {
   if (image_.read_only() || !in_range(sector, len)) return kIoErr;
-  std::vector<uint8_t> chunk(std::min<uint64_t>(len, 64 * 1024));
+  std::vector<uint8_t> chunk(std::min(len, kChunkBytes));
   for (uint64_t done = 0; done < len;) {
     const uint64_t n = std::min<uint64_t>(chunk.size(), len - done);
-    chain.read(mem_, 16 + done, chunk.data(), n);
+    chain.read(mem_, kHeaderBytes + done, chunk.data(), n);
     if (!image_.write(sector * BlockImage::kSectorSize + done, chunk.data(), n)) return kIoErr;
     done += n;
   }

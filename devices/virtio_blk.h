@@ -19,6 +19,7 @@
 // for a successful T_IN or T_GET_ID, and 1 (the status byte) otherwise.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -65,6 +66,7 @@ class VirtioBlk : public VirtioMmioDevice {
   enum RequestType : uint32_t { kIn = 0, kOut = 1, kFlush = 4, kGetId = 8 };
   enum RequestStatus : uint8_t { kOk = 0, kIoErr = 1, kUnsupp = 2 };
   static constexpr uint64_t kIdBytes = 20;
+  static constexpr uint64_t kHeaderBytes = 16;
   // capacity (le64) and the fields after it up to blk_size, all 0 but capacity.
   static constexpr uint64_t kConfigSize = 24;
 
@@ -85,7 +87,11 @@ class VirtioBlk : public VirtioMmioDevice {
   uint8_t transfer_out(const VirtqChain& chain, uint64_t sector, uint64_t len);
   bool in_range(uint64_t sector, uint64_t len) const;
 
+  // Transfers go through a bounce buffer of at most this size.
+  static constexpr uint64_t kChunkBytes = 64 * 1024;
+
   BlockImage image_;
+  std::array<uint8_t, kIdBytes> id_{};
 };
 
 }  // namespace vtlab

@@ -19,6 +19,7 @@
 #include "devices/reset_control.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
+#include "devices/virtio_slots.h"
 #include "privilege/bt_monitor.h"
 #include "privilege/trap_monitor.h"
 
@@ -65,13 +66,15 @@ Engine& Machine::engine() { return *interp_; }
 //   0x03F8-3FF   COM1, 16550A UART
 // MMIO:
 //   0xFEE00000   local APIC (4 KiB)
+//   0xFEB00000   virtio-blk, IRQ 5 (with --drive)   0xFEB00200  virtio-console, IRQ 6 (docs/VIRTIO.md)
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
-  com1_ = std::make_unique<Uart16550>([this, serial](uint8_t b) {
+  const auto serial_sink = [this, serial](uint8_t b) {
     if (serial_log_.size() < kSerialLogLimit) serial_log_.push_back(static_cast<char>(b));
     ++serial_bytes_;
     if (serial) serial(b);
-  });
+  };
+  com1_ = std::make_unique<Uart16550>(serial_sink);
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
     guest_status_ = status;
     cpu_.request_stop(StopReason::GuestExit, "guest wrote to isa-debug-exit");
@@ -123,6 +126,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
   if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
     throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");
+  virtio_ = std::make_unique<VirtioDevices>(cfg.virtio, mem_, irq, serial_sink);
 }
 
 std::vector<PostCode> Machine::post_codes() const {

@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/exits.h"
 #include "devices/bus.h"
+#include "devices/virtio_slots.h"
 #include "mmu/phys_memory.h"
 
 namespace vtlab {
@@ -55,6 +56,8 @@ struct MachineConfig {
   std::function<void(uint8_t)> debugcon_out;
   // Sees each POST code as the guest writes it (vtlab run --post).
   std::function<void(const PostCode&)> post_out;
+  // virtio-mmio devices (docs/VIRTIO.md); virtio-console output goes where COM1's does.
+  VirtioConfig virtio;
 };
 
 struct RunResult {
@@ -88,6 +91,7 @@ class Machine {
   const DualPic& pic() const { return *pic_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
+  VirtioDevices& virtio() { return *virtio_; }
   const Monitor& monitor() const { return *monitor_; }
   // For a debugger (debugger/): it puts its own monitor in front of the
   // machine's to see every event, and hands each on to this one.
@@ -141,6 +145,7 @@ class Machine {
   std::unique_ptr<SystemControlPortA> port92_;
   std::unique_ptr<FwCfg> fw_cfg_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<VirtioDevices> virtio_;
   std::string serial_log_;
   std::vector<ConsoleLine> debugcon_lines_;
   bool debugcon_line_open_ = false;

@@ -117,6 +117,11 @@ int main(int argc, char** argv) {
                   "Wait for gdb on 127.0.0.1:PORT (0: any free port, named on stderr) before the first "
                   "instruction, and let it drive the run (target remote :PORT)")
       ->check(CLI::Range(0, 65535));
+  run->add_option("--drive", o.drive,
+                  "A virtio-blk disk on this image file: file=IMG[,readonly=on] (virtio-mmio at 0xFEB00000, "
+                  "IRQ 5; guest writes reach the file at once; docs/VIRTIO.md)");
+  run->add_flag("--virtio-console", o.virtio_console,
+                "A virtio-console (virtio-mmio at 0xFEB00200, IRQ 6) whose output goes where COM1's does");
   run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;

@@ -62,4 +62,21 @@ uint64_t parse_memory_size(const std::string& text) {
   return n * unit;
 }
 
+DriveSpec parse_drive(const std::string& text) {
+  const auto bad = [&] { return CLI::ValidationError("--drive", "want file=IMG[,readonly=on|off], got " + text); };
+  if (text.rfind("file=", 0) != 0) throw bad();
+  DriveSpec d;
+  const size_t comma = text.find(',');
+  d.file = text.substr(5, comma == std::string::npos ? std::string::npos : comma - 5);
+  if (d.file.empty()) throw bad();
+  if (comma != std::string::npos) {
+    const std::string rest = text.substr(comma + 1);
+    if (rest == "readonly=on")
+      d.read_only = true;
+    else if (rest != "readonly=off")
+      throw bad();
+  }
+  return d;
+}
+
 }  // namespace vtlab::cli

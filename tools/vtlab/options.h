@@ -39,9 +39,17 @@ struct RunOptions {
   bool strict_holes = false;  // trap: the first virtualization hole stops the run
   std::string bt_log;         // bt: describe every translation in this file
   uint64_t bt_tc_blocks = 4096;
+  std::string drive;            // --drive file=IMG[,readonly=on]: a virtio-blk disk
+  bool virtio_console = false;  // --virtio-console
 };
 
 uint64_t parse_memory_size(const std::string& text);
 int64_t parse_rtc_epoch(const std::string& text);
+// --drive: "file=IMG" or "file=IMG,readonly=on|off".
+struct DriveSpec {
+  std::string file;
+  bool read_only = false;
+};
+DriveSpec parse_drive(const std::string& text);
 
 }  // namespace vtlab::cli

@@ -94,6 +94,12 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
     }
   }
   cfg.serial_out = std::move(serial_out);
+  if (!o.drive.empty()) {
+    const DriveSpec drive = parse_drive(o.drive);
+    cfg.virtio.drive = drive.file;
+    cfg.virtio.drive_read_only = drive.read_only;
+  }
+  cfg.virtio.console = o.virtio_console;
   if (o.post) {
     cfg.post_out = [](const PostCode& c) {
       std::fprintf(stderr, "post: port 0x%x <- 0x%0*x at %llu\n", c.port, c.size * 2, c.value,

@@ -1,5 +1,6 @@
 // The walk's shared rules (WalkContext) and the entry points: walk,
-// explain, the PDPTE load.  The formats are in walk32.cpp and walk_pae.cpp.
+// explain, the PDPTE load.  The formats are in walk32.cpp, walk_pae.cpp and
+// walk_4level.cpp.
 #include "mmu/page_walker.h"
 
 #include <fmt/format.h>
@@ -24,6 +25,7 @@ PagingMode paging_mode(uint64_t cr0_value, uint64_t cr4_value, uint64_t efer_val
 
 const char* walk_level_name(WalkLevel l) {
   switch (l) {
+    case WalkLevel::Pml4e: return "PML4E";
     case WalkLevel::Pdpte: return "PDPTE";
     case WalkLevel::Pde: return "PDE";
     case WalkLevel::Pte: return "PTE";
@@ -48,7 +50,7 @@ WalkResult PageWalker::run(const WalkRequest& req, WalkExplanation* sink) {
   switch (paging_mode(req.cr0, req.cr4, req.efer)) {
     case PagingMode::Bits32: return walk32(c);
     case PagingMode::Pae: return walk_pae(c);
-    case PagingMode::FourLevel: return c.unsupported("4-level paging (long mode) is not modelled yet");
+    case PagingMode::FourLevel: return walk_4level(c);
     case PagingMode::None: break;
   }
   // Paging off: linear is physical, and nothing is refused.
@@ -128,11 +130,6 @@ WalkResult WalkContext::reserved(WalkLevel level, uint64_t reserved_set) {
   return r;
 }
 
-WalkResult WalkContext::unsupported(const char* why) {
-  WalkResult r = fault(access_bits(), WalkLevel::Pde, "");
-  if (sink_) sink_->reason = why;
-  return r;
-}
 
 void WalkContext::restrict(WalkLevel level, uint64_t entry, bool xd) {
   if (user_ok_ && !(entry & pte::US)) {
@@ -151,6 +148,12 @@ void WalkContext::restrict(WalkLevel level, uint64_t entry, bool xd) {
 
 void WalkContext::set_bits(uint64_t addr, unsigned size, uint64_t old_value, uint64_t new_value) {
   if (new_value != old_value && nwrites_ < writes_.size()) writes_[nwrites_++] = PendingWrite{addr, new_value, size};
+}
+
+WalkResult WalkContext::map_page(uint64_t addr, unsigned size, uint64_t entry, uint64_t phys, uint64_t page_size) {
+  const uint64_t new_entry = entry | pte::A | (write() ? pte::D : 0);
+  set_bits(addr, size, entry, new_entry);
+  return finish(phys, page_size, (req_.cr4 & cr4::PGE) && (entry & pte::G), new_entry & pte::D);
 }
 
 WalkResult WalkContext::finish(uint64_t phys, uint64_t page_size, bool global, bool dirty) {

@@ -1,20 +1,22 @@
 // Linear-to-physical translation as the paging structures say (Intel SDM
 // vol. 3, chapter 4): 32-bit paging with 4 KiB and 4 MiB (CR4.PSE) pages
-// (mmu/walk32.cpp) and PAE paging with 4 KiB and 2 MiB pages, the PDPTE
-// registers and execute-disable (mmu/walk_pae.cpp).  The walker sets
-// accessed and dirty bits like hardware does and builds the #PF error code
-// in one place (mmu/walk_context.h).
+// (mmu/walk32.cpp), PAE paging with 4 KiB and 2 MiB pages, the PDPTE
+// registers and execute-disable (mmu/walk_pae.cpp), and 4-level paging
+// (long mode, EFER.LMA) with 4 KiB, 2 MiB and 1 GiB pages
+// (mmu/walk_4level.cpp).  The walker sets accessed and dirty bits like
+// hardware does and builds the #PF error code in one place
+// (mmu/walk_context.h).
 //
 // The same walk explains itself: explain() runs it with a sink that records
 // every entry read and the verdict, and with A/D writes switched off, so a
 // debugger sees exactly the rules the CPU runs by.
 //
-// The modelled CPU has MAXPHYADDR = 36 (CPUID 0x80000008, core/isa/system.cpp);
-// physical addresses from 4 GiB up are holes in PhysicalMemory.
-//
-// 4-level paging (long mode) is not modelled: PagingMode::FourLevel is the
-// seam where it goes (a walk_4level next to walk_pae, with PML4E/PDPTE
-// levels); until then MOV CR0 stops as Unsupported before LMA can be set.
+// The modelled CPU has MAXPHYADDR = 36 (CPUID 0x80000008, core/isa/model_specific.cpp);
+// physical addresses from 4 GiB up are holes in PhysicalMemory.  In long
+// mode the caller passes the canonical 64-bit linear address (the
+// canonical check is the CPU's) and the walk uses bits 47:0; outside long
+// mode it passes bits 31:0.  PCIDs are not modelled: CR3 bits 11:0 are PWT,
+// PCD and ignored bits, none of which changes a translation.
 #pragma once
 
 #include <array>
@@ -39,8 +41,8 @@ inline constexpr uint32_t P = 1u << 0, W = 1u << 1, U = 1u << 2, RSVD = 1u << 3,
 enum class PagingMode : uint8_t { None, Bits32, Pae, FourLevel };
 PagingMode paging_mode(uint64_t cr0, uint64_t cr4, uint64_t efer);
 
-// MAXPHYADDR of the modelled CPU and the physical-address field of a PAE
-// entry (bits 35:12).
+// MAXPHYADDR of the modelled CPU and the physical-address field of an
+// entry in PAE and 4-level paging (bits 35:12).
 inline constexpr unsigned kMaxPhysAddrBits = 36;
 inline constexpr uint64_t kPaeAddressMask = ((uint64_t{1} << kMaxPhysAddrBits) - 1) & ~uint64_t{0xFFF};
 // PAE PDPTE: bits 2:1, 8:5 and 63:MAXPHYADDR are reserved (SDM table 4-8).
@@ -77,13 +79,13 @@ struct WalkResult {
 
 // --- explanations ----------------------------------------------------------
 
-enum class WalkLevel : uint8_t { Pdpte, Pde, Pte };
-const char* walk_level_name(WalkLevel l);  // "PDPTE", "PDE", "PTE"
+enum class WalkLevel : uint8_t { Pml4e, Pdpte, Pde, Pte };
+const char* walk_level_name(WalkLevel l);  // "PML4E", "PDPTE", "PDE", "PTE"
 
 // An entry's bits as the processor reads them at that level.  A bit the
 // format lacks or ignores there decodes as false (D and G of a PDE that
-// points to a page table, PS of a 32-bit PDE without CR4.PSE, XD outside
-// PAE or with EFER.NXE=0): `raw` keeps what memory holds.
+// points to a page table, PS of a 32-bit PDE without CR4.PSE or of a PML4E,
+// XD outside PAE or with EFER.NXE=0): `raw` keeps what memory holds.
 struct EntryBits {
   bool p = false, rw = false, us = false, pwt = false, pcd = false, a = false, d = false, ps = false,
        g = false, xd = false;

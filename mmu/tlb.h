@@ -1,8 +1,9 @@
 // A modelled TLB: it caches translations exactly the way the architecture
 // lets hardware cache them, so a guest that edits a page table and forgets
 // INVLPG sees the stale mapping, as it would on a real CPU.  Direct-mapped
-// by linear page number; large pages are cached per 4 KiB piece and flushed
-// as a whole.  Each entry holds what a debugger needs to show it: linear
+// by linear page number, tagged with the whole of it (52 bits of a
+// long-mode address, so an upper-half page never hits a lower-half entry);
+// large pages are cached per 4 KiB piece and flushed as a whole.  Each entry holds what a debugger needs to show it: linear
 // and physical page, the size of the page the walk found, the combined
 // rights (U/S, R/W, XD), G and D.
 //
@@ -26,7 +27,7 @@ class Tlb {
   struct Entry {
     uint64_t vpn = ~uint64_t{0};  // linear >> 12; ~0 = invalid
     uint64_t ppn = 0;             // physical >> 12 of this 4 KiB piece
-    uint64_t page_size = 4096;    // size of the page the walk found: 4 KiB, 2 MiB or 4 MiB
+    uint64_t page_size = 4096;    // size of the page the walk found: 4 KiB, 2 MiB, 4 MiB or 1 GiB
     bool user = false, writable = false, nx = false, dirty = false, global = false;
     bool valid() const { return vpn != ~uint64_t{0}; }
   };

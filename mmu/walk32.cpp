@@ -23,7 +23,6 @@ EntryBits decode(uint32_t e, bool leaf, bool large) {
 WalkResult walk32(WalkContext& c) {
   const WalkRequest& req = c.req();
   const uint32_t lin = static_cast<uint32_t>(req.linear);
-  const bool pge = req.cr4 & cr4::PGE;
 
   const uint64_t pde_addr = (req.cr3 & 0xFFFFF000u) | ((lin >> 20) & 0xFFC);
   const uint32_t pde = static_cast<uint32_t>(c.read(pde_addr, 4));
@@ -34,9 +33,7 @@ WalkResult walk32(WalkContext& c) {
 
   if (large) {
     if (pde & kPse4MReserved) return c.reserved(WalkLevel::Pde, pde & kPse4MReserved);
-    const uint32_t new_pde = pde | pte::A | (c.write() ? pte::D : 0);
-    c.set_bits(pde_addr, 4, pde, new_pde);
-    return c.finish((pde & 0xFFC00000u) | (lin & 0x3FFFFF), 4u << 20, pge && (pde & pte::G), new_pde & pte::D);
+    return c.map_page(pde_addr, 4, pde, (pde & 0xFFC00000u) | (lin & 0x3FFFFF), 4u << 20);
   }
   c.set_bits(pde_addr, 4, pde, pde | pte::A);
 
@@ -45,9 +42,7 @@ WalkResult walk32(WalkContext& c) {
   if (c.explaining()) c.record(WalkLevel::Pte, pte_addr, pt, decode(pt, true, false));
   if (!(pt & pte::P)) return c.not_present(WalkLevel::Pte);
   c.restrict(WalkLevel::Pte, pt, false);
-  const uint32_t new_pte = pt | pte::A | (c.write() ? pte::D : 0);
-  c.set_bits(pte_addr, 4, pt, new_pte);
-  return c.finish((pt & 0xFFFFF000u) | (lin & 0xFFF), 4096, pge && (pt & pte::G), new_pte & pte::D);
+  return c.map_page(pte_addr, 4, pt, (pt & 0xFFFFF000u) | (lin & 0xFFF), 4096);
 }
 
 }  // namespace vtlab

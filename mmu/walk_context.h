@@ -1,5 +1,5 @@
 // One walk in progress, shared by the format walkers (walk32.cpp,
-// walk_pae.cpp).  The rules every format shares live here once: how an
+// walk_pae.cpp, walk_4level.cpp).  The rules every format shares live here once: how an
 // entry is read, the #PF error code (SDM 4.7), how rights combine over the
 // levels and are checked at the end (SDM 4.6), and when A/D bits are
 // written (SDM 4.8: only once the access is known to succeed).  With a sink
@@ -63,13 +63,15 @@ class WalkContext {
   void restrict(WalkLevel level, uint64_t entry, bool xd);
   // An A/D update to make once the access is known to succeed.
   void set_bits(uint64_t addr, unsigned size, uint64_t old_value, uint64_t new_value);
+  // The `size`-byte entry at `addr` maps the page of `page_size` bytes that
+  // holds `phys`: A (and D on a write) go into that entry, the only one SDM
+  // 4.8 gives a dirty flag; G counts with CR4.PGE; then finish().
+  WalkResult map_page(uint64_t addr, unsigned size, uint64_t entry, uint64_t phys, uint64_t page_size);
+
+ private:
   // The last level: checks the combined rights against the access, then
   // writes the queued A/D updates (not when explaining).
   WalkResult finish(uint64_t phys, uint64_t page_size, bool global, bool dirty);
-  // A mode with no walker yet (the 4-level seam).
-  WalkResult unsupported(const char* why);
-
- private:
   // W, U and I for this access (SDM 4.7: I only with PAE and EFER.NXE,
   // since there is no SMEP).
   uint32_t access_bits() const;
@@ -86,12 +88,17 @@ class WalkContext {
   WalkExplanation* sink_;
   bool user_ok_ = true, writable_ = true, nx_ = false;
   WalkLevel no_user_at_ = WalkLevel::Pde, read_only_at_ = WalkLevel::Pde, xd_at_ = WalkLevel::Pde;
-  std::array<PendingWrite, 3> writes_{};
+  std::array<PendingWrite, 4> writes_{};  // one per level of the deepest format
   unsigned nwrites_ = 0;
 };
 
 // The format walkers.
 WalkResult walk32(WalkContext& c);
 WalkResult walk_pae(WalkContext& c);
+WalkResult walk_4level(WalkContext& c);
+// The page directory at `pd` and its page tables, which PAE and 4-level
+// paging share (SDM tables 4-9 to 4-11 and 4-17 to 4-20); the formats differ
+// only in which high bits of an entry are `reserved`.
+WalkResult walk_directory(WalkContext& c, uint64_t pd, uint64_t reserved);
 
 }  // namespace vtlab

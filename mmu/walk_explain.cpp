@@ -16,6 +16,7 @@ const char* access_name(Access a) {
 }
 
 std::string size_text(uint64_t bytes) {
+  if (bytes >= (1u << 30)) return fmt::format("{} GiB", bytes >> 30);
   return bytes >= (1u << 20) ? fmt::format("{} MiB", bytes >> 20) : fmt::format("{} KiB", bytes >> 10);
 }
 
@@ -63,8 +64,10 @@ std::string error_code_text(uint32_t error) {
 }
 
 std::string format_walk(const WalkExplanation& e) {
-  std::string out = fmt::format("{} {} linear {:#010x} ({}):\n", e.user ? "user" : "supervisor",
-                                access_name(e.access), e.linear, paging_mode_name(e.mode));
+  // Long-mode linear addresses are 64 bits wide; the others 32.
+  const int digits = e.mode == PagingMode::FourLevel ? 18 : 10;
+  std::string out = fmt::format("{} {} linear {:#0{}x} ({}):\n", e.user ? "user" : "supervisor",
+                                access_name(e.access), e.linear, digits, paging_mode_name(e.mode));
   for (const WalkStep& s : e.steps) {
     const char* where = s.from_register ? " register, loaded from" : s.in_mmio ? " in MMIO (not read) at" : " at";
     std::string leads;

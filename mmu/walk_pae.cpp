@@ -2,7 +2,9 @@
 // a page directory and page table of 8-byte entries; 2 MiB pages by the PS
 // bit of a PDE (CR4.PSE plays no part); execute-disable (bit 63) when
 // EFER.NXE is set, a reserved bit when it is not.  MAXPHYADDR is 36, so
-// bits 62:36 of every entry are reserved (SDM tables 4-8 to 4-11).
+// bits 62:36 of every entry are reserved (SDM tables 4-8 to 4-11).  The
+// page directory and page table walk is shared with 4-level paging
+// (walk_directory), whose entries have the same layout below bit 52.
 #include "core/cpu_state.h"
 #include "mmu/walk_context.h"
 
@@ -32,9 +34,7 @@ EntryBits decode(uint64_t e, bool leaf, bool large, bool nxe) {
 WalkResult walk_pae(WalkContext& c) {
   const WalkRequest& req = c.req();
   const uint32_t lin = static_cast<uint32_t>(req.linear);
-  const bool pge = req.cr4 & cr4::PGE;
   const bool nxe = req.efer & efer::NXE;
-  const uint64_t reserved = kAboveMaxPhys | (nxe ? 0 : pte::XD);
 
   // The PDPTE comes from its register.  MOV CR3/CR0/CR4 refuse to load a
   // present PDPTE with reserved bits (#GP), so the check below only fires
@@ -47,7 +47,15 @@ WalkResult walk_pae(WalkContext& c) {
   if (!(pdpte & pte::P)) return c.not_present(WalkLevel::Pdpte);
   if (pdpte & kPdpteReserved) return c.reserved(WalkLevel::Pdpte, pdpte & kPdpteReserved);
 
-  const uint64_t pde_addr = (pdpte & kPaeAddressMask) | ((lin >> 18) & 0xFF8);
+  return walk_directory(c, pdpte & kPaeAddressMask, kAboveMaxPhys | (nxe ? 0 : pte::XD));
+}
+
+WalkResult walk_directory(WalkContext& c, uint64_t pd, uint64_t reserved) {
+  const WalkRequest& req = c.req();
+  const uint64_t lin = req.linear;
+  const bool nxe = req.efer & efer::NXE;
+
+  const uint64_t pde_addr = pd | ((lin >> 18) & 0xFF8);
   const uint64_t pde = c.read(pde_addr, 8);
   const bool large = pde & pte::PS;
   if (c.explaining()) c.record(WalkLevel::Pde, pde_addr, pde, decode(pde, large, large, nxe));
@@ -55,12 +63,7 @@ WalkResult walk_pae(WalkContext& c) {
   const uint64_t pde_reserved = reserved | (large ? k2MReserved : 0);
   if (pde & pde_reserved) return c.reserved(WalkLevel::Pde, pde & pde_reserved);
   c.restrict(WalkLevel::Pde, pde, nxe && (pde & pte::XD));
-
-  if (large) {
-    const uint64_t new_pde = pde | pte::A | (c.write() ? pte::D : 0);
-    c.set_bits(pde_addr, 8, pde, new_pde);
-    return c.finish((pde & k2MAddress) | (lin & 0x1FFFFF), 2u << 20, pge && (pde & pte::G), new_pde & pte::D);
-  }
+  if (large) return c.map_page(pde_addr, 8, pde, (pde & k2MAddress) | (lin & 0x1FFFFF), 2u << 20);
   c.set_bits(pde_addr, 8, pde, pde | pte::A);
 
   const uint64_t pte_addr = (pde & kPaeAddressMask) | ((lin >> 9) & 0xFF8);
@@ -69,9 +72,7 @@ WalkResult walk_pae(WalkContext& c) {
   if (!(pt & pte::P)) return c.not_present(WalkLevel::Pte);
   if (pt & reserved) return c.reserved(WalkLevel::Pte, pt & reserved);
   c.restrict(WalkLevel::Pte, pt, nxe && (pt & pte::XD));
-  const uint64_t new_pte = pt | pte::A | (c.write() ? pte::D : 0);
-  c.set_bits(pte_addr, 8, pt, new_pte);
-  return c.finish((pt & kPaeAddressMask) | (lin & 0xFFF), 4096, pge && (pt & pte::G), new_pte & pte::D);
+  return c.map_page(pte_addr, 8, pt, (pt & kPaeAddressMask) | (lin & 0xFFF), 4096);
 }
 
 }  // namespace vtlab

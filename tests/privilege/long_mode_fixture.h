@@ -1,5 +1,5 @@
 // Test support for the IA-32e-mode privilege tests: a CpuHarness in 64-bit
-// mode with a GDT holding 64-bit, compatibility-mode and data segments and
+// mode (4-level paging identity-maps the first 16 MiB) with a GDT holding 64-bit, compatibility-mode and data segments and
 // a 16-byte 64-bit TSS descriptor, a 16-byte IDT and a 64-bit TSS (RSP0-2,
 // IST1-7) in guest memory (SDM vol. 3, 3.5.2, 6.14.1, 7.7).
 //
@@ -51,7 +51,6 @@ class LongModeTest : public ::testing::Test {
   static constexpr unsigned kGdtEntries = 32;
 
   LongModeTest() : h(64) {
-    h.cpu.translation_hook = &identity_;
     set_gdt(1, segment_descriptor(0, 0xFFFFF, acc::kCode0, seg_flags::kCode64));
     set_gdt(2, segment_descriptor(0, 0xFFFFF, acc::kData0, seg_flags::kData));
     set_gdt(3, segment_descriptor(0, 0xFFFFF, acc::kCode3, seg_flags::kCode64));
@@ -126,18 +125,6 @@ class LongModeTest : public ::testing::Test {
     deliver(h.cpu.pending(), return_rip);
   }
 
-  // The 4-level walk lives on another branch until it is merged: linear is
-  // physical here, as the harness's identity tables would make it.
-  class IdentityTranslation : public TranslationHook {
-   public:
-    Status translate(Cpu&, uint64_t lin, Access, bool, bool, uint64_t& phys) override {
-      phys = lin;
-      return Status::Ok;
-    }
-    void guest_paging(const Cpu&, uint64_t&, uint64_t&, uint64_t&) const override {}
-  };
-
-  IdentityTranslation identity_;
   CpuHarness h;
 };
 

@@ -9,9 +9,17 @@
 // copies the gate's parameter count of words or doublewords across; a JMP
 // never changes the CPL.  The return is an ordinary far RET (imm16) to the
 // outer level (far_transfer.cpp).
+//
+// IA-32e mode knows only the 16-byte 64-bit call gate (type C; its upper
+// half is checked by far_transfer.cpp): the target must be a 64-bit code
+// segment, the offset is 64 bits and must be canonical, every push is 8
+// bytes on a 64-bit stack, no parameters are copied, and a call to an inner
+// level takes RSP from the 64-bit TSS with a null SS (SDM vol. 3, 5.8.3.1,
+// 5.8.5.1; vol. 2, CALL "CALL-GATE" with IA32_EFER.LMA = 1).
 #include <array>
 
 #include "privilege/far_transfer.h"
+#include "privilege/segment_load.h"
 #include "privilege/stack_access.h"
 #include "privilege/tss.h"
 
@@ -20,9 +28,29 @@ namespace vtlab {
 namespace {
 
 bool gate32(const Descriptor& gate) { return gate.type() & 8; }
-unsigned gate_width(const Descriptor& gate) { return gate32(gate) ? 4 : 2; }
-uint32_t gate_target_offset(const Descriptor& gate) {
+unsigned gate_width(const CpuState& s, const Descriptor& gate) {
+  if (s.long_mode_active()) return 8;
+  return gate32(gate) ? 4 : 2;
+}
+uint64_t gate_target_offset(const CpuState& s, const Descriptor& gate) {
+  if (s.long_mode_active()) return gate.gate_offset64();
   return gate32(gate) ? gate.gate_offset() : gate.gate_offset() & 0xFFFF;
+}
+
+// The target is a 64-bit code segment in IA-32e mode: a canonical offset;
+// otherwise one within the code segment's limit.
+Status check_gate_offset(Cpu& cpu, const Descriptor& gate, const Descriptor& code) {
+  const uint64_t offset = gate_target_offset(cpu.s, gate);
+  const bool ok = cpu.s.long_mode_active() ? is_canonical(offset) : offset <= code.limit();
+  return ok ? Status::Ok : cpu.raise(vec::GP, 0);
+}
+
+// The stack for the return address of a same-level CALL: the current one,
+// or in IA-32e mode the flat 64-bit one at RSP whatever mode the caller is
+// in, since the callee runs in 64-bit mode.
+StackWriter same_level_stack(const CpuState& s) {
+  const bool long_mode = s.long_mode_active();
+  return StackWriter(s.seg[SS], s.gpr[RSP], long_mode ? 8 : s.stack_addr_size(), s.cpl() == 3);
 }
 
 // The checks common to CALL and JMP through a call gate: the gate's DPL
@@ -38,8 +66,36 @@ Status check_gate_and_target(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate
   TRY(fetch_descriptor(cpu, cs_sel, code, vec::GP));
   bool allowed = code.is_code() && code.dpl() <= cpl;
   if (!call && !code.conforming()) allowed = allowed && code.dpl() == cpl;
+  // IA-32e mode: only into 64-bit code (L=1, D=0).
+  if (cpu.s.long_mode_active() && (!code.long_code() || code.default_big())) allowed = false;
   if (!allowed) return cpu.raise(vec::GP, selector_error(cs_sel, false));
   if (!code.present()) return cpu.raise(vec::NP, selector_error(cs_sel, false));
+  return Status::Ok;
+}
+
+// MORE-PRIVILEGE through a 64-bit call gate: RSP from the 64-bit TSS, SS
+// null with RPL = the new CPL; on the new stack the caller's SS, RSP, CS
+// and RIP, 8 bytes each.  A non-canonical push is #SS(new SS), which names
+// the null selector: #SS(0).
+Status call_to_inner_level64(Cpu& cpu, const Descriptor& gate, Descriptor& code) {
+  CpuState& s = cpu.s;
+  const unsigned new_cpl = code.dpl();
+  uint64_t rsp;
+  TRY(tss64_stack(cpu, tss64::rsp(new_cpl), false, rsp));
+  StackWriter stack(s.seg[SS], rsp, 8, /*user=*/false);
+  stack.push(8, s.seg[SS].selector);
+  stack.push(8, s.gpr[RSP]);
+  stack.push(8, s.seg[CS].selector);
+  stack.push(8, cpu.next_rip);
+  TRY(stack.check_limits(cpu, vec::SS, 0));
+  TRY(check_gate_offset(cpu, gate, code));
+  TRY(stack.write(cpu));
+  TRY(mark_accessed(cpu, code));
+
+  s.seg[SS] = null_stack_segment(static_cast<uint16_t>(new_cpl), new_cpl);
+  commit_code_segment(s, gate.gate_selector(), code, new_cpl);
+  s.gpr[RSP] = stack.sp();
+  cpu.next_rip = gate.gate_offset64();
   return Status::Ok;
 }
 
@@ -47,9 +103,10 @@ Status check_gate_and_target(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate
 // SS and ESP, the parameters (in their order on the caller's stack) and
 // the caller's CS and EIP, all at the gate's width.
 Status call_to_inner_level(Cpu& cpu, const Descriptor& gate, Descriptor& code) {
+  if (cpu.s.long_mode_active()) return call_to_inner_level64(cpu, gate, code);
   CpuState& s = cpu.s;
   const unsigned new_cpl = code.dpl();
-  const unsigned width = gate_width(gate);
+  const unsigned width = gate_width(s, gate);
   uint16_t ss_sel;
   uint64_t sp;
   Descriptor ssd;
@@ -70,8 +127,7 @@ Status call_to_inner_level(Cpu& cpu, const Descriptor& gate, Descriptor& code) {
   stack.push(width, s.seg[CS].selector);
   stack.push(width, cpu.next_rip);
   TRY(stack.check_limits(cpu, vec::SS, selector_error(ss_sel, false)));
-  const uint32_t offset = gate_target_offset(gate);
-  if (offset > code.limit()) return cpu.raise(vec::GP, 0);
+  TRY(check_gate_offset(cpu, gate, code));
   TRY(stack.write(cpu));
   TRY(mark_accessed(cpu, code));
   TRY(mark_accessed(cpu, ssd));
@@ -80,7 +136,7 @@ Status call_to_inner_level(Cpu& cpu, const Descriptor& gate, Descriptor& code) {
   s.seg[SS] = segment_cache(ss_sel, ssd);
   commit_code_segment(s, gate.gate_selector(), code, new_cpl);
   s.gpr[RSP] = stack.sp();
-  cpu.next_rip = offset;
+  cpu.next_rip = gate_target_offset(s, gate);
   return Status::Ok;
 }
 
@@ -94,29 +150,27 @@ Status call_through_gate(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate) {
   if (!code.conforming() && code.dpl() < cpl) return call_to_inner_level(cpu, gate, code);
 
   // SAME-PRIVILEGE: the return address on the current stack.
-  const unsigned width = gate_width(gate);
-  StackWriter stack(s.seg[SS], s.gpr[RSP], s.stack_addr_size(), cpl == 3);
+  const unsigned width = gate_width(s, gate);
+  StackWriter stack = same_level_stack(s);
   stack.push(width, s.seg[CS].selector);
   stack.push(width, cpu.next_rip);
   TRY(stack.check_limits(cpu, vec::SS, 0));
-  const uint32_t offset = gate_target_offset(gate);
-  if (offset > code.limit()) return cpu.raise(vec::GP, 0);
+  TRY(check_gate_offset(cpu, gate, code));
   TRY(stack.write(cpu));
   TRY(mark_accessed(cpu, code));
   commit_code_segment(s, gate.gate_selector(), code, cpl);
   s.gpr[RSP] = stack.sp();
-  cpu.next_rip = offset;
+  cpu.next_rip = gate_target_offset(s, gate);
   return Status::Ok;
 }
 
 Status jmp_through_gate(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate) {
   Descriptor code;
   TRY(check_gate_and_target(cpu, gate_sel, gate, /*call=*/false, code));
-  const uint32_t offset = gate_target_offset(gate);
-  if (offset > code.limit()) return cpu.raise(vec::GP, 0);
+  TRY(check_gate_offset(cpu, gate, code));
   TRY(mark_accessed(cpu, code));
   commit_code_segment(cpu.s, gate.gate_selector(), code, cpu.s.cpl());
-  cpu.next_rip = offset;
+  cpu.next_rip = gate_target_offset(cpu.s, gate);
   return Status::Ok;
 }
 

@@ -19,17 +19,37 @@ bool selector_in_table(const CpuState& s, uint16_t sel) {
   return last <= s.gdtr.limit;
 }
 
+namespace {
+
+uint64_t descriptor_address(const CpuState& s, uint16_t sel) {
+  const uint64_t base = (sel & 4) ? s.ldtr.base : s.gdtr.base;
+  return table_address(s, base + (sel & 0xFFF8u));
+}
+
+}  // namespace
+
 Status fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& out, uint8_t vector, bool ext) {
   if (!selector_in_table(cpu.s, sel)) return cpu.raise(vector, selector_error(sel, ext));
-  const uint64_t base = (sel & 4) ? cpu.s.ldtr.base : cpu.s.gdtr.base;
-  const uint32_t offset = sel & 0xFFF8u;
-  const uint64_t addr = (base + offset) & 0xFFFFFFFF;
+  const uint64_t addr = descriptor_address(cpu.s, sel);
+  // "A segment descriptor memory address is non-canonical" (SDM vol. 2,
+  // the 64-bit mode exceptions of every instruction that reads one).
+  if (!is_canonical(addr) || !is_canonical(addr + 7)) return cpu.raise(vector, selector_error(sel, ext));
   uint64_t raw;
   TRY(cpu.read_linear(addr, 8, raw, /*supervisor=*/true));
   out.lo = static_cast<uint32_t>(raw);
   out.hi = static_cast<uint32_t>(raw >> 32);
+  out.upper = 0;
   out.addr = addr;
   return Status::Ok;
+}
+
+Status fetch_upper_half(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, bool ext) {
+  const CpuState& s = cpu.s;
+  const uint32_t last = (sel & 0xFFF8u) + 15;
+  const bool inside = (sel & 4) ? s.ldtr.present() && last <= s.ldtr.limit : last <= s.gdtr.limit;
+  const uint64_t addr = descriptor_address(s, sel) + 8;
+  if (!inside || !is_canonical(addr + 7)) return cpu.raise(vector, selector_error(sel, ext));
+  return cpu.read_linear(addr, 8, d.upper, /*supervisor=*/true);
 }
 
 Status mark_accessed(Cpu& cpu, Descriptor& d) {

@@ -1,7 +1,8 @@
 // Segment selectors and descriptors: decoding the 8-byte GDT/LDT/IDT
-// entries (SDM vol. 3, 3.4 and 6.11), fetching them with the table-limit
-// check, setting the accessed bit, and turning a descriptor into the hidden
-// part of a segment register.
+// entries (SDM vol. 3, 3.4 and 6.11) and the 16-byte system descriptors
+// and gates of IA-32e mode (3.5.2, 5.8.3.1, 6.14.1, 7.2.3), fetching them
+// with the table-limit check, setting the accessed bit, and turning a
+// descriptor into the hidden part of a segment register.
 #pragma once
 
 #include <cstdint>
@@ -25,10 +26,16 @@ inline constexpr unsigned kTss16Available = 0x1, kLdt = 0x2, kTss16Busy = 0x3, k
                           kInterruptGate32 = 0xE, kTrapGate32 = 0xF;
 }
 
-// One descriptor as it sits in memory (low and high doublewords), with the
-// linear address it was read from (so the accessed bit can be written back).
+// In IA-32e mode types 9/B are the 64-bit TSS, C the 64-bit call gate and
+// E/F the 64-bit interrupt and trap gates (SDM vol. 3, table 3-2); the
+// names above keep their legacy widths.
+
+// One descriptor as it sits in memory (low and high doublewords, and for an
+// IA-32e-mode system descriptor the upper 8 bytes), with the linear address
+// it was read from (so the accessed bit can be written back).
 struct Descriptor {
   uint32_t lo = 0, hi = 0;
+  uint64_t upper = 0;  // bytes 8..15 of a 16-byte descriptor; 0 otherwise
   uint64_t addr = 0;
 
   unsigned type() const { return (hi >> 8) & 0xF; }
@@ -42,8 +49,19 @@ struct Descriptor {
   bool readable_code() const { return is_code() && (type() & 2); }
   bool writable_data() const { return is_data() && (type() & 2); }
   bool accessed() const { return s() && (type() & 1); }
+  // Code segments in IA-32e mode: L selects 64-bit mode; L=1 with D=1 is
+  // reserved (SDM vol. 3, 5.2.1).
+  bool long_code() const { return is_code() && (hi & (1u << 21)); }
+  bool default_big() const { return hi & (1u << 22); }
+  bool long_and_big() const { return long_code() && default_big(); }
 
-  uint32_t base() const { return (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000); }
+  // Bits 63:32 of a 16-byte descriptor's base come from its upper half.
+  uint64_t base() const {
+    return (lo >> 16) | ((hi & 0xFF) << 16) | (hi & 0xFF000000) | ((upper & 0xFFFFFFFF) << 32);
+  }
+  // The type field of the upper half (bits 12:8 of its second doubleword),
+  // which must be 0 (SDM vol. 3, figures 5-8 and 7-4).
+  unsigned upper_type() const { return (upper >> 40) & 0x1F; }
   // In bytes, with the granularity bit applied.
   uint32_t limit() const {
     const uint32_t raw = (lo & 0xFFFF) | (hi & 0xF0000);
@@ -56,6 +74,9 @@ struct Descriptor {
   // Gate view (call, interrupt, trap and task gates).
   uint16_t gate_selector() const { return static_cast<uint16_t>(lo >> 16); }
   uint32_t gate_offset() const { return (lo & 0xFFFF) | (hi & 0xFFFF0000); }
+  uint64_t gate_offset64() const { return gate_offset() | ((upper & 0xFFFFFFFF) << 32); }
+  // A 64-bit interrupt or trap gate's interrupt-stack-table index (0: none).
+  unsigned ist() const { return hi & 7; }
 };
 
 // The hidden part of a segment register after loading `sel` with `d`.
@@ -66,6 +87,15 @@ SegmentCache segment_cache(uint16_t sel, const Descriptor& d);
 // error code (plus EXT).  Table reads are system accesses: they are made
 // as CPL 0 whatever the CPL, and may page-fault.
 Status fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& out, uint8_t vector, bool ext = false);
+// The upper 8 bytes of the 16-byte system descriptor or call gate `sel`
+// names in IA-32e mode, into `d.upper` (`d` already holds the lower half):
+// all 16 bytes must lie inside the table, else vector(sel+EXT).
+Status fetch_upper_half(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, bool ext = false);
+// The linear address of an implicit table access (GDT, LDT, IDT, TSS):
+// 32 bits outside IA-32e mode, where table bases are 32-bit.
+inline uint64_t table_address(const CpuState& s, uint64_t lin) {
+  return s.long_mode_active() ? lin : lin & 0xFFFFFFFF;
+}
 // Whether the 8 bytes `sel` names lie inside its table (GDT, or a usable
 // LDT); the check fetch_descriptor faults on, without faulting.
 bool selector_in_table(const CpuState& s, uint16_t sel);

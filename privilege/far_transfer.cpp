@@ -12,7 +12,16 @@ bool real_or_v8086(const CpuState& s) { return s.real_mode() || s.v8086(); }
 
 // A far JMP/CALL whose selector names a system descriptor: a call gate, a
 // task gate or a TSS; anything else (LDT, interrupt/trap gate) is #GP(sel).
+// IA-32e mode has no task switching and only 16-byte 64-bit call gates,
+// whose upper half must lie in the table and have type 0 (#GP(sel)).
 Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, bool call) {
+  if (cpu.s.long_mode_active()) {
+    if (d.type() != sys_type::kCallGate32) return cpu.raise(vec::GP, selector_error(sel, false));
+    Descriptor gate = d;
+    TRY(fetch_upper_half(cpu, sel, gate, vec::GP));
+    if (gate.upper_type() != 0) return cpu.raise(vec::GP, selector_error(sel, false));
+    return call ? call_through_gate(cpu, sel, gate) : jmp_through_gate(cpu, sel, gate);
+  }
   const TaskSwitchCause cause = call ? TaskSwitchCause::Call : TaskSwitchCause::Jmp;
   switch (d.type()) {
     case sys_type::kCallGate16:
@@ -35,8 +44,11 @@ Status fetch_far_target(Cpu& cpu, uint16_t sel, Descriptor& d) {
 // "CONFORMING-CODE-SEGMENT" and "NONCONFORMING-CODE-SEGMENT"): a conforming
 // segment may be entered from its DPL or any less privileged level, and
 // runs at the caller's CPL; a non-conforming one only from its own level.
+// In IA-32e mode a code segment with L=1 and D=1 is reserved: #GP(sel)
+// before any privilege check.
 Status check_code_target(Cpu& cpu, uint16_t sel, const Descriptor& d) {
-  if (!d.is_code()) return cpu.raise(vec::GP, selector_error(sel, false));
+  if (!d.is_code() || (cpu.s.long_mode_active() && d.long_and_big()))
+    return cpu.raise(vec::GP, selector_error(sel, false));
   const unsigned cpl = cpu.s.cpl();
   const bool allowed = d.conforming() ? d.dpl() <= cpl : (rpl(sel) <= cpl && d.dpl() == cpl);
   if (!allowed) return cpu.raise(vec::GP, selector_error(sel, false));
@@ -49,8 +61,9 @@ Status check_code_target(Cpu& cpu, uint16_t sel, const Descriptor& d) {
 Status check_return_code_segment(Cpu& cpu, uint16_t sel, Descriptor& d) {
   if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
   TRY(fetch_descriptor(cpu, sel, d, vec::GP));
-  // A return may only go to the same or a less privileged level (RPL >= CPL).
-  const bool ok = d.is_code() && rpl(sel) >= cpu.s.cpl() &&
+  // A return may only go to the same or a less privileged level (RPL >= CPL);
+  // IA-32e mode refuses L=1 with D=1.
+  const bool ok = d.is_code() && !(cpu.s.long_mode_active() && d.long_and_big()) && rpl(sel) >= cpu.s.cpl() &&
                   (d.conforming() ? d.dpl() <= rpl(sel) : d.dpl() == rpl(sel));
   if (!ok) return cpu.raise(vec::GP, selector_error(sel, false));
   if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
@@ -69,8 +82,29 @@ void commit_real_code_segment(CpuState& s, uint16_t sel) {
 void set_stack_pointer(CpuState& s, uint64_t sp) {
   // Only SP for a 16-bit stack: the upper half of ESP keeps the inner
   // level's value, as on hardware (the leak Linux's "espfix" works around).
-  if (s.stack_addr_size() == 2) s.gpr[RSP] = (s.gpr[RSP] & ~uint64_t{0xFFFF}) | (sp & 0xFFFF);
-  else s.gpr[RSP] = sp & 0xFFFFFFFF;
+  const unsigned size = s.stack_addr_size();
+  if (size == 2) s.gpr[RSP] = (s.gpr[RSP] & ~uint64_t{0xFFFF}) | (sp & 0xFFFF);
+  else s.gpr[RSP] = sp & all_ones(size);
+}
+
+bool enters_64bit_mode(const CpuState& s, const Descriptor& code) {
+  return s.long_mode_active() && code.long_code();
+}
+
+Status check_target_offset(Cpu& cpu, const Descriptor& code, uint64_t offset) {
+  const bool ok = enters_64bit_mode(cpu.s, code) ? is_canonical(offset) : offset <= code.limit();
+  return ok ? Status::Ok : cpu.raise(vec::GP, 0);
+}
+
+Status check_return_stack_segment(Cpu& cpu, uint16_t ss_sel, unsigned new_cpl, const Descriptor& code,
+                                  Descriptor& ssd, bool& null_ss) {
+  null_ss = is_null_selector(ss_sel) && null_stack_allowed(cpu.s, ss_sel, new_cpl, enters_64bit_mode(cpu.s, code));
+  if (null_ss) return Status::Ok;
+  return check_stack_segment(cpu, ss_sel, new_cpl, vec::GP, false, ssd);
+}
+
+SegmentCache return_stack_segment(uint16_t ss_sel, unsigned new_cpl, const Descriptor& ssd, bool null_ss) {
+  return null_ss ? null_stack_segment(ss_sel, new_cpl) : segment_cache(ss_sel, ssd);
 }
 
 Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
@@ -85,7 +119,7 @@ Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
   TRY(fetch_far_target(cpu, sel, d));
   if (!d.s()) return system_target(cpu, sel, d, /*call=*/false);
   TRY(check_code_target(cpu, sel, d));
-  if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+  TRY(check_target_offset(cpu, d, offset));
   TRY(mark_accessed(cpu, d));
   commit_code_segment(cpu.s, sel, d, cpu.s.cpl());
   cpu.next_rip = offset;
@@ -102,6 +136,8 @@ Status far_call(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
     if (!d.s()) return system_target(cpu, sel, d, /*call=*/true);
     TRY(check_code_target(cpu, sel, d));
     limit = d.limit();
+    // A CALL m16:64 into compatibility mode keeps 32 bits of the offset.
+    if (s.long_mode_active() && !d.long_code()) offset &= 0xFFFFFFFF;
   }
   // The return address goes on the current stack at the current level; a
   // 32-bit push of CS pads the selector with zeros.
@@ -109,7 +145,11 @@ Status far_call(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
   stack.push(opsize, s.seg[CS].selector);
   stack.push(opsize, cpu.next_rip);
   TRY(stack.check_limits(cpu, vec::SS, 0));
-  if (offset > limit) return cpu.raise(vec::GP, 0);
+  if (real_or_v8086(s)) {
+    if (offset > limit) return cpu.raise(vec::GP, 0);
+  } else {
+    TRY(check_target_offset(cpu, d, offset));
+  }
   TRY(stack.write(cpu));
   if (real_or_v8086(s)) {
     commit_real_code_segment(s, sel);
@@ -143,7 +183,7 @@ Status far_ret(Cpu& cpu, unsigned opsize, uint16_t release) {
   TRY(check_return_code_segment(cpu, sel, d));
   const unsigned cpl = s.cpl();
   if (rpl(sel) == cpl) {
-    if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+    TRY(check_target_offset(cpu, d, offset));
     TRY(mark_accessed(cpu, d));
     stack.skip(release);
     commit_code_segment(s, sel, d, cpl);
@@ -161,13 +201,14 @@ Status far_ret(Cpu& cpu, unsigned opsize, uint16_t release) {
   TRY(stack.pop(opsize, ss));
   const auto ss_sel = static_cast<uint16_t>(ss);
   Descriptor ssd;
-  TRY(check_stack_segment(cpu, ss_sel, new_cpl, vec::GP, false, ssd));
-  if (offset > d.limit()) return cpu.raise(vec::GP, 0);
+  bool null_ss;
+  TRY(check_return_stack_segment(cpu, ss_sel, new_cpl, d, ssd, null_ss));
+  TRY(check_target_offset(cpu, d, offset));
   TRY(mark_accessed(cpu, d));
-  TRY(mark_accessed(cpu, ssd));
+  if (!null_ss) TRY(mark_accessed(cpu, ssd));
 
   commit_code_segment(s, sel, d, new_cpl);
-  s.seg[SS] = segment_cache(ss_sel, ssd);
+  s.seg[SS] = return_stack_segment(ss_sel, new_cpl, ssd, null_ss);
   set_stack_pointer(s, esp);
   // The caller pushed its parameters on its own stack too: drop them there.
   set_stack_pointer(s, s.gpr[RSP] + release);

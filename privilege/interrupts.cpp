@@ -150,6 +150,82 @@ Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bo
   return Status::Ok;
 }
 
+// --- IA-32e mode (SDM vol. 3, 6.14; vol. 2, INT n "IA-32e-MODE") ---------------
+
+// A 64-bit interrupt or trap gate.  The handler runs in 64-bit mode: its
+// code segment must have L=1, D=0 (#GP(sel), as vol. 2 lists it; vol. 3,
+// 6.14.1 says the vector instead, which the pseudo-code does not do).  A
+// privilege change loads a null SS with RPL = the new CPL and RSP from the
+// TSS; a gate with an IST index always takes RSP from the IST and, as
+// 6.14.5 says, a null SS too.  RSP is aligned down to 16 bytes, and the
+// frame is always SS, RSP, RFLAGS, CS, RIP (and the error code), 8 bytes
+// each, the old SS:RSP being what they were before the switch.
+Status through_gate64(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bool ext, uint64_t return_rip) {
+  CpuState& s = cpu.s;
+  const unsigned cpl = s.cpl();
+  const uint16_t sel = gate.gate_selector();
+  if (is_null_selector(sel)) return cpu.raise(vec::GP, ext);
+  Descriptor code;
+  TRY(fetch_descriptor(cpu, sel, code, vec::GP, ext));
+  if (!code.is_code() || code.dpl() > cpl) return cpu.raise(vec::GP, selector_error(sel, ext));
+  if (!code.present()) return cpu.raise(vec::NP, selector_error(sel, ext));
+  if (!code.long_code() || code.default_big()) return cpu.raise(vec::GP, selector_error(sel, ext));
+
+  const bool inner = !code.conforming() && code.dpl() < cpl;
+  const unsigned new_cpl = inner ? code.dpl() : cpl;
+  const unsigned ist = gate.ist();
+  uint64_t rsp = s.gpr[RSP];
+  if (inner || ist != 0) TRY(tss64_stack(cpu, ist != 0 ? tss64::ist(ist) : tss64::rsp(new_cpl), ext, rsp));
+
+  StackWriter stack(s.seg[SS], rsp & ~uint64_t{0xF}, 8, new_cpl == 3);
+  stack.push(8, s.seg[SS].selector);
+  stack.push(8, s.gpr[RSP]);
+  stack.push(8, s.flags.bits());
+  stack.push(8, s.seg[CS].selector);
+  stack.push(8, return_rip);
+  if (ev.has_error) stack.push(8, ev.error);
+  // The error code names the new SS, a null selector: only EXT is left.
+  TRY(stack.check_limits(cpu, vec::SS, ext));
+  const uint64_t offset = gate.gate_offset64();
+  if (!is_canonical(offset)) return cpu.raise(vec::GP, ext);
+  TRY(stack.write(cpu));
+  TRY(mark_accessed(cpu, code));
+
+  if (inner || ist != 0) s.seg[SS] = null_stack_segment(static_cast<uint16_t>(new_cpl), new_cpl);
+  commit_code_segment(s, sel, code, new_cpl);
+  s.gpr[RSP] = stack.sp();
+  s.rip = offset;
+  s.flags.set(flag::TF | flag::NT | flag::RF | flag::VM, false);
+  if (gate.type() == sys_type::kInterruptGate32) s.flags.set(flag::IF, false);
+  return Status::Ok;
+}
+
+// The IDT holds 16-byte entries, and only 64-bit interrupt and trap gates:
+// a task gate or any other type is #GP(vector), as there are no task
+// switches in IA-32e mode.
+Status deliver_long(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
+  CpuState& s = cpu.s;
+  const bool ext = ev.kind != PendingEvent::Kind::SoftwareInt;
+  const uint32_t idt_error = ev.vector * 8u + 2 + ext;
+  const uint32_t entry = ev.vector * 16u;
+  const uint64_t addr = s.idtr.base + entry;
+  if (entry + 15 > s.idtr.limit || !is_canonical(addr) || !is_canonical(addr + 15))
+    return cpu.raise(vec::GP, idt_error);
+  uint64_t raw;
+  Descriptor gate;
+  TRY(cpu.read_linear(addr, 8, raw, /*supervisor=*/true));
+  TRY(cpu.read_linear(addr + 8, 8, gate.upper, /*supervisor=*/true));
+  gate.lo = static_cast<uint32_t>(raw);
+  gate.hi = static_cast<uint32_t>(raw >> 32);
+  gate.addr = addr;
+  if (gate.s() || (gate.type() != sys_type::kInterruptGate32 && gate.type() != sys_type::kTrapGate32))
+    return cpu.raise(vec::GP, idt_error);
+  if (ev.kind == PendingEvent::Kind::SoftwareInt && gate.dpl() < s.cpl())
+    return cpu.raise(vec::GP, ev.vector * 8u + 2);
+  if (!gate.present()) return cpu.raise(vec::NP, idt_error);
+  return through_gate64(cpu, ev, gate, ext, return_rip);
+}
+
 // `switched`: a task gate's switch got past its commit point (see
 // interrupt_through_task_gate).
 Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, bool& switched) {
@@ -158,13 +234,14 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, 
   if (s.v8086())
     return cpu.unsupported(fmt::format("cannot deliver {} from virtual-8086 mode yet (it comes with the next issue)",
                                         event_name(ev)));
+  if (s.long_mode_active()) return deliver_long(cpu, ev, return_rip);
   // Faults met while delivering anything but INT n / INT3 / INTO carry EXT.
   const bool ext = ev.kind != PendingEvent::Kind::SoftwareInt;
   const uint32_t idt_error = ev.vector * 8u + 2 + ext;
   const uint32_t entry = ev.vector * 8u;
   if (entry + 7 > s.idtr.limit) return cpu.raise(vec::GP, idt_error);
   uint64_t raw;
-  TRY(cpu.read_linear((s.idtr.base + entry) & 0xFFFFFFFF, 8, raw, /*supervisor=*/true));
+  TRY(cpu.read_linear(table_address(s, s.idtr.base + entry), 8, raw, /*supervisor=*/true));
   Descriptor gate;
   gate.lo = static_cast<uint32_t>(raw);
   gate.hi = static_cast<uint32_t>(raw >> 32);

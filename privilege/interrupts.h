@@ -1,6 +1,7 @@
 // Event delivery: exceptions, software interrupts (INT n, INT3, INTO) and
-// external interrupts, through the IVT in real mode and the IDT in
-// protected mode, with the double-fault rules of SDM vol. 3, table 6-5.
+// external interrupts, through the IVT in real mode, the IDT in protected
+// mode and the 16-byte IDT of IA-32e mode (64-bit gates, IST stacks, SDM
+// vol. 3, 6.14), with the double-fault rules of table 6-5.
 #pragma once
 
 #include <cstdint>

@@ -41,7 +41,7 @@ Status check_data_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, 
 }
 
 Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
-  // 64-bit mode allows a null SS below CPL 3; that comes with long mode.
+  // 64-bit mode's null SS is the caller's (null_stack_allowed).
   if (is_null_selector(sel)) return cpu.raise(vector, ext ? 1 : 0);
   TRY(fetch_descriptor(cpu, sel, d, vector, ext));
   if (rpl(sel) != cpl || !d.writable_data() || d.dpl() != cpl)
@@ -53,6 +53,10 @@ Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector,
 Status prepare_segment_load(Cpu& cpu, unsigned seg, uint16_t sel, SegmentCache& out) {
   if (cpu.s.real_mode() || cpu.s.v8086()) return prepare_real_mode(cpu, seg, sel, out);
   if (seg != SS) return prepare_data_segment(cpu, sel, out);
+  if (is_null_selector(sel) && null_stack_allowed(cpu.s, sel, cpu.s.cpl(), cpu.s.code_size() == 8)) {
+    out = null_stack_segment(sel, cpu.s.cpl());
+    return Status::Ok;
+  }
   Descriptor d;
   TRY(check_stack_segment(cpu, sel, cpu.s.cpl(), vec::GP, false, d));
   TRY(mark_accessed(cpu, d));
@@ -65,6 +69,19 @@ Status load_segment(Cpu& cpu, unsigned seg, uint16_t sel) {
   TRY(prepare_segment_load(cpu, seg, sel, sc));
   cpu.s.seg[seg] = sc;
   return Status::Ok;
+}
+
+bool null_stack_allowed(const CpuState& s, uint16_t sel, unsigned cpl, bool to64) {
+  return s.long_mode_active() && to64 && cpl < 3 && rpl(sel) == cpl;
+}
+
+SegmentCache null_stack_segment(uint16_t sel, unsigned cpl) {
+  SegmentCache sc;
+  sc.selector = sel;
+  sc.base = 0;
+  sc.limit = 0;
+  sc.attrs = ar::kS | ar::kWritable | ar::kAccessed | (cpl << ar::kDplShift);  // not present: unusable
+  return sc;
 }
 
 void null_inaccessible_data_segments(CpuState& s) {

@@ -15,8 +15,9 @@ namespace vtlab {
 // cache it would get, setting the descriptor's accessed bit; the register
 // itself is not changed (POP SS still needs the old SS to move ESP).
 // Protected mode:
-//   SS:  null -> #GP(0); outside the table, RPL != CPL, DPL != CPL or not
-//        a writable data segment -> #GP(sel); not present -> #SS(sel).
+//   SS:  null -> #GP(0) (but see null_stack_allowed); outside the table,
+//        RPL != CPL, DPL != CPL or not a writable data segment -> #GP(sel);
+//        not present -> #SS(sel).
 //   DS, ES, FS, GS: null -> loaded but unusable; outside the table, not data
 //        or readable code, or (data / non-conforming code with
 //        max(CPL, RPL) > DPL) -> #GP(sel); not present -> #NP(sel).
@@ -40,6 +41,16 @@ Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector,
 // non-conforming code with max(CPL, RPL) > DPL) -> vector(sel+EXT); not
 // present -> #NP(sel+EXT).  MOV Sreg fails with #GP, a task switch with #TS.
 Status check_data_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d);
+
+// 64-bit mode runs without a stack segment: a null selector may be loaded
+// into SS by code that runs (or, for RET and IRET, returns to) 64-bit mode
+// at `cpl` < 3 when its RPL is `cpl` (SDM vol. 2, MOV / POP / RET / IRET
+// 64-bit mode exceptions; vol. 3, 6.14.4).  `to64`: the code that will use
+// the stack runs in 64-bit mode.
+bool null_stack_allowed(const CpuState& s, uint16_t sel, unsigned cpl, bool to64);
+// Such an SS: the selector as loaded (RPL = CPL), DPL = `cpl` since CPL is
+// SS.DPL, and unusable outside 64-bit mode.
+SegmentCache null_stack_segment(uint16_t sel, unsigned cpl);
 
 // After RET or IRET to an outer level: DS, ES, FS and GS that hold a data or
 // non-conforming code segment more privileged than the new CPL are nulled,

@@ -18,7 +18,9 @@ class StackWriter {
  public:
   // Pushes go to `ss` (the current SS, or a new one not loaded yet) below
   // `sp`, wrapping at the stack's address size (2 or 4 bytes).  `user`:
-  // paging checks them as CPL 3 accesses.
+  // paging checks them as CPL 3 accesses.  Address size 8 is a 64-bit-mode
+  // stack: SS's base and limit are ignored, and every slot must be
+  // canonical instead (SDM vol. 3, 3.4.4, 6.14.3).
   StackWriter(const SegmentCache& ss, uint64_t sp, unsigned addr_size, bool user)
       : ss_(ss), sp_(sp), mask_(all_ones(addr_size)), user_(user) {}
 
@@ -29,6 +31,7 @@ class StackWriter {
 
   // "Stack not large enough": every slot against the segment limit (and an
   // unusable SS), failing with vector(error), e.g. #SS(0) or #SS(new SS).
+  // A 64-bit stack: every slot canonical.
   Status check_limits(Cpu& cpu, uint8_t vector, uint32_t error) const;
   // After check_limits(): checks that paging allows every write (#PF), and
   // only then writes them all.
@@ -44,6 +47,9 @@ class StackWriter {
     unsigned size;
     uint64_t value;
   };
+  bool stack64() const { return mask_ == ~uint64_t{0}; }
+  uint64_t linear(const Slot& sl, unsigned byte) const;
+
   SegmentCache ss_;
   uint64_t sp_;
   uint64_t mask_;

@@ -21,10 +21,16 @@ Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t&
   const uint32_t sp_at = word == 4 ? 4 + 8 * cpl : 2 + 4 * cpl;
   if (word == 0 || sp_at + word + 1 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
   uint64_t ss;
-  TRY(cpu.read_linear((tr.base + sp_at) & 0xFFFFFFFF, word, sp, /*supervisor=*/true));
-  TRY(cpu.read_linear((tr.base + sp_at + word) & 0xFFFFFFFF, 2, ss, /*supervisor=*/true));
+  TRY(cpu.read_linear(table_address(cpu.s, tr.base + sp_at), word, sp, /*supervisor=*/true));
+  TRY(cpu.read_linear(table_address(cpu.s, tr.base + sp_at + word), 2, ss, /*supervisor=*/true));
   ss_sel = static_cast<uint16_t>(ss);
   return check_stack_segment(cpu, ss_sel, cpl, vec::TS, ext, ssd);
+}
+
+Status tss64_stack(Cpu& cpu, uint32_t offset, bool ext, uint64_t& rsp) {
+  const SegmentCache& tr = cpu.s.tr;
+  if (offset + 7 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
+  return cpu.read_linear(tr.base + offset, 8, rsp, /*supervisor=*/true);
 }
 
 }  // namespace vtlab

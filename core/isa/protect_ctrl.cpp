@@ -9,11 +9,11 @@
 // holes the trap and bt monitors find in the sensitivity table, so nothing
 // here treats them specially.
 //
-// LLDT, LTR, LAR and LSL read 16-byte system descriptors in IA-32e mode and
-// judge types by a different table there; that comes with long mode, and
-// until then they stop the machine as Unsupported instead of guessing.
-// VERR and VERW look at code and data descriptors only, which are the same
-// 8 bytes in every mode.
+// In IA-32e mode LLDT and LTR read 16-byte system descriptors (SDM vol. 3,
+// 7.2.3; the upper half's type must be 0 and the 64-bit base canonical, as
+// AMD's APM vol. 3 lists for both), and LAR and LSL judge system types by
+// the IA-32e columns of their tables.  VERR and VERW look at code and data
+// descriptors only, which are the same 8 bytes in every mode.
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 #include "privilege/descriptors.h"
@@ -26,13 +26,29 @@ Status require_protected_mode(Cpu& cpu) {
   return cpu.s.real_mode() || cpu.s.v8086() ? cpu.raise(vec::UD) : Status::Ok;
 }
 
-Status require_legacy_descriptors(Cpu& cpu, const char* what) {
-  if (!cpu.s.long_mode_active()) return Status::Ok;
-  return cpu.unsupported(std::string(what) + " in IA-32e mode (16-byte system descriptors) comes with long mode");
-}
-
 Status selector_fault(Cpu& cpu, uint8_t vector, uint16_t sel) {
   return cpu.raise(vector, selector_error(sel, /*ext=*/false));
+}
+
+// The system descriptor LLDT or LTR loads: in IA-32e mode all 16 bytes must
+// lie within the GDT (#GP(sel)); `d.upper` then holds the upper half.
+Status fetch_system_descriptor(Cpu& cpu, uint16_t sel, Descriptor& d) {
+  if (cpu.s.long_mode_active()) {
+    Descriptor probe;
+    TRY(fetch_upper_half(cpu, sel, probe, vec::GP));  // the 16-byte limit check first
+    TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+    d.upper = probe.upper;
+    return Status::Ok;
+  }
+  return fetch_descriptor(cpu, sel, d, vec::GP);
+}
+
+// After the type and present checks: the upper half's type field must be 0
+// and the base canonical (IA-32e mode only).
+Status check_upper_half(Cpu& cpu, uint16_t sel, const Descriptor& d) {
+  if (!cpu.s.long_mode_active()) return Status::Ok;
+  if (d.upper_type() != 0 || !is_canonical(d.base())) return selector_fault(cpu, vec::GP, sel);
+  return Status::Ok;
 }
 
 // --- loading LDTR and TR (privileged) --------------------------------------
@@ -45,7 +61,6 @@ Status selector_fault(Cpu& cpu, uint8_t vector, uint16_t sel) {
 Status lldt(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_protected_mode(cpu));
   TRY(require_cpl0(cpu));
-  TRY(require_legacy_descriptors(cpu, "LLDT"));
   uint16_t sel;
   TRY(read_op<uint16_t>(cpu, i, 0, sel));
   if (is_null_selector(sel)) {
@@ -54,31 +69,32 @@ Status lldt(Cpu& cpu, const DecodedInsn& i) {
   }
   if (sel & 4) return selector_fault(cpu, vec::GP, sel);  // the LDT's descriptor lives in the GDT
   Descriptor d;
-  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+  TRY(fetch_system_descriptor(cpu, sel, d));
   if (d.s() || d.type() != sys_type::kLdt) return selector_fault(cpu, vec::GP, sel);
   if (!d.present()) return selector_fault(cpu, vec::NP, sel);
+  TRY(check_upper_half(cpu, sel, d));
   cpu.s.ldtr = segment_cache(sel, d);
   return Status::Ok;
 }
 
 // LTR r/m16.  The selector must name an available 16- or 32-bit TSS in the
-// GDT; LTR marks it busy in memory (a locked read-modify-write of the
+// GDT (in IA-32e mode an available 64-bit TSS, type 9); LTR marks it busy in memory (a locked read-modify-write of the
 // descriptor on hardware) and loads TR from it, busy type included.  A
 // busy TSS is #GP(sel): that is how a second LTR of the same TSS fails.
 Status ltr(Cpu& cpu, const DecodedInsn& i) {
   TRY(require_protected_mode(cpu));
   TRY(require_cpl0(cpu));
-  TRY(require_legacy_descriptors(cpu, "LTR"));
   uint16_t sel;
   TRY(read_op<uint16_t>(cpu, i, 0, sel));
   if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
   if (sel & 4) return selector_fault(cpu, vec::GP, sel);
   Descriptor d;
-  TRY(fetch_descriptor(cpu, sel, d, vec::GP));
+  TRY(fetch_system_descriptor(cpu, sel, d));
   const unsigned type = d.type();
-  if (d.s() || (type != sys_type::kTss16Available && type != sys_type::kTss32Available))
-    return selector_fault(cpu, vec::GP, sel);
+  const bool tss16 = type == sys_type::kTss16Available && !cpu.s.long_mode_active();
+  if (d.s() || (!tss16 && type != sys_type::kTss32Available)) return selector_fault(cpu, vec::GP, sel);
   if (!d.present()) return selector_fault(cpu, vec::NP, sel);
+  TRY(check_upper_half(cpu, sel, d));
   // The busy flag is bit 1 of the type, in byte 5 of the descriptor.  This
   // write is the last thing that can fault (a read-only GDT page): TR is
   // loaded only after it.
@@ -127,15 +143,21 @@ bool visible(const Cpu& cpu, const Descriptor& d, uint16_t sel) {
   return d.conforming() || (cpu.s.cpl() <= d.dpl() && rpl(sel) <= d.dpl());
 }
 
-// System types LAR and LSL accept outside IA-32e mode (SDM vol. 2, the
-// tables on the LAR and LSL pages), as bit masks over the type.  Gates have
-// access rights but no limit; interrupt and trap gates have neither.
+// System types LAR and LSL accept (SDM vol. 2, the tables on the LAR and
+// LSL pages), as bit masks over the type.  Gates have access rights but no
+// limit; interrupt and trap gates have neither.  In IA-32e mode only the
+// 64-bit TSS (both), the 64-bit call gate (LAR) and the LDT (LSL only: the
+// LAR table marks it not valid there) remain; the LSL table also marks
+// type 0, "upper 8 bytes of a 16-byte descriptor", valid, which is
+// followed here as written.
 constexpr uint16_t type_bit(unsigned type) { return uint16_t(1u << type); }
-constexpr uint16_t kTss = type_bit(sys_type::kTss16Available) | type_bit(sys_type::kTss16Busy) |
-                          type_bit(sys_type::kTss32Available) | type_bit(sys_type::kTss32Busy);
+constexpr uint16_t kTss32 = type_bit(sys_type::kTss32Available) | type_bit(sys_type::kTss32Busy);
+constexpr uint16_t kTss = type_bit(sys_type::kTss16Available) | type_bit(sys_type::kTss16Busy) | kTss32;
 constexpr uint16_t kLslTypes = kTss | type_bit(sys_type::kLdt);
 constexpr uint16_t kLarTypes =
     kLslTypes | type_bit(sys_type::kCallGate16) | type_bit(sys_type::kTaskGate) | type_bit(sys_type::kCallGate32);
+constexpr uint16_t kLslTypes64 = kTss32 | type_bit(sys_type::kLdt) | type_bit(0);
+constexpr uint16_t kLarTypes64 = kTss32 | type_bit(sys_type::kCallGate32);
 
 // The descriptor LAR or LSL reports on, if it passes: visible, and a code or
 // data segment or one of `system_types`.
@@ -155,10 +177,9 @@ Status inspect_descriptor(Cpu& cpu, const DecodedInsn& i, uint16_t system_types,
 struct Lar {
   template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
     TRY(require_protected_mode(cpu));
-    TRY(require_legacy_descriptors(cpu, "LAR"));
     Descriptor d;
     bool ok;
-    TRY(inspect_descriptor(cpu, i, kLarTypes, d, ok));
+    TRY(inspect_descriptor(cpu, i, cpu.s.long_mode_active() ? kLarTypes64 : kLarTypes, d, ok));
     constexpr uint32_t kMask = sizeof(T) == 2 ? 0xFF00 : 0x00F0FF00;
     if (ok) cpu.set_reg<T>(i.op[0].reg, static_cast<T>(d.hi & kMask));
     cpu.s.flags.set(flag::ZF, ok);
@@ -172,10 +193,9 @@ struct Lar {
 struct Lsl {
   template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
     TRY(require_protected_mode(cpu));
-    TRY(require_legacy_descriptors(cpu, "LSL"));
     Descriptor d;
     bool ok;
-    TRY(inspect_descriptor(cpu, i, kLslTypes, d, ok));
+    TRY(inspect_descriptor(cpu, i, cpu.s.long_mode_active() ? kLslTypes64 : kLslTypes, d, ok));
     if (ok) cpu.set_reg<T>(i.op[0].reg, static_cast<T>(d.limit()));
     cpu.s.flags.set(flag::ZF, ok);
     return Status::Ok;

@@ -56,7 +56,8 @@ struct PopSw {
   }
 };
 
-// Reads a far pointer m16:16 / m16:32 (offset first, selector above it).
+// Reads a far pointer m16:16 / m16:32 / m16:64 (offset first, selector
+// above it; m16:64 is the REX.W form of 64-bit mode).
 // The selector is read at offset + size without wrapping: a pointer that
 // runs past the segment limit faults, it does not wrap round.
 template <typename T> Status read_far_pointer(Cpu& cpu, const DecodedInsn& i, uint64_t& offset, uint16_t& sel) {
@@ -68,8 +69,9 @@ template <typename T> Status read_far_pointer(Cpu& cpu, const DecodedInsn& i, ui
   return Status::Ok;
 }
 
-// LDS/LES/LFS/LGS/LSS r, m16:16/32: the segment register is loaded (with
-// all its checks) before the general register is written.
+// LDS/LES/LFS/LGS/LSS r, m16:16/32 (LFS/LGS/LSS r64, m16:64 in 64-bit
+// mode): the segment register is loaded (with all its checks) before the
+// general register is written.
 template <unsigned Seg> struct LoadFarPointer {
   template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
     uint64_t offset;
@@ -84,12 +86,12 @@ template <unsigned Seg> struct LoadFarPointer {
 // --- far transfers ---------------------------------------------------------
 
 template <typename T> Status far_target(Cpu& cpu, const DecodedInsn& i, uint64_t& offset, uint16_t& sel) {
-  if (i.op[0].kind == OpKind::Far) {  // ptr16:16 / ptr16:32
+  if (i.op[0].kind == OpKind::Far) {  // ptr16:16 / ptr16:32 (not in 64-bit mode)
     offset = i.imm;
     sel = i.imm2;
     return Status::Ok;
   }
-  return read_far_pointer<T>(cpu, i, offset, sel);  // m16:16 / m16:32
+  return read_far_pointer<T>(cpu, i, offset, sel);  // m16:16 / m16:32 / m16:64
 }
 
 struct JmpFar {
@@ -160,15 +162,17 @@ struct Bound {
 
 // --- binders ---------------------------------------------------------------
 
-bool legacy_size(unsigned size) { return size == 2 || size == 4; }  // 64-bit forms come with long mode
+// Operand sizes these forms take: 8 only in 64-bit mode (REX.W, or the
+// 64-bit default of POP FS/GS), where the decoder alone produces it.
+bool sreg_form_size(unsigned size) { return size == 2 || size == 4 || size == 8; }
 
 Handler bind_pop_sreg(DecodedInsn& i) {
   if (i.op[0].reg == CS) return &undefined_opcode;  // POP CS does not exist
-  return legacy_size(i.opsize) ? by_size<PopSw>(i.opsize) : nullptr;
+  return sreg_form_size(i.opsize) ? by_size<PopSw>(i.opsize) : nullptr;
 }
 
 Handler bind_load_far_pointer(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
-  if (i.op[0].kind != OpKind::Reg || i.op[1].kind != OpKind::Mem || !legacy_size(i.op[0].size)) return nullptr;
+  if (i.op[0].kind != OpKind::Reg || i.op[1].kind != OpKind::Mem || !sreg_form_size(i.op[0].size)) return nullptr;
   switch (zi.mnemonic) {
     case ZYDIS_MNEMONIC_LDS: return by_size<LoadFarPointer<DS>>(i.op[0].size);
     case ZYDIS_MNEMONIC_LES: return by_size<LoadFarPointer<ES>>(i.op[0].size);
@@ -180,7 +184,7 @@ Handler bind_load_far_pointer(DecodedInsn& i, const ZydisDecodedInstruction& zi)
 }
 
 Handler bind_iret(DecodedInsn& i, const ZydisDecodedInstruction&) {
-  return legacy_size(i.opsize) ? by_size<Iret>(i.opsize) : nullptr;
+  return sreg_form_size(i.opsize) ? by_size<Iret>(i.opsize) : nullptr;
 }
 
 Handler bind_int(DecodedInsn&, const ZydisDecodedInstruction& zi) {
@@ -194,7 +198,8 @@ Handler bind_int(DecodedInsn&, const ZydisDecodedInstruction& zi) {
 }
 
 Handler bind_bound(DecodedInsn& i, const ZydisDecodedInstruction&) {
-  if (i.op[0].kind != OpKind::Reg || i.op[1].kind != OpKind::Mem || !legacy_size(i.op[0].size)) return nullptr;
+  const bool legacy_size = i.op[0].size == 2 || i.op[0].size == 4;  // BOUND is #UD in 64-bit mode
+  if (i.op[0].kind != OpKind::Reg || i.op[1].kind != OpKind::Mem || !legacy_size) return nullptr;
   return by_size<Bound>(i.op[0].size);
 }
 
@@ -212,7 +217,7 @@ Handler bind_mov_sreg(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
 }
 
 Handler bind_far_transfer(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
-  if (!legacy_size(i.opsize)) return nullptr;
+  if (!sreg_form_size(i.opsize)) return nullptr;
   const bool pointer = i.op[0].kind == OpKind::Far || i.op[0].kind == OpKind::Mem;
   switch (zi.mnemonic) {
     case ZYDIS_MNEMONIC_JMP: return pointer ? by_size<JmpFar>(i.opsize) : nullptr;

@@ -1,8 +1,6 @@
 // samples/minios64 booted on the real machine: the 64-bit teaching kernel.
 // Its transcript was recorded from qemu-system-x86_64 (TCG; identical over
-// runs and with -icount shift=0/4/7).  Until vtlab runs long mode,
-// samples/minios64/expected.pending says so: the run must then stop as
-// "unsupported" (at CR0.PG with EFER.LME) after a prefix of the transcript.
+// runs and with -icount shift=0/4/7); vtlab must print the same bytes.
 // Exit status (0x21 << 1) | 1 = 67; a failed self-check gives 95, a panic 125.
 #include <gtest/gtest.h>
 
@@ -13,7 +11,6 @@ namespace vtlab::test {
 namespace {
 const std::string kMiniOs64 = sample_binary("minios64.elf");
 const std::string kExpected = sample_source("minios64/expected.txt");
-const std::string kPending = sample_source("minios64/expected.pending");
 constexpr uint64_t kBudget = 200'000'000;  // ~25 M instructions plus idle time
 }  // namespace
 
@@ -28,15 +25,12 @@ TEST(MiniOs64, TranscriptRecordedAndGuestBuilt) {
 TEST(MiniOs64, MatchesQemuTranscriptAndStatus) {
   const std::string expected = read_text_file(kExpected);
   BootOutcome o = boot_kernel(kMiniOs64, "", kBudget);
-  if (file_exists(kPending)) {
-    ASSERT_NE(o.result.reason, StopReason::GuestExit) << "runs to the end now: delete " << kPending;
-    EXPECT_EQ(o.result.reason, StopReason::Unsupported) << o.result.detail;
-    EXPECT_EQ(expected.compare(0, o.serial.size(), o.serial), 0) << "no prefix of the recording:\n" << o.serial;
-    return;
-  }
   EXPECT_EQ(o.serial, expected);
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.result.guest_status, 67u);
+  // Exact, because virtual time makes it so (preemption included).
+  EXPECT_EQ(o.instructions, 17'300'888u);
+  EXPECT_EQ(o.result.virtual_time, 17'424'829u);
 }
 
 // The timer interleaves the processes: on virtual time the interleaving,

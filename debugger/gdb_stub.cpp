@@ -14,54 +14,13 @@ constexpr uint64_t kRunSlice = 1 << 20;
 // gdb's signal numbers for the stops it is told about.
 constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5, kSigSegv = 11;
 
-// Registers in gdb's i386 numbering: the eight GPRs in encoding order,
-// EIP, EFLAGS, then the selectors in gdb's order (cs ss ds es fs gs), then
-// st0-st7 (10 bytes each) and eight 32-bit x87 control registers.
-constexpr unsigned kEip = 8, kEflags = 9, kFirstSeg = 10, kFirstSt = 16, kFirstFpuCtl = 24, kNumRegs = 32;
-constexpr SegReg kGdbSegOrder[6] = {CS, SS, DS, ES, FS, GS};
-constexpr size_t kRegisterFileBytes = 16 * 4 + 8 * 10 + 8 * 4;
-
-unsigned reg_width(unsigned n) { return n >= kFirstSt && n < kFirstFpuCtl ? 10 : 4; }
-
 // The largest m reply that fits in a packet, as hex.
 constexpr uint64_t kMaxMemoryChunk = (kMaxPacket - 16) / 2;
 
 }  // namespace
 
-const std::string& GdbStub::target_xml() {
-  static const std::string xml = [] {
-    std::string s =
-        "<?xml version=\"1.0\"?>\n"
-        "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
-        "<target version=\"1.0\">\n"
-        "<architecture>i386</architecture>\n"
-        "<feature name=\"org.gnu.gdb.i386.core\">\n"
-        "<flags id=\"i386_eflags\" size=\"4\">\n";
-    // EFLAGS bits by name, SDM vol. 1, 3.4.3.
-    const std::pair<const char*, int> bits[] = {
-        {"CF", 0},  {"", 1},    {"PF", 2},  {"AF", 4},  {"ZF", 6},   {"SF", 7},   {"TF", 8},  {"IF", 9},
-        {"DF", 10}, {"OF", 11}, {"NT", 14}, {"RF", 16}, {"VM", 17},  {"AC", 18},  {"VIF", 19}, {"VIP", 20},
-        {"ID", 21}};
-    for (const auto& [name, bit] : bits) s += fmt::format("<field name=\"{}\" start=\"{}\" end=\"{}\"/>\n", name, bit, bit);
-    s += "</flags>\n";
-    const char* gprs[] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-    for (unsigned i = 0; i < 8; ++i)
-      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"{}\"/>\n", gprs[i], i == 4 || i == 5 ? "data_ptr" : "int32");
-    s += "<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>\n";
-    s += "<reg name=\"eflags\" bitsize=\"32\" type=\"i386_eflags\"/>\n";
-    for (const char* seg : {"cs", "ss", "ds", "es", "fs", "gs"})
-      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"int32\"/>\n", seg);
-    for (unsigned i = 0; i < 8; ++i) s += fmt::format("<reg name=\"st{}\" bitsize=\"80\" type=\"i387_ext\"/>\n", i);
-    for (const char* r : {"fctrl", "fstat", "ftag", "fiseg", "fioff", "foseg", "fooff", "fop"})
-      s += fmt::format("<reg name=\"{}\" bitsize=\"32\" type=\"int\" group=\"float\"/>\n", r);
-    s += "</feature>\n</target>\n";
-    return s;
-  }();
-  return xml;
-}
-
-GdbStub::GdbStub(Debugger& d, Transport& t, ExitStatus exit_status)
-    : d_(d), t_(t), exit_status_(std::move(exit_status)) {}
+GdbStub::GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, Arch arch)
+    : d_(d), t_(t), exit_status_(std::move(exit_status)), regs_(arch) {}
 
 SessionEnd GdbStub::serve() {
   for (;;) {
@@ -103,16 +62,16 @@ std::string GdbStub::handle(std::string_view p) {
     case 'G': return write_registers(args);
     case 'p': {
       const std::optional<uint64_t> n = parse_hex(args);
-      if (!n || *n >= kNumRegs) return "E01";
-      return read_register(static_cast<unsigned>(*n)).value_or("E01");
+      if (!n || *n >= regs_.count()) return "E01";
+      return regs_.read(d_.machine().cpu().s, static_cast<unsigned>(*n));
     }
     case 'P': {
       const size_t eq = args.find('=');
       const std::optional<uint64_t> n = parse_hex(args.substr(0, eq));
-      if (eq == std::string_view::npos || !n || *n >= kNumRegs) return "E01";
+      if (eq == std::string_view::npos || !n || *n >= regs_.count()) return "E01";
       const std::optional<std::vector<uint8_t>> v = from_hex(args.substr(eq + 1));
-      if (!v || v->size() != reg_width(static_cast<unsigned>(*n))) return "E01";
-      return write_register(static_cast<unsigned>(*n), *v) ? "OK" : "E01";
+      if (!v) return "E01";
+      return regs_.write(d_.machine().cpu().s, static_cast<unsigned>(*n), *v) ? "OK" : "E01";
     }
     case 'm': return read_memory(args);
     case 'M': return write_memory(args, false);
@@ -157,7 +116,7 @@ std::string GdbStub::query(std::string_view p) {
     const std::optional<uint64_t> off = r.size() == 2 ? parse_hex(r[0]) : std::nullopt;
     const std::optional<uint64_t> len = r.size() == 2 ? parse_hex(r[1]) : std::nullopt;
     if (!off || !len) return "E01";
-    const std::string& xml = target_xml();
+    const std::string& xml = regs_.target_xml();
     if (*off >= xml.size()) return "l";
     // Escaping can double a byte: ask for half what gdb allows.
     const uint64_t n = std::min<uint64_t>({*len, xml.size() - *off, kMaxPacket / 2});
@@ -168,59 +127,23 @@ std::string GdbStub::query(std::string_view p) {
   return "";
 }
 
-std::optional<std::string> GdbStub::read_register(unsigned n) {
-  const CpuState& s = d_.machine().cpu().s;
-  if (n < 8) return to_hex_le(s.gpr[n], 4);
-  if (n == kEip) return to_hex_le(s.rip, 4);
-  if (n == kEflags) return to_hex_le(s.flags.bits(), 4);
-  if (n < kFirstSt) return to_hex_le(s.seg[kGdbSegOrder[n - kFirstSeg]].selector, 4);
-  if (n < kFirstFpuCtl) return to_hex(s.fpu.st[n - kFirstSt].data(), 10);
-  switch (n - kFirstFpuCtl) {
-    case 0: return to_hex_le(s.fpu.fcw, 4);
-    case 1: return to_hex_le(s.fpu.fsw, 4);
-    case 2: return to_hex_le(s.fpu.ftw, 4);
-    default: return to_hex_le(0, 4);  // instruction and operand pointers, opcode: not carried
-  }
-}
-
-bool GdbStub::write_register(unsigned n, const std::vector<uint8_t>& bytes) {
-  CpuState& s = d_.machine().cpu().s;
-  uint64_t v = 0;
-  for (size_t i = 0; i < bytes.size() && i < 8; ++i) v |= uint64_t{bytes[i]} << (8 * i);
-  if (n < 8) {
-    s.gpr[n] = v;
-  } else if (n == kEip) {
-    s.rip = v;
-  } else if (n == kEflags) {
-    // VM switches the CPU's mode, which only the CPU's own transitions do.
-    if ((v ^ s.flags.bits()) & flag::VM) return false;
-    s.flags.set_bits(v);
-  } else {
-    // A selector write would need the descriptor load behind it, and x87
-    // arithmetic is not modelled: the same value is accepted (gdb's G
-    // writes every register back), any other refused.
-    const std::optional<std::string> now = read_register(n);
-    return now && *now == to_hex(bytes.data(), bytes.size());
-  }
-  return true;
-}
-
 std::string GdbStub::read_registers() {
   std::string out;
-  for (unsigned n = 0; n < kNumRegs; ++n) out += *read_register(n);
+  for (unsigned n = 0; n < regs_.count(); ++n) out += regs_.read(d_.machine().cpu().s, n);
   return out;
 }
 
 std::string GdbStub::write_registers(std::string_view hex) {
   const std::optional<std::vector<uint8_t>> b = from_hex(hex);
-  if (!b || b->size() != kRegisterFileBytes) return "E01";
+  if (!b || b->size() != regs_.total_bytes()) return "E01";
   // Check every register before changing any.
-  const CpuState saved = d_.machine().cpu().s;
+  CpuState& s = d_.machine().cpu().s;
+  const CpuState saved = s;
   size_t at = 0;
-  for (unsigned n = 0; n < kNumRegs; ++n) {
-    const unsigned w = reg_width(n);
-    if (!write_register(n, std::vector<uint8_t>(b->begin() + at, b->begin() + at + w))) {
-      d_.machine().cpu().s = saved;
+  for (unsigned n = 0; n < regs_.count(); ++n) {
+    const unsigned w = regs_.width(n);
+    if (!regs_.write(s, n, std::vector<uint8_t>(b->begin() + at, b->begin() + at + w))) {
+      s = saved;
       return "E01";
     }
     at += w;

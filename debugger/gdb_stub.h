@@ -3,10 +3,9 @@
 // Packets", "General Query Packets", "Target Description Format"), so a
 // stock gdb attaches to a guest: `vtlab run --gdb PORT KERNEL`.
 //
-// The guest is one i386 thread.  gdb's addresses are linear (CS.base +
-// EIP for code); its register file is the one gdb's i386 target expects
-// (eax..edi, eip, eflags, the six selectors, then the x87 registers,
-// which read as vtlab carries them and are not writable).  Breakpoints
+// The guest is one thread.  gdb's addresses are linear (CS.base + EIP for
+// code); its register file is gdb's i386 or x86-64 one, chosen for the
+// session (gdb_registers.h).  Breakpoints
 // (Z0/Z1) are the core's linear ones; watchpoints (Z2 write, Z3 read,
 // Z4 access) are the core's physical ones, on the pages the range maps to
 // when gdb sets them.  A continue runs in slices of virtual time and looks
@@ -22,6 +21,7 @@
 
 #include "debugger/debugger.h"
 #include "debugger/gdb_packet.h"
+#include "debugger/gdb_registers.h"
 
 namespace vtlab::gdb {
 
@@ -48,7 +48,7 @@ class GdbStub {
   // `exit_status` says what `vtlab run` would exit with after a machine
   // stop; it is the status in the W packet.
   using ExitStatus = std::function<int(const StopEvent&)>;
-  GdbStub(Debugger& d, Transport& t, ExitStatus exit_status);
+  GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, Arch arch = Arch::I386);
 
   // Answers packets until gdb kills, detaches, disconnects or the guest ends.
   SessionEnd serve();
@@ -60,7 +60,7 @@ class GdbStub {
   std::string handle(std::string_view packet);
   std::optional<SessionEnd> ended() const { return end_; }
 
-  static const std::string& target_xml();
+  const std::string& target_xml() const { return regs_.target_xml(); }
 
  private:
   // A breakpoint or watchpoint as gdb named it, and the core's ids for it.
@@ -73,8 +73,6 @@ class GdbStub {
   std::string query(std::string_view p);
   std::string read_registers();
   std::string write_registers(std::string_view hex);
-  std::optional<std::string> read_register(unsigned n);
-  bool write_register(unsigned n, const std::vector<uint8_t>& bytes);
   std::string read_memory(std::string_view args);
   std::string write_memory(std::string_view args, bool binary);
   std::string insert_point(std::string_view args, bool insert);
@@ -87,6 +85,7 @@ class GdbStub {
   Debugger& d_;
   Transport& t_;
   ExitStatus exit_status_;
+  RegisterFile regs_;
   PacketReader reader_;
   std::vector<Point> points_;
   std::string last_reply_ = "T05";

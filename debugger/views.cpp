@@ -12,17 +12,26 @@ template <typename T> void add_bits(std::vector<NamedBit>& out, uint64_t value, 
   for (const auto& [name, mask] : bits) out.push_back(NamedBit{name, (value & mask) != 0});
 }
 
-DescriptorView read_entry(const Debugger& d, uint64_t table, unsigned index) {
+// Entry `index` of a table of `size`-byte entries (8, or 16 for IA-32e
+// IDT gates, whose upper half carries offset bits 63:32).
+DescriptorView read_entry(const Debugger& d, uint64_t table, unsigned index, unsigned size = 8) {
   DescriptorView v;
   v.index = index;
-  uint8_t raw[8];
-  const uint64_t addr = (table + 8 * uint64_t{index}) & 0xFFFFFFFF;
-  v.readable = d.read_linear(addr, raw, sizeof raw) == sizeof raw;
+  const CpuState& s = d.machine().cpu().s;
+  const bool ia32e = s.long_mode_active();
+  uint8_t raw[16] = {};
+  uint64_t addr = table + uint64_t{size} * index;
+  if (!ia32e) addr &= 0xFFFFFFFF;
+  v.readable = d.read_linear(addr, raw, size) == size;
   if (!v.readable) return v;
-  v.d.lo = static_cast<uint32_t>(raw[0] | raw[1] << 8 | raw[2] << 16 | uint32_t{raw[3]} << 24);
-  v.d.hi = static_cast<uint32_t>(raw[4] | raw[5] << 8 | raw[6] << 16 | uint32_t{raw[7]} << 24);
+  const auto dword = [&raw](unsigned at) {
+    return static_cast<uint32_t>(raw[at] | raw[at + 1] << 8 | raw[at + 2] << 16 | uint32_t{raw[at + 3]} << 24);
+  };
+  v.d.lo = dword(0);
+  v.d.hi = dword(4);
+  if (size == 16) v.d.upper = dword(8) | uint64_t{dword(12)} << 32;
   v.d.addr = addr;
-  v.type_text = segment_type_text(v.d.type(), v.d.s());
+  v.type_text = segment_type_text(v.d.type(), v.d.s(), ia32e);
   if (!v.d.s()) {
     switch (v.d.type()) {
       case sys_type::kCallGate16:
@@ -34,7 +43,7 @@ DescriptorView read_entry(const Debugger& d, uint64_t table, unsigned index) {
       case sys_type::kTaskGate:
         v.gate = true;
         v.target_selector = v.d.gate_selector();
-        v.target_offset = v.d.type() == sys_type::kTaskGate ? 0 : v.d.gate_offset();
+        v.target_offset = v.d.type() == sys_type::kTaskGate ? 0 : size == 16 ? v.d.gate_offset64() : v.d.gate_offset();
         break;
       default:
         break;
@@ -48,7 +57,8 @@ DescriptorView read_entry(const Debugger& d, uint64_t table, unsigned index) {
 RegistersView registers_view(const Cpu& cpu) {
   const CpuState& s = cpu.s;
   RegistersView v;
-  for (unsigned i = 0; i < 8; ++i) v.gpr[i] = s.gpr[i];
+  v.gpr = s.gpr;
+  v.wide = s.long_mode_active();
   v.rip = s.rip;
   v.rflags = s.flags.bits();
   add_bits<uint32_t>(v.flags, v.rflags,
@@ -65,7 +75,7 @@ RegistersView registers_view(const Cpu& cpu) {
   return v;
 }
 
-std::string segment_type_text(unsigned type, bool code_or_data) {
+std::string segment_type_text(unsigned type, bool code_or_data, bool ia32e) {
   if (code_or_data) {
     std::string t;
     if (type & 8) {
@@ -83,13 +93,19 @@ std::string segment_type_text(unsigned type, bool code_or_data) {
       "16-bit call gate",   "task gate",              "16-bit interrupt gate", "16-bit trap gate",
       "reserved",           "32-bit TSS (available)", "reserved",    "32-bit TSS (busy)",
       "32-bit call gate",   "reserved",               "32-bit interrupt gate", "32-bit trap gate"};
-  return kSystem[type & 0xF];
+  // IA-32e mode redefines the system types (SDM vol. 3, table 3-2): the
+  // 32-bit TSS and gate types are the 64-bit ones, the 16-bit ones invalid.
+  static const char* const kSystem64[16] = {
+      "upper half of a 16-byte descriptor", "reserved", "LDT", "reserved", "reserved", "reserved", "reserved",
+      "reserved", "reserved", "64-bit TSS (available)", "reserved", "64-bit TSS (busy)", "64-bit call gate",
+      "reserved", "64-bit interrupt gate", "64-bit trap gate"};
+  return (ia32e ? kSystem64 : kSystem)[type & 0xF];
 }
 
 SegmentsView segments_view(const CpuState& s) {
   static const char* const kNames[] = {"ES", "CS", "SS", "DS", "FS", "GS"};
   SegmentsView v;
-  const auto add = [&v](const char* name, const SegmentCache& c) {
+  const auto add = [&v, &s](const char* name, const SegmentCache& c) {
     SegmentView sv;
     sv.name = name;
     sv.selector = c.selector;
@@ -100,7 +116,8 @@ SegmentsView segments_view(const CpuState& s) {
     sv.present = c.present();
     sv.db = c.big();
     sv.g = c.attrs & ar::kGranularity;
-    sv.type_text = segment_type_text(c.attrs & ar::kTypeMask, c.attrs & ar::kS);
+    sv.l = (c.attrs & ar::kLong) && (c.attrs & ar::kS);
+    sv.type_text = segment_type_text(c.attrs & ar::kTypeMask, c.attrs & ar::kS, s.long_mode_active());
     v.segs.push_back(sv);
   };
   for (unsigned i = 0; i < kNumSegRegs; ++i) add(kNames[i], s.seg[i]);
@@ -170,9 +187,10 @@ std::vector<DescriptorView> idt_view(const Debugger& d, unsigned first, unsigned
     }
     return out;
   }
-  const unsigned entries = std::min<unsigned>((s.idtr.limit + 1) / 8, 256);
+  const unsigned size = s.long_mode_active() ? 16 : 8;
+  const unsigned entries = std::min<unsigned>((s.idtr.limit + 1) / size, 256);
   for (unsigned i = first; i < entries && i - first < count; ++i) {
-    DescriptorView v = read_entry(d, s.idtr.base, i);
+    DescriptorView v = read_entry(d, s.idtr.base, i, size);
     v.selector = static_cast<uint16_t>(i);
     out.push_back(std::move(v));
   }

@@ -23,7 +23,8 @@ struct NamedBit {
 };
 
 struct RegistersView {
-  std::array<uint64_t, 8> gpr{};  // EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI
+  std::array<uint64_t, 16> gpr{};  // RAX, RCX, RDX, RBX, RSP, RBP, RSI, RDI, R8..R15 (encoding order)
+  bool wide = false;               // IA-32e mode: the 64-bit registers are the guest's view
   uint64_t rip = 0, rflags = 0;
   std::vector<NamedBit> flags;  // CF PF AF ZF SF TF IF DF OF NT RF VM AC VIF VIP ID
   unsigned iopl = 0, cpl = 0;
@@ -42,6 +43,7 @@ struct SegmentView {
   uint32_t attrs = 0;  // VMX access-rights layout (core/cpu_state.h)
   unsigned dpl = 0;
   bool present = false, db = false, g = false;
+  bool l = false;          // CS.L: 64-bit code in IA-32e mode
   std::string type_text;  // "code, execute/read, accessed", "32-bit TSS (busy)", ...
 };
 struct SegmentsView {
@@ -62,8 +64,9 @@ struct ControlView {
 };
 ControlView control_view(const CpuState& s);
 
-// The type field of a descriptor or segment cache, in words.
-std::string segment_type_text(unsigned type, bool code_or_data);
+// The type field of a descriptor or segment cache, in words; `ia32e`
+// reads system types by IA-32e mode's table (64-bit TSS and gates).
+std::string segment_type_text(unsigned type, bool code_or_data, bool ia32e = false);
 
 // One GDT or IDT entry (or a real-mode IVT entry, a segment:offset pair).
 struct DescriptorView {
@@ -74,7 +77,7 @@ struct DescriptorView {
   std::string type_text;
   bool gate = false;      // IDT gates and call/task gates: target below
   uint16_t target_selector = 0;
-  uint32_t target_offset = 0;
+  uint64_t target_offset = 0;
 };
 // Entries [first, first + count) clipped to the table's limit.
 std::vector<DescriptorView> gdt_view(const Debugger& d, unsigned first, unsigned count);

@@ -68,7 +68,7 @@ TEST_F(GdbStubTest, TargetXmlReadsBackWholeInChunks) {
     off += data->size();
     if (r[0] == 'l') break;
   }
-  EXPECT_EQ(xml, gdb::GdbStub::target_xml());
+  EXPECT_EQ(xml, stub.target_xml());
   EXPECT_NE(xml.find("<architecture>i386</architecture>"), std::string::npos);
   EXPECT_NE(xml.find("<reg name=\"eip\" bitsize=\"32\" type=\"code_ptr\"/>"), std::string::npos);
   EXPECT_NE(xml.find("<reg name=\"gs\" bitsize=\"32\" type=\"int32\"/>\n<reg name=\"st0\""), std::string::npos);

@@ -4,6 +4,7 @@
 // continue to the guest's own exit.  vtlab listens on a port the kernel
 // picks (--gdb 0) and names it on stderr; the test waits for that line
 // before starting gdb, so nothing depends on timing.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,12 +13,14 @@
 #include <string>
 
 #include "support/boot.h"
+#include "support/elf_symbols.h"
 
 namespace vtlab::test {
 
 namespace {
 const std::string kCli = VTLAB_CLI;
 const std::string kMiniOs = std::string(VTLAB_SAMPLES_DIR) + "/minios.elf";
+const std::string kMiniOs64 = std::string(VTLAB_SAMPLES_DIR) + "/minios64.elf";
 
 bool have_gdb() { return run_command("command -v gdb").status == 0; }
 
@@ -25,7 +28,7 @@ bool have_gdb() { return run_command("command -v gdb").status == 0; }
 // and everything it wrote on stderr.
 class GdbTarget {
  public:
-  explicit GdbTarget(const std::string& kernel) {
+  explicit GdbTarget(const std::string& kernel, const char* arch = "i386") {
     int err[2];
     if (pipe(err) != 0) return;
     pid_ = fork();
@@ -33,7 +36,8 @@ class GdbTarget {
       dup2(err[1], STDERR_FILENO);
       close(err[0]);
       close(err[1]);
-      execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", kernel.c_str(), nullptr);
+      execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch, kernel.c_str(),
+            nullptr);
       _exit(127);
     }
     close(err[1]);
@@ -135,6 +139,42 @@ TEST(GdbRemote, HardwareWatchpointThenTheGuestsExit) {
   const auto [status, err] = target.finish();
   EXPECT_EQ(status, 67);
   EXPECT_EQ(err, "");
+}
+
+// minios64 under gdb's x86-64 register file: a breakpoint on the kernel's
+// SYSCALL entry, where RCX and R11 hold what SYSCALL saved, then a step
+// over its SWAPGS, which moves the kernel's per-CPU base into gs_base.
+TEST(GdbRemote, X86_64RegisterFileAtMinios64sSyscallEntry) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
+  const uint32_t entry = elf32_symbols(kMiniOs64).at("syscall_entry");
+  GdbTarget target(kMiniOs64, "x86-64");
+  ASSERT_GT(target.port(), 0) << target.first_line();
+  const std::string bp = fmt::format("break *{:#x}", entry);
+  const CommandResult g = run_command(gdb_batch(
+      target.port(), {bp, "continue", "info registers rip rax rcx r11 cs ss eflags gs_base", "stepi",
+                      "p/x $gs_base != 0", "p/x $rip", "kill"}));
+  EXPECT_EQ(g.status, 0) << g.err;
+  EXPECT_EQ(g.out, fmt::format("0x000000000010000c in ?? ()\n"
+                               "Breakpoint 1 at {0:#x}\n"
+                               "\n"
+                               "Breakpoint 1, 0x{0:016x} in ?? ()\n"
+                               "rip            {0:#x}            {0:#x}\n"
+                               // write(1, ...) from pid 1 at ring 3: the return RIP in the user half
+                               "rax            0x1                 1\n"
+                               "rcx            0x80000005a9        549755815337\n"
+                               "r11            0x246               582\n"
+                               "cs             0x8                 8\n"
+                               "ss             0x10                16\n"
+                               "eflags         0x46                [ PF ZF ]\n"
+                               "gs_base        0x0                 0\n"
+                               "0x{1:016x} in ?? ()\n"
+                               "$1 = 0x1\n"
+                               "$2 = {1:#x}\n"
+                               "Kill the program being debugged? (y or n) [answered Y; input not from terminal]\n"
+                               "[Inferior 1 (Remote target) killed]\n",
+                               entry, entry + 3));
+  const auto [status, err] = target.finish();
+  EXPECT_EQ(status, 10);
 }
 
 }  // namespace vtlab::test

@@ -368,10 +368,19 @@ void DebugCli::report(const StopEvent& e) {
 
 void DebugCli::regs() {
   const RegistersView v = registers_view(d_.machine().cpu());
-  static const char* const kNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
-  for (unsigned i = 0; i < 8; ++i)
-    out_ << fmt::format("{} {:#010x}{}", kNames[i], v.gpr[i], i % 4 == 3 ? "\n" : "  ");
-  out_ << fmt::format("eip {:#010x}  eflags {:#010x} [{}] iopl {}\n", v.rip, v.rflags, bit_names(v.flags), v.iopl);
+  if (v.wide) {
+    // IA-32e mode: all sixteen 64-bit registers, in encoding order.
+    static const char* const kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
+                                           "r8 ", "r9 ", "r10", "r11", "r12", "r13", "r14", "r15"};
+    for (unsigned i = 0; i < 16; ++i)
+      out_ << fmt::format("{} {:#018x}{}", kNames[i], v.gpr[i], i % 4 == 3 ? "\n" : "  ");
+    out_ << fmt::format("rip {:#018x}  rflags {:#010x} [{}] iopl {}\n", v.rip, v.rflags, bit_names(v.flags), v.iopl);
+  } else {
+    static const char* const kNames[8] = {"eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi"};
+    for (unsigned i = 0; i < 8; ++i)
+      out_ << fmt::format("{} {:#010x}{}", kNames[i], v.gpr[i] & 0xFFFFFFFF, i % 4 == 3 ? "\n" : "  ");
+    out_ << fmt::format("eip {:#010x}  eflags {:#010x} [{}] iopl {}\n", v.rip, v.rflags, bit_names(v.flags), v.iopl);
+  }
   out_ << fmt::format("mode {}, cpl {}, {}-bit code; {} instructions, virtual time {}\n", cpu_mode_name(v.mode),
                       v.cpl, v.code_size * 8, v.icount, v.virtual_time);
 }
@@ -379,8 +388,9 @@ void DebugCli::regs() {
 void DebugCli::sregs() {
   const SegmentsView v = segments_view(d_.machine().cpu().s);
   for (const SegmentView& s : v.segs) {
-    out_ << fmt::format("{:<4} {:#06x} base {:#010x} limit {:#010x} dpl {}{}{}{} {}\n", s.name, s.selector, s.base,
-                        s.limit, s.dpl, s.present ? " P" : " -", s.db ? " D/B" : "", s.g ? " G" : "", s.type_text);
+    out_ << fmt::format("{:<4} {:#06x} base {:#010x} limit {:#010x} dpl {}{}{}{}{} {}\n", s.name, s.selector, s.base,
+                        s.limit, s.dpl, s.present ? " P" : " -", s.l ? " L" : "", s.db ? " D/B" : "", s.g ? " G" : "",
+                        s.type_text);
   }
   out_ << fmt::format("gdtr base {:#010x} limit {:#06x}\n", v.gdtr.base, v.gdtr.limit);
   out_ << fmt::format("idtr base {:#010x} limit {:#06x}\n", v.idtr.base, v.idtr.limit);

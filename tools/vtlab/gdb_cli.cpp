@@ -12,7 +12,7 @@
 
 namespace vtlab::cli {
 
-std::optional<RunResult> serve_gdb(Session& session, unsigned port) {
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch) {
   std::unique_ptr<gdb::TcpListener> listener;
   try {
     listener = std::make_unique<gdb::TcpListener>(static_cast<uint16_t>(port));
@@ -32,7 +32,7 @@ std::optional<RunResult> serve_gdb(Session& session, unsigned port) {
     end.detail = e.detail;
     end.guest_status = e.guest_status;
     return exit_status_for(end);
-  });
+  }, arch);
   switch (stub.serve()) {
     case gdb::SessionEnd::Exited:
       return end;

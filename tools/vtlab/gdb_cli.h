@@ -7,6 +7,7 @@
 #include <optional>
 
 #include "core/machine.h"
+#include "debugger/gdb_registers.h"
 #include "tools/vtlab/session.h"
 
 namespace vtlab::cli {
@@ -16,6 +17,6 @@ namespace vtlab::cli {
 // gdb (the guest exited or stopped, or gdb killed it: Interrupted), or
 // nullopt when gdb detached or went away and the guest should run on.
 // Throws LoadError when the port cannot be listened on.
-std::optional<RunResult> serve_gdb(Session& session, unsigned port);
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch);
 
 }  // namespace vtlab::cli

@@ -21,12 +21,13 @@ namespace {
 using namespace vtlab::cli;
 
 // gdb_port < 0: no gdb.
-int run_command(const RunOptions& o, int gdb_port) {
+int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) {
   SerialSink serial(o.serial);
   Session session(o, [&serial](uint8_t b) { serial.put(b); });
   install_signal_handlers();
   const std::optional<vtlab::RunResult> under_gdb =
-      gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port)) : std::nullopt;
+      gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port), *vtlab::gdb::parse_arch(gdb_arch))
+                    : std::nullopt;
   const vtlab::RunResult r = under_gdb ? *under_gdb : session.run();
   const int status = exit_status_for(r);
   if (r.reason != vtlab::StopReason::GuestExit) {
@@ -117,6 +118,12 @@ int main(int argc, char** argv) {
                   "Wait for gdb on 127.0.0.1:PORT (0: any free port, named on stderr) before the first "
                   "instruction, and let it drive the run (target remote :PORT)")
       ->check(CLI::Range(0, 65535));
+  std::string gdb_arch = "i386";
+  run->add_option("--gdb-arch", gdb_arch,
+                  "The register file gdb sees: i386 (eax..edi, eip) or x86-64 (rax..r15, rip, fs_base, gs_base; "
+                  "for guests that enter long mode: gdb cannot switch later)")
+      ->check(CLI::IsMember({"i386", "x86-64"}))
+      ->capture_default_str();
   run->add_option("--drive", o.drive,
                   "A virtio-blk disk on this image file: file=IMG[,readonly=on] (virtio-mmio at 0xFEB00000, "
                   "IRQ 5; guest writes reach the file at once; docs/VIRTIO.md)");
@@ -164,7 +171,7 @@ int main(int argc, char** argv) {
   try {
     if (compare->parsed()) return compare_command(c);
     if (debug->parsed()) return debug_command(dbg);
-    return run_command(o, gdb_port);
+    return run_command(o, gdb_port, gdb_arch);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";
     return kBadInput;

@@ -34,11 +34,15 @@ TEST_P(FuzzStart, BreakpointReachesTheHandlerAtCpl0) {
   const uint8_t code[] = {0xCC, 0xF4};
   prepare_cpu(m, start, 1, code, sizeof code);
   const CpuState& s = m.cpu().s;
-  const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3;
+  const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3 ||
+                     start == CpuStart::Long3;
+  const bool long_mode = start == CpuStart::Long0 || start == CpuStart::Long3;
   EXPECT_EQ(s.real_mode(), start == CpuStart::Real);
   EXPECT_EQ(s.cpl(), ring3 ? 3u : 0u);
-  EXPECT_EQ((s.cr0 & cr0::PG) != 0, start == CpuStart::Paged0 || start == CpuStart::Paged3 || start == CpuStart::Pae3);
-  EXPECT_EQ((s.cr4 & cr4::PAE) != 0, start == CpuStart::Pae3);
+  EXPECT_EQ((s.cr0 & cr0::PG) != 0,
+            start == CpuStart::Paged0 || start == CpuStart::Paged3 || start == CpuStart::Pae3 || long_mode);
+  EXPECT_EQ((s.cr4 & cr4::PAE) != 0, start == CpuStart::Pae3 || long_mode);
+  EXPECT_EQ(s.code_size(), long_mode ? 8u : start == CpuStart::Real ? 2u : 4u);
 
   const RunResult r = m.run(kCpuBudget);
   EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
@@ -46,7 +50,17 @@ TEST_P(FuzzStart, BreakpointReachesTheHandlerAtCpl0) {
   EXPECT_EQ(s.rip, kCode + 2);
   EXPECT_EQ(s.cpl(), 0u);
   PhysicalMemory& mem = m.memory();
-  if (start == CpuStart::Real) {
+  if (long_mode) {
+    // Always the 8-byte SS:RSP, RFLAGS, CS:RIP frame, on RSP0 from ring 3
+    // with a null SS (RPL 0), on the current stack, aligned to 16, at CPL 0.
+    const uint64_t top = ring3 ? kKernelStack : kKernelStack & ~uint64_t{15};
+    EXPECT_EQ(s.gpr[RSP], top - 40);
+    EXPECT_EQ(mem.read(top - 40, 8), kCode + 1);
+    EXPECT_EQ(mem.read(top - 32, 8), ring3 ? kCode64User : kCode64);
+    EXPECT_EQ(mem.read(top - 16, 8), ring3 ? kUserStack : kKernelStack);
+    EXPECT_EQ(mem.read(top - 8, 8), ring3 ? kData3 : kData0);
+    EXPECT_EQ(s.seg[SS].selector, ring3 ? 0u : kData0);
+  } else if (start == CpuStart::Real) {
     EXPECT_EQ(s.gpr[RSP], 0xFFF0u - 6);
     EXPECT_EQ(mem.read(0xFFF0 - 6, 2), kCode + 1);  // IP after INT3
     EXPECT_EQ(mem.read(0xFFF0 - 4, 2), 0u);         // CS
@@ -66,7 +80,7 @@ TEST_P(FuzzStart, BreakpointReachesTheHandlerAtCpl0) {
 
 INSTANTIATE_TEST_SUITE_P(EveryStart, FuzzStart,
                          ::testing::Values(CpuStart::Real, CpuStart::Flat0, CpuStart::Flat3, CpuStart::Paged0,
-                                           CpuStart::Paged3, CpuStart::Pae3),
+                                           CpuStart::Paged3, CpuStart::Pae3, CpuStart::Long0, CpuStart::Long3),
                          [](const auto& info) {
                            std::string name = cpu_start_name(info.param);
                            for (char& c : name)

@@ -13,12 +13,6 @@
 // the SDM leaves a flag undefined (explained() lists the one seen).
 // Instructions the emulator refuses are counted, not compared.
 //   kvm_diff [CASES [SEED]]     exit 0: no unexplained mismatch, 1: some, 77: skipped
-#include <fcntl.h>
-#include <linux/kvm.h>
-#include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -29,6 +23,7 @@
 
 #include "core/cpu.h"
 #include "core/interpreter.h"
+#include "kvm_guest.h"
 
 namespace {
 
@@ -131,35 +126,8 @@ std::vector<uint8_t> encode(const Form& f, std::mt19937& rng) {
   return code;
 }
 
-struct Kvm {
-  int sys = -1, vm = -1, vcpu = -1;
-  kvm_run* run = nullptr;
-  uint8_t* ram = nullptr;
-  std::string why_not;
-
-  bool open_vm() {
-    sys = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-    if (sys < 0) return fail(std::string("cannot open /dev/kvm: ") + std::strerror(errno));
-    if (ioctl(sys, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) return fail("unexpected KVM API version");
-    vm = ioctl(sys, KVM_CREATE_VM, 0);
-    if (vm < 0) return fail(std::string("KVM_CREATE_VM: ") + std::strerror(errno));
-    void* p = mmap(nullptr, kGuestRam, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED) return fail("cannot map guest RAM");
-    ram = static_cast<uint8_t*>(p);
-    kvm_userspace_memory_region region{0, 0, 0, kGuestRam, reinterpret_cast<uint64_t>(ram)};
-    if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &region) < 0) return fail("KVM_SET_USER_MEMORY_REGION failed");
-    vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
-    if (vcpu < 0) return fail(std::string("KVM_CREATE_VCPU: ") + std::strerror(errno));
-    const int size = ioctl(sys, KVM_GET_VCPU_MMAP_SIZE, 0);
-    void* r = mmap(nullptr, size_t(size), PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
-    if (r == MAP_FAILED) return fail("cannot map kvm_run");
-    run = static_cast<kvm_run*>(r);
-    return true;
-  }
-  bool fail(std::string why) {
-    why_not = std::move(why);
-    return false;
-  }
+struct Kvm : vtlab::kvmtest::KvmVm {
+  bool open_vm() { return open(kGuestRam); }
 
   // Flat 32-bit protected mode, CPL 0, paging off.
   // Ok, or Unemulated: KVM's instruction emulator refused the instruction

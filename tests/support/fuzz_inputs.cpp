@@ -17,7 +17,8 @@ namespace {
 
 // Descriptor access bytes (P, DPL, S, type) as the SDM draws them.
 constexpr uint8_t kAccCode0 = 0x9B, kAccData0 = 0x93, kAccCode3 = 0xFB, kAccData3 = 0xF3, kAccTss32Busy = 0x8B;
-constexpr uint8_t kAccIntGate32Dpl3 = 0xEE;
+constexpr uint8_t kAccIntGate32Dpl3 = 0xEE, kAccTss64Busy = 0x8B;
+constexpr uint8_t kFlagsLong = 0xA;  // G, L
 constexpr uint64_t kPteP = 1, kPteRw = 2, kPteUs = 4, kPtePs = 0x80;
 constexpr uint64_t kUserPage = kPteP | kPteRw | kPteUs;
 
@@ -95,6 +96,50 @@ void build_pae(Machine& m) {
   m.cpu().paging_changed(false);
 }
 
+// 64-bit mode on top of build_protected's GDT: 64-bit code segments, a
+// 16-byte TSS descriptor (the same TSS memory: RSP0 at offset 4), 16-byte
+// interrupt gates to the handler, 4-level tables mapping the first 16 MiB
+// and the local APIC's 2 MiB by 2 MiB pages, the low half again at the top
+// (PML4 entry 511), and SYSCALL to the handler.
+void build_long(Machine& m, bool ring3, uint32_t handler) {
+  PhysicalMemory& mem = m.memory();
+  CpuState& s = m.cpu().s;
+  mem.write(kGdt + 6 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode0, kFlagsLong));
+  mem.write(kGdt + 7 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode3, kFlagsLong));
+  mem.write(kGdt + 8 * 8, 8, segment_descriptor(kTss, 0x67, kAccTss64Busy, 0));
+  mem.write(kGdt + 9 * 8, 8, 0);  // base 63:32 = 0, upper type 0
+  s.gdtr = {kGdt, 10 * 8 - 1};
+  for (unsigned v = 0; v < 256; ++v) {
+    mem.write(kIdt + v * 16, 8, gate_descriptor(kCode64, handler, kAccIntGate32Dpl3));
+    mem.write(kIdt + v * 16 + 8, 8, 0);
+  }
+  s.idtr = {kIdt, 256 * 16 - 1};
+  for (unsigned i = 0; i < 26; ++i) mem.write(kTss + 4 + 4 * i, 4, 0);
+  mem.write(kTss + 4, 8, kKernelStack);  // RSP0
+  s.tr = segment_cache(kTss64Sel, gdt_entry(mem, 8));
+  s.seg[CS] = segment_cache(ring3 ? kCode64User : kCode64, gdt_entry(mem, ring3 ? 7 : 6));
+
+  const uint64_t pml4 = kPageDir, pdpt = kPageDir + 0x1000, pd0 = kPageDir + 0x2000, pd3 = kPageDir + 0x3000;
+  for (uint64_t i = 0; i < 512; ++i) {
+    mem.write(pml4 + 8 * i, 8, 0);
+    mem.write(pdpt + 8 * i, 8, 0);
+    mem.write(pd0 + 8 * i, 8, i < (kRam >> 21) ? (i << 21) | kUserPage | kPtePs : 0);
+    mem.write(pd3 + 8 * i, 8, 0);
+  }
+  mem.write(pd3 + 8 * ((LocalApic::kBase >> 21) & 511), 8, LocalApic::kBase | kUserPage | kPtePs);
+  mem.write(pdpt + 0, 8, pd0 | kUserPage);
+  mem.write(pdpt + 24, 8, pd3 | kUserPage);
+  mem.write(pml4 + 0, 8, pdpt | kUserPage);
+  mem.write(pml4 + 8 * 511, 8, pdpt | kUserPage);
+  s.cr4 |= cr4::PAE;
+  s.cr3 = pml4;
+  s.efer |= efer::LME | efer::LMA | efer::SCE;
+  s.cr0 |= cr0::PG;
+  s.msrs[msr::kStar] = uint64_t{kCode64} << 32 | uint64_t{kData0} << 48;
+  s.msrs[msr::kLstar] = handler;
+  m.cpu().paging_changed(false);
+}
+
 }  // namespace
 
 unsigned run_loader_input(const uint8_t* data, size_t size) {
@@ -130,6 +175,8 @@ const char* cpu_start_name(CpuStart s) {
     case CpuStart::Paged0: return "paged-cpl0";
     case CpuStart::Paged3: return "paged-cpl3";
     case CpuStart::Pae3: return "pae-cpl3";
+    case CpuStart::Long0: return "long-cpl0";
+    case CpuStart::Long3: return "long-cpl3";
     case CpuStart::Count: break;
   }
   return "?";
@@ -150,10 +197,12 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
     s.idtr = {0, 0x3FF};
     s.gpr[RSP] = 0xFFF0;
   } else {
-    const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3;
+    const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3 ||
+                       start == CpuStart::Long3;
     build_protected(m, ring3, handler);
     if (start == CpuStart::Paged0 || start == CpuStart::Paged3) build_paging32(m);
     if (start == CpuStart::Pae3) build_pae(m);
+    if (start == CpuStart::Long0 || start == CpuStart::Long3) build_long(m, ring3, handler);
     if (extras & extra::kCr4) s.cr4 |= cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE;
     if (extras & extra::kNxe) s.efer |= efer::NXE;
     m.cpu().paging_changed(false);

@@ -38,6 +38,9 @@ enum class CpuStart : uint8_t {
   Paged0,      // CPL 0, 32-bit paging: the first 16 MiB identity-mapped, user+writable
   Paged3,      // the same at CPL 3
   Pae3,        // CPL 3, PAE paging: the first 16 MiB identity-mapped by 2 MiB pages
+  Long0,       // 64-bit mode, CPL 0, 4-level paging: the first 16 MiB by 2 MiB pages, also
+               // at the top of the address space (PML4 entry 511); 16-byte IDT gates, 64-bit TSS
+  Long3,       // the same at CPL 3 (SYSCALL enabled: STAR/LSTAR point at the handler)
   Count
 };
 // Extra state bits on top of a start state (byte 0 bits 3-7).
@@ -51,9 +54,11 @@ inline constexpr uint8_t kTrapFlag = 1u << 7;      // EFLAGS.TF: single-step #DB
 inline constexpr uint64_t kRam = 16ull << 20;
 inline constexpr uint64_t kCode = 0x1000, kMaxCode = 0xF000;
 inline constexpr uint64_t kGdt = 0x10000, kIdt = 0x11000, kTss = 0x12000;
-inline constexpr uint64_t kPageDir = 0x20000;  // 32-bit: PD + 4 PTs; PAE: PDPT + 4 PDs
+inline constexpr uint64_t kPageDir = 0x20000;  // 32-bit: PD + 5 PTs; PAE: PDPT + 2 PDs; 4-level: PML4, PDPT, 2 PDs
 inline constexpr uint64_t kUserStack = 0x70000, kKernelStack = 0x80000;
 inline constexpr uint16_t kCode0 = 0x08, kData0 = 0x10, kCode3 = 0x1B, kData3 = 0x23, kTssSel = 0x28;
+// Long-mode starts: 64-bit code selectors and the 16-byte TSS descriptor.
+inline constexpr uint16_t kCode64 = 0x30, kCode64User = 0x3B, kTss64Sel = 0x40;
 // Virtual time counts a REP string instruction once per 4096 iterations
 // (docs/ARCHITECTURE.md), so this budget allows up to ~4 M host-side
 // iterations: small enough that an input runs in well under a second.

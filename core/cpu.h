@@ -73,6 +73,13 @@ struct PendingEvent {
   const DecodedInsn* insn = nullptr;  // Sensitive: the instruction (its block outlives the event)
 };
 
+// One link of a fault chain: an event, with CR2 as it stood once the event
+// was raised (a #PF sets it).
+struct ChainedEvent {
+  PendingEvent event;
+  uint64_t cr2 = 0;
+};
+
 class Cpu;
 
 // A monitor that keeps its own (shadow) page tables answers the TLB misses
@@ -282,6 +289,14 @@ class Cpu {
   // DR6.Bn bits of the enabled breakpoints of `kind` (DR7.RWn: 0 execute,
   // 1 write, 3 read/write) that [lin, lin + size) touches.
   uint8_t match_breakpoints(uint64_t lin, unsigned size, bool write, bool execute) const;
+
+  // The events of the last triple fault, oldest first: the event that could
+  // not be delivered, then each fault raised while delivering the one
+  // before it (the #DF between them is implied by table 6-5); and the two
+  // events behind the last #DF that was delivered.  Nothing a fault raised
+  // during delivery was committed, so the registers are still those of the
+  // first event.  debugger/fault_explain.h puts them in words.
+  std::vector<ChainedEvent> shutdown_chain, last_double_fault;
 
   // Called after CR0/CR3/CR4/EFER change: drops what the TLB may not keep.
   void paging_changed(bool keep_global);

@@ -83,6 +83,7 @@ class Machine {
   uint64_t resets() const { return resets_; }
 
   PhysicalMemory& memory() { return mem_; }
+  const PhysicalMemory& memory() const { return mem_; }
   IoBus& io() { return io_; }
   Cpu& cpu() { return cpu_; }
   const Cpu& cpu() const { return cpu_; }

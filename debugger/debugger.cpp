@@ -203,8 +203,8 @@ bool Debugger::armed(bool has_target) const {
 
 uint64_t Debugger::pc_linear() const { return m_->cpu().linear(CS, m_->cpu().s.rip); }
 
-std::optional<uint64_t> Debugger::to_physical(uint64_t linear) const {
-  Cpu& cpu = m_->cpu();
+std::optional<uint64_t> peek_translate(Machine& m, uint64_t linear) {
+  Cpu& cpu = m.cpu();
   if (!cpu.s.paging()) return (linear & 0xFFFFFFFF) & cpu.a20_mask;
   if (!cpu.s.long_mode_active()) linear &= 0xFFFFFFFF;
   if (const Tlb::Entry* e = cpu.tlb.lookup(linear)) return ((e->ppn << kPageShift) | (linear & kPageMask)) & cpu.a20_mask;
@@ -213,8 +213,8 @@ std::optional<uint64_t> Debugger::to_physical(uint64_t linear) const {
   return w.t.phys & cpu.a20_mask;
 }
 
-size_t Debugger::read_physical(uint64_t phys, uint8_t* out, size_t len) const {
-  const PhysicalMemory& mem = m_->memory();
+size_t peek_physical(const Machine& m, uint64_t phys, uint8_t* out, size_t len) {
+  const PhysicalMemory& mem = m.memory();
   size_t done = 0;
   while (done < len) {
     const uint64_t a = phys + done;
@@ -227,16 +227,17 @@ size_t Debugger::read_physical(uint64_t phys, uint8_t* out, size_t len) const {
   return done;
 }
 
+namespace {
 // Linear memory a page at a time, each piece translated as the CPU would
-// (to_physical): `access(phys, done, n)` handles n bytes of it and returns
-// how many it did; the walk stops at the first short piece.
-size_t Debugger::by_linear_pages(uint64_t linear, size_t len,
-                                 const std::function<size_t(uint64_t, size_t, size_t)>& access) const {
+// (peek_translate): `access(phys, done, n)` handles n bytes of it and
+// returns how many it did; the walk stops at the first short piece.
+size_t by_linear_pages(Machine& m, uint64_t linear, size_t len,
+                       const std::function<size_t(uint64_t, size_t, size_t)>& access) {
   size_t done = 0;
   while (done < len) {
     const uint64_t a = linear + done;
     const size_t n = std::min<uint64_t>(len - done, kPageSize - (a & kPageMask));
-    const std::optional<uint64_t> phys = to_physical(a);
+    const std::optional<uint64_t> phys = peek_translate(m, a);
     if (!phys) break;
     const size_t got = access(*phys, done, n);
     done += got;
@@ -244,11 +245,22 @@ size_t Debugger::by_linear_pages(uint64_t linear, size_t len,
   }
   return done;
 }
+}  // namespace
+
+size_t peek_linear(Machine& m, uint64_t linear, uint8_t* out, size_t len) {
+  return by_linear_pages(m, linear, len, [&](uint64_t phys, size_t done, size_t n) {
+    return peek_physical(m, phys, out + done, n);
+  });
+}
+
+std::optional<uint64_t> Debugger::to_physical(uint64_t linear) const { return peek_translate(*m_, linear); }
+
+size_t Debugger::read_physical(uint64_t phys, uint8_t* out, size_t len) const {
+  return peek_physical(*m_, phys, out, len);
+}
 
 size_t Debugger::read_linear(uint64_t linear, uint8_t* out, size_t len) const {
-  return by_linear_pages(linear, len, [&](uint64_t phys, size_t done, size_t n) {
-    return read_physical(phys, out + done, n);
-  });
+  return peek_linear(*m_, linear, out, len);
 }
 
 size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
@@ -265,7 +277,7 @@ size_t Debugger::write_physical(uint64_t phys, const uint8_t* in, size_t len) {
 }
 
 size_t Debugger::write_linear(uint64_t linear, const uint8_t* in, size_t len) {
-  return by_linear_pages(linear, len, [&](uint64_t phys, size_t done, size_t n) {
+  return by_linear_pages(*m_, linear, len, [&](uint64_t phys, size_t done, size_t n) {
     return write_physical(phys, in + done, n);
   });
 }

@@ -114,6 +114,16 @@ struct StopEvent {
 // delivery, or a halted CPU's sleep to its next timer (at most `cap`).
 uint64_t step_budget(Machine& m, uint64_t cap = ~uint64_t{0});
 
+// Guest memory as a debugger reads it, without side effects (no A/D bits,
+// no TLB fill, no device reads), for code that has a Machine but no
+// Debugger (the fault explanations): the translation the CPU would make
+// now (its TLB first, then the paging structures), RAM/ROM bytes from a
+// physical address, and linear bytes page by page.  The sizes returned are
+// how many bytes from the start could be read.
+std::optional<uint64_t> peek_translate(Machine& m, uint64_t linear);
+size_t peek_physical(const Machine& m, uint64_t phys, uint8_t* out, size_t len);
+size_t peek_linear(Machine& m, uint64_t linear, uint8_t* out, size_t len);
+
 class Debugger {
  public:
   explicit Debugger(Machine& m);
@@ -183,8 +193,6 @@ class Debugger {
     std::array<uint64_t, kExitReasons> exits;  // per reason
   };
   Snapshot snapshot() const;
-  size_t by_linear_pages(uint64_t linear, size_t len,
-                         const std::function<size_t(uint64_t, size_t, size_t)>& access) const;
 
   StopEvent run(std::optional<uint64_t> target, uint64_t budget);
   // One engine step (at most `cap` virtual time while halted) with the

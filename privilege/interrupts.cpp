@@ -257,9 +257,9 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, 
   return through_gate(cpu, ev, gate, ext, return_rip);
 }
 
-// --- nested faults (SDM vol. 3, table 6-5) ----------------------------------
+}  // namespace
 
-enum class FaultClass { Benign, Contributory, PageFault, DoubleFault };
+// --- nested faults (SDM vol. 3, table 6-5) ----------------------------------
 
 FaultClass fault_class(const PendingEvent& ev) {
   if (ev.kind == PendingEvent::Kind::SoftwareInt || ev.kind == PendingEvent::Kind::External)
@@ -281,13 +281,23 @@ bool makes_double_fault(FaultClass first, FaultClass second) {
          (first == FaultClass::PageFault && second != FaultClass::Benign);
 }
 
-}  // namespace
+const char* fault_class_name(FaultClass c) {
+  switch (c) {
+    case FaultClass::Benign: return "benign";
+    case FaultClass::Contributory: return "contributory";
+    case FaultClass::PageFault: return "page fault";
+    case FaultClass::DoubleFault: return "double fault";
+  }
+  return "?";
+}
 
 bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   PendingEvent ev = first;
   uint64_t ret = return_rip;
   // What turned into the #DF being delivered, for the shutdown message.
   std::optional<std::pair<PendingEvent, PendingEvent>> df_cause;
+  // The events of this delivery so far (Cpu::shutdown_chain).
+  std::vector<ChainedEvent> chain{{first, cpu.s.cr2}};
   bool replaced = false;         // a fault during delivery took the first event's place
   bool first_delivered = false;  // ... after a task gate switched tasks for it
   // Delivery raises only contributory faults and #PF, so this ends within
@@ -302,8 +312,12 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   for (;;) {
     bool switched = false;
     const Status st = cpu.s.real_mode() ? deliver_real(cpu, ev, ret) : deliver_protected(cpu, ev, ret, switched);
-    if (st != Status::Exception) return first_delivered || (st == Status::Ok && !replaced);
+    if (st != Status::Exception) {
+      if (st == Status::Ok && ev.vector == vec::DF && df_cause) cpu.last_double_fault = chain;
+      return first_delivered || (st == Status::Ok && !replaced);
+    }
     const PendingEvent nested = cpu.pending();
+    chain.push_back({nested, cpu.s.cr2});
     if (switched) {
       // The task switch completed: the fault (or the T-flag trap) belongs
       // to the new task, before its first instruction, and is delivered
@@ -311,6 +325,7 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
       if (!replaced) first_delivered = true;
       replaced = true;
       df_cause.reset();
+      chain = {{nested, cpu.s.cr2}};
       ++cpu.events;  // each completed switch is an event: virtual time moves
       if (++switch_rounds == kMaxSwitchRounds) {
         cpu.request_stop(StopReason::Shutdown,
@@ -329,6 +344,7 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
       if (df_cause)
         msg += fmt::format(" (the #DF came from {} while delivering {})", event_name(df_cause->second),
                            event_name(df_cause->first));
+      cpu.shutdown_chain = chain;
       cpu.request_stop(StopReason::Shutdown, std::move(msg));
       return false;
     }

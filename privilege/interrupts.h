@@ -21,6 +21,16 @@ namespace vtlab {
 // for INT n: it retires only if its own delivery succeeds.
 bool deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
 
+// The classes of SDM vol. 3, table 6-5 ("Conditions for Generating a
+// Double Fault"): a fault while delivering an event of class `first`
+// becomes #DF when makes_double_fault(first, class of the fault); any
+// other pair is handled serially.  Software and external interrupts are
+// benign.
+enum class FaultClass { Benign, Contributory, PageFault, DoubleFault };
+FaultClass fault_class(const PendingEvent& ev);
+bool makes_double_fault(FaultClass first, FaultClass second);
+const char* fault_class_name(FaultClass c);
+
 // Exception mnemonic ("#GP") for messages; "INT 0x30" style otherwise.
 const char* vector_name(uint8_t vector);
 // An event as messages name it: "#GP(0x0010)", "INT 0x21", "external

@@ -10,6 +10,7 @@
 
 #include "core/loader/load_error.h"
 #include "core/machine.h"
+#include "debugger/fault_explain.h"
 #include "tools/vtlab/compare.h"
 #include "tools/vtlab/debug_cli.h"
 #include "tools/vtlab/gdb_cli.h"
@@ -33,6 +34,9 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
   if (r.reason != vtlab::StopReason::GuestExit) {
     std::fflush(stdout);
     std::cerr << stop_line(session.machine(), r);
+    // A triple fault says why, event by event (debugger/fault_explain.h).
+    if (r.reason == vtlab::StopReason::Shutdown)
+      std::cerr << vtlab::explain_fault_chain(session.machine(), session.machine().cpu().shutdown_chain, true);
   }
   std::fflush(stdout);
   std::cerr << holes_summary(session.machine().monitor());

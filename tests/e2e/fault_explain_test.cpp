@@ -1,0 +1,150 @@
+// Triple faults explained: three guests that shut down three different
+// ways, and the exact chain vtlab prints for each (debugger/fault_explain.h):
+// every event with its error code, why delivering it faulted (from the
+// IDT, the GDT or the page walk as they stand), and why the chain
+// escalated (SDM vol. 3, table 6-5).
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "support/assemble.h"
+#include "support/boot.h"
+
+namespace vtlab::test {
+namespace {
+
+const std::string kCli = VTLAB_CLI;
+
+// Assembles a flat 32-bit guest at 1 MiB and runs it: vtlab's stderr.
+CommandResult run_flat(const std::string& name, const std::string& source) {
+  const std::vector<uint8_t> code = assemble(source, 32, 0x100000);
+  const std::string path = ::testing::TempDir() + "/" + name + ".bin";
+  std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(code.data()), code.size());
+  return run_command(kCli + " run --serial none --flat 0x100000 " + path);
+}
+
+// An IDT of eight entries, all zero: #UD finds no gate (serially a #GP),
+// #GP's own entry lies beyond the limit (contributory twice: #DF), and so
+// does #DF's.
+TEST(TripleFaultExplained, IdtLimitTooSmall) {
+  const CommandResult r = run_flat("IdtLimitTooSmall", R"(
+  lidt [idt0]
+  mov eax, 0x11111111
+  ud2
+idt0: .word 0x3f
+      .long 0x200000
+)");
+  EXPECT_EQ(r.status, 6);
+  EXPECT_EQ(r.err,
+      "vtlab: shutdown: triple fault: #GP(0x0043) while delivering #DF (the #DF came from #GP(0x006b) while delivering #GP(0x0033)) (after 2 instructions, at 0008:0010000c)\n"
+      "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+      "  1. #UD at 0008:0010000c  ud2\n"
+      "  2. #GP(0x0033) while delivering #UD: IDT entry 0x06 = 0000000000000000: reserved, DPL 0, not present: not an interrupt, trap or task gate\n"
+      "     benign then contributory: handled serially, #UD is lost\n"
+      "  3. #GP(0x006b) while delivering #GP(0x0033): IDT entry 0x0d (bytes 0x68-0x6f) lies beyond the IDT limit 0x003f\n"
+      "     contributory then contributory: a double fault (#DF) is raised instead\n"
+      "  4. #GP(0x0043) while delivering #DF(0x0000): IDT entry 0x08 (bytes 0x40-0x47) lies beyond the IDT limit 0x003f\n"
+      "     a fault while delivering #DF: the processor shuts down (triple fault)\n"
+      "  registers:\n"
+      "    eax=11111111 ecx=00000000 edx=00000603 ebx=00000000\n"
+      "    esp=00000000 ebp=00000000 esi=00000000 edi=00000000\n"
+      "    eflags=00000002 cr0=00000011 cr2=0x0 cr3=0x0 idtr=0x200000/0x3f cpl=0\n");
+}
+
+// Paging on, a write to an unmapped page: #PF, whose gate is not present
+// (#NP: page fault then contributory makes #DF), and #DF's gate is not
+// present either.  The page walk shows the level that refused.
+TEST(TripleFaultExplained, PageFaultThroughNotPresentGates) {
+  const CommandResult r = run_flat("PageFaultThroughNotPresentGates", R"(
+  # IDT at 0x200000: 64 32-bit interrupt gates, none present (P=0)
+  mov edi, 0x200000
+  mov ecx, 64
+1: mov dword ptr [edi], 0x00100000
+  mov dword ptr [edi+4], 0x00000E00   # 32-bit interrupt gate, DPL 0, P=0
+  add edi, 8
+  loop 1b
+  lidt [idt0]
+  # page directory at 0x300000: identity-map the first 4 MiB with a 4 MiB page, nothing else
+  mov dword ptr [0x300000], 0x83
+  mov eax, 0x300000
+  mov cr3, eax
+  mov eax, cr4
+  or eax, 0x10
+  mov cr4, eax
+  mov eax, cr0
+  or eax, 0x80000000
+  mov cr0, eax
+  mov dword ptr [0x00805000], 1
+idt0: .word 0x1ff
+      .long 0x200000
+)");
+  EXPECT_EQ(r.status, 6);
+  EXPECT_EQ(r.err,
+      "vtlab: shutdown: triple fault: #NP(0x0043) while delivering #DF (the #DF came from #NP(0x0073) while delivering #PF(0x0002)) (after 268 instructions, at 0008:00100049)\n"
+      "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+      "  1. #PF(0x0002) at 0008:00100049  mov dword ptr [0x00805000], 0x01\n"
+      "     supervisor write linear 0x00805000 (32-bit paging):\n"
+      "       PDE   at 0x300008: 0x0000000000000000 [-] -> fault\n"
+      "       => #PF(0x2) [W]: PDE not present\n"
+      "  2. #NP(0x0073) while delivering #PF(0x0002): IDT entry 0x0e = 00000e0000100000: 32-bit interrupt gate, DPL 0, not present: the gate is not present\n"
+      "     page fault then contributory: a double fault (#DF) is raised instead\n"
+      "  3. #NP(0x0043) while delivering #DF(0x0000): IDT entry 0x08 = 00000e0000100000: 32-bit interrupt gate, DPL 0, not present: the gate is not present\n"
+      "     a fault while delivering #DF: the processor shuts down (triple fault)\n"
+      "  registers:\n"
+      "    eax=80000011 ecx=00000000 edx=00000603 ebx=00000000\n"
+      "    esp=00000000 ebp=00000000 esi=00000000 edi=00200200\n"
+      "    eflags=00000086 cr0=80000011 cr2=0x805000 cr3=0x300000 idtr=0x200000/0x1ff cpl=0\n");
+}
+
+// Every gate present, but their code selector 0x08 lies beyond the GDT
+// (the flat loader leaves GDTR.limit 0): INT3 -> #GP(8) serially ->
+// #GP(9) with EXT -> #DF -> #GP(9) -> shutdown.
+TEST(TripleFaultExplained, GateSelectorBeyondTheGdt) {
+  const CommandResult r = run_flat("GateSelectorBeyondTheGdt", R"(
+  # every gate present, to a HLT at handler; but the stack is in an unmapped page
+  mov edi, 0x200000
+  mov ecx, 64
+  mov eax, offset handler
+1: mov word ptr [edi], ax
+  mov word ptr [edi+2], 0x08
+  mov dword ptr [edi+4], 0x00008E00
+  shr eax, 16
+  mov word ptr [edi+6], ax
+  mov eax, offset handler
+  add edi, 8
+  loop 1b
+  lidt [idt0]
+  mov dword ptr [0x300000], 0x83
+  mov eax, 0x300000
+  mov cr3, eax
+  mov eax, cr4
+  or eax, 0x10
+  mov cr4, eax
+  mov eax, cr0
+  or eax, 0x80000000
+  mov cr0, eax
+  mov esp, 0x00900000
+  int3
+handler: hlt
+idt0: .word 0x1ff
+      .long 0x200000
+)");
+  EXPECT_EQ(r.status, 6);
+  EXPECT_EQ(r.err,
+      "vtlab: shutdown: triple fault: #GP(0x0009) while delivering #DF (the #DF came from #GP(0x0009) while delivering #GP(0x0008)) (after 526 instructions, at 0008:00100062)\n"
+      "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+      "  1. INT 0x03 at 0008:00100062  int3\n"
+      "  2. #GP(0x0008) while delivering INT 0x03: selector 0x0008 (GDT entry 1) lies beyond the GDT limit 0x0000\n"
+      "     benign then contributory: handled serially, INT 0x03 is lost\n"
+      "  3. #GP(0x0009) while delivering #GP(0x0008): selector 0x0008 (GDT entry 1) lies beyond the GDT limit 0x0000\n"
+      "     contributory then contributory: a double fault (#DF) is raised instead\n"
+      "  4. #GP(0x0009) while delivering #DF(0x0000): selector 0x0008 (GDT entry 1) lies beyond the GDT limit 0x0000\n"
+      "     a fault while delivering #DF: the processor shuts down (triple fault)\n"
+      "  registers:\n"
+      "    eax=80000011 ecx=00000000 edx=00000603 ebx=00000000\n"
+      "    esp=00900000 ebp=00000000 esi=00000000 edi=00200200\n"
+      "    eflags=00000086 cr0=80000011 cr2=0x0 cr3=0x300000 idtr=0x200000/0x1ff cpl=0\n");
+}
+
+}  // namespace
+}  // namespace vtlab::test

@@ -317,6 +317,8 @@ Monitor::Action HwSimMonitor::fault(Cpu& cpu, const PendingEvent& ev, uint64_t r
     vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, ev.vector == vec::PF ? cpu.s.cr2 : 0);
   deliver_event(cpu, ev, return_rip);
   ++cpu.events;
+  // A triple fault in non-root operation always exits (SDM 25.2).
+  if (cpu.stop_requested() == StopReason::Shutdown) vm_exit(cpu, Taxon::Shutdown, 0, Vmx::TripleFault, 0);
   return Action::Handled;
 }
 
@@ -326,7 +328,7 @@ bool HwSimMonitor::exception_exits(const PendingEvent& ev) const {
   return ev.vector < 32 && (c_.exception_bitmap >> ev.vector) & 1;
 }
 
-Monitor::Action HwSimMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_t) {
+Monitor::Action HwSimMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
   if (!started_) return Action::Deliver;
   switch (ev.kind) {
     case PendingEvent::Kind::Sensitive:
@@ -340,9 +342,11 @@ Monitor::Action HwSimMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_
       return Action::Deliver;
     case PendingEvent::Kind::Fault:
     case PendingEvent::Kind::Trap:
+      // Delivered here, so that a delivery ending in a triple fault exits.
+      return fault(cpu, ev, return_rip);
     case PendingEvent::Kind::SoftwareInt:
-      if (exception_exits(ev))
-        vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, ev.vector == vec::PF ? cpu.s.cr2 : 0);
+      // The engine delivers INT n itself: it retires only if delivered.
+      if (exception_exits(ev)) vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, 0);
       return Action::Deliver;
   }
   return Action::Deliver;

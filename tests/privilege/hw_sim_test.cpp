@@ -167,13 +167,20 @@ TEST(HwSimExits, ExceptionBitmapBit14MakesPageFaultsExit) {
     HwMachine t({on ? "exception_bitmap=0x4000" : "exception_bitmap=0"});
     t.paging_on();
     t.code("mov eax, [0x800000]\n");
+    std::vector<ExitRecord> records;
+    t.m.exits().set_sink([&](const ExitRecord& r) { records.push_back(r); });
     // No IDT: the #PF cannot be delivered, and the machine shuts down.
     EXPECT_EQ(t.run().reason, StopReason::Shutdown);
     EXPECT_EQ(t.count(ExitReason::GuestException, vec::PF), on ? 1u : 0u);
+    EXPECT_EQ(t.hw().vmx_exits(Vmx::TripleFault), 1u);  // whatever the bitmap says
+    EXPECT_EQ(t.count(ExitReason::Shutdown, 0), 1u);
+    ASSERT_EQ(records.size(), on ? 2u : 1u);
     if (on) {
-      EXPECT_EQ(t.hw().last_exit().reason, 0u);
-      EXPECT_EQ(t.hw().last_exit().qualification, 0x800000u);  // the faulting linear address
+      EXPECT_EQ(records[0].vmx_reason, 0u);
+      EXPECT_EQ(records[0].qualification, 0x800000u);  // the faulting linear address
+      EXPECT_EQ(records[0].rip, kCode);
     }
+    EXPECT_EQ(records.back().vmx_reason, 2u);
   }
 }
 

@@ -58,6 +58,11 @@ void CostModel::load_json(const std::string& text) {
   if (!j.is_object()) throw std::runtime_error("a cost model is a JSON object of reason: cycles");
   CostModel updated = *this;
   for (const auto& [name, value] : j.items()) {
+    if (name == "vm-round-trip") {
+      if (!value.is_number_unsigned()) throw std::runtime_error("\"" + name + "\": cycles must be a non-negative integer");
+      updated.set_vm_round_trip(value.get<uint64_t>());
+      continue;
+    }
     const std::optional<ExitReason> r = exit_reason_from_name(name);
     if (!r) throw std::runtime_error("unknown exit reason \"" + name + "\" (see docs/EXITS.md)");
     if (!value.is_number_unsigned()) throw std::runtime_error("\"" + name + "\": cycles must be a non-negative integer");
@@ -67,7 +72,7 @@ void CostModel::load_json(const std::string& text) {
 }
 
 uint64_t ExitLog::record(ExitRecord r) {
-  r.cost = costs_.cycles(r.reason);
+  r.cost = costs_.cycles(r.reason) + (r.vmx_reason != ExitRecord::kNoVmxReason ? costs_.vm_round_trip() : 0);
   ReasonCount& c = counts_[static_cast<size_t>(r.reason)];
   ++c.count;
   c.cycles += r.cost;

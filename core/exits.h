@@ -55,6 +55,11 @@ struct ExitRecord {
   uint8_t cpl = 0;        // the guest's (virtual) CPL
   uint64_t time = 0;      // virtual time when it happened
   uint64_t cost = 0;      // modelled cycles, from the cost model
+  // Hardware-assisted modes: the VMX basic exit reason (Intel SDM vol. 3C,
+  // appendix C) and exit qualification; kNoVmxReason for the other modes.
+  static constexpr uint16_t kNoVmxReason = 0xFFFF;
+  uint16_t vmx_reason = kNoVmxReason;
+  uint64_t qualification = 0;
 };
 
 // Cycles charged per exit, per reason.  Data, not code: defaults with
@@ -66,6 +71,10 @@ class CostModel {
   CostModel();  // the documented defaults
   uint64_t cycles(ExitReason r) const { return cycles_[static_cast<size_t>(r)]; }
   void set(ExitReason r, uint64_t cycles) { cycles_[static_cast<size_t>(r)] = cycles; }
+  // A VM exit and VM entry round trip, charged on top of the reason's
+  // cycles for every exit that carries a VMX exit reason ("vm-round-trip").
+  uint64_t vm_round_trip() const { return vm_round_trip_; }
+  void set_vm_round_trip(uint64_t cycles) { vm_round_trip_ = cycles; }
   // Overrides from a JSON object; throws std::runtime_error with a one-line
   // message on malformed JSON, an unknown reason or a value that is not a
   // non-negative integer.
@@ -73,6 +82,7 @@ class CostModel {
 
  private:
   std::array<uint64_t, kExitReasons> cycles_{};
+  uint64_t vm_round_trip_ = 1300;
 };
 
 class ExitLog {

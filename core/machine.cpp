@@ -21,12 +21,13 @@
 #include "devices/uart16550.h"
 #include "devices/virtio_slots.h"
 #include "privilege/bt_monitor.h"
+#include "privilege/hw_sim/hw_sim_monitor.h"
 #include "privilege/trap_monitor.h"
 
 namespace vtlab {
 
 const std::vector<std::string>& Machine::modes() {
-  static const std::vector<std::string> all = {"native", "trap", "bt"};
+  static const std::vector<std::string> all = {"native", "trap", "bt", "hw"};
   return all;
 }
 
@@ -38,6 +39,12 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
     monitor_ = std::make_unique<TrapAndEmulateMonitor>(cfg.strict_holes);
   else if (cfg.mode == "bt")
     monitor_ = std::make_unique<BinaryTranslationMonitor>([this] { interp_->flush(); }, cfg.bt_tc_blocks, cfg.bt_log);
+  else if (cfg.mode == "hw" && cfg.hw_backend == "sim")
+    monitor_ = std::make_unique<HwSimMonitor>(vmx::make_controls(cfg.hw_paging, cfg.vmcs, cfg.vmcs_set));
+  else if (cfg.mode == "hw" && cfg.hw_backend == "kvm")
+    throw std::invalid_argument("--hw-backend kvm: this build has no KVM backend wired in yet (core/kvm/)");
+  else if (cfg.mode == "hw")
+    throw std::invalid_argument("unknown --hw-backend \"" + cfg.hw_backend + "\" (sim or kvm)");
   else
     throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
   monitor_->attach(exits_);

@@ -48,6 +48,13 @@ struct MachineConfig {
   size_t bt_tc_blocks = 4096;
   std::ostream* bt_log = nullptr;
   CostModel costs;
+  // hw (docs/HARDWARE_ASSISTED.md): the backend ("sim" or "kvm"), the
+  // memory virtualization ("nested" or "shadow"), and the VMCS controls:
+  // a --vmcs file's text and --vmcs-set "name=value" settings, in order.
+  std::string hw_backend = "sim";
+  std::string hw_paging = "nested";
+  std::string vmcs;
+  std::vector<std::string> vmcs_set;
   // What the RTC reads at virtual time 0, in seconds since 1970-01-01 UTC
   // (fixed, so runs are deterministic): 2025-01-01 00:00:00.
   int64_t rtc_epoch = 1'735'689'600;

@@ -77,6 +77,13 @@ class Monitor {
       cpu.exit_cycles += log_->record(
           ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(guest_cpl), cpu.virtual_time(), 0});
   }
+  // A hardware-assisted monitor's VM exit: also its VMX basic exit reason
+  // and exit qualification (privilege/hw_sim/exit_reasons.h).
+  void exit(Cpu& cpu, ExitReason reason, uint32_t key, uint16_t vmx_reason, uint64_t qualification) {
+    if (log_)
+      cpu.exit_cycles += log_->record(ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(cpu.s.cpl()),
+                                                 cpu.virtual_time(), 0, vmx_reason, qualification});
+  }
 
  private:
   ExitLog* log_ = nullptr;

@@ -101,7 +101,8 @@ int main(int argc, char** argv) {
                   "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
                       " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
                       "with the guest kernel at ring 1 and the virtualization-hole detector; bt: the guest kernel's code "
-                      "binary-translated, user code run direct)")
+                      "binary-translated, user code run direct; hw: the guest at its own rings in VMX non-root mode, exits "
+                      "decided by VMCS controls)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
@@ -109,6 +110,18 @@ int main(int argc, char** argv) {
   run->add_option("--trace", o.trace, "Write every exit as one JSON line to FILE");
   run->add_option("--trace-limit", o.trace_limit, "At most this many lines in the --trace file")
       ->capture_default_str();
+  run->add_option("--hw-backend", o.hw_backend,
+                  "hw: sim (the VT-x model on the interpreter, steppable) or kvm (/dev/kvm)")
+      ->check(CLI::IsMember({"sim", "kvm"}))
+      ->capture_default_str();
+  run->add_option("--hw-paging", o.hw_paging,
+                  "hw: memory virtualization, shadow (CR3 and #PF exits; 32-bit paging) or nested (EPT, 2-D walks)")
+      ->check(CLI::IsMember({"shadow", "nested"}))
+      ->capture_default_str();
+  run->add_option("--vmcs", o.vmcs, "hw sim: VMCS controls from FILE (name = value lines or JSON; docs/HARDWARE_ASSISTED.md)")
+      ->check(CLI::ExistingFile);
+  run->add_option("--vmcs-set", o.vmcs_set, "hw sim: one VMCS control, name=value (after --vmcs; repeatable)")
+      ->allow_extra_args(false);
   run->add_flag("--strict-holes", o.strict_holes,
                "trap: stop at the first virtualization hole (exit status 8) instead of listing them at the end");
   run->add_option("--bt-log", o.bt_log,

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace vtlab::cli {
 
@@ -41,6 +42,10 @@ struct RunOptions {
   uint64_t bt_tc_blocks = 4096;
   std::string drive;            // --drive file=IMG[,readonly=on]: a virtio-blk disk
   bool virtio_console = false;  // --virtio-console
+  std::string hw_backend = "sim";    // hw: sim or kvm
+  std::string hw_paging = "nested";  // hw: shadow or nested
+  std::string vmcs;                  // hw sim: a file of VMCS control settings
+  std::vector<std::string> vmcs_set; // hw sim: name=value settings after the file
 };
 
 uint64_t parse_memory_size(const std::string& text);

@@ -12,6 +12,7 @@
 #include "core/loader/bios.h"
 #include "core/loader/file.h"
 #include "privilege/bt_monitor.h"
+#include "privilege/hw_sim/hw_sim_monitor.h"
 #include "privilege/monitor.h"
 #include "core/loader/flat.h"
 #include "core/loader/load_error.h"
@@ -71,8 +72,11 @@ void TraceWriter::write(const ExitRecord& r) {
     return;
   }
   ++written_;
-  out_ << fmt::format("{{\"time\":{},\"reason\":\"{}\",\"key\":{},\"rip\":{},\"cpl\":{},\"cost\":{}}}\n", r.time,
+  out_ << fmt::format("{{\"time\":{},\"reason\":\"{}\",\"key\":{},\"rip\":{},\"cpl\":{},\"cost\":{}", r.time,
                       exit_reason_name(r.reason), r.key, r.rip, r.cpl, r.cost);
+  if (r.vmx_reason != ExitRecord::kNoVmxReason)
+    out_ << fmt::format(",\"vmx_reason\":{},\"qualification\":{}", r.vmx_reason, r.qualification);
+  out_ << "}\n";
 }
 
 // --- the session -------------------------------------------------------------
@@ -84,6 +88,13 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
   cfg.mode = o.mode;
   cfg.strict_holes = o.strict_holes;
   cfg.bt_tc_blocks = o.bt_tc_blocks;
+  cfg.hw_backend = o.hw_backend;
+  cfg.hw_paging = o.hw_paging;
+  if (!o.vmcs.empty()) {
+    const std::vector<uint8_t> text = read_file(o.vmcs);
+    cfg.vmcs.assign(text.begin(), text.end());
+  }
+  cfg.vmcs_set = o.vmcs_set;
   if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);
   if (!o.cost_model.empty()) {
     const std::vector<uint8_t> text = read_file(o.cost_model);
@@ -276,6 +287,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : m.monitor().counters()) counters[name] = value;
   j["monitor_counters"] = counters;
+  if (const auto* hw = dynamic_cast<const HwSimMonitor*>(&m.monitor())) j["hw"] = hw->stats_json();
   j["host_seconds"] = r.host_seconds;
   j["mips"] = r.host_seconds > 0 ? static_cast<double>(r.instructions) / r.host_seconds / 1e6 : 0.0;
   nlohmann::json post = nlohmann::json::array();

@@ -34,6 +34,7 @@ class I8042;
 class FwCfg;
 class ResetControl;
 class Interpreter;
+class KvmEngine;
 class Monitor;
 struct PostCode;
 
@@ -58,6 +59,8 @@ struct MachineConfig {
   std::function<void(const PostCode&)> post_out;
   // virtio-mmio devices (docs/VIRTIO.md); virtio-console output goes where COM1's does.
   VirtioConfig virtio;
+  // hw: what runs the guest, "sim" or "kvm" (/dev/kvm, docs/KVM.md).
+  std::string hw_backend = "sim";
 };
 
 struct RunResult {
@@ -132,6 +135,7 @@ class Machine {
   ExitLog exits_;
   std::unique_ptr<Monitor> monitor_;
   std::unique_ptr<Interpreter> interp_;
+  std::unique_ptr<KvmEngine> kvm_;  // hw with --hw-backend kvm: runs the guest instead of interp_
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<DebugConsole> debugcon_;

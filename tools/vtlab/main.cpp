@@ -4,10 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <string>
 
+#include "core/kvm/kvm_caps.h"
 #include "core/loader/load_error.h"
 #include "core/machine.h"
 #include "tools/vtlab/compare.h"
@@ -70,6 +72,11 @@ void add_machine_options(CLI::App* app, RunOptions& o) {
                   "(default 2025-01-01; the clock then runs on virtual time, so runs are repeatable)");
   app->add_option("--cost-model", o.cost_model,
                   "JSON object of exit reason -> modelled cycles, overriding the defaults (docs/EXITS.md)");
+  app->add_option("--hw-backend", o.hw_backend,
+                  "hw: what runs the guest: sim (the interpreter's VT-x model) or kvm (the host's /dev/kvm; "
+                  "`vtlab info` says what it can run, docs/KVM.md)")
+      ->check(CLI::IsMember({"sim", "kvm"}))
+      ->capture_default_str();
   app->add_option("--flat", o.flat,
                   "Load KERNEL as a flat binary at ADDR and start there in 32-bit flat protected mode");
 }
@@ -92,12 +99,15 @@ int main(int argc, char** argv) {
   CLI::App* run = app.add_subcommand("run", "Boot a kernel and run it until it exits, halts or stops");
   add_machine_options(run, o);
   const std::vector<std::string>& modes = vtlab::Machine::modes();
+  // run also takes hw with --hw-backend kvm before Machine::modes() lists hw (its sim backend does).
+  std::vector<std::string> run_modes = modes;
+  if (std::find(run_modes.begin(), run_modes.end(), "hw") == run_modes.end()) run_modes.push_back("hw");
   run->add_option("--mode", o.mode,
                   "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
                       " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
                       "with the guest kernel at ring 1 and the virtualization-hole detector; bt: the guest kernel's code "
                       "binary-translated, user code run direct)")
-      ->check(CLI::IsMember(modes))
+      ->check(CLI::IsMember(run_modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
@@ -148,6 +158,8 @@ int main(int argc, char** argv) {
   add_machine_options(debug, dbg.run);
   add_debug_options(debug, dbg);
 
+  CLI::App* info = app.add_subcommand("info", "Say what this host's /dev/kvm can run (--hw-backend kvm), and why not");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -164,6 +176,11 @@ int main(int argc, char** argv) {
   try {
     if (compare->parsed()) return compare_command(c);
     if (debug->parsed()) return debug_command(dbg);
+    if (info->parsed()) {
+      const vtlab::KvmCaps caps = vtlab::probe_kvm();
+      std::cout << vtlab::format_kvm_caps(caps);
+      return caps.usable ? 0 : 1;
+    }
     return run_command(o, gdb_port);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";

@@ -41,6 +41,7 @@ struct RunOptions {
   uint64_t bt_tc_blocks = 4096;
   std::string drive;            // --drive file=IMG[,readonly=on]: a virtio-blk disk
   bool virtio_console = false;  // --virtio-console
+  std::string hw_backend = "sim";  // --hw-backend: hw mode's backend, sim or kvm
 };
 
 uint64_t parse_memory_size(const std::string& text);

@@ -82,6 +82,7 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
   MachineConfig cfg;
   cfg.ram_bytes = parse_memory_size(o.memory);
   cfg.mode = o.mode;
+  cfg.hw_backend = o.hw_backend;
   cfg.strict_holes = o.strict_holes;
   cfg.bt_tc_blocks = o.bt_tc_blocks;
   if (!o.rtc_epoch.empty()) cfg.rtc_epoch = parse_rtc_epoch(o.rtc_epoch);

@@ -162,6 +162,9 @@ StopReason KvmEngine::run(uint64_t budget) {
       stop = fail(StopReason::Unsupported, "hw-kvm: " + vm_.why());
       break;
     }
+    // A KVM_RUN overruns its timer by the signal's latency (milliseconds
+    // while KVM emulates); the budget is honoured as the interpreter does.
+    if (cpu_.virtual_time() > end) cpu_.idle -= cpu_.virtual_time() - end;
     stop = handle_exit();
   }
   if (!pull_state() && stop == StopReason::None) stop = fail(StopReason::Unsupported, "hw-kvm: " + vm_.why());

@@ -130,6 +130,31 @@ TEST(KvmEngine, ThirtyTwoBitPagingShutdownIsExplained) {
   EXPECT_EQ(m.exits().count(ExitReason::Shutdown).count, 1u);
 }
 
+// MMIO reaches the machine's own local APIC: the same values as under the
+// interpreter, one mmio exit per access, keyed by the APIC's page.
+TEST(KvmEngine, LocalApicMmioGoesToTheMachinesDevice) {
+  SKIP_WITHOUT_KVM();
+  const std::vector<uint8_t> code = {
+      0xA1, 0x30, 0x00, 0xE0, 0xFE,                                // mov eax, [0xFEE00030] (version)
+      0xC7, 0x05, 0x80, 0x00, 0xE0, 0xFE, 0x20, 0x00, 0x00, 0x00,  // mov dword [0xFEE00080], 0x20 (TPR)
+      0x8B, 0x1D, 0x80, 0x00, 0xE0, 0xFE,                          // mov ebx, [0xFEE00080]
+      0xF4};                                                       // hlt (IF=0)
+  const MachineConfig native;
+  Machine reference(native);
+  boot_flat(reference, code);
+  ASSERT_EQ(reference.run(1'000'000).reason, StopReason::Halted);
+  Machine m(kvm_config());
+  boot_flat(m, code);
+  const RunResult r = m.run(1'000'000'000);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  EXPECT_EQ(r.detail, "HLT with interrupts disabled");
+  EXPECT_EQ(m.cpu().s.gpr[RAX], reference.cpu().s.gpr[RAX]);
+  EXPECT_EQ(m.cpu().s.gpr[RBX], 0x20u);
+  EXPECT_EQ(exit_key_count(m, ExitReason::Mmio, 0xFEE00000), 3u);
+  EXPECT_EQ(m.exits().count(ExitReason::Hlt).count, 1u);
+  EXPECT_EQ(m.cpu().s.rip, 0x100016u);  // past the HLT
+}
+
 // One step from the multiboot entry retires the same instruction the
 // interpreter does.
 TEST(KvmEngine, StepRunsOneInstruction) {

@@ -43,6 +43,10 @@ bool KvmEngine::setup() {
     unavailable_ = "hw-kvm: " + vm_.why();
     return false;
   }
+  if (!vm_.check(KVM_CAP_IMMEDIATE_EXIT)) {
+    unavailable_ = "hw-kvm: this host's KVM lacks KVM_CAP_IMMEDIATE_EXIT, which bounds each KVM_RUN";
+    return false;
+  }
   // RAM slots: every run of plain RAM pages.  ROM and MMIO pages stay out,
   // so accesses to them exit as MMIO and reach PhysicalMemory.
   PhysicalMemory& mem = cpu_.mem;

@@ -6,6 +6,7 @@
 #include <stdexcept>
 
 #include "core/interpreter.h"
+#include "core/kvm/kvm_engine.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
@@ -42,7 +43,7 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
   else if (cfg.mode == "hw" && cfg.hw_backend == "sim")
     monitor_ = std::make_unique<HwSimMonitor>(vmx::make_controls(cfg.hw_paging, cfg.vmcs, cfg.vmcs_set));
   else if (cfg.mode == "hw" && cfg.hw_backend == "kvm")
-    throw std::invalid_argument("--hw-backend kvm: this build has no KVM backend wired in yet (core/kvm/)");
+    monitor_ = std::make_unique<KvmMonitor>();
   else if (cfg.mode == "hw")
     throw std::invalid_argument("unknown --hw-backend \"" + cfg.hw_backend + "\" (sim or kvm)");
   else
@@ -53,11 +54,18 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
   // A timer armed earlier than the engine planned to run must cut the run short.
   cpu_.clock.set_wake([this] { cpu_.check_at = 0; });
   wire_devices(cfg);
+  if (cfg.mode == "hw" && cfg.hw_backend == "kvm") {
+    kvm_ = std::make_unique<KvmEngine>(cpu_, exits_);
+    static_cast<KvmMonitor&>(*monitor_).set_engine(kvm_.get());
+  }
 }
 
 Machine::~Machine() = default;
 
-Engine& Machine::engine() { return *interp_; }
+Engine& Machine::engine() {
+  if (kvm_) return *kvm_;
+  return *interp_;
+}
 
 // The port map.  Everything a guest written for QEMU's i386 PC expects at a
 // fixed port; ports nobody claims read as all ones and are counted by the
@@ -175,7 +183,7 @@ RunResult Machine::run(uint64_t max_insns) {
   const uint64_t start = cpu_.icount, start_vt = cpu_.virtual_time();
   RunResult r;
   monitor_->begin(cpu_);
-  r.reason = interp_->run(max_insns);
+  r.reason = engine().run(max_insns);
   r.host_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.instructions = cpu_.icount - start;
   r.virtual_time = cpu_.virtual_time() - start_vt;

@@ -34,6 +34,7 @@ class I8042;
 class FwCfg;
 class ResetControl;
 class Interpreter;
+class KvmEngine;
 class Monitor;
 struct PostCode;
 
@@ -48,7 +49,8 @@ struct MachineConfig {
   size_t bt_tc_blocks = 4096;
   std::ostream* bt_log = nullptr;
   CostModel costs;
-  // hw (docs/HARDWARE_ASSISTED.md): the backend ("sim" or "kvm"), the
+  // hw (docs/HARDWARE_ASSISTED.md): the backend ("sim", or "kvm": /dev/kvm,
+  // docs/KVM.md), the
   // memory virtualization ("nested" or "shadow"), and the VMCS controls:
   // a --vmcs file's text and --vmcs-set "name=value" settings, in order.
   std::string hw_backend = "sim";
@@ -140,6 +142,7 @@ class Machine {
   ExitLog exits_;
   std::unique_ptr<Monitor> monitor_;
   std::unique_ptr<Interpreter> interp_;
+  std::unique_ptr<KvmEngine> kvm_;  // hw with --hw-backend kvm: runs the guest instead of interp_
   std::unique_ptr<Uart16550> com1_;
   std::unique_ptr<DebugExit> debug_exit_;
   std::unique_ptr<DebugConsole> debugcon_;

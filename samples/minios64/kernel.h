@@ -42,6 +42,7 @@
 #define PF_WRITE 0x2
 #define PF_USER 0x4
 
+#define VEC_UD 6
 #define VEC_DF 8
 #define VEC_GP 13
 #define VEC_PF 14
@@ -120,6 +121,9 @@ void proc_kill(struct trap_frame *f, uint64_t cr2);
 uint64_t syscall_dispatch(struct trap_frame *f);
 void trap_dispatch(struct trap_frame *f);
 extern volatile unsigned kernel_ticks;
+/* Booted with syscall=ud2: the user image's SYSCALLs were patched to UD2,
+ * and trap_dispatch runs a #UD from them as the system call (README.md). */
+extern int syscall_by_ud2;
 
 /* main.c */
 void panic(const char *what, const struct trap_frame *f) __attribute__((noreturn));

@@ -46,6 +46,47 @@ void panic(const char *what, const struct trap_frame *f)
     debug_exit(EXIT_PANIC);
 }
 
+/* True when the multiboot command line holds `word` as a whole token. */
+static int cmdline_has(uint32_t mbi, const char *word)
+{
+    const struct multiboot_info *info = (const struct multiboot_info *)(uintptr_t)mbi;
+    if (!(info->flags & MULTIBOOT_INFO_CMDLINE))
+        return 0;
+    const size_t n = strlen(word);
+    for (const char *c = (const char *)(uintptr_t)info->cmdline; *c; c++) {
+        if ((c == (const char *)(uintptr_t)info->cmdline || c[-1] == ' ') && memcmp(c, word, n) == 0 &&
+            (c[n] == 0 || c[n] == ' '))
+            return 1;
+    }
+    return 0;
+}
+
+/* Debug console (port 0xE9): notes that must not change the serial transcript. */
+static void debugcon_puts(const char *s)
+{
+    while (*s)
+        outb(0xE9, (uint8_t)*s++);
+}
+
+/* Every SYSCALL (0F 05) in the user image becomes UD2 (0F 0B), the same
+ * length: ring 3 then enters the kernel through #UD with the call number
+ * in RAX, and trap_dispatch runs the call (proc.c).  The sites come from
+ * .syscall_sites (user.c); the kernel writes them through its identity
+ * map, where the user image's frames lie at __user_phys. */
+extern const uint64_t __syscall_sites_start[], __syscall_sites_end[];
+extern uint8_t __user_phys[];
+static void patch_syscalls_to_ud2(void)
+{
+    for (const uint64_t *site = __syscall_sites_start; site < __syscall_sites_end; site++) {
+        uint8_t *insn = __user_phys + (*site - USER_IMAGE);
+        if (insn[0] == 0x0F && insn[1] == 0x05)
+            insn[1] = 0x0B;
+    }
+    syscall_by_ud2 = 1;
+    debugcon_puts("minios64: syscall=ud2: every SYSCALL in the user image is now UD2; #UD from ring 3 "
+                  "runs the system call and returns by IRETQ\n");
+}
+
 static void boot_report(void)
 {
     uint64_t cs, ss, cr0, cr4;
@@ -103,7 +144,6 @@ static void report(const struct process *p)
 
 uint32_t kmain(uint32_t magic, uint32_t mbi)
 {
-    (void)mbi;
     serial_init();
     kprintf("minios64: a small 64-bit kernel (ring 0) with three ring-3 processes\n");
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
@@ -118,6 +158,10 @@ uint32_t kmain(uint32_t magic, uint32_t mbi)
     gdt_tss_idt_init();
     syscall_msrs_init();
     boot_report();
+    /* syscall=ud2, for hosts whose SYSCALL does not reach this kernel (a
+     * software KVM, docs/KVM.md): the same transcript. */
+    if (cmdline_has(mbi, "syscall=ud2"))
+        patch_syscalls_to_ud2();
     kprintf("paging: 4 levels; kernel at 0x1000-0x3fffffff identity, supervisor-only, page 0 "
             "unmapped; each process gets its own PML4 sharing entry 0\n");
     pic_init();

@@ -9,6 +9,7 @@
 struct process procs[MAX_PROCS];
 struct process *current;
 volatile unsigned kernel_ticks;
+int syscall_by_ud2;
 
 static uint8_t kstacks[MAX_PROCS][KSTACK_SIZE] __attribute__((aligned(16)));
 static uint64_t scheduler_ksp;
@@ -110,6 +111,16 @@ void trap_dispatch(struct trap_frame *f)
         if (from_user)
             proc_kill(f, cr2);
         panic("page fault in the kernel", f);
+    }
+    if (f->vector == VEC_UD && from_user && syscall_by_ud2 && user_range_ok(f->rip, 2) &&
+        ((const uint8_t *)f->rip)[0] == 0x0F && ((const uint8_t *)f->rip)[1] == 0x0B) {
+        /* A patched SYSCALL (syscall=ud2): do what SYSCALL does (RCX =
+         * return RIP, R11 = RFLAGS), then the call; IRETQ returns. */
+        f->rip += 2;
+        f->rcx = f->rip;
+        f->r11 = f->rflags;
+        syscall_dispatch(f);
+        return;
     }
     if (from_user)
         proc_kill(f, 0);

@@ -349,7 +349,7 @@ TEST(DebugCli, TranslationShowsTheKernelBlockUnderBt) {
 
 // In IA-32e mode the views are the 64-bit ones: sixteen 64-bit registers,
 // CS.L, the 64-bit TSS type, 16-byte IDT gates.  The stop is minios64's
-// first system call (pid 1's write), at the kernel's SYSCALL entry.
+// first system call, at the kernel's SYSCALL entry.
 TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
   const uint32_t entry = elf32_symbols(kMiniOs64).at("syscall_entry");
   const std::string commands = fmt::format("b {:#x}\nc\nregs\nsregs\nidt 14 1\nq\n", entry);
@@ -359,12 +359,12 @@ TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
   const std::string out = r.out.substr(r.out.find("(vtlab) regs"));
   EXPECT_EQ(out,
             "(vtlab) regs\n"
-            "rax 0x0000000000000001  rcx 0x00000080000005a9  rdx 0x0000000000000000  rbx 0x0000000000000000\n"
-            "rsp 0x000000807fffff60  rbp 0x0000000000000000  rsi 0x0000000000000000  rdi 0x0000000000000000\n"
-            "r8  0x000000807fffff63  r9  0x0000000000000000  r10 0x0000000000000000  r11 0x0000000000000246\n"
+            "rax 0x0000000000000001  rcx 0x000000800000017b  rdx 0x000000807fffff8f  rbx 0x0000008000000bb5\n"
+            "rsp 0x000000807fffff48  rbp 0x000000807fffff64  rsi 0x0000000000000000  rdi 0x0000000000000000\n"
+            "r8  0x0000000000000000  r9  0x0000000000000000  r10 0x0000000000000000  r11 0x0000000000000246\n"
             "r12 0x0000000000000000  r13 0x0000000000000000  r14 0x0000000000000000  r15 0x0000000000000000\n" +
                 fmt::format("rip {:#018x}  rflags 0x00000046 [PF ZF] iopl 0\n", entry) +
-                "mode long, cpl 0, 64-bit code; 423337 instructions, virtual time 547126\n"
+                "mode long, cpl 0, 64-bit code; 423753 instructions, virtual time 548014\n"
                 "(vtlab) sregs\n"
                 "ES   0x0000 base 0x00000000 limit 0xffffffff dpl 0 - D/B G data, read/write, accessed\n"
                 "CS   0x0008 base 0x00000000 limit 0xffffffff dpl 0 P L G code, execute/read, accessed\n"
@@ -373,9 +373,9 @@ TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
                 "FS   0x0000 base 0x00000000 limit 0xffffffff dpl 0 - D/B G data, read/write, accessed\n"
                 "GS   0x0000 base 0x00000000 limit 0xffffffff dpl 0 - D/B G data, read/write, accessed\n"
                 "LDTR 0x0000 base 0x00000000 limit 0x0000ffff dpl 0 P LDT\n"
-                "TR   0x0030 base 0x0010d010 limit 0x00000067 dpl 0 P 64-bit TSS (busy)\n"
-                "gdtr base 0x0010e080 limit 0x003f\n"
-                "idtr base 0x0010d080 limit 0x0fff\n"
+                "TR   0x0030 base 0x0010e010 limit 0x00000067 dpl 0 P 64-bit TSS (busy)\n"
+                "gdtr base 0x0010f080 limit 0x003f\n"
+                "idtr base 0x0010e080 limit 0x0fff\n"
                 "(vtlab) idt 14 1\n"
                 "0x0e 00108e0000080230 64-bit interrupt gate -> 0008:00100230 dpl 0 P\n"
                 "(vtlab) q\n");

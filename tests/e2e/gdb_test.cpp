@@ -159,9 +159,9 @@ TEST(GdbRemote, X86_64RegisterFileAtMinios64sSyscallEntry) {
                                "\n"
                                "Breakpoint 1, 0x{0:016x} in ?? ()\n"
                                "rip            {0:#x}            {0:#x}\n"
-                               // write(1, ...) from pid 1 at ring 3: the return RIP in the user half
+                               // the first system call, from ring 3: the return RIP in the user half
                                "rax            0x1                 1\n"
-                               "rcx            0x80000005a9        549755815337\n"
+                               "rcx            0x800000017b        549755814267\n"
                                "r11            0x246               582\n"
                                "cs             0x8                 8\n"
                                "ss             0x10                16\n"

@@ -4,10 +4,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <string>
 
+#include "core/kvm/kvm_caps.h"
 #include "core/loader/load_error.h"
 #include "core/machine.h"
 #include "debugger/fault_explain.h"
@@ -75,6 +77,11 @@ void add_machine_options(CLI::App* app, RunOptions& o) {
                   "(default 2025-01-01; the clock then runs on virtual time, so runs are repeatable)");
   app->add_option("--cost-model", o.cost_model,
                   "JSON object of exit reason -> modelled cycles, overriding the defaults (docs/EXITS.md)");
+  app->add_option("--hw-backend", o.hw_backend,
+                  "hw: what runs the guest: sim (the interpreter's VT-x model, steppable) or kvm (the host's "
+                  "/dev/kvm; `vtlab info` says what it can run, docs/KVM.md)")
+      ->check(CLI::IsMember({"sim", "kvm"}))
+      ->capture_default_str();
   app->add_option("--flat", o.flat,
                   "Load KERNEL as a flat binary at ADDR and start there in 32-bit flat protected mode");
 }
@@ -109,10 +116,6 @@ int main(int argc, char** argv) {
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
   run->add_option("--trace", o.trace, "Write every exit as one JSON line to FILE");
   run->add_option("--trace-limit", o.trace_limit, "At most this many lines in the --trace file")
-      ->capture_default_str();
-  run->add_option("--hw-backend", o.hw_backend,
-                  "hw: sim (the VT-x model on the interpreter, steppable) or kvm (/dev/kvm)")
-      ->check(CLI::IsMember({"sim", "kvm"}))
       ->capture_default_str();
   run->add_option("--hw-paging", o.hw_paging,
                   "hw: memory virtualization, shadow (CR3 and #PF exits; 32-bit paging) or nested (EPT, 2-D walks)")
@@ -172,6 +175,8 @@ int main(int argc, char** argv) {
   add_machine_options(debug, dbg.run);
   add_debug_options(debug, dbg);
 
+  CLI::App* info = app.add_subcommand("info", "Say what this host's /dev/kvm can run (--hw-backend kvm), and why not");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -188,6 +193,11 @@ int main(int argc, char** argv) {
   try {
     if (compare->parsed()) return compare_command(c);
     if (debug->parsed()) return debug_command(dbg);
+    if (info->parsed()) {
+      const vtlab::KvmCaps caps = vtlab::probe_kvm();
+      std::cout << vtlab::format_kvm_caps(caps);
+      return caps.usable ? 0 : 1;
+    }
     return run_command(o, gdb_port, gdb_arch);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";

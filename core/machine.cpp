@@ -21,12 +21,13 @@
 #include "devices/uart16550.h"
 #include "devices/virtio_slots.h"
 #include "privilege/bt_monitor.h"
+#include "privilege/pv_monitor.h"
 #include "privilege/trap_monitor.h"
 
 namespace vtlab {
 
 const std::vector<std::string>& Machine::modes() {
-  static const std::vector<std::string> all = {"native", "trap", "bt"};
+  static const std::vector<std::string> all = {"native", "trap", "bt", "pv"};
   return all;
 }
 
@@ -38,6 +39,8 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
     monitor_ = std::make_unique<TrapAndEmulateMonitor>(cfg.strict_holes);
   else if (cfg.mode == "bt")
     monitor_ = std::make_unique<BinaryTranslationMonitor>([this] { interp_->flush(); }, cfg.bt_tc_blocks, cfg.bt_log);
+  else if (cfg.mode == "pv")
+    monitor_ = std::make_unique<PvMonitor>([this](uint8_t b) { console_(b); });  // the hypercall console
   else
     throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
   monitor_->attach(exits_);
@@ -74,6 +77,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
     ++serial_bytes_;
     if (serial) serial(b);
   };
+  console_ = serial_sink;
   com1_ = std::make_unique<Uart16550>(serial_sink);
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
     guest_status_ = status;

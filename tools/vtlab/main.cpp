@@ -135,6 +135,10 @@ int main(int argc, char** argv) {
                       "given, is the micro guest, else samples/micro.elf beside this binary; default modes: all)")
       ->check(CLI::IsMember({"micro"}));
   compare->add_option("--output", c.output, "Write the report to FILE instead of stdout");
+  compare->add_option("--pv-kernel", c.pv_kernel,
+                      "The paravirtual build of KERNEL that --modes pv runs (e.g. minios-pv.elf); its transcript "
+                      "is shown, not required to match native's")
+      ->check(CLI::ExistingFile);
   compare->add_option("--repeat", c.repeat,
                       "Run each mode N times: the modelled figures must agree, the fastest host time is shown")
       ->check(CLI::Range(1u, 1000u))

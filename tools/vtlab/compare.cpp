@@ -256,7 +256,9 @@ int suite_command(const CompareOptions& o) {
   each.run.kernel = o.run.kernel.empty() ? default_micro_guest() : o.run.kernel;
   if (!std::filesystem::is_regular_file(each.run.kernel))
     throw LoadError(each.run.kernel + ": micro suite guest not found (build the vtlab_guests target, or name it as KERNEL)");
-  const std::vector<std::string> modes = o.modes.empty() ? Machine::modes() : o.modes;
+  std::vector<std::string> modes = o.modes.empty() ? Machine::modes() : o.modes;
+  // pv runs only paravirtual kernels: by default only when one is named.
+  if (o.modes.empty() && o.pv_kernel.empty()) std::erase(modes, std::string("pv"));
   std::vector<WorkloadResult> suite;
   bool all_match = true;
   for (const std::string& name : micro_workloads()) {

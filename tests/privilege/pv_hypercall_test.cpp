@@ -1,0 +1,207 @@
+// Hostile hypercalls (docs/HYPERCALLS.md): a guest kernel under `pv` that
+// names bad numbers, pointers into the monitor's memory, page tables that
+// would map monitor memory or a page table writable, DPL 0 descriptors,
+// oversized or nested batches.  Each gets its documented error code, the
+// monitor's state stays as it was, and the run goes on.
+#include <gtest/gtest.h>
+
+#include <fmt/format.h>
+
+#include <string>
+#include <vector>
+
+#include "core/machine.h"
+#include "privilege/monitor.h"
+#include "privilege/pv_abi.h"
+#include "support/assemble.h"
+
+namespace vtlab::test {
+
+namespace {
+constexpr uint32_t kCode = 0x1000, kResults = 0x8000, kArgs = 0x9000, kDir = 0x10000, kTable = 0x11000,
+                   kSpare = 0x12000;
+constexpr uint64_t kRam = 4ull << 20;
+constexpr uint32_t kMonitor = kRam - pv::kMonitorBytes;  // the first page the guest may not name
+
+struct Call {
+  uint32_t nr, ebx = 0, ecx = 0, edx = 0;
+};
+
+struct PvMachine {
+  static MachineConfig cfg() {
+    MachineConfig c;
+    c.ram_bytes = kRam;
+    c.mode = "pv";
+    return c;
+  }
+  PvMachine() : m(cfg()) {
+    set_flat_protected_mode(m.cpu().s);
+    m.cpu().s.rip = kCode;
+  }
+  void put(uint32_t addr, const std::vector<uint32_t>& words) {
+    for (size_t i = 0; i < words.size(); ++i) m.memory().write(addr + i * 4, 4, words[i]);
+  }
+  uint32_t word(uint32_t addr) { return static_cast<uint32_t>(m.memory().read(addr, 4)); }
+  // Makes each call in turn, stores EAX at kResults + 4 * i, then shuts down.
+  std::vector<int32_t> run(const std::vector<Call>& calls) {
+    std::string src;
+    for (size_t i = 0; i < calls.size(); ++i)
+      src += fmt::format("mov eax, {}\nmov ebx, {}\nmov ecx, {}\nmov edx, {}\nint 0x82\nmov [{}], eax\n", calls[i].nr,
+                         calls[i].ebx, calls[i].ecx, calls[i].edx, kResults + 4 * i);
+    src += fmt::format("mov eax, {}\nmov ebx, 0x21\nint 0x82\n", static_cast<uint32_t>(pv::kShutdown));
+    const std::vector<uint8_t> code = assemble(src, 32, kCode);
+    EXPECT_TRUE(m.memory().write_bytes(kCode, code.data(), code.size()));
+    result = m.run(10'000'000);
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < calls.size(); ++i) out.push_back(static_cast<int32_t>(word(kResults + 4 * i)));
+    return out;
+  }
+  // An identity table for the first 1 MiB (pages 1..255), everything else absent.
+  void identity_table(uint32_t at) {
+    for (uint32_t i = 0; i < 1024; ++i) m.memory().write(at + i * 4, 4, i && i < 256 ? (i << 12) | 3 : 0);
+  }
+  Machine m;
+  RunResult result;
+};
+
+const uint32_t kExt = pv::kMmuExtOp, kUpd = pv::kMmuUpdate;
+}  // namespace
+
+TEST(PvHypercall, UnknownNumbersAreEnosysAndTheGuestRunsOn) {
+  PvMachine t;
+  const auto r = t.run({{pv::kHypercalls}, {0xFFFFFFFF}, {0x80000000}});
+  EXPECT_EQ(r, (std::vector<int32_t>{pv::kENOSYS, pv::kENOSYS, pv::kENOSYS}));
+  EXPECT_EQ(t.result.reason, StopReason::GuestExit) << t.result.detail;
+  EXPECT_EQ(t.result.guest_status, 0x43u);
+}
+
+TEST(PvHypercall, ConsoleWriteChecksLengthAndPointer) {
+  PvMachine t;
+  t.put(kArgs, {0x0A6B6F});  // "ok\n"
+  const auto r = t.run({{pv::kConsoleWrite, kArgs, 3},
+                        {pv::kConsoleWrite, kArgs, pv::kMaxConsoleWrite + 1},
+                        {pv::kConsoleWrite, kMonitor, 4},          // the monitor's memory
+                        {pv::kConsoleWrite, kMonitor - 2, 4},      // straddles into it
+                        {pv::kConsoleWrite, 0xFFC00000, 4},        // the monitor's linear window
+                        {pv::kConsoleWrite, 0xFFFFFFFE, 4}});      // wraps
+  EXPECT_EQ(r, (std::vector<int32_t>{3, pv::kE2BIG, pv::kEFAULT, pv::kEFAULT, pv::kEFAULT, pv::kEFAULT}));
+  EXPECT_EQ(t.m.serial_transcript(), "ok\n");
+}
+
+TEST(PvHypercall, PinRefusesTablesThatMapMonitorMemoryOrThemselvesWritable) {
+  PvMachine t;
+  t.identity_table(kTable);
+  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});  // the table itself read-only
+  t.put(kTable + 255 * 4, {kMonitor | 1});          // ... and one entry into the monitor's memory
+  t.identity_table(kSpare);                         // maps itself writable
+  t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL1, kSpare, pv::kPinL1, kTable + 4, pv::kPinL1, kMonitor});
+  const auto r = t.run({{kExt, kArgs, 1}, {kExt, kArgs + 8, 1}, {kExt, kArgs + 16, 1}, {kExt, kArgs + 24, 1}});
+  EXPECT_EQ(r, (std::vector<int32_t>{pv::kEPERM, pv::kEPERM, pv::kEINVAL, pv::kEPERM}));
+  EXPECT_EQ(t.m.monitor().counters().back(), (std::pair<std::string, uint64_t>{"tables_pinned", 0}));
+}
+
+TEST(PvHypercall, MmuUpdateKeepsTablesReadOnlyAndMonitorMemoryUnmapped) {
+  PvMachine t;
+  t.identity_table(kTable);
+  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
+  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
+  t.put(kDir, {kTable | 3});
+  const uint32_t pte_spare = kTable + (kSpare >> 12) * 4;
+  t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL2, kDir, pv::kNewBaseptr, kDir});
+  t.put(kArgs + 0x100, {pte_spare, kTable | 3});    // the table, writable
+  t.put(kArgs + 0x108, {pte_spare, kDir | 3});      // the directory, writable
+  t.put(kArgs + 0x110, {pte_spare, kMonitor | 1});  // monitor memory, even read-only
+  t.put(kArgs + 0x118, {pte_spare + 1, kSpare | 3});  // misaligned
+  t.put(kArgs + 0x120, {kSpare, kSpare | 3});       // not a pinned table
+  t.put(kArgs + 0x128, {kDir + 4, kSpare | 3});     // a PDE naming an unpinned table
+  t.put(kArgs + 0x130, {kDir + 4, kTable | 0x83});  // a 4 MiB page
+  t.put(kArgs + 0x138, {pte_spare, kSpare | 3});    // fine
+  const auto r = t.run({{kExt, kArgs, 3},
+                        {kUpd, kArgs + 0x100, 1}, {kUpd, kArgs + 0x108, 1}, {kUpd, kArgs + 0x110, 1},
+                        {kUpd, kArgs + 0x118, 1}, {kUpd, kArgs + 0x120, 1}, {kUpd, kArgs + 0x128, 1},
+                        {kUpd, kArgs + 0x130, 1}, {kUpd, kArgs + 0x138, 1},
+                        {kUpd, kArgs + 0x138, pv::kMaxBatch + 1},
+                        {kUpd, kMonitor, 1}});
+  EXPECT_EQ(r, (std::vector<int32_t>{3, pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEINVAL, pv::kEINVAL, pv::kEINVAL,
+                                     pv::kEINVAL, 1, pv::kE2BIG, pv::kEFAULT}));
+  EXPECT_EQ(t.word(pte_spare), kSpare | 3);  // only the valid update landed
+  EXPECT_EQ(t.word(kDir + 4), 0u);
+  EXPECT_EQ(t.result.reason, StopReason::GuestExit) << t.result.detail;
+}
+
+TEST(PvHypercall, DirectWritesToAPinnedTableFault) {
+  PvMachine t;
+  t.identity_table(kTable);
+  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
+  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
+  t.put(kDir, {kTable | 3});
+  t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL2, kDir, pv::kNewBaseptr, kDir, pv::kUnpin, kTable, pv::kUnpin, kDir});
+  std::string src = fmt::format(
+      "mov eax, {}\nmov ebx, {}\nmov ecx, 5\nint 0x82\nmov [{}], eax\nmov dword ptr [{}], 0x1234\n", kExt, kArgs,
+      kResults, kTable + 4);
+  const std::vector<uint8_t> code = assemble(src, 32, kCode);
+  ASSERT_TRUE(t.m.memory().write_bytes(kCode, code.data(), code.size()));
+  const RunResult r = t.m.run(1'000'000);
+  // Unpinning the table a pinned directory uses is refused (after the three that worked).
+  EXPECT_EQ(static_cast<int32_t>(t.word(kResults)), pv::kEBUSY);
+  // The write faults with nowhere to go: no trap table, so the guest crashed.
+  EXPECT_EQ(r.reason, StopReason::Shutdown);
+  EXPECT_EQ(r.detail, "pv: vector 0xe has no entry in the guest's trap table: the guest crashed");
+  EXPECT_EQ(t.word(kTable + 4), (1u << 12) | 0x23);  // untouched but for the accessed bit of the code page
+}
+
+TEST(PvHypercall, DescriptorsOfDplZeroAndSystemDescriptorsAreRefused) {
+  PvMachine t;
+  const auto r = t.run({{pv::kUpdateDescriptor, 3, 0x0000FFFF, 0x00CF9A00},   // code, DPL 0
+                        {pv::kUpdateDescriptor, 3, 0x00000067, 0x00008900},   // a TSS
+                        {pv::kUpdateDescriptor, 3, 0x00080000, 0x0000EC00},   // a call gate
+                        {pv::kUpdateDescriptor, 1, 0x0000FFFF, 0x00CFFA00},   // the monitor's own entry
+                        {pv::kUpdateDescriptor, pv::kGdtEntries, 0, 0},
+                        {pv::kUpdateDescriptor, 0xFFFFFFFF, 0, 0},
+                        {pv::kUpdateDescriptor, 3, 0x0000FFFF, 0x00CFFA00},   // user code, DPL 3
+                        {pv::kSetKernelStack, 0x10, 0x9000},                  // a DPL 0 stack selector
+                        {pv::kSetKernelStack, pv::kKernelDs, 0x9000}});
+  EXPECT_EQ(r, (std::vector<int32_t>{pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEINVAL, pv::kEINVAL, 0,
+                                     pv::kEINVAL, 0}));
+  const uint64_t gdt = PhysicalMemory::kPrivateBase;
+  EXPECT_EQ(t.m.memory().read(gdt + 3 * 8 + 4, 4), 0x00CFFA00u);
+  EXPECT_EQ(t.m.memory().read(gdt + 1 * 8 + 4, 4), 0x00CFBB00u);  // still the monitor's ring-1 code
+}
+
+TEST(PvHypercall, MulticallRefusesNestingAndOversizedBatches) {
+  PvMachine t;
+  // Three entries: a nested multicall, a console write, an unknown number.
+  t.put(kArgs, {pv::kMulticall, kArgs, 1, 0, 0, 0, 0x5555,
+                pv::kConsoleWrite, kArgs + 0x100, 2, 0, 0, 0, 0x5555,
+                77, 0, 0, 0, 0, 0, 0x5555});
+  t.put(kArgs + 0x100, {0x0A21});  // "!\n"
+  const auto r = t.run({{pv::kMulticall, kArgs, 3},
+                        {pv::kMulticall, kArgs, pv::kMaxMulticall + 1},
+                        {pv::kMulticall, kMonitor - 8, 1},
+                        {pv::kSetTrapTable, kArgs, 257},
+                        {pv::kSetTimer, 10, 0x20},      // too fast
+                        {pv::kSetTimer, 100000, 5},     // an exception vector
+                        {pv::kSetSharedInfo, 0x1234},   // not page-aligned
+                        {pv::kSetSharedInfo, kMonitor}});
+  EXPECT_EQ(r, (std::vector<int32_t>{0, pv::kE2BIG, pv::kEFAULT, pv::kE2BIG, pv::kEINVAL, pv::kEINVAL, pv::kEINVAL,
+                                     pv::kEPERM}));
+  EXPECT_EQ(static_cast<int32_t>(t.word(kArgs + 24)), pv::kEINVAL);  // nested
+  EXPECT_EQ(static_cast<int32_t>(t.word(kArgs + 52)), 2);            // the write went through
+  EXPECT_EQ(static_cast<int32_t>(t.word(kArgs + 80)), pv::kENOSYS);
+  EXPECT_EQ(t.m.serial_transcript(), "!\n");
+}
+
+TEST(PvHypercall, TrapTableRefusesOtherCodeSelectors) {
+  PvMachine t;
+  t.put(kArgs, {0x0408 | (0x20 << 0), 0x2000});  // vector 0x20, flags 4, cs 0x0000: wrong selector
+  t.put(kArgs + 8, {0x00080020, 0x2000});        // cs 0x0008: ring 0
+  t.put(kArgs + 16, {0x00090820, 0x2000});       // flags 8: reserved bit
+  t.put(kArgs + 24, {0x00090420, 0x2000});       // fine
+  const auto r = t.run({{pv::kSetTrapTable, kArgs, 1},
+                        {pv::kSetTrapTable, kArgs + 8, 1},
+                        {pv::kSetTrapTable, kArgs + 16, 1},
+                        {pv::kSetTrapTable, kArgs + 24, 1}});
+  EXPECT_EQ(r, (std::vector<int32_t>{pv::kEINVAL, pv::kEINVAL, pv::kEINVAL, 0}));
+}
+
+}  // namespace vtlab::test

@@ -51,7 +51,7 @@ inline constexpr unsigned kGdtEntries = 16, kFirstGuestEntry = 3;
 
 struct TrapInfo {  // 8 bytes
   uint8_t vector;
-  uint8_t flags;  // bits 0-1: the lowest CPL that may raise it with INT n; bit 2: clear the virtual IF
+  uint8_t flags;  // bits 0-1: as a gate's DPL, the outermost ring that may raise it with INT n (the kernel counts as 0); bit 2: clear the virtual IF
   uint16_t cs;    // must be kKernelCs
   uint32_t address;
 };

@@ -146,7 +146,7 @@ Monitor::Action PvMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_t r
     case PendingEvent::Kind::SoftwareInt: {
       if (ev.vector == pv::kHypercallVector && cpl == 1) return hypercall(cpu, return_rip);
       const Trap& t = traps_[ev.vector];
-      if (!t.present || (t.flags & pv::kTrapDplMask) < cpl) {
+      if (!t.present || (t.flags & pv::kTrapDplMask) < guest_cpl) {
         // As a gate of too high a DPL: #GP with the IDT-flavoured error code.
         exit(cpu, ExitReason::GuestException, vec::GP, guest_cpl);
         deliver(cpu, vec::GP, true, ev.vector * 8u + 2, cpu.s.rip);
@@ -216,24 +216,25 @@ bool PvMonitor::deliver(Cpu& cpu, uint8_t vector, bool has_error, uint32_t error
   if (has_error) frame[n++] = error;
   const SegmentCache ss = from_user ? data_cache_ : s.seg[SS];
   uint32_t esp = from_user ? kstack_esp_ : static_cast<uint32_t>(s.gpr[RSP]);
+  // Every byte of the frame translated (as a ring-1 data write, never as
+  // an implicit table access: the stack may not reach the monitor's
+  // window) before the first is written.
+  uint64_t phys[6][4];
   for (unsigned i = 0; i < n; ++i) {
     esp -= 4;
-    const uint64_t lin = (ss.base + esp) & 0xFFFFFFFF;
-    uint64_t phys;
-    if (cpu.translate(lin, Access::Write, false, phys, true) != Status::Ok ||
-        cpu.translate((lin + 3) & 0xFFFFFFFF, Access::Write, false, phys, true) != Status::Ok) {
-      cpu.request_stop(StopReason::Shutdown,
-                       fmt::format("pv: cannot deliver vector {:#x}: the guest's kernel stack at {:#010x} is not "
-                                   "writable: the guest crashed",
-                                   vector, lin));
-      return false;
+    for (unsigned b = 0; b < 4; ++b) {
+      const uint64_t lin = (ss.base + esp + b) & 0xFFFFFFFF;
+      if (cpu.translate(lin, Access::Write, false, phys[i][b]) != Status::Ok) {
+        cpu.request_stop(StopReason::Shutdown,
+                         fmt::format("pv: cannot deliver vector {:#x}: the guest's kernel stack at {:#010x} is not "
+                                     "writable: the guest crashed",
+                                     vector, lin));
+        return false;
+      }
     }
   }
-  esp = from_user ? kstack_esp_ : static_cast<uint32_t>(s.gpr[RSP]);
-  for (unsigned i = 0; i < n; ++i) {
-    esp -= 4;
-    if (cpu.write_linear((ss.base + esp) & 0xFFFFFFFF, 4, frame[i], true) != Status::Ok) return false;
-  }
+  for (unsigned i = 0; i < n; ++i)
+    for (unsigned b = 0; b < 4; ++b) cpu.mem.write(phys[i][b], 1, (frame[i] >> (8 * b)) & 0xFF);
   if (vector == vec::PF) set_shared(cpu, pv::shared::kCr2, static_cast<uint32_t>(paging_.fault_lin));
   if (t.flags & pv::kTrapClearsIf) set_shared(cpu, pv::shared::kEventsEnabled, 0);
   s.seg[SS] = ss;

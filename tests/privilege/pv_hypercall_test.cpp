@@ -205,3 +205,29 @@ TEST(PvHypercall, TrapTableRefusesOtherCodeSelectors) {
 }
 
 }  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// A kernel stack inside the monitor's linear window: event delivery
+// writes the frame as a ring-1 data access, which the window refuses, so
+// the monitor's GDT there is untouched and the guest is declared crashed.
+TEST(PvHypercall, EventFramesNeverReachTheMonitorsWindow) {
+  PvMachine t;
+  t.put(kArgs, {0x00090003, 0x2000});  // vector 3, flags 0, cs 0x09, handler 0x2000
+  const uint64_t gdt = PhysicalMemory::kPrivateBase;
+  const std::string src = fmt::format("mov eax, {}\nmov ebx, {}\nmov ecx, 1\nint 0x82\nmov esp, 0xffc00020\nint3\n",
+                                      static_cast<uint32_t>(pv::kSetTrapTable), kArgs);
+  const std::vector<uint8_t> code = assemble(src, 32, kCode);
+  ASSERT_TRUE(t.m.memory().write_bytes(kCode, code.data(), code.size()));
+  t.m.run(0);  // the monitor takes over the CPU
+  const uint64_t code_hi = t.m.memory().read(gdt + 8 + 4, 4), data_hi = t.m.memory().read(gdt + 16 + 4, 4);
+  const RunResult r = t.m.run(1'000'000);
+  EXPECT_EQ(r.reason, StopReason::Shutdown);
+  EXPECT_EQ(r.detail,
+            "pv: cannot deliver vector 0x3: the guest's kernel stack at 0xffc0001c is not writable: the guest crashed");
+  EXPECT_EQ(t.m.memory().read(gdt + 8 + 4, 4), code_hi);
+  EXPECT_EQ(t.m.memory().read(gdt + 16 + 4, 4), data_hi);
+  EXPECT_EQ(t.m.memory().read(gdt + 24, 4), 0u);
+}
+
+}  // namespace vtlab::test

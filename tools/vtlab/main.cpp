@@ -96,7 +96,8 @@ int main(int argc, char** argv) {
                   "How the guest runs: " + fmt::format("{}", fmt::join(modes, ", ")) +
                       " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
                       "with the guest kernel at ring 1 and the virtualization-hole detector; bt: the guest kernel's code "
-                      "binary-translated, user code run direct)")
+                      "binary-translated, user code run direct; pv: a paravirtualized kernel at ring 1 that makes "
+                      "hypercalls, docs/HYPERCALLS.md)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();

@@ -45,9 +45,13 @@ inline constexpr uint32_t kMaxBatch = 512;
 inline constexpr uint32_t kMaxMulticall = 32;
 
 // The monitor's GDT: entries 1 and 2 are its flat ring-1 kernel code and
-// data; the guest fills kFirstGuestEntry.. with kUpdateDescriptor.
+// data, the last its TSS; the guest fills kFirstGuestEntry..kLastGuestEntry
+// with kUpdateDescriptor.
 inline constexpr uint16_t kKernelCs = 0x09, kKernelDs = 0x11;
-inline constexpr unsigned kGdtEntries = 16, kFirstGuestEntry = 3;
+inline constexpr unsigned kGdtEntries = 16, kFirstGuestEntry = 3, kLastGuestEntry = 14, kTssEntry = 15;
+// The one vector ring 3 may enter the kernel by without an exit: a real
+// trap gate when the guest's trap table gives it DPL 3 and no event mask.
+inline constexpr uint8_t kFastTrapVector = 0x80;
 
 struct TrapInfo {  // 8 bytes
   uint8_t vector;

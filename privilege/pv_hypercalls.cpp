@@ -57,6 +57,7 @@ int32_t PvMonitor::set_trap_table(Cpu& cpu, uint32_t ptr, uint32_t count) {
   for (const pv::TrapInfo& t : table)
     if (t.cs != pv::kKernelCs || (t.flags & ~(pv::kTrapDplMask | pv::kTrapClearsIf))) return pv::kEINVAL;
   for (const pv::TrapInfo& t : table) traps_[t.vector] = Trap{t.address != 0, t.flags, t.address};
+  install_fast_trap();
   return 0;
 }
 
@@ -170,18 +171,22 @@ int32_t PvMonitor::new_baseptr(Cpu& cpu, uint64_t frame) {
 }
 
 int32_t PvMonitor::set_kernel_stack(uint32_t ss, uint32_t esp) {
+  if (!tables_) return pv::kEINVAL;
   if (ss != pv::kKernelDs) return pv::kEINVAL;
   kstack_ss_ = static_cast<uint16_t>(ss);
   kstack_esp_ = esp;
   kstack_set_ = true;
+  // The real TSS's ring-1 stack: where the CPU itself switches for the fast trap.
+  std::memcpy(tables_ + window::kTss + 4 + 8, &esp, 4);
+  std::memcpy(tables_ + window::kTss + 8 + 8, &ss, 4);
   return 0;
 }
 
 // Code and data segments of DPL 1 to 3 only: a DPL 0 segment, a TSS, an
 // LDT or a gate would let the guest past ring 1.
 int32_t PvMonitor::update_descriptor(Cpu&, uint32_t index, uint32_t lo, uint32_t hi) {
-  if (index == pv::kKernelCs >> 3 || index == pv::kKernelDs >> 3) return pv::kEPERM;
-  if (index < pv::kFirstGuestEntry || index >= pv::kGdtEntries) return pv::kEINVAL;
+  if (index == pv::kKernelCs >> 3 || index == pv::kKernelDs >> 3 || index == pv::kTssEntry) return pv::kEPERM;
+  if (index < pv::kFirstGuestEntry || index > pv::kLastGuestEntry) return pv::kEINVAL;
   const Descriptor d{lo, hi, 0, 0};
   if (d.present() && (!d.s() || d.dpl() == 0)) return pv::kEPERM;
   std::memcpy(tables_ + window::kGdt + index * 8, &lo, 4);

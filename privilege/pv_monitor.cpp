@@ -84,13 +84,20 @@ void PvMonitor::begin(Cpu& cpu) {
   };
   put(pv::kKernelCs >> 3, kFlatLo, kCodeHi);
   put(pv::kKernelDs >> 3, kFlatLo, kDataHi);
+  // The monitor's TSS (busy, DPL 0): only its ring-1 stack is used, by the
+  // CPU's own delivery of the fast trap.
+  const uint32_t tss = static_cast<uint32_t>(window::kBase + window::kTss);
+  const uint32_t tss_lo = (tss << 16) | 0x67, tss_hi = (tss & 0xFF000000) | 0x8B00 | ((tss >> 16) & 0xFF);
+  put(pv::kTssEntry, tss_lo, tss_hi);
+  s.tr = segment_cache(pv::kTssEntry << 3, Descriptor{tss_lo, tss_hi, 0, 0});
   code_cache_ = segment_cache(pv::kKernelCs, Descriptor{kFlatLo, kCodeHi, 0, 0});
   data_cache_ = segment_cache(pv::kKernelDs, Descriptor{kFlatLo, kDataHi, 0, 0});
   // The loader's flat segments, now at ring 1 (they are reloaded from the
   // monitor's GDT the first time the guest loads a selector).
   compress_rings(s);
   s.gdtr = TableRegister{window::kBase + window::kGdt, pv::kGdtEntries * 8 - 1};
-  s.idtr = TableRegister{window::kBase + window::kIdt, 0};  // every event goes through the monitor
+  // Empty but for the fast trap: every other event goes through the monitor.
+  s.idtr = TableRegister{window::kBase + window::kIdt, pv::kFastTrapVector * 8u + 7};
   s.cr0 = kRealCr0;
   s.cr3 = 0;
   s.cr4 = 0;
@@ -145,6 +152,10 @@ Monitor::Action PvMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_t r
   switch (ev.kind) {
     case PendingEvent::Kind::SoftwareInt: {
       if (ev.vector == pv::kHypercallVector && cpl == 1) return hypercall(cpu, return_rip);
+      if (ev.vector == pv::kFastTrapVector && cpl == 3 && fast_trap_) {
+        ++fast_traps_;
+        return Action::Deliver;  // the CPU itself, through the real gate: no exit
+      }
       const Trap& t = traps_[ev.vector];
       if (!t.present || (t.flags & pv::kTrapDplMask) < guest_cpl) {
         // As a gate of too high a DPL: #GP with the IDT-flavoured error code.
@@ -262,8 +273,21 @@ Monitor::Action PvMonitor::hypercall(Cpu& cpu, uint64_t return_rip) {
   return action;
 }
 
+// Xen's fast system call: a DPL 3 trap gate straight to the guest's
+// handler at ring 1, the stack from the TSS.  Only a handler that leaves
+// events on can go this way, since the CPU cannot clear the virtual IF.
+void PvMonitor::install_fast_trap() {
+  const Trap& t = traps_[pv::kFastTrapVector];
+  fast_trap_ = t.present && (t.flags & pv::kTrapDplMask) == 3 && !(t.flags & pv::kTrapClearsIf);
+  const uint32_t lo = (uint32_t{pv::kKernelCs} << 16) | (t.address & 0xFFFF);
+  const uint32_t hi = fast_trap_ ? (t.address & 0xFFFF0000) | 0xEF00 : 0;  // P, DPL 3, 32-bit trap gate
+  std::memcpy(tables_ + window::kIdt + pv::kFastTrapVector * 8, &lo, 4);
+  std::memcpy(tables_ + window::kIdt + pv::kFastTrapVector * 8 + 4, &hi, 4);
+}
+
 std::vector<std::pair<std::string, uint64_t>> PvMonitor::counters() const {
   return {{"events_delivered", events_delivered_},
+          {"fast_system_calls", fast_traps_},
           {"mmu_entries_updated", mmu_entries_},
           {"multicall_entries", multicall_entries_},
           {"tables_pinned", pinned_.size()}};

@@ -77,6 +77,8 @@ class PvMonitor final : public Monitor, public InterruptController {
   bool deliver(Cpu& cpu, uint8_t vector, bool has_error, uint32_t error, uint64_t return_rip);
   void not_paravirtualized(Cpu& cpu, const PendingEvent& ev);
   bool events_enabled(Cpu& cpu) const;
+  // The real IDT gate for pv::kFastTrapVector, after the trap table changed.
+  void install_fast_trap();
   void set_shared(Cpu& cpu, uint32_t offset, uint32_t value);
 
   // pv_hypercalls.cpp: one hypercall, and the checks they share.
@@ -111,6 +113,7 @@ class PvMonitor final : public Monitor, public InterruptController {
   uint16_t kstack_ss_ = 0;
   uint32_t kstack_esp_ = 0;
   bool kstack_set_ = false;
+  bool fast_trap_ = false;
   uint32_t timer_period_ = 0;
   uint8_t timer_vector_ = 0;
   bool timer_pending_ = false;
@@ -121,7 +124,7 @@ class PvMonitor final : public Monitor, public InterruptController {
   bool started_ = false;
   Decoder decoder_;
   std::function<void(uint8_t)> console_;
-  uint64_t events_delivered_ = 0, mmu_entries_ = 0, multicall_entries_ = 0;
+  uint64_t events_delivered_ = 0, fast_traps_ = 0, mmu_entries_ = 0, multicall_entries_ = 0;
 };
 
 }  // namespace vtlab

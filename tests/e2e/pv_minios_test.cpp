@@ -47,22 +47,23 @@ TEST(PvMode, MiniOsPvPrintsItsTranscriptWithExactExits) {
   EXPECT_EQ(o.serial, read_text_file(sample_source("minios/expected-pv.txt")));
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.result.guest_status, 67u);
-  EXPECT_EQ(o.instructions, 8'165'934u);
-  EXPECT_EQ(o.result.virtual_time, 8'715'794u);
-  EXPECT_EQ(o.exit_count(ExitReason::Hypercall), 169u);
-  EXPECT_EQ(o.exit_count(ExitReason::GuestException), 59u);     // 36 #PF, 1 #GP, 22 INT 0x80
+  EXPECT_EQ(o.instructions, 8'165'765u);
+  EXPECT_EQ(o.result.virtual_time, 8'711'794u);
+  EXPECT_EQ(o.exit_count(ExitReason::Hypercall), 168u);
+  EXPECT_EQ(o.exit_count(ExitReason::GuestException), 37u);     // 36 #PF, 1 #GP; INT 0x80 exits no more
   EXPECT_EQ(o.exit_count(ExitReason::ExternalInterrupt), 66u);  // the virtual timer
-  EXPECT_EQ(o.exit_total, 294u);  // nothing else: no I/O, CR, MSR, shadow-paging or privileged-insn exits
-  EXPECT_EQ(o.exit_cycles, 301'500u);
+  EXPECT_EQ(o.exit_total, 271u);  // nothing else: no I/O, CR, MSR, shadow-paging or privileged-insn exits
+  EXPECT_EQ(o.exit_cycles, 257'000u);
   const std::map<uint32_t, uint64_t> expected = {
       {pv::kConsoleWrite, 56}, {pv::kSetTrapTable, 1}, {pv::kMmuUpdate, 36},  // heap pages mapped and released
       {pv::kMmuExtOp, 1},      {pv::kSetTimer, 2},     {pv::kBlock, 3},
-      {pv::kYield, 6},         {pv::kShutdown, 1},     {pv::kMulticall, 62},  // switches, address spaces, GDT
+      {pv::kYield, 7},         {pv::kShutdown, 1},     {pv::kMulticall, 60},  // switches, address spaces, GDT
       {pv::kSetSharedInfo, 1},
   };
   EXPECT_EQ(r.hypercalls, expected);
-  EXPECT_EQ(o.counters.at("events_delivered"), 125u);
-  EXPECT_EQ(o.counters.at("multicall_entries"), 125u);
+  EXPECT_EQ(o.counters.at("events_delivered"), 103u);
+  EXPECT_EQ(o.counters.at("fast_system_calls"), 22u);  // INT 0x80 through the real gate, no exit
+  EXPECT_EQ(o.counters.at("multicall_entries"), 121u);
   EXPECT_EQ(o.counters.at("tables_pinned"), 2u);  // every process's tables went back: the kernel's two stay
 }
 
@@ -74,10 +75,10 @@ TEST(PvMode, FarFewerExitsThanTrapRunningUnmodifiedMiniOs) {
   ASSERT_EQ(trap.result.reason, StopReason::GuestExit);
   ASSERT_EQ(pv.o.result.reason, StopReason::GuestExit);
   EXPECT_EQ(trap.exit_total, 11'876u);
-  EXPECT_EQ(pv.o.exit_total, 294u);
+  EXPECT_EQ(pv.o.exit_total, 271u);
   EXPECT_LT(pv.o.exit_total * 40, trap.exit_total);
   EXPECT_EQ(trap.exit_cycles, 23'502'000u);
-  EXPECT_EQ(pv.o.exit_cycles, 301'500u);
+  EXPECT_EQ(pv.o.exit_cycles, 257'000u);
   EXPECT_LT(pv.o.result.virtual_time, trap.result.virtual_time);
 }
 
@@ -114,7 +115,7 @@ TEST(PvCli, CompareShowsTrapAndPvSideBySide) {
   EXPECT_EQ(c.status, 0) << c.err;
   EXPECT_NE(c.out.find("trap,"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find("pv,"), std::string::npos) << c.out;
-  EXPECT_NE(c.out.find(",294,"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find(",271,"), std::string::npos) << c.out;
   EXPECT_NE(c.out.find(",11876,"), std::string::npos) << c.out;
 }
 

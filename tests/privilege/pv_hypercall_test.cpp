@@ -156,13 +156,14 @@ TEST(PvHypercall, DescriptorsOfDplZeroAndSystemDescriptorsAreRefused) {
                         {pv::kUpdateDescriptor, 3, 0x00000067, 0x00008900},   // a TSS
                         {pv::kUpdateDescriptor, 3, 0x00080000, 0x0000EC00},   // a call gate
                         {pv::kUpdateDescriptor, 1, 0x0000FFFF, 0x00CFFA00},   // the monitor's own entry
+                        {pv::kUpdateDescriptor, pv::kTssEntry, 0x0000FFFF, 0x00CFFA00},  // the monitor's TSS slot
                         {pv::kUpdateDescriptor, pv::kGdtEntries, 0, 0},
                         {pv::kUpdateDescriptor, 0xFFFFFFFF, 0, 0},
                         {pv::kUpdateDescriptor, 3, 0x0000FFFF, 0x00CFFA00},   // user code, DPL 3
                         {pv::kSetKernelStack, 0x10, 0x9000},                  // a DPL 0 stack selector
                         {pv::kSetKernelStack, pv::kKernelDs, 0x9000}});
-  EXPECT_EQ(r, (std::vector<int32_t>{pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEINVAL, pv::kEINVAL, 0,
-                                     pv::kEINVAL, 0}));
+  EXPECT_EQ(r, (std::vector<int32_t>{pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEPERM, pv::kEINVAL,
+                                     pv::kEINVAL, 0, pv::kEINVAL, 0}));
   const uint64_t gdt = PhysicalMemory::kPrivateBase;
   EXPECT_EQ(t.m.memory().read(gdt + 3 * 8 + 4, 4), 0x00CFFA00u);
   EXPECT_EQ(t.m.memory().read(gdt + 1 * 8 + 4, 4), 0x00CFBB00u);  // still the monitor's ring-1 code
@@ -228,6 +229,41 @@ TEST(PvHypercall, EventFramesNeverReachTheMonitorsWindow) {
   EXPECT_EQ(t.m.memory().read(gdt + 8 + 4, 4), code_hi);
   EXPECT_EQ(t.m.memory().read(gdt + 16 + 4, 4), data_hi);
   EXPECT_EQ(t.m.memory().read(gdt + 24, 4), 0u);
+}
+
+}  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// INT 0x80 from ring 3 to a handler that leaves events on goes through the
+// real trap gate with no exit; INT 0x81, whose entry masks events, must
+// enter the monitor (the CPU cannot clear the virtual IF).
+TEST(PvEvents, OnlyTheUnmaskedInt80IsAFastTrap) {
+  PvMachine t;
+  t.put(kArgs, {0x00090380, 0x2000, 0x00090781, 0x2100});  // 0x80: DPL 3; 0x81: DPL 3, masks events
+  const std::string kernel = fmt::format(
+      "mov esp, 0x5000\nmov eax, {set_trap}\nmov ebx, {args}\nmov ecx, 2\nint 0x82\n"
+      "mov eax, {desc}\nmov ebx, 3\nmov ecx, 0xffff\nmov edx, 0xcffa00\nint 0x82\n"
+      "mov eax, {desc}\nmov ebx, 4\nmov ecx, 0xffff\nmov edx, 0xcff200\nint 0x82\n"
+      "mov eax, {stack}\nmov ebx, 0x11\nmov ecx, 0x6000\nint 0x82\n"
+      "push 0x23\npush 0x7000\npush 0x202\npush 0x1b\npush 0x3000\niretd\n",
+      fmt::arg("set_trap", static_cast<uint32_t>(pv::kSetTrapTable)), fmt::arg("args", kArgs),
+      fmt::arg("desc", static_cast<uint32_t>(pv::kUpdateDescriptor)),
+      fmt::arg("stack", static_cast<uint32_t>(pv::kSetKernelStack)));
+  const std::string int80 = "inc dword ptr [0x8000]\niretd\n";
+  const std::string int81 = fmt::format("mov eax, {}\nmov ebx, 0x21\nint 0x82\n", static_cast<uint32_t>(pv::kShutdown));
+  const std::string user = "mov ax, 0x23\nmov ds, ax\nint 0x80\nint 0x80\nint 0x81\n";  // IRET nulled DS
+  for (const auto& [at, src] : std::vector<std::pair<uint32_t, std::string>>{
+           {kCode, kernel}, {0x2000, int80}, {0x2100, int81}, {0x3000, user}}) {
+    const std::vector<uint8_t> code = assemble(src, 32, at);
+    ASSERT_TRUE(t.m.memory().write_bytes(at, code.data(), code.size()));
+  }
+  const RunResult r = t.m.run(1'000'000);
+  EXPECT_EQ(r.reason, StopReason::GuestExit) << r.detail;
+  EXPECT_EQ(t.word(kResults), 2u);  // both INT 0x80s reached the handler
+  const auto& by_key = t.m.exits().count(ExitReason::GuestException).by_key;
+  EXPECT_EQ(by_key, (std::map<uint32_t, uint64_t>{{0x81, 1}}));
+  EXPECT_EQ(t.m.monitor().counters()[1], (std::pair<std::string, uint64_t>{"fast_system_calls", 2}));
 }
 
 }  // namespace vtlab::test

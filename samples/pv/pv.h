@@ -1,14 +1,15 @@
 /*
- * pv.h - the paravirt-ops layer of minios: what the kernel does instead of
- * a privileged instruction when it is built with -DMINIOS_PV to run under
- * vtlab's `pv` mode (docs/HYPERCALLS.md has the ABI; vtlab's copy of the
- * numbers is privilege/pv_abi.h).  Without MINIOS_PV nothing here is used.
+ * pv.h - the guest side of vtlab's `pv` mode, shared by the paravirtual
+ * builds of the samples (minios-pv, micro-pv): the hypercalls, the
+ * shared-info page, and what a kernel does instead of CLI, STI, HLT and a
+ * page-table write (docs/HYPERCALLS.md has the ABI; vtlab's copy of the
+ * numbers is privilege/pv_abi.h).  Native builds never include it.
  *
  * A hypercall is INT 0x82 from ring 1: number in EAX, arguments in EBX,
  * ECX, EDX, result in EAX (negative: an errno-style error).
  */
-#ifndef MINIOS_PV_H
-#define MINIOS_PV_H
+#ifndef GUEST_PV_H
+#define GUEST_PV_H
 
 #include "guest.h"
 
@@ -31,6 +32,11 @@
 #define MMUEXT_NEW_BASEPTR 3
 
 #define TRAP_CLEARS_IF 4 /* trap_info.flags: deliver with events masked (an interrupt gate) */
+
+/* The monitor's ring-1 kernel segments (GDT entries 1 and 2, RPL 1). */
+#define PV_KERNEL_CS 0x09
+#define PV_KERNEL_DS 0x11
+#define PV_EXIT_PANIC 0x3E /* debug_exit code of a failed hypercall */
 
 struct trap_info { uint8_t vector, flags; uint16_t cs; uint32_t address; };
 struct mmu_update { uint32_t ptr, val; };
@@ -73,6 +79,6 @@ void pv_events_on_for_iret(void);   /* entry.S: the frame being returned to had 
 void pv_block(void);                /* STI; HLT */
 void pv_set_pte(uint32_t *pte, uint32_t val); /* one validated page-table write */
 void pv_switch_to(uint32_t *page_dir, uint32_t kernel_stack); /* CR3 and the ring-3 event stack */
-int pv_check(int32_t result, const char *what); /* panics on an error */
+int pv_check(int32_t result, const char *what); /* a failed hypercall ends the run (PV_EXIT_PANIC) */
 
-#endif /* MINIOS_PV_H */
+#endif /* GUEST_PV_H */

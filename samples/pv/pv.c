@@ -1,11 +1,9 @@
 /*
- * pv.c - the paravirt-ops layer of minios (pv.h), built only with
- * -DMINIOS_PV: the console, shutdown, the shared-info page, blocking, and
- * the hypercall batches the rest of the kernel uses.
+ * pv.c - the guest side of `pv` (pv.h), linked only into the paravirtual
+ * builds: the console, shutdown, the shared-info page, blocking, and the
+ * hypercall batches their kernels use.
  */
-#include "kernel.h"
-
-#ifdef MINIOS_PV
+#include "pv.h"
 
 /* Page-aligned, as set_shared_info requires; the monitor writes only its first words. */
 struct shared_info pv_shared __attribute__((aligned(4096)));
@@ -45,7 +43,7 @@ int pv_check(int32_t result, const char *what)
 {
     if (result < 0) {
         kprintf("PANIC: hypercall %s failed: %d\n", what, result);
-        debug_exit(MINIOS_EXIT_PANIC);
+        debug_exit(PV_EXIT_PANIC);
     }
     return result;
 }
@@ -76,11 +74,9 @@ void pv_switch_to(uint32_t *page_dir, uint32_t kernel_stack)
     struct mmuext_op op = { MMUEXT_NEW_BASEPTR, (uint32_t)page_dir };
     struct multicall_entry calls[2] = {
         { HYPERVISOR_mmuext_op, { (uint32_t)&op, 1, 0, 0, 0 }, 0 },
-        { HYPERVISOR_set_kernel_stack, { SEL_KERNEL_DATA, kernel_stack, 0, 0, 0 }, 0 },
+        { HYPERVISOR_set_kernel_stack, { PV_KERNEL_DS, kernel_stack, 0, 0, 0 }, 0 },
     };
     pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 2, 0), "multicall");
     pv_check(calls[0].result, "new_baseptr");
     pv_check(calls[1].result, "set_kernel_stack");
 }
-
-#endif /* MINIOS_PV */

@@ -24,7 +24,9 @@ int32_t PvMonitor::call(Cpu& cpu, uint32_t nr, const uint32_t a[5], bool nested,
     case pv::kUpdateDescriptor: return update_descriptor(cpu, a[0], a[1], a[2]);
     case pv::kSetTimer: return set_timer(cpu, a[0], a[1]);
     case pv::kBlock:
-      if (nested) return pv::kEINVAL;  // sleeping halfway through a batch would run the rest late
+      // Sleeping halfway through a batch would run the rest late; without
+      // a shared-info page no event could ever be let in to wake it.
+      if (nested || !paging_.shared_info) return pv::kEINVAL;
       set_shared(cpu, pv::shared::kEventsEnabled, 1);
       if (!timer_pending_ && !(inner_ && inner_->intr_pending())) action = Action::Halt;
       return 0;

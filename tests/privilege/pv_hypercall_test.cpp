@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include <random>
 #include <string>
 #include <vector>
 
@@ -264,6 +265,42 @@ TEST(PvEvents, OnlyTheUnmaskedInt80IsAFastTrap) {
   const auto& by_key = t.m.exits().count(ExitReason::GuestException).by_key;
   EXPECT_EQ(by_key, (std::map<uint32_t, uint64_t>{{0x81, 1}}));
   EXPECT_EQ(t.m.monitor().counters()[1], (std::pair<std::string, uint64_t>{"fast_system_calls", 2}));
+}
+
+}  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// Random hypercalls with random arguments, aimed at the interesting places
+// (a page of random words, the monitor's memory, the window, anywhere):
+// every run ends for a stated reason, and twice the same way.
+TEST(PvHypercall, RandomCallsNeverBreakTheMonitorAndAreDeterministic) {
+  for (unsigned seed = 1; seed <= 8; ++seed) {
+    SCOPED_TRACE(seed);
+    std::string src;
+    std::mt19937 rng(seed);
+    const uint32_t places[] = {kArgs, kMonitor - 8, 0xFFC00000, kTable, 0};
+    for (int i = 0; i < 200; ++i) {
+      uint32_t a[4];
+      for (uint32_t& v : a) v = rng() % 3 ? places[rng() % 5] + (rng() % 64) * 4 : static_cast<uint32_t>(rng());
+      uint32_t nr = rng() % 13;
+      if (nr == pv::kShutdown) nr = pv::kHypercalls;  // the run should go on
+      src += fmt::format("mov eax, {}\nmov ebx, {}\nmov ecx, {}\nmov edx, {}\nint 0x82\n", nr,
+                         a[0], rng() % 2 ? a[1] % 40 : a[1], a[2]);
+    }
+    const std::vector<uint8_t> code = assemble(src, 32, kCode);
+    std::array<uint64_t, 3> outcome[2];
+    for (int run = 0; run < 2; ++run) {
+      PvMachine t;
+      std::mt19937 fill(seed);
+      for (uint32_t at = kArgs; at < kArgs + 0x1000; at += 4) t.m.memory().write(at, 4, fill());
+      ASSERT_TRUE(t.m.memory().write_bytes(kCode, code.data(), code.size()));
+      const RunResult r = t.m.run(1'000'000);
+      EXPECT_NE(r.reason, StopReason::None);
+      outcome[run] = {static_cast<uint64_t>(r.reason), t.m.cpu().icount, t.m.exits().total()};
+    }
+    EXPECT_EQ(outcome[0], outcome[1]);
+  }
 }
 
 }  // namespace vtlab::test

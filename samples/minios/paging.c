@@ -74,7 +74,7 @@ static void pv_seal(uint32_t *page_dir)
         if (!(page_dir[pde] & PTE_P))
             continue;
         if (n == 7)
-            pv_check(-7, "seal: too many page tables");
+            pv_check(-7 /* -E2BIG */, "seal: too many page tables");
         uint32_t table = FRAME_OF(page_dir[pde]);
         ups[n] = (struct mmu_update){ (uint32_t)kernel_map_entry(table), table | PTE_P };
         ops[n++] = (struct mmuext_op){ MMUEXT_PIN_L1, table };

@@ -23,12 +23,13 @@
 #include "devices/virtio_slots.h"
 #include "privilege/bt_monitor.h"
 #include "privilege/hw_sim/hw_sim_monitor.h"
+#include "privilege/pv_monitor.h"
 #include "privilege/trap_monitor.h"
 
 namespace vtlab {
 
 const std::vector<std::string>& Machine::modes() {
-  static const std::vector<std::string> all = {"native", "trap", "bt", "hw"};
+  static const std::vector<std::string> all = {"native", "trap", "bt", "hw", "pv"};
   return all;
 }
 
@@ -46,6 +47,8 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
     monitor_ = std::make_unique<KvmMonitor>();
   else if (cfg.mode == "hw")
     throw std::invalid_argument("unknown --hw-backend \"" + cfg.hw_backend + "\" (sim or kvm)");
+  else if (cfg.mode == "pv")
+    monitor_ = std::make_unique<PvMonitor>([this](uint8_t b) { console_(b); });  // the hypercall console
   else
     throw std::invalid_argument("unknown mode \"" + cfg.mode + "\"");
   monitor_->attach(exits_);
@@ -89,6 +92,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
     ++serial_bytes_;
     if (serial) serial(b);
   };
+  console_ = serial_sink;
   com1_ = std::make_unique<Uart16550>(serial_sink);
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
     guest_status_ = status;

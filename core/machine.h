@@ -134,6 +134,7 @@ class Machine {
 
  private:
   void wire_devices(const MachineConfig& cfg);
+  std::function<void(uint8_t)> console_;  // where COM1's bytes go (pv's console hypercall too)
   void note_debugcon(uint8_t b);
 
   PhysicalMemory mem_;

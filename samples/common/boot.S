@@ -25,7 +25,9 @@ multiboot_header:
         .globl  _start
         .type   _start, @function
 _start:
+#ifndef GUEST_PARAVIRT /* a paravirtual kernel starts with events off and may not run CLI */
         cli
+#endif
         cld
         movl    %eax, %esi              /* keep magic and MBI address safe */
         movl    %ebx, %edx              /* while rep stosb uses EAX/ECX/EDI */

@@ -18,6 +18,7 @@ enum {
 #define LCR_DLAB      0x80
 #define LCR_8N1       0x03
 
+#ifndef GUEST_CONSOLE_HYPERCALL /* else the kernel provides these three (a paravirtual console) */
 void serial_init(void)
 {
     outb(COM1_PORT + UART_IER, 0x00);     /* no interrupts: we poll */
@@ -36,18 +37,22 @@ void serial_putc(char c)
     outb(COM1_PORT + UART_DATA, (uint8_t)c);
 }
 
+#endif
+
 void serial_puts(const char *s)
 {
     while (*s)
         serial_putc(*s++);
 }
 
+#ifndef GUEST_CONSOLE_HYPERCALL
 void debug_exit(uint32_t code)
 {
     outl(DEBUG_EXIT_PORT, code);
     for (;;)
         __asm__ volatile("cli; hlt");
 }
+#endif
 
 /* ---- formatter -------------------------------------------------------------
  * Supports %s %c %d %i %u %x %X %p %% with an optional '-' or '0' flag, a

@@ -11,7 +11,11 @@
  *   enter_user       IRET to a ring-3 loop; its last call returns here
  *   user_*_loop      the ring-3 loops: user_iterations trivial calls
  */
+#ifdef MICRO_PV
+#define SEL_KERNEL_DATA 0x11    /* the pv monitor's ring-1 data segment */
+#else
 #define SEL_KERNEL_DATA 0x10
+#endif
 #define SEL_USER_CODE   0x1B
 #define SEL_USER_DATA   0x23
 #define VEC_PF          14

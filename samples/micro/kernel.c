@@ -20,6 +20,7 @@
 #define MSR_SYSENTER_ESP 0x175
 #define MSR_SYSENTER_EIP 0x176
 
+#ifndef MICRO_PV
 struct __attribute__((packed)) tss32 {
     uint32_t prev_task, esp0, ss0, esp1, ss1, esp2, ss2;
     uint32_t cr3, eip, eflags, eax, ecx, edx, ebx, esp, ebp, esi, edi;
@@ -44,6 +45,7 @@ static struct {
 #define gdt tables.gdt
 #define tss tables.tss
 #define idt tables.idt
+#endif
 /* Ring 0's stack on entry from ring 3 (INT 0x80 and SYSENTER alike). */
 static uint8_t syscall_stack[4096] __attribute__((aligned(16)));
 
@@ -52,6 +54,7 @@ page_t identity_pt;
 
 static void (*page_fault_handler)(uint32_t cr2, uint32_t error);
 
+#ifndef MICRO_PV
 static void set_gate(unsigned vector, uint32_t offset, uint8_t type_attr)
 {
     idt[vector].offset_low = offset & 0xFFFF;
@@ -122,6 +125,85 @@ static void pic_init(void)
     outb(0x21, 0xFF); outb(0xA1, 0xFF);
 }
 
+#else /* MICRO_PV: the same machine, through hypercalls */
+
+static void descriptors_init(void)
+{
+    uint64_t code = segment_descriptor(0, 0xFFFFF, ACC_USER_CODE, FLAGS_4K_32BIT);
+    uint64_t data = segment_descriptor(0, 0xFFFFF, ACC_USER_DATA, FLAGS_4K_32BIT);
+    struct multicall_entry calls[3] = {
+        { HYPERVISOR_update_descriptor, { SEL_USER_CODE >> 3, (uint32_t)code, (uint32_t)(code >> 32), 0, 0 }, 0 },
+        { HYPERVISOR_update_descriptor, { SEL_USER_DATA >> 3, (uint32_t)data, (uint32_t)(data >> 32), 0, 0 }, 0 },
+        { HYPERVISOR_set_kernel_stack, { SEL_KERNEL_DATA, (uint32_t)(syscall_stack + sizeof syscall_stack), 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 3, 0), "multicall");
+    for (int i = 0; i < 3; i++)
+        pv_check(calls[i].result, "descriptors");
+    __asm__ volatile("ljmp %0, $1f\n"
+                     "1:\tmovw %w1, %%ax\n\t"
+                     "movw %%ax, %%ds\n\tmovw %%ax, %%es\n\tmovw %%ax, %%fs\n\t"
+                     "movw %%ax, %%gs\n\tmovw %%ax, %%ss"
+                     :
+                     : "i"(SEL_KERNEL_CODE), "r"(SEL_KERNEL_DATA)
+                     : "eax", "memory");
+
+    /* INT 0x80 leaves events on (there are none: no timer), so the
+     * monitor can make it a fast trap. */
+    static struct trap_info traps[33];
+    for (unsigned v = 0; v < 32; v++)
+        traps[v] = (struct trap_info){ v, TRAP_CLEARS_IF, SEL_KERNEL_CODE, isr_stub_table[v] };
+    traps[32] = (struct trap_info){ 0x80, 3, SEL_KERNEL_CODE, (uint32_t)isr_syscall };
+    pv_check(hypercall3(HYPERVISOR_set_trap_table, (uint32_t)traps, 33, 0), "set_trap_table");
+}
+
+void pv_table(void *page, int directory)
+{
+    struct mmu_update u = { (uint32_t)&identity_pt[(uint32_t)page / PAGE_SIZE], (uint32_t)page | PTE_P | PTE_U };
+    struct mmuext_op op = { directory ? MMUEXT_PIN_L2 : MMUEXT_PIN_L1, (uint32_t)page };
+    struct multicall_entry calls[2] = {
+        { HYPERVISOR_mmu_update, { (uint32_t)&u, 1, 0, 0, 0 }, 0 },
+        { HYPERVISOR_mmuext_op, { (uint32_t)&op, 1, 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 2, 0), "multicall");
+    pv_check(calls[0].result, "pv_table: mmu_update");
+    pv_check(calls[1].result, "pv_table: pin");
+}
+
+void pv_untable(void *page)
+{
+    struct mmuext_op op = { MMUEXT_UNPIN, (uint32_t)page };
+    struct mmu_update u = { (uint32_t)&identity_pt[(uint32_t)page / PAGE_SIZE], (uint32_t)page | PTE_PWU };
+    struct multicall_entry calls[2] = {
+        { HYPERVISOR_mmuext_op, { (uint32_t)&op, 1, 0, 0, 0 }, 0 },
+        { HYPERVISOR_mmu_update, { (uint32_t)&u, 1, 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 2, 0), "multicall");
+    pv_check(calls[0].result, "pv_untable: unpin");
+    pv_check(calls[1].result, "pv_untable: mmu_update");
+}
+
+/* The same identity map, with the two tables themselves read-only. */
+static void paging_init(void)
+{
+    for (uint32_t i = 1; i < 1024; i++)
+        identity_pt[i] = (i * PAGE_SIZE) | PTE_PWU;
+    identity_pt[(uint32_t)identity_pt / PAGE_SIZE] &= ~PTE_W;
+    identity_pt[(uint32_t)kernel_pd / PAGE_SIZE] &= ~PTE_W;
+    kernel_pd[0] = (uint32_t)identity_pt | PTE_PWU;
+    struct mmuext_op ops[3] = {
+        { MMUEXT_PIN_L1, (uint32_t)identity_pt },
+        { MMUEXT_PIN_L2, (uint32_t)kernel_pd },
+        { MMUEXT_NEW_BASEPTR, (uint32_t)kernel_pd },
+    };
+    pv_check(hypercall3(HYPERVISOR_mmuext_op, (uint32_t)ops, 3, 0), "mmuext_op");
+}
+
+static void pic_init(void)
+{
+    pv_init(); /* no 8259A to mask: events come only from the monitor */
+}
+#endif /* MICRO_PV */
+
 void kernel_init(void)
 {
     descriptors_init();
@@ -148,9 +230,16 @@ void set_page_fault_handler(void (*handler)(uint32_t cr2, uint32_t error))
 
 void trap_page_fault(uint32_t error)
 {
+#ifdef MICRO_PV
+    uint32_t cr2 = pv_shared.cr2; /* the monitor's copy: CR2 is privileged */
+    if (!page_fault_handler)
+        trap_unexpected(14, error, cr2);
+    page_fault_handler(cr2, error);
+#else
     if (!page_fault_handler)
         trap_unexpected(14, error, read_cr2());
     page_fault_handler(read_cr2(), error);
+#endif
 }
 
 void trap_unexpected(uint32_t vector, uint32_t error, uint32_t where)

@@ -16,8 +16,19 @@
 #include "guest.h"
 
 /* The order SYSEXIT requires: user CS = SYSENTER_CS + 16, SS = + 24. */
+#ifdef MICRO_PV
+/* micro-pv: the kernel at ring 1 under vtlab's pv mode (docs/HYPERCALLS.md). */
+#include "pv.h"
+#define SEL_KERNEL_CODE PV_KERNEL_CS
+#define SEL_KERNEL_DATA PV_KERNEL_DS
+/* A page becomes a page table (read-only in identity_pt, pinned as a
+ * table or a directory), or goes back to being a page. */
+void pv_table(void *page, int directory);
+void pv_untable(void *page);
+#else
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
+#endif
 #define SEL_USER_CODE   (0x18 | 3)
 #define SEL_USER_DATA   (0x20 | 3)
 #define SEL_TSS         0x28

@@ -28,6 +28,7 @@
 
 #define CPUID1_EDX_SEP (1u << 11)
 
+#ifndef MINIOS_PV
 /* 32-bit TSS (SDM vol. 3, figure 7-2).  minios never switches tasks in
  * hardware: it uses the TSS only for SS0:ESP0, the stack the CPU switches
  * to when an interrupt or INT 0x80 arrives from ring 3. */
@@ -150,3 +151,58 @@ void sysenter_set_stack(uint32_t esp)
     if (sysenter_enabled) /* without SEP the MSRs may not exist (#GP) */
         wrmsr(MSR_SYSENTER_ESP, esp, 0);
 }
+
+#else /* MINIOS_PV: the same tables, through hypercalls (pv.h) */
+
+/* GDT entries 1 and 2 are the monitor's ring-1 kernel segments; the user
+ * segments are ours, validated by the monitor.  No TSS: the monitor
+ * switches to the kernel stack set with set_kernel_stack. */
+void gdt_init(void)
+{
+    uint64_t user_code = segment_descriptor(0, 0xFFFFF, ACC_USER_CODE, FLAGS_4K_32BIT);
+    uint64_t user_data = segment_descriptor(0, 0xFFFFF, ACC_USER_DATA, FLAGS_4K_32BIT);
+    struct multicall_entry calls[3] = {
+        { HYPERVISOR_update_descriptor, { SEL_USER_CODE >> 3, (uint32_t)user_code, (uint32_t)(user_code >> 32), 0, 0 }, 0 },
+        { HYPERVISOR_update_descriptor, { SEL_USER_DATA >> 3, (uint32_t)user_data, (uint32_t)(user_data >> 32), 0, 0 }, 0 },
+        { HYPERVISOR_set_kernel_stack, { SEL_KERNEL_DATA, (uint32_t)boot_stack_top, 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 3, 0), "multicall");
+    for (int i = 0; i < 3; i++)
+        pv_check(calls[i].result, "gdt_init");
+    load_segments();
+}
+
+unsigned tss_descriptor_type(void)
+{
+    return 0; /* there is no TSS under pv */
+}
+
+void tss_set_kernel_stack(uint32_t esp0)
+{
+    pv_check(hypercall3(HYPERVISOR_set_kernel_stack, SEL_KERNEL_DATA, esp0, 0), "set_kernel_stack");
+}
+
+/* The trap table says what the IDT said: exceptions and IRQs with events
+ * masked (interrupt gates), INT 0x80 from ring 3 with events left on. */
+void idt_init(void)
+{
+    static struct trap_info traps[32 + 16 + 1];
+    unsigned n = 0;
+    for (unsigned v = 0; v < 32; v++)
+        traps[n++] = (struct trap_info){ v, TRAP_CLEARS_IF, SEL_KERNEL_CODE, isr_stub_table[v] };
+    for (unsigned irq = 0; irq < 16; irq++)
+        traps[n++] = (struct trap_info){ VEC_IRQ_BASE + irq, TRAP_CLEARS_IF, SEL_KERNEL_CODE, isr_stub_table[32 + irq] };
+    traps[n++] = (struct trap_info){ VEC_SYSCALL, 3, SEL_KERNEL_CODE, (uint32_t)isr_syscall };
+    pv_check(hypercall3(HYPERVISOR_set_trap_table, (uint32_t)traps, n, 0), "set_trap_table");
+}
+
+int sysenter_init(void)
+{
+    return 0; /* processes use INT 0x80 only (entry.S) */
+}
+
+void sysenter_set_stack(uint32_t esp)
+{
+    (void)esp;
+}
+#endif /* MINIOS_PV */

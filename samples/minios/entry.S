@@ -21,8 +21,13 @@
  * DS ES FS GS    trap_common
  */
 
+#ifdef MINIOS_PV
+#define SEL_KERNEL_CODE 0x09    /* the pv monitor's ring-1 segments (kernel.h) */
+#define SEL_KERNEL_DATA 0x11
+#else
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
+#endif
 #define SEL_USER_CODE   0x1B
 #define SEL_USER_DATA   0x23
 #define VEC_SYSCALL     0x80
@@ -104,11 +109,20 @@ trap_common:
 
         .globl  trap_return
 trap_return:
+#ifdef MINIOS_PV
+        /* IRET at ring 1 leaves IF alone: the virtual IF of the frame we
+         * return to is put back here (64 = struct trap_frame's eflags). */
+        testl   $EFLAGS_IF, 64(%esp)
+        jz      1f
+        call    pv_events_on_for_iret
+1:
+#endif
         RESTORE_SEGMENTS
         popal
         addl    $8, %esp                /* vector and error code */
         iret
 
+#ifndef MINIOS_PV /* no SYSENTER under pv: the monitor offers no fast system-call callback */
 /*
  * SYSENTER: CPL 0, CS = IA32_SYSENTER_CS, SS = CS + 8, ESP = IA32_SYSENTER_ESP
  * (the top of this process's kernel stack), EIP = here, IF = 0.  Nothing
@@ -144,6 +158,7 @@ sysenter_entry:
         popfl
         sti                             /* which STI sets only after the next */
         sysexit                         /* instruction: no interrupt in between */
+#endif
 
 /*
  * void switch_context(uint32_t *save_esp, uint32_t new_esp)

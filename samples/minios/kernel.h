@@ -49,8 +49,15 @@
 /* ---- segments ---------------------------------------------------------------
  * The order is what SYSEXIT requires: user CS = SYSENTER_CS + 16 and
  * user SS = SYSENTER_CS + 24, both with RPL 3. */
+#ifdef MINIOS_PV
+/* Under pv the kernel runs at ring 1 on the monitor's own kernel segments
+ * (docs/HYPERCALLS.md): the same GDT entries, RPL 1. */
+#define SEL_KERNEL_CODE 0x09
+#define SEL_KERNEL_DATA 0x11
+#else
 #define SEL_KERNEL_CODE 0x08
 #define SEL_KERNEL_DATA 0x10
+#endif
 #define SEL_USER_CODE   (0x18 | 3)
 #define SEL_USER_DATA   (0x20 | 3)
 #define SEL_TSS         0x28
@@ -166,6 +173,23 @@ void trap_return(void);
 void switch_context(uint32_t *save_esp, uint32_t new_esp);
 void load_segments(void); /* far jump to SEL_KERNEL_CODE, reload DS..SS */
 
+#ifdef MINIOS_PV
+#include "pv.h"
+
+/* The virtual IF is a word in the shared-info page (pv.h). */
+static inline uint32_t irq_save(void)
+{
+    uint32_t flags = pv_shared.events_enabled ? EFLAGS_IF : 0;
+    pv_events_off();
+    return flags;
+}
+
+static inline void irq_restore(uint32_t flags)
+{
+    if (flags & EFLAGS_IF)
+        pv_events_on();
+}
+#else
 /* Saves EFLAGS and disables interrupts; irq_restore puts IF back as it was. */
 static inline uint32_t irq_save(void)
 {
@@ -178,6 +202,7 @@ static inline void irq_restore(uint32_t flags)
 {
     __asm__ volatile("pushl %0; popfl" : : "r"(flags) : "memory", "cc");
 }
+#endif
 
 static inline void wrmsr(uint32_t msr, uint32_t lo, uint32_t hi)
 {

@@ -45,6 +45,35 @@ static uint16_t read_ss(void)
     return v;
 }
 
+#ifdef MINIOS_PV
+static void boot_cpu_tables(void)
+{
+    gdt_init();
+    kprintf("gdt: the monitor's GDT: kernel code 0x09 and data 0x11 (ring 1) are its own; user code 0x1b and "
+            "user data 0x23 set with the update_descriptor hypercall\n");
+    kprintf("gdt: a far jump reloaded CS, now GDT entry %u (kernel code); DS, ES, FS, GS and SS "
+            "too, SS now entry %u (kernel data)\n",
+            read_cs() >> 3, read_ss() >> 3);
+    kprintf("stack: no TSS: the set_kernel_stack hypercall names the stack for events from ring 3\n");
+    idt_init();
+    kprintf("traps: set_trap_table: exceptions 0-31 and vectors 0x20-0x2f with events masked, "
+            "INT 0x80 callable from ring 3\n");
+}
+
+static void boot_interrupt_sources(void)
+{
+    pit_init();
+    kprintf("timer: the set_timer hypercall: a periodic event every %u us through vector 0x20 "
+            "(no 8259A or 8254 to program)\n",
+            PIT_DIVISOR * 1000000u / 1193182u);
+    /* Events off; block turns them on and sleeps in one hypercall. */
+    while (ticks == 0) {
+        pv_block();
+        pv_events_off();
+    }
+    kprintf("timer: the kernel blocked (block hypercall) until the timer event woke it\n");
+}
+#else
 static void boot_cpu_tables(void)
 {
     gdt_init();
@@ -81,6 +110,7 @@ static void boot_interrupt_sources(void)
         __asm__ volatile("sti; hlt; cli" : : : "memory");
     kprintf("timer: the kernel halted (STI; HLT) until IRQ 0 woke it\n");
 }
+#endif
 
 static void print_log(const struct process *p)
 {
@@ -164,7 +194,13 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
 {
     (void)mbi_addr;
     serial_init();
+#ifdef MINIOS_PV
+    pv_init();
+    kprintf("minios-pv: minios built for vtlab's pv mode: the kernel runs at ring 1 and calls the monitor "
+            "(hypercalls), with four ring-3 processes\n");
+#else
     kprintf("minios: a small multitasking kernel (ring 0) with four ring-3 processes\n");
+#endif
     if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
         kprintf("boot: not started by a multiboot loader (EAX = 0x%08x)\n", magic);
         return MINIOS_EXIT_FAIL;
@@ -178,6 +214,13 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
 
     boot_cpu_tables();
     int sep = sysenter_init();
+#ifdef MINIOS_PV
+    kprintf("sysenter: not used under pv (the monitor has no fast system-call callback); processes use "
+            "INT 0x80 only\n");
+    paging_init();
+    kprintf("paging: on through the monitor (tables pinned read-only, new_baseptr hypercall); kernel at "
+            "0x00001000-0x003fffff, supervisor-only, page 0 unmapped\n");
+#else
     if (sep)
         kprintf("sysenter: CPUID has SEP; IA32_SYSENTER_CS/ESP/EIP written with WRMSR\n");
     else
@@ -185,6 +228,7 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
     paging_init();
     kprintf("paging: on (CR0.PG, CR0.WP); kernel at 0x00001000-0x003fffff, supervisor-only, "
             "page 0 unmapped\n");
+#endif
     boot_interrupt_sources();
 
     for (int i = 0; i < MAX_PROCS; i++) {
@@ -200,13 +244,22 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
     kprintf("sched: (processes write to logs that are printed once all have ended)\n");
     idle_loop();
     pic_mask_all();
+#ifdef MINIOS_PV
+    kprintf("sched: every process has ended; set_timer stopped the timer\n");
+#else
     kprintf("sched: every process has ended; OCW1 masked IRQ 0 again\n");
+#endif
 
     for (int i = 0; i < MAX_PROCS; i++)
         report(&procs[i], &programs[i]);
     final_checks(sep);
     uint32_t code = checks_failed ? MINIOS_EXIT_FAIL : MINIOS_EXIT_OK;
+#ifdef MINIOS_PV
+    kprintf("minios-pv: %s; exit code 0x%02x through the shutdown hypercall\n",
+            checks_failed ? "some checks FAILED" : "all checks passed", code);
+#else
     kprintf("minios: %s; exit code 0x%02x through isa-debug-exit (port 0xf4)\n",
             checks_failed ? "some checks FAILED" : "all checks passed", code);
+#endif
     return code;
 }

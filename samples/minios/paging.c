@@ -50,6 +50,94 @@ static void frame_free(uint32_t frame)
     irq_restore(flags);
 }
 
+#ifdef MINIOS_PV
+/* Under pv a page table is pinned: read-only in the kernel's own map and
+ * changed only through mmu_update, which the monitor validates. */
+static uint32_t *kernel_map_entry(uint32_t frame)
+{
+    return &kernel_page_table[frame / PAGE_SIZE];
+}
+
+static int sealed(const uint32_t *page_dir)
+{
+    return !(*kernel_map_entry((uint32_t)page_dir) & PTE_W);
+}
+
+/* Read-only in the kernel map, then pinned: the tables under the user
+ * part first, the directory last, in one multicall. */
+static void pv_seal(uint32_t *page_dir)
+{
+    struct mmu_update ups[8];
+    struct mmuext_op ops[8];
+    uint32_t n = 0;
+    for (uint32_t pde = PDE_INDEX(USER_IMAGE_BASE); pde < 1024; pde++) {
+        if (!(page_dir[pde] & PTE_P))
+            continue;
+        if (n == 7)
+            pv_check(-7 /* -E2BIG */, "seal: too many page tables");
+        uint32_t table = FRAME_OF(page_dir[pde]);
+        ups[n] = (struct mmu_update){ (uint32_t)kernel_map_entry(table), table | PTE_P };
+        ops[n++] = (struct mmuext_op){ MMUEXT_PIN_L1, table };
+    }
+    ups[n] = (struct mmu_update){ (uint32_t)kernel_map_entry((uint32_t)page_dir), (uint32_t)page_dir | PTE_P };
+    ops[n++] = (struct mmuext_op){ MMUEXT_PIN_L2, (uint32_t)page_dir };
+    struct multicall_entry calls[2] = {
+        { HYPERVISOR_mmu_update, { (uint32_t)ups, n, 0, 0, 0 }, 0 },
+        { HYPERVISOR_mmuext_op, { (uint32_t)ops, n, 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 2, 0), "multicall");
+    pv_check(calls[0].result, "seal: mmu_update");
+    pv_check(calls[1].result, "seal: pin");
+}
+
+/* The reverse: unpinned (directory first), then writable again. */
+static void pv_release(uint32_t *page_dir)
+{
+    struct mmu_update ups[8];
+    struct mmuext_op ops[8];
+    uint32_t n = 0;
+    ups[n] = (struct mmu_update){ (uint32_t)kernel_map_entry((uint32_t)page_dir), (uint32_t)page_dir | PTE_P | PTE_W };
+    ops[n++] = (struct mmuext_op){ MMUEXT_UNPIN, (uint32_t)page_dir };
+    for (uint32_t pde = PDE_INDEX(USER_IMAGE_BASE); pde < 1024 && n < 8; pde++) {
+        if (!(page_dir[pde] & PTE_P))
+            continue;
+        uint32_t table = FRAME_OF(page_dir[pde]);
+        ups[n] = (struct mmu_update){ (uint32_t)kernel_map_entry(table), table | PTE_P | PTE_W };
+        ops[n++] = (struct mmuext_op){ MMUEXT_UNPIN, table };
+    }
+    struct multicall_entry calls[2] = {
+        { HYPERVISOR_mmuext_op, { (uint32_t)ops, n, 0, 0, 0 }, 0 },
+        { HYPERVISOR_mmu_update, { (uint32_t)ups, n, 0, 0, 0 }, 0 },
+    };
+    pv_check(hypercall3(HYPERVISOR_multicall, (uint32_t)calls, 2, 0), "multicall");
+    pv_check(calls[0].result, "release: unpin");
+    pv_check(calls[1].result, "release: mmu_update");
+}
+
+void paging_init(void)
+{
+    for (uint32_t f = FRAME_POOL_END; f > FRAME_POOL_START; f -= PAGE_SIZE)
+        free_frames[free_count++] = f - PAGE_SIZE; /* lowest frame on top */
+
+    /* The same identity map, without global pages, and with the two
+     * tables themselves read-only: the monitor refuses to pin a table
+     * that any table maps writable. */
+    kernel_page_table[0] = 0;
+    for (uint32_t i = 1; i < 1024; i++)
+        kernel_page_table[i] = (i * PAGE_SIZE) | PTE_P | PTE_W;
+    *kernel_map_entry((uint32_t)kernel_page_table) &= ~PTE_W;
+    *kernel_map_entry((uint32_t)kernel_page_dir) &= ~PTE_W;
+    memset(kernel_page_dir, 0, sizeof kernel_page_dir);
+    kernel_page_dir[0] = (uint32_t)kernel_page_table | PTE_P | PTE_W;
+
+    struct mmuext_op ops[3] = {
+        { MMUEXT_PIN_L1, (uint32_t)kernel_page_table },
+        { MMUEXT_PIN_L2, (uint32_t)kernel_page_dir },
+        { MMUEXT_NEW_BASEPTR, (uint32_t)kernel_page_dir },
+    };
+    pv_check(hypercall3(HYPERVISOR_mmuext_op, (uint32_t)ops, 3, 0), "mmuext_op");
+}
+#else
 void paging_init(void)
 {
     for (uint32_t f = FRAME_POOL_END; f > FRAME_POOL_START; f -= PAGE_SIZE)
@@ -74,6 +162,7 @@ void paging_init(void)
     write_cr3((uint32_t)kernel_page_dir);
     write_cr0(read_cr0() | CR0_PG | CR0_WP);
 }
+#endif
 
 /* Page table `pde_index` of page_dir, allocated on first use. */
 static uint32_t *page_table(uint32_t *page_dir, uint32_t pde_index, uint32_t pde_flags)
@@ -115,6 +204,9 @@ uint32_t *address_space_create(void)
             goto fail;
         stack[PTE_INDEX(USER_STACK_TOP - i * PAGE_SIZE)] = (uint32_t)frame | PTE_P | PTE_W | PTE_U;
     }
+#ifdef MINIOS_PV
+    pv_seal(page_dir);
+#endif
     return page_dir;
 
 fail:
@@ -126,6 +218,10 @@ fail:
  * directory CR3 holds.  The image frames belong to the kernel image. */
 void address_space_destroy(uint32_t *page_dir)
 {
+#ifdef MINIOS_PV
+    if (sealed(page_dir))
+        pv_release(page_dir);
+#endif
     for (uint32_t pde = PDE_INDEX(USER_IMAGE_BASE); pde < 1024; pde++) {
         if (!(page_dir[pde] & PTE_P))
             continue;
@@ -186,10 +282,14 @@ int heap_demand_map(struct process *p, uint32_t addr)
     uint32_t *frame = frame_alloc();
     if (!frame)
         return 0;
+#ifdef MINIOS_PV
+    pv_set_pte(pte, (uint32_t)frame | PTE_P | PTE_W | PTE_U); /* the monitor flushes the TLB */
+#else
     *pte = (uint32_t)frame | PTE_P | PTE_W | PTE_U;
     /* Not-present entries are never cached in the TLB, but the SDM allows
      * caching of the upper paging structures: INVLPG covers both. */
     invlpg((void *)addr);
+#endif
     p->heap_pages_mapped++;
     return 1;
 }
@@ -205,8 +305,12 @@ int heap_release(struct process *p, uint32_t addr)
     if (!pte || !(*pte & PTE_P))
         return 0;
     uint32_t frame = FRAME_OF(*pte);
+#ifdef MINIOS_PV
+    pv_set_pte(pte, 0);
+#else
     *pte = 0;
     invlpg((void *)addr);
+#endif
     frame_free(frame);
     return 1;
 }

@@ -29,6 +29,7 @@
 /* Control word: channel 0, access low byte then high byte, mode 2, binary. */
 #define PIT_CH0_LOHI_MODE2 0x34
 
+#ifndef MINIOS_PV
 static void pic_init_one(uint16_t cmd, uint16_t data, uint8_t vector_base, uint8_t icw3)
 {
     outb(cmd, ICW1_INIT | ICW1_NEED_ICW4);
@@ -102,3 +103,45 @@ void pit_init(void)
     outb(PIT_CHANNEL0, PIT_DIVISOR & 0xFF);
     outb(PIT_CHANNEL0, PIT_DIVISOR >> 8);
 }
+
+#else /* MINIOS_PV: no 8259A or 8254 to program; the monitor's periodic timer instead */
+
+/* What PIT_DIVISOR gives the 8254: 150 / 1.193182 MHz, in ns. */
+#define PV_TIMER_PERIOD_NS 125714u
+
+void pic_init(void)
+{
+}
+
+void pic_unmask(unsigned irq)
+{
+    (void)irq;
+}
+
+void pic_mask_all(void)
+{
+    pv_check(hypercall3(HYPERVISOR_set_timer, 0, 0, 0), "set_timer");
+}
+
+uint8_t pic_read_mask(int slave)
+{
+    (void)slave;
+    return 0xFF;
+}
+
+void pic_eoi(unsigned irq)
+{
+    (void)irq; /* a timer event needs no acknowledgement */
+}
+
+int pic_irq_is_real(unsigned irq)
+{
+    (void)irq;
+    return 1;
+}
+
+void pit_init(void)
+{
+    pv_check(hypercall3(HYPERVISOR_set_timer, PV_TIMER_PERIOD_NS, VEC_TIMER, 0), "set_timer");
+}
+#endif /* MINIOS_PV */

@@ -97,10 +97,15 @@ static void switch_to(struct process *next)
 {
     struct process *prev = current;
     current = next;
+#ifdef MINIOS_PV
+    uint32_t stack_top = next == &idle_proc ? (uint32_t)boot_stack_top : next->kstack_top;
+    pv_switch_to(next == &idle_proc ? kernel_page_dir : next->page_dir, stack_top); /* one multicall */
+#else
     write_cr3((uint32_t)(next == &idle_proc ? kernel_page_dir : next->page_dir));
     uint32_t stack_top = next == &idle_proc ? (uint32_t)boot_stack_top : next->kstack_top;
     tss_set_kernel_stack(stack_top);
     sysenter_set_stack(stack_top);
+#endif
     if (prev->state == PROC_ZOMBIE && prev->page_dir) {
         /* CR3 no longer points at it: its frames can go. */
         address_space_destroy(prev->page_dir);
@@ -187,12 +192,20 @@ int procs_alive(void)
 void idle_loop(void)
 {
     for (;;) {
+#ifdef MINIOS_PV
+        pv_events_off();
+#else
         __asm__ volatile("cli");
+#endif
         if (!procs_alive())
             break;
         schedule();
         if (!procs_alive())
             break;
+#ifdef MINIOS_PV
+        pv_block(); /* events on and sleep, in one hypercall: no race either */
+#else
         __asm__ volatile("sti; hlt" : : : "memory");
+#endif
     }
 }

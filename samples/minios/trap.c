@@ -27,11 +27,19 @@ const char *exception_name(uint32_t vector)
 
 void panic(const char *what, const struct trap_frame *f)
 {
+#ifdef MINIOS_PV
+    pv_events_off();
+    kprintf("PANIC: %s\n", what);
+    if (f)
+        kprintf("PANIC: vector %u error %x at %x:%x, CR2 %x, pid %d\n", f->vector, f->error, f->cs,
+                f->eip, pv_shared.cr2, current->pid);
+#else
     __asm__ volatile("cli");
     kprintf("PANIC: %s\n", what);
     if (f)
         kprintf("PANIC: vector %u error %x at %x:%x, CR2 %x, pid %d\n", f->vector, f->error, f->cs,
                 f->eip, read_cr2(), current->pid);
+#endif
     debug_exit(MINIOS_EXIT_PANIC);
 }
 
@@ -77,7 +85,11 @@ static void system_call(struct trap_frame *f)
 /* Interrupt gate: IF is still 0, so CR2 still belongs to this fault. */
 static void page_fault(struct trap_frame *f)
 {
+#ifdef MINIOS_PV
+    uint32_t cr2 = pv_shared.cr2; /* the monitor puts it in the shared-info page */
+#else
     uint32_t cr2 = read_cr2();
+#endif
     int has_user_space = current->pid != 0;
     if (!(f->error & PF_PRESENT) && has_user_space && heap_demand_map(current, cr2))
         return; /* the faulting instruction runs again and succeeds */

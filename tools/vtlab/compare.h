@@ -15,6 +15,7 @@ struct CompareOptions {
   std::string suite;   // "micro": the shipped workloads instead of one KERNEL
   std::string output;  // the report goes here instead of stdout
   unsigned repeat = 1; // runs per mode: figures checked equal, fastest host time kept
+  std::string pv_kernel;  // what `pv` runs instead of KERNEL: its paravirtual build (minios-pv.elf)
 };
 
 // The workloads of `--suite micro`, in the order they are reported (the

@@ -109,7 +109,8 @@ int main(int argc, char** argv) {
                       " (native: the interpreter runs the guest at its own rings, no monitor; trap: trap-and-emulate "
                       "with the guest kernel at ring 1 and the virtualization-hole detector; bt: the guest kernel's code "
                       "binary-translated, user code run direct; hw: the guest at its own rings in VMX non-root mode, exits "
-                      "decided by VMCS controls)")
+                      "decided by VMCS controls; pv: a paravirtualized kernel at ring 1 that makes hypercalls, "
+                      "docs/HYPERCALLS.md)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
@@ -162,6 +163,10 @@ int main(int argc, char** argv) {
                       "given, is the micro guest, else samples/micro.elf beside this binary; default modes: all)")
       ->check(CLI::IsMember({"micro"}));
   compare->add_option("--output", c.output, "Write the report to FILE instead of stdout");
+  compare->add_option("--pv-kernel", c.pv_kernel,
+                      "The paravirtual build of KERNEL that --modes pv runs (e.g. minios-pv.elf); its transcript "
+                      "is shown, not required to match native's")
+      ->check(CLI::ExistingFile);
   compare->add_option("--repeat", c.repeat,
                       "Run each mode N times: the modelled figures must agree, the fastest host time is shown")
       ->check(CLI::Range(1u, 1000u))

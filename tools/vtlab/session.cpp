@@ -13,6 +13,7 @@
 #include "core/loader/file.h"
 #include "privilege/bt_monitor.h"
 #include "privilege/hw_sim/hw_sim_monitor.h"
+#include "privilege/pv_monitor.h"
 #include "privilege/monitor.h"
 #include "core/loader/flat.h"
 #include "core/loader/load_error.h"
@@ -230,6 +231,8 @@ std::string exit_key_name(ExitReason reason, uint32_t key) {
   if (reason == ExitReason::BtCallout && key == BinaryTranslationMonitor::kPageTableWriteCallout)
     return "page-table-write";
   if (by_insn && key <= 0xFFFF) return mnemonic_name(static_cast<uint16_t>(key));
+  if (reason == ExitReason::Hypercall && !PvMonitor::hypercall_name(key).empty())
+    return std::string(PvMonitor::hypercall_name(key));
   return fmt::format("{:#x}", key);
 }
 

@@ -13,6 +13,7 @@
 #include "tools/vtlab/compare.h"
 #include "tools/vtlab/debug_cli.h"
 #include "tools/vtlab/gdb_cli.h"
+#include "tools/vtlab/gui_cli.h"
 #include "tools/vtlab/options.h"
 #include "tools/vtlab/session.h"
 
@@ -155,6 +156,11 @@ int main(int argc, char** argv) {
   add_machine_options(debug, dbg.run);
   add_debug_options(debug, dbg);
 
+  GuiCliOptions gui;
+  CLI::App* gui_app = app.add_subcommand("gui", "Open the Dear ImGui debugger on a guest (docs/GUI.md)");
+  add_machine_options(gui_app, gui.run);
+  add_gui_options(gui_app, gui);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -171,6 +177,7 @@ int main(int argc, char** argv) {
   try {
     if (compare->parsed()) return compare_command(c);
     if (debug->parsed()) return debug_command(dbg);
+    if (gui_app->parsed()) return gui_command(gui);
     return run_command(o, gdb_port, gdb_arch);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";

@@ -32,13 +32,13 @@ struct Tile {
 // Three columns: the CPU (left), code and memory (middle), the tables,
 // paging and the monitor (right).
 const Tile kTiles[] = {
-    {"Run", 0.00f, 0.00f, 0.31f, 0.12f, draw_controls},
-    {"Registers", 0.00f, 0.12f, 0.31f, 0.22f, draw_registers},
-    {"Control registers", 0.00f, 0.34f, 0.31f, 0.26f, draw_control_regs},
-    {"Segments", 0.00f, 0.60f, 0.31f, 0.40f, draw_segments},
-    {"Disassembly", 0.31f, 0.00f, 0.35f, 0.45f, draw_disassembly},
-    {"Memory", 0.31f, 0.45f, 0.35f, 0.30f, draw_memory},
-    {"Console", 0.31f, 0.75f, 0.35f, 0.25f, draw_console},
+    {"Run", 0.00f, 0.00f, 0.33f, 0.12f, draw_controls},
+    {"Registers", 0.00f, 0.12f, 0.33f, 0.22f, draw_registers},
+    {"Control registers", 0.00f, 0.34f, 0.33f, 0.26f, draw_control_regs},
+    {"Segments", 0.00f, 0.60f, 0.33f, 0.40f, draw_segments},
+    {"Disassembly", 0.33f, 0.00f, 0.33f, 0.45f, draw_disassembly},
+    {"Memory", 0.33f, 0.45f, 0.33f, 0.30f, draw_memory},
+    {"Console", 0.33f, 0.75f, 0.33f, 0.25f, draw_console},
     {"Descriptor tables", 0.66f, 0.00f, 0.34f, 0.30f, draw_tables},
     {"Paging", 0.66f, 0.30f, 0.34f, 0.38f, draw_paging},
     {"Monitor", 0.66f, 0.68f, 0.34f, 0.32f, draw_exits},
@@ -132,8 +132,10 @@ bool App::gui_command(const std::vector<std::string>& words) {
     dst[n] = 0;
   };
   const std::string& what = words.size() > 1 ? words[1] : "";
-  if (what == "tab" && words.size() == 3) {
-    st_.tab_requests.push_back(words[2]);
+  if (what == "tab" && words.size() >= 3) {  // one name, spaces allowed
+    std::string name = words[2];
+    for (size_t i = 3; i < words.size(); ++i) name += " " + words[i];
+    st_.tab_requests.push_back(name);
   } else if (what == "tabs" && words.size() >= 3) {
     st_.tab_requests.insert(st_.tab_requests.end(), words.begin() + 2, words.end());
   } else if (what == "walk" && words.size() >= 3 && parse_hex(words[2].c_str())) {

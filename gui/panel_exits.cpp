@@ -21,7 +21,7 @@ void draw_counts(GuiState& st) {
   std::vector<float> counts;
   for (size_t i = 0; i < kExitReasons; ++i) counts.push_back(static_cast<float>(log.count(static_cast<ExitReason>(i)).count));
   ImGui::PlotHistogram("##per-reason", counts.data(), static_cast<int>(counts.size()), 0, "per reason", 0.0f, FLT_MAX,
-                       ImVec2(-1, 60));
+                       ImVec2(ImGui::GetContentRegionAvail().x, 60));
   const ImGuiTableFlags flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg;
   if (!ImGui::BeginTable("counts", 3, flags)) return;
   for (const char* h : {"reason", "count", "cycles"}) ImGui::TableSetupColumn(h);
@@ -52,7 +52,7 @@ void draw_timeline(GuiState& st) {
   for (const ExitRecord& r : recent) buckets[std::min<uint64_t>(kBuckets - 1, (r.time - t0) * kBuckets / (t1 - t0))] += 1;
   ImGui::Text("the last %zu exits over virtual time %llu..%llu", recent.size(), static_cast<unsigned long long>(t0),
               static_cast<unsigned long long>(t1));
-  ImGui::PlotHistogram("##timeline", buckets.data(), kBuckets, 0, nullptr, 0.0f, FLT_MAX, ImVec2(-1, 120));
+  ImGui::PlotHistogram("##timeline", buckets.data(), kBuckets, 0, nullptr, 0.0f, FLT_MAX, ImVec2(ImGui::GetContentRegionAvail().x, 120));
 }
 
 void draw_log(GuiState& st) {

@@ -28,6 +28,7 @@ struct Walk {
   bool wide;           // 8-byte entries
   bool pse;            // CR4.PSE (32-bit paging's 4 MiB pages)
   uint64_t addr_mask;  // the table/page address bits of an entry
+  std::optional<uint64_t> focus;  // the Walk tab's address: its path opens, its page is marked
 };
 
 uint64_t canonical(uint64_t lin) { return (lin & (uint64_t{1} << 47)) ? (lin | 0xFFFF000000000000) : lin; }
@@ -54,12 +55,24 @@ void entry(const Walk& w, unsigned level, unsigned index, uint64_t e, uint64_t l
   const uint64_t span = uint64_t{1} << l.shift;
   const std::string label = fmt::format("{} {:3}  {:016x}  {:x}-{:x}", l.name, index, e, lin, lin + span - 1);
   const ImVec4 colour = bit(e, 2) ? kUser : ImGui::GetStyle().Colors[ImGuiCol_Text];
+  const bool on_path = w.focus && *w.focus - lin < span;
   if (leaf) {
+    if (on_path) {
+      ImGui::TextColored(kChanged, ">");
+      if (w.st.tree_scrolled_to != w.focus) {  // once per typed address, so the user can scroll away
+        ImGui::SetScrollHereY(0.3f);
+        w.st.tree_scrolled_to = w.focus;
+      }
+    } else {
+      ImGui::TextUnformatted(" ");
+    }
+    ImGui::SameLine();
     const uint64_t frame = ps_32 ? ((e & 0xFFC00000) | ((e >> 13) & 0xFF) << 32) : (e & w.addr_mask & ~(span - 1));
     ImGui::TextColored(colour, "%s -> page %llx", label.c_str(), static_cast<unsigned long long>(frame));
     entry_bits(e, w.wide);
     return;
   }
+  if (on_path) ImGui::SetNextItemOpen(true, ImGuiCond_Once);
   ImGui::PushStyleColor(ImGuiCol_Text, colour);
   const bool open = ImGui::TreeNode(reinterpret_cast<void*>(static_cast<uintptr_t>(lin + level)), "%s", label.c_str());
   ImGui::PopStyleColor();
@@ -101,20 +114,21 @@ void draw_page_tree(GuiState& st) {
   const uint64_t addr_mask = 0x000FFFFFFFFFF000;
   ImGui::TextColored(kUser, "user");
   ImGui::SameLine();
-  ImGui::TextUnformatted("pages; supervisor in white; lit bits are set");
+  ImGui::TextUnformatted("pages; supervisor in white; lit bits are set; > the Walk tab's page");
+  const std::optional<uint64_t> focus = parse_hex(st.walk_addr);
   ImGui::BeginChild("tree");
   switch (mode) {
     case PagingMode::None:
       ImGui::TextUnformatted("paging is off (CR0.PG = 0): linear addresses are physical");
       break;
     case PagingMode::Bits32:
-      table(Walk{st, k32, 2, false, (s.cr4 & cr4::PSE) != 0, 0xFFFFF000}, 0, s.cr3 & 0xFFFFF000, 0, nullptr);
+      table(Walk{st, k32, 2, false, (s.cr4 & cr4::PSE) != 0, 0xFFFFF000, focus}, 0, s.cr3 & 0xFFFFF000, 0, nullptr);
       break;
     case PagingMode::Pae:
-      table(Walk{st, kPae, 3, true, true, addr_mask}, 0, 0, 0, s.pdpte.data());
+      table(Walk{st, kPae, 3, true, true, addr_mask, focus}, 0, 0, 0, s.pdpte.data());
       break;
     case PagingMode::FourLevel:
-      table(Walk{st, k4, 4, true, true, addr_mask}, 0, s.cr3 & addr_mask, 0, nullptr);
+      table(Walk{st, k4, 4, true, true, addr_mask, focus}, 0, s.cr3 & addr_mask, 0, nullptr);
       break;
   }
   ImGui::EndChild();

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "gui/panels.h"
+#include "privilege/shadow_descriptors.h"
 
 namespace vtlab::gui {
 
@@ -16,6 +17,8 @@ void draw_table(GuiState& st, bool idt) {
   const TableRegister& reg = idt ? st.machine().cpu().s.idtr : st.machine().cpu().s.gdtr;
   ImGui::Text("%s base %08llx limit %04x", idt ? "IDTR" : "GDTR", static_cast<unsigned long long>(reg.base),
               static_cast<unsigned>(reg.limit));
+  if (window::contains(reg.base))
+    ImGui::TextColored(kUser, "the monitor's shadow table, in memory no guest mapping reaches; the guest's own: vcpu");
   const unsigned count = idt ? 256 : 8192;
   const std::vector<DescriptorView> v = idt ? idt_view(st.dbg(), 0, count) : gdt_view(st.dbg(), 0, count);
   const ImGuiTableFlags flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY |

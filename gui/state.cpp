@@ -15,10 +15,17 @@ void GuiState::snapshot_before() {
 }
 
 void GuiState::run_command(const std::string& line) {
-  snapshot_before();
+  const RegistersView regs = registers_view(machine().cpu());
+  const ControlView crs = control_view(machine().cpu().s);
+  const Machine* m = &machine();
+  const uint64_t time = m->virtual_time();
   const std::string out = target->command(line);
   console += "(vtlab) " + line + "\n" + out;
-  // The last line a command prints says where the run stopped.
+  // Only a command that ran (or reversed) the guest moves the "changed"
+  // baseline and the status line (its last line says where it stopped).
+  if (&machine() == m && machine().virtual_time() == time) return;
+  before = regs;
+  before_cr = crs;
   std::string last = out;
   while (!last.empty() && last.back() == '\n') last.pop_back();
   const size_t nl = last.rfind('\n');

@@ -36,6 +36,7 @@ struct GuiState {
   char walk_addr[24] = "0";
   int walk_access = 0;  // 0 read, 1 write, 2 execute
   bool walk_user = false;
+  std::optional<uint64_t> tree_scrolled_to;  // the page tree showed this walk address's page
   uint64_t disasm_anchor = ~uint64_t{0};  // CS offset the listing starts at
 
   // Which tab each tabbed panel shows (set by scripts: `gui tab ...`).
@@ -45,8 +46,9 @@ struct GuiState {
   Debugger& dbg() { return target->debugger(); }
   Machine& machine() { return target->debugger().machine(); }
 
-  // Remembers the registers, then runs a debugger command line and
-  // appends its transcript to the console.
+  // Runs a debugger command line and appends its transcript to the
+  // console; a command that ran the guest also moves the baseline of the
+  // changed-since-last-step highlighting and sets the status line.
   void run_command(const std::string& line);
   // Powers the guest on again in `new_mode` (the current one if empty);
   // keeps the old guest if that fails.

@@ -34,9 +34,9 @@ struct Tile {
 // paging and the monitor (right).
 const Tile kTiles[] = {
     {"Run", 0.00f, 0.00f, 0.33f, 0.12f, draw_controls},
-    {"Registers", 0.00f, 0.12f, 0.33f, 0.22f, draw_registers},
-    {"Control registers", 0.00f, 0.34f, 0.33f, 0.26f, draw_control_regs},
-    {"Segments", 0.00f, 0.60f, 0.33f, 0.40f, draw_segments},
+    {"Registers", 0.00f, 0.12f, 0.33f, 0.25f, draw_registers},
+    {"Control registers", 0.00f, 0.37f, 0.33f, 0.25f, draw_control_regs},
+    {"Segments", 0.00f, 0.62f, 0.33f, 0.38f, draw_segments},
     {"Disassembly", 0.33f, 0.00f, 0.33f, 0.45f, draw_disassembly},
     {"Memory", 0.33f, 0.45f, 0.33f, 0.30f, draw_memory},
     {"Console", 0.33f, 0.75f, 0.33f, 0.25f, draw_console},

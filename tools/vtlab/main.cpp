@@ -16,6 +16,7 @@
 #include "tools/vtlab/compare.h"
 #include "tools/vtlab/debug_cli.h"
 #include "tools/vtlab/gdb_cli.h"
+#include "tools/vtlab/gui_cli.h"
 #include "tools/vtlab/options.h"
 #include "tools/vtlab/session.h"
 
@@ -181,6 +182,10 @@ int main(int argc, char** argv) {
   add_debug_options(debug, dbg);
 
   CLI::App* info = app.add_subcommand("info", "Say what this host's /dev/kvm can run (--hw-backend kvm), and why not");
+  GuiCliOptions gui;
+  CLI::App* gui_app = app.add_subcommand("gui", "Open the Dear ImGui debugger on a guest (docs/GUI.md)");
+  add_machine_options(gui_app, gui.run);
+  add_gui_options(gui_app, gui);
 
   try {
     app.parse(argc, argv);
@@ -203,6 +208,7 @@ int main(int argc, char** argv) {
       std::cout << vtlab::format_kvm_caps(caps);
       return caps.usable ? 0 : 1;
     }
+    if (gui_app->parsed()) return gui_command(gui);
     return run_command(o, gdb_port, gdb_arch);
   } catch (const vtlab::LoadError& e) {
     std::cerr << "vtlab: " << e.what() << "\n";

@@ -1,0 +1,23 @@
+// `vtlab gui`: the Dear ImGui debugger (gui/, docs/GUI.md) on a guest
+// powered on from the same options as `vtlab debug`.  Built without the
+// GUI (VTLAB_GUI off, or its packages missing), it says so and fails.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "tools/vtlab/options.h"
+
+namespace vtlab::cli {
+
+struct GuiCliOptions {
+  RunOptions run;
+  std::string script, screenshot, dump_state;
+  int width = 1600, height = 1000;
+};
+
+void add_gui_options(CLI::App* app, GuiCliOptions& o);
+int gui_command(const GuiCliOptions& o);
+
+}  // namespace vtlab::cli

@@ -4,6 +4,7 @@
 #include "devices/virtio_blk.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -37,7 +38,9 @@ std::string file_bytes(const std::string& path) {
 class VirtioBlkTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    path = ::testing::TempDir() + "/vtlab-virtio-blk.img";
+    // One image per process: ctest runs the tests of this fixture in
+    // parallel, each in a process of its own.
+    path = ::testing::TempDir() + "/vblk-" + std::to_string(getpid()) + ".img";
     std::ofstream f(path, std::ios::binary | std::ios::trunc);
     for (uint64_t s = 0; s < kSectors; ++s) f << sector_pattern(s);
     f << "tail";  // a partial sector: not part of the capacity
@@ -113,7 +116,10 @@ TEST_F(VirtioBlkTest, WritesReachTheFileAtOnce) {
 TEST_F(VirtioBlkTest, GetIdIsTheImageNamePadded) {
   attach(false);
   EXPECT_EQ(request(B::kGetId, 0, 20, true), B::kOk);
-  EXPECT_EQ(drv.get(kBufferArea + 0x1000, 20), std::string("vtlab-virtio-blk.img", 20));
+  std::string id = path.substr(path.rfind('/') + 1);  // "vblk-PID.img", under 20 bytes
+  ASSERT_LT(id.size(), 20u);
+  id.resize(20, '\0');
+  EXPECT_EQ(drv.get(kBufferArea + 0x1000, 20), id);
   EXPECT_EQ(last_used_len(), 21u);
 }
 

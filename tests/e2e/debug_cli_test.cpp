@@ -356,7 +356,13 @@ TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
   const CommandResult r = run_command(kCli + " debug --serial none --commands " + script("minios64.cmd", commands) +
                                       " " + kMiniOs64);
   EXPECT_EQ(r.status, 0) << r.err;
-  const std::string out = r.out.substr(r.out.find("(vtlab) regs"));
+  // The instruction count depends on the kernel's path (minios64 parses its
+  // command line, which starts with the path): left out.
+  std::string out = r.out.substr(r.out.find("(vtlab) regs"));
+  const size_t count = out.find("; ");
+  const size_t vt = out.find(" instructions, virtual time ");
+  ASSERT_NE(vt, std::string::npos);
+  out.replace(count + 2, vt - count - 2, "N");
   EXPECT_EQ(out,
             "(vtlab) regs\n"
             "rax 0x0000000000000001  rcx 0x000000800000017b  rdx 0x000000807fffff8f  rbx 0x0000008000000bb5\n"
@@ -364,7 +370,7 @@ TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
             "r8  0x0000000000000000  r9  0x0000000000000000  r10 0x0000000000000000  r11 0x0000000000000246\n"
             "r12 0x0000000000000000  r13 0x0000000000000000  r14 0x0000000000000000  r15 0x0000000000000000\n" +
                 fmt::format("rip {:#018x}  rflags 0x00000046 [PF ZF] iopl 0\n", entry) +
-                "mode long, cpl 0, 64-bit code; 423753 instructions, virtual time 548014\n"
+                "mode long, cpl 0, 64-bit code; N instructions, virtual time 548014\n"
                 "(vtlab) sregs\n"
                 "ES   0x0000 base 0x00000000 limit 0xffffffff dpl 0 - D/B G data, read/write, accessed\n"
                 "CS   0x0008 base 0x00000000 limit 0xffffffff dpl 0 P L G code, execute/read, accessed\n"

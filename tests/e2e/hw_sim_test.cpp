@@ -191,4 +191,23 @@ TEST(HwSimCli, CompareShowsHwBesideTheSoftwareMethods) {
   EXPECT_EQ(j["modes"][1]["exits"]["by_reason"]["io"]["count"], 56);  // the UART, polled, and isa-debug-exit
 }
 
+// hw-sim and hw-kvm put both backends in one table; KVM's column only where
+// this host's /dev/kvm can run the guest (`vtlab info` says so).
+TEST(HwSimCli, CompareShowsSimAndKvmSideBySide) {
+  const bool kvm = run_command(kCli + " info").status == 0;
+  const std::string modes = kvm ? "hw-sim,hw-kvm" : "hw-sim";
+  const CommandResult r = run_command(kCli + " compare --modes " + modes + " --format json " + sample_binary("hello.elf"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j["modes"].size(), kvm ? 3u : 2u);
+  EXPECT_EQ(j["modes"][1]["mode"], "hw-sim");
+  EXPECT_EQ(j["modes"][1]["exits"]["by_reason"]["io"]["count"], 56);
+  if (!kvm) GTEST_SKIP() << "this host's /dev/kvm cannot run the guest: only hw-sim compared";
+  EXPECT_EQ(j["modes"][2]["mode"], "hw-kvm");
+  EXPECT_EQ(j["modes"][2]["transcript_matches_native"], true);
+  // The same port writes reach the same devices under KVM.
+  EXPECT_EQ(j["modes"][2]["exits"]["by_reason"]["io"]["keys"]["0x3f8"],
+            j["modes"][1]["exits"]["by_reason"]["io"]["keys"]["0x3f8"]);
+}
+
 }  // namespace vtlab::test

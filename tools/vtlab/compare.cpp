@@ -39,6 +39,10 @@ ModeResult run_mode(const CompareOptions& o, const std::string& mode) {
   r.mode = mode;
   RunOptions ro = o.run;
   ro.mode = mode;
+  if (mode == "hw-sim" || mode == "hw-kvm") {
+    ro.mode = "hw";
+    ro.hw_backend = mode.substr(3);
+  }
   if (mode == "pv" && !o.pv_kernel.empty()) ro.kernel = o.pv_kernel;
   Session session(ro, [&r](uint8_t b) {
     if (r.transcript.size() < Machine::kSerialLogLimit) r.transcript.push_back(static_cast<char>(b));

@@ -216,7 +216,7 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
 }
 
 const char* cpu_mode(const uint8_t* data, size_t size) {
-  static constexpr const char* kModes[] = {"native", "trap", "bt", "native"};
+  static constexpr const char* kModes[] = {"native", "trap", "bt", "hw"};
   return size < 3 ? "native" : kModes[data[2] >> 6];
 }
 

@@ -27,7 +27,7 @@ unsigned run_loader_input(const uint8_t* data, size_t size);
 // Byte 0 picks the start state (bits 0-2, modulo CpuStart::Count) and
 // StartExtras (bits 3-7), bytes 1-2 (little endian) bits 0-13 the offset
 // in the code of the handler every IDT/IVT vector points at and bits 14-15
-// the mode (native, trap, bt, native: cpu_mode), the rest is the code,
+// the mode (native, trap, bt, hw: cpu_mode; hw is the sim backend), the rest is the code,
 // placed at kCode with EIP/IP on its first byte.  The machine is a full
 // Machine (devices wired) with kRam of RAM, run for at most `budget` units
 // of virtual time.

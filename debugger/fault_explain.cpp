@@ -109,7 +109,7 @@ std::string explain_page_fault(Machine& m, uint64_t cr2, uint32_t error) {
 std::string explain_delivery_fault(Machine& m, const PendingEvent& delivering, const ChainedEvent& fault) {
   const PendingEvent& f = fault.event;
   if (f.vector == vec::PF)
-    return fmt::format("the delivery's memory access faulted at CR2 = {:#x}:\n{}", fault.cr2,
+    return fmt::format("the access at CR2 = {:#x} was refused:\n{}", fault.cr2,
                        explain_page_fault(m, fault.cr2, f.error));
   if (!f.has_error) return "a fault without an error code";
   if (f.error & kIdt) return idt_entry_reason(m, delivering, f);

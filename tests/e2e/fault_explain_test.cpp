@@ -15,12 +15,17 @@ namespace {
 
 const std::string kCli = VTLAB_CLI;
 
-// Assembles a flat 32-bit guest at 1 MiB and runs it: vtlab's stderr.
-CommandResult run_flat(const std::string& name, const std::string& source) {
+// Assembles a flat 32-bit guest for 1 MiB into a file: its path.
+std::string flat_guest(const std::string& name, const std::string& source) {
   const std::vector<uint8_t> code = assemble(source, 32, 0x100000);
   const std::string path = ::testing::TempDir() + "/" + name + ".bin";
   std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(code.data()), code.size());
-  return run_command(kCli + " run --serial none --flat 0x100000 " + path);
+  return path;
+}
+
+// Runs a flat guest: vtlab's exit status and stderr.
+CommandResult run_flat(const std::string& name, const std::string& source) {
+  return run_command(kCli + " run --serial none --flat 0x100000 " + flat_guest(name, source));
 }
 
 // An IDT of eight entries, all zero: #UD finds no gate (serially a #GP),
@@ -144,6 +149,44 @@ idt0: .word 0x1ff
       "    eax=80000011 ecx=00000000 edx=00000603 ebx=00000000\n"
       "    esp=00900000 ebp=00000000 esi=00000000 edi=00200200\n"
       "    eflags=00000086 cr0=80000011 cr2=0x0 cr3=0x300000 idtr=0x200000/0x1ff cpl=0\n");
+}
+
+// `why` in the debugger: after a catch, the fault just delivered (here
+// minios's first demand-paging fault, from ring 3: the PTE is not present);
+// after a shutdown, the same chain `vtlab run` prints.
+TEST(TripleFaultExplained, DebuggerWhyExplainsTheCaughtFaultAndTheShutdown) {
+  const std::string cmds = ::testing::TempDir() + "/why.cmd";
+  std::ofstream(cmds) << "why\ncatch exception 14\nc\nwhy\nq\n";
+  const CommandResult r = run_command(kCli + " debug --serial none --commands " + cmds + " " +
+                                      std::string(VTLAB_SAMPLES_DIR) + "/minios.elf");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("(vtlab) why\nnothing to explain: no shutdown, no fault caught at this stop, no double "
+                       "fault so far\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("(vtlab) why\n"
+                       "#PF(0x0006) at 001b:004004be: the access at CR2 = 0x805000 was refused:\n"
+                       "user write linear 0x00805000 (32-bit paging):\n"
+                       "  PDE   at 0x20c008: 0x000000000020e007 [P RW US] -> table 0x20e000\n"
+                       "  PTE   at 0x20e014: 0x0000000000000000 [-] -> fault\n"
+                       "  => #PF(0x6) [W U]: PTE not present\n"
+                       "(vtlab) q\n"),
+            std::string::npos)
+      << r.out;
+
+  // A guest whose every exception reaches an empty IDT, stepped into its
+  // shutdown under the debugger.
+  std::ofstream(cmds) << "c\nwhy\nq\n";
+  const std::string guest = flat_guest("why-shutdown", "lidt [idt0]\nud2\nidt0: .word 0\n .long 0\n");
+  const CommandResult d =
+      run_command(kCli + " debug --serial none --flat 0x100000 --commands " + cmds + " " + guest);
+  EXPECT_NE(d.out.find("(vtlab) why\n"
+                       "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+                       "  1. #UD at 0008:00100007  ud2\n"
+                       "  2. #GP(0x0033) while delivering #UD: IDT entry 0x06 (bytes 0x30-0x37) lies beyond the "
+                       "IDT limit 0x0000\n"),
+            std::string::npos)
+      << d.out;
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "tools/vtlab/debug_cli.h"
 
+#include "debugger/fault_explain.h"
+
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -96,6 +98,8 @@ const char* kHelp =
     "  vcpu                   trap/bt: the CPU as the guest believes it is (virtual CRs, tables, IF, IOPL, CPL)\n"
     "  exits                  the monitor's exits so far, per reason, with their modelled cycles\n"
     "  translation            bt: the kernel block at CS:EIP beside its translation\n"
+    "  why                    why the machine shut down (the triple fault's chain, event by event), or why\n"
+    "                         the exception the last catch stopped after was raised (descriptor, gate, walk)\n"
     "  q, quit                leave\n"
     "Numbers: 0x1f (hex) or 31 (decimal).\n";
 
@@ -228,6 +232,8 @@ bool DebugCli::execute(const std::string& line) {
       vcpu();
     } else if (cmd == "exits") {
       exits();
+    } else if (cmd == "why") {
+      why();
     } else if (cmd == "translation") {
       translation();
     } else {
@@ -313,6 +319,8 @@ void DebugCli::add_catch(const Args& a) {
 
 void DebugCli::report(const StopEvent& e) {
   using K = StopEvent::Kind;
+  caught_.reset();
+  if (e.kind == K::Catch && e.catch_kind == CatchKind::Exception) caught_ = e.event;
   switch (e.kind) {
     case K::Step:
     case K::RunTo:
@@ -558,6 +566,25 @@ void DebugCli::info() {
     if (c.kind == CatchKind::Io) what += fmt::format(" {:#x}-{:#x}", c.lo, c.hi);
     else if (!c.any) what += c.kind == CatchKind::Exception ? fmt::format(" {:#04x}", c.lo) : fmt::format(" {}", c.lo);
     out_ << fmt::format("{} catch {}, {} hits\n", c.id, what, c.hits);
+  }
+}
+
+// The explanations of debugger/fault_explain.h: a shutdown's chain first,
+// then the exception a catch stopped after, then the last double fault.
+void DebugCli::why() {
+  Machine& m = d_.machine();
+  const Cpu& cpu = m.cpu();
+  if (cpu.stop_requested() == StopReason::Shutdown && !cpu.shutdown_chain.empty()) {
+    out_ << explain_fault_chain(m, cpu.shutdown_chain, true);
+  } else if (caught_ && caught_->ev.kind == PendingEvent::Kind::Fault) {
+    const ChainedEvent fault{caught_->ev, cpu.s.cr2};
+    const std::string text = explain_delivery_fault(m, caught_->ev, fault);
+    out_ << fmt::format("{} at {:04x}:{:08x}: {}{}", event_text(caught_->ev), caught_->cs, caught_->return_rip, text,
+                        text.ends_with('\n') ? "" : "\n");
+  } else if (!cpu.last_double_fault.empty()) {
+    out_ << explain_fault_chain(m, cpu.last_double_fault, false);
+  } else {
+    out_ << "nothing to explain: no shutdown, no fault caught at this stop, no double fault so far\n";
   }
 }
 

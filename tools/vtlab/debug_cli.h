@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <functional>
 #include <iosfwd>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,12 +66,15 @@ class DebugCli {
   void info();
   void add_catch(const Args& a);
   void reverse(bool step, uint64_t count);
+  void why();
 
   Debugger& d_;
   std::ostream& out_;
   uint64_t budget_;
   unsigned errors_ = 0;
   ReverseExecution* reverse_ = nullptr;
+  // The exception the last catch stopped after, for `why`.
+  std::optional<DeliveredEvent> caught_;
   std::function<void(bool)> mute_;
 };
 

@@ -112,6 +112,33 @@ TEST(Shift, RotateByImmediateKeepsOverflow) {
   });
 }
 
+// With a memory destination the same rotates compute OF as the first
+// 1-bit step does (ROL: dest[w-1] xor dest[w-2]; ROR: dest[w-1] xor
+// dest[0]), as the CPU does (tests/fuzz/kvm_diff64, docs/UNDEFINED_FLAGS.md).
+TEST(Shift, RotateMemoryByImmediateComputesOverflow) {
+  struct Case {
+    const char* insn;
+    uint32_t value, flags_in, result, flags_out;
+  };
+  const Case cases[] = {
+      {"rol dword ptr [0x20000], 4", 0x12345678, OF, 0x23456781, CF},       // bits 31,30 = 0,0
+      {"rol dword ptr [0x20000], 2", 0x40000000, 0, 0x00000001, OF | CF},   // 0 xor 1
+      {"ror dword ptr [0x20000], 3", 0x80000001, OF, 0x30000000, 0},        // 1 xor 1
+      {"ror dword ptr [0x20000], 3", 0x00000001, 0, 0x20000000, OF},        // 0 xor 1
+      {"rol byte ptr [0x20000], 8", 0x00000041, 0, 0x00000041, OF | CF},    // 8 rotates by 0: 0 xor 1
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.insn);
+    CpuHarness h;
+    h.write32(CpuHarness::kData, c.value);
+    h.cpu.s.flags.set_bits(flag::kReserved1 | c.flags_in);
+    h.load_asm(c.insn);
+    ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
+    EXPECT_EQ(h.read32(CpuHarness::kData), c.result);
+    EXPECT_EQ(h.arith_flags() & (OF | CF), c.flags_out);
+  }
+}
+
 // RCL/RCR rotate through CF: a (width + 1)-bit rotation, so byte and word
 // forms take the masked count modulo 9 and 17; a rotation by 0 after that
 // leaves every flag alone (OF too).

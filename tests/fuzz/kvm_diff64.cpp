@@ -1,16 +1,20 @@
-// Differential test of the interpreter against the silicon: one random
-// register-form integer instruction in 64-bit mode at CPL 3 (ALU, shifts
+// Differential test of the interpreter against the silicon: a random
+// sequence of one to three integer instructions, each with a register or
+// a memory operand ([RBX + disp8] in a data page), in 64-bit mode at CPL 3
+// (ALU, shifts
 // and rotates, multiply, bit scans and tests, SHLD/SHRD, CMOVcc, SETcc,
 // XADD, CMPXCHG, MOVSXD, BSWAP, IMUL imm8, CBW/CWDE/CDQE, CWD/CDQ/CQO) in
 // 8-, 16-, 32- or 64-bit operand size with REX-extended registers, from
-// random RAX..R15 and arithmetic flags, then UD2.  In a KVM guest the
+// random RAX..R15 (RBX fixed: it points at the data page), random data and
+// arithmetic flags, then UD2.  In a KVM guest the
 // instruction runs natively (this host's KVM runs long-mode CPL 3 code on
 // the CPU itself; docs/FUZZING.md), and the UD2's #UD is delivered
 // through the guest's IDT to a ring-0 HLT, whose frame holds RFLAGS; in
 // vtlab's interpreter the same instruction runs from the same state.
-// The sixteen GPRs and the six arithmetic flags are compared (undefined
-// flags included: vtlab claims the silicon's values,
-// docs/UNDEFINED_FLAGS.md).  Prints a table per instruction form.
+// The sixteen GPRs, the six arithmetic flags (undefined ones included:
+// vtlab claims the silicon's values, docs/UNDEFINED_FLAGS.md) and the data
+// page are compared.  Prints a table per instruction form ("/m": with the
+// memory operand), each sequence counted under every form in it.
 //   kvm_diff64 [CASES [SEED]]   exit 0: no mismatch, 1: some, 77: skipped
 #include <cstdio>
 #include <cstdlib>
@@ -31,6 +35,7 @@ constexpr uint64_t kGuestRam = 4 << 20;
 constexpr uint64_t kCode = 0x1000, kHandler = 0x2000, kPml4 = 0x10000, kGdt = 0x20000, kIdt = 0x21000,
                    kTss = 0x22000, kUserStack = 0x70000, kKernelStack = 0x80000;
 constexpr uint64_t kImageBytes = 0x30000;  // everything build_guest writes lies below
+constexpr uint64_t kData = 0x40000, kDataBytes = 256;  // the memory operands' page (RBX points here)
 constexpr uint16_t kCode0 = 0x08, kData3 = 0x1B, kCode3 = 0x23, kTr = 0x28;
 constexpr uint32_t kArith = flag::kArith;
 
@@ -108,19 +113,28 @@ uint64_t operand(std::mt19937_64& rng) {
   }
 }
 
-std::vector<uint8_t> encode(const Form& f, std::mt19937_64& rng) {
-  // RSP (4) stays out: the #UD frame is what the stack is for.
+// Whether the form takes [RBX + disp8] in place of its r/m register.  BT*
+// with a memory operand addresses by the whole bit offset (far outside the
+// page), so they stay register-only.
+bool memory_ok(const Form& f) {
+  return (f.enc == Form::TwoRegs || f.enc == Form::Group) && !f.name.starts_with("bt") && !f.name.starts_with("movsxd");
+}
+
+// One instruction's bytes; `mem`: r/m is [RBX + disp8] inside the data page.
+std::vector<uint8_t> encode(const Form& f, bool mem, std::mt19937_64& rng) {
+  // RSP (4) stays out: the #UD frame is what the stack is for; RBX (3)
+  // too: it is the memory operands' base.
   auto reg = [&] {
     unsigned r;
     do r = rng() % 16;
-    while (r == 4);
+    while (r == 4 || r == 3);
     return r;
   };
   const unsigned rm = reg(), r = f.enc == Form::Group ? unsigned(f.digit) : reg();
   std::vector<uint8_t> code;
   if (f.width == 16) code.push_back(0x66);
   const bool w = f.width == 64;
-  const bool ext_r = f.enc == Form::TwoRegs && r >= 8, ext_b = f.enc != Form::None && rm >= 8;
+  const bool ext_r = f.enc == Form::TwoRegs && r >= 8, ext_b = !mem && f.enc != Form::None && rm >= 8;
   // Byte forms without REX name AH..BH for 4-7; with one, SPL..DIL.  Both
   // are worth running: a REX is added at random when none is needed.
   const bool rex = w || ext_r || ext_b || (f.byte_form && rng() % 2);
@@ -129,20 +143,28 @@ std::vector<uint8_t> encode(const Form& f, std::mt19937_64& rng) {
   if (f.name.starts_with("cmovcc") || f.name.starts_with("setcc")) code.back() |= uint8_t(rng() % 16);
   if (f.enc == Form::InOpcode) code.back() |= uint8_t(rm & 7);
   if (f.enc == Form::TwoRegs || f.enc == Form::Group) {
-    unsigned modrm_rm = rm & 7;
-    // Without REX, byte register 4 is AH, not SPL: any of 0-7 is fine then.
-    if (f.byte_form && !rex) modrm_rm = rng() % 8;
-    code.push_back(uint8_t(0xC0 | (r & 7) << 3 | modrm_rm));
+    if (mem) {
+      code.push_back(uint8_t(0x40 | (r & 7) << 3 | RBX));  // mod 01: [RBX + disp8]
+      code.push_back(uint8_t(rng() % 120));  // disp8 is signed: 0-119 keeps an 8-byte access in the page
+    } else {
+      unsigned modrm_rm = rm & 7;
+      // Without REX, byte register 4 is AH, not SPL; 3 is BL (RBX's low
+      // byte, harmless to write only when it is not the base: avoid it).
+      if (f.byte_form && !rex) {
+        do modrm_rm = rng() % 8;
+        while (modrm_rm == 3);
+      }
+      code.push_back(uint8_t(0xC0 | (r & 7) << 3 | modrm_rm));
+    }
   }
   if (f.imm8) code.push_back(uint8_t(operand(rng)));
-  code.push_back(0x0F);  // UD2
-  code.push_back(0x0B);
   return code;
 }
 
 struct State {
   uint64_t gpr[16];
   uint64_t flags;
+  uint8_t data[kDataBytes];
 };
 
 uint64_t gdt_code64(unsigned dpl) { return 0x00209A0000000000ull | uint64_t{dpl} << 45; }
@@ -214,6 +236,7 @@ struct Kvm : kvmtest::KvmVm {
 
   Result run_case(const std::vector<uint8_t>& code, const State& in, State& out) {
     std::memcpy(ram + kCode, code.data(), code.size());
+    std::memcpy(ram + kData, in.data, kDataBytes);
     kvm_sregs s;
     if (ioctl(vcpu, KVM_GET_SREGS, &s) < 0) return fail("KVM_GET_SREGS failed"), Failed;
     // Back to ring 3 for each case (the previous one ended at ring 0).
@@ -242,6 +265,7 @@ struct Kvm : kvmtest::KvmVm {
     for (int i = 0; i < 16; ++i) out.gpr[i] = *g[i];
     out.gpr[RSP] = frame[3];
     out.flags = frame[2];
+    std::memcpy(out.data, ram + kData, kDataBytes);
     return Ok;
   }
 
@@ -269,7 +293,7 @@ struct Kvm : kvmtest::KvmVm {
   }
 };
 
-State run_interpreter(const std::vector<uint8_t>& code, const State& in) {
+State run_interpreter(const std::vector<uint8_t>& code, unsigned insns, const State& in) {
   PhysicalMemory mem(kGuestRam);
   IoBus io("io");
   Cpu cpu(mem, io);
@@ -278,6 +302,7 @@ State run_interpreter(const std::vector<uint8_t>& code, const State& in) {
   build_guest(image.data());
   std::memcpy(image.data() + kCode, code.data(), code.size());
   mem.write_bytes(0, image.data(), image.size());
+  mem.write_bytes(kData, in.data, kDataBytes);
   reset_cpu_state(cpu.s);
   set_flat_protected_mode(cpu.s);
   CpuState& s = cpu.s;
@@ -295,10 +320,11 @@ State run_interpreter(const std::vector<uint8_t>& code, const State& in) {
   for (int i = 0; i < 16; ++i) s.gpr[i] = in.gpr[i];
   s.flags.set_bits(in.flags | 2);
   s.rip = kCode;
-  engine.run(1);  // the instruction alone: its result is what is compared
+  engine.run(insns);  // the sequence alone, not the UD2: its result is what is compared
   State out;
   for (int i = 0; i < 16; ++i) out.gpr[i] = s.gpr[i];
   out.flags = s.flags.bits();
+  mem.read_bytes(kData, out.data, kDataBytes);
   return out;
 }
 
@@ -321,26 +347,41 @@ int main(int argc, char** argv) {
   std::map<std::string, Tally> table;
   unsigned mismatches = 0;
   for (unsigned n = 0; n < cases; ++n) {
-    const Form& f = all[rng() % all.size()];
-    const std::vector<uint8_t> code = encode(f, rng);
+    // One to three instructions; a third of those that can take one get
+    // the memory operand.
+    const unsigned count = 1 + rng() % 3;
+    std::vector<uint8_t> code;
+    std::vector<std::string> names;
+    for (unsigned i = 0; i < count; ++i) {
+      const Form& f = all[rng() % all.size()];
+      const bool mem = memory_ok(f) && rng() % 3 == 0;
+      const std::vector<uint8_t> one = encode(f, mem, rng);
+      code.insert(code.end(), one.begin(), one.end());
+      names.push_back(f.name + (mem ? "/m" : ""));
+    }
+    code.push_back(0x0F);  // UD2
+    code.push_back(0x0B);
     State in;
     for (uint64_t& r : in.gpr) r = operand(rng);
     in.gpr[RSP] = kUserStack;
+    in.gpr[RBX] = kData;
+    for (uint8_t& b : in.data) b = uint8_t(rng());
     in.flags = rng() & kArith;
     State hw;
     if (kvm.run_case(code, in, hw) == Kvm::Failed) {
       std::printf("kvm_diff64: skipped: %s\n", kvm.why_not.c_str());
       return 77;
     }
-    const State emu = run_interpreter(code, in);
-    Tally& t = table[f.name];
-    ++t.cases;
-    bool same = (hw.flags & kArith) == (emu.flags & kArith);
+    const State emu = run_interpreter(code, count, in);
+    bool same = (hw.flags & kArith) == (emu.flags & kArith) && std::memcmp(hw.data, emu.data, kDataBytes) == 0;
     for (int i = 0; i < 16; ++i) same = same && hw.gpr[i] == emu.gpr[i];
+    for (const std::string& name : names) ++table[name].cases;
     if (same) continue;
-    ++t.mismatches;
     ++mismatches;
-    if (t.example.empty()) {
+    for (const std::string& name : names) {
+      Tally& t = table[name];
+      ++t.mismatches;
+      if (!t.example.empty()) continue;
       char buf[512];
       std::snprintf(buf, sizeof buf, "fl=%03llx -> cpu fl=%03llx, vtlab fl=%03llx;",
                     (unsigned long long)in.flags, (unsigned long long)(hw.flags & kArith),
@@ -351,6 +392,13 @@ int main(int argc, char** argv) {
           std::snprintf(buf, sizeof buf, " r%d in=%llx cpu=%llx vtlab=%llx;", i, (unsigned long long)in.gpr[i],
                         (unsigned long long)hw.gpr[i], (unsigned long long)emu.gpr[i]);
           t.example += buf;
+        }
+      for (uint64_t i = 0; i < kDataBytes; ++i)
+        if (hw.data[i] != emu.data[i]) {
+          std::snprintf(buf, sizeof buf, " data+%llu cpu=%02x vtlab=%02x;", (unsigned long long)i, hw.data[i],
+                        emu.data[i]);
+          t.example += buf;
+          break;
         }
       t.example += " bytes";
       for (uint8_t b : code) {

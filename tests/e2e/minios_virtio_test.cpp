@@ -10,10 +10,14 @@
 
 #include <unistd.h>
 
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <iterator>
 
+#include "privilege/pv_abi.h"
+#include "support/assemble.h"
 #include "support/boot.h"
 
 namespace vtlab::test {
@@ -127,6 +131,59 @@ TEST(MiniOsVirtioAbsent, SaysNoDevicesAndRunsAsUsual) {
                                              "virtio: slot 0xfeb00200: no virtio-console; these lines go to COM1\n"));
   ASSERT_EQ(o.result.reason, StopReason::GuestExit) << o.result.detail;
   EXPECT_EQ(o.result.guest_status, 67u);
+}
+
+// The pv rule minios-pv-virtio relies on (docs/HYPERCALLS.md): a PV page
+// table may map the virtio slot page, and no other page outside RAM; the
+// slot page is never a page table.  A small ring-1 program pins a table
+// mapping it, reads the console's MagicValue through it, and is refused
+// the page after it.
+TEST(PvVirtioPage, OnlyTheSlotPageMapsAndItIsNeverATable) {
+  constexpr uint32_t kCode = 0x1000, kResults = 0x8000, kArgs = 0x9000, kDir = 0x10000, kTable = 0x11000,
+                     kDevTable = 0x13000, kBadTable = 0x14000, kSlots = 0xFEB00000;
+  MachineConfig cfg;
+  cfg.ram_bytes = 4ull << 20;
+  cfg.mode = "pv";
+  cfg.virtio.console = true;
+  Machine m(cfg);
+  set_flat_protected_mode(m.cpu().s);
+  m.cpu().s.rip = kCode;
+  const auto put = [&](uint32_t addr, uint32_t v) { m.memory().write(addr, 4, v); };
+  // Identity for the first 1 MiB, the three tables and the directory read-only.
+  for (uint32_t i = 1; i < 256; ++i) put(kTable + i * 4, (i << 12) | 3);
+  for (uint32_t t : {kDir, kTable, kDevTable, kBadTable}) put(kTable + (t >> 12) * 4, t | 1);
+  const uint32_t slot_pte = kDevTable + ((kSlots >> 12) & 0x3FF) * 4;
+  put(slot_pte, kSlots | 3);
+  put(kBadTable + ((kSlots >> 12) & 0x3FF) * 4 + 4, (kSlots + 0x1000) | 1);  // the page after it
+  put(kDir, kTable | 3);
+  put(kDir + (kSlots >> 22) * 4, kDevTable | 3);
+  const uint32_t ops[] = {pv::kPinL1, kTable, pv::kPinL1, kDevTable, pv::kPinL2, kDir, pv::kNewBaseptr, kDir,
+                          pv::kPinL1, kBadTable, pv::kPinL1, kSlots};
+  for (uint32_t i = 0; i < 12; ++i) put(kArgs + i * 4, ops[i]);
+  put(kArgs + 0x100, slot_pte + 4);  // mmu_update: the next PTE to the page after the slots
+  put(kArgs + 0x104, (kSlots + 0x1000) | 3);
+  put(kArgs + 0x108, slot_pte);  // ... and the slot page again, read-only
+  put(kArgs + 0x10C, kSlots | 1);
+  struct Call {
+    uint32_t nr, ebx, ecx;
+  };
+  const Call calls[] = {{pv::kMmuExtOp, kArgs, 4},         {pv::kMmuExtOp, kArgs + 32, 1},
+                        {pv::kMmuExtOp, kArgs + 40, 1},    {pv::kMmuUpdate, kArgs + 0x100, 1},
+                        {pv::kMmuUpdate, kArgs + 0x108, 1}};
+  std::string src;
+  for (uint32_t i = 0; i < 5; ++i)
+    src += fmt::format("mov eax, {}\nmov ebx, {}\nmov ecx, {}\nint 0x82\nmov [{}], eax\n", calls[i].nr, calls[i].ebx,
+                       calls[i].ecx, kResults + 4 * i);
+  src += fmt::format("mov eax, [{}]\nmov [{}], eax\n", kSlots + 0x200, kResults + 20);  // MagicValue
+  src += fmt::format("mov eax, {}\nmov ebx, 0x21\nint 0x82\n", static_cast<uint32_t>(pv::kShutdown));
+  const std::vector<uint8_t> code = assemble(src, 32, kCode);
+  ASSERT_TRUE(m.memory().write_bytes(kCode, code.data(), code.size()));
+  const RunResult r = m.run(1'000'000);
+  ASSERT_EQ(r.reason, StopReason::GuestExit) << r.detail;
+  std::vector<int32_t> results;
+  for (uint32_t i = 0; i < 6; ++i) results.push_back(static_cast<int32_t>(m.memory().read(kResults + 4 * i, 4)));
+  EXPECT_EQ(results, (std::vector<int32_t>{4, pv::kEPERM, pv::kEPERM, pv::kEPERM, 1, 0x74726976}));
+  EXPECT_EQ(m.memory().read(slot_pte + 4, 4), 0u);  // the refused update did not land
 }
 
 }  // namespace

@@ -93,7 +93,7 @@ int32_t PvMonitor::check_entry(Cpu&, uint32_t val, Level level, uint64_t table_f
     const auto it = pinned_.find(frame);
     return it != pinned_.end() && it->second == Level::L1 ? 0 : pv::kEINVAL;
   }
-  if (!guest_frame(frame)) return pv::kEPERM;  // the monitor's memory, or no RAM at all
+  if (!guest_frame(frame) && !pv_virtio_frame(frame)) return pv::kEPERM;  // the monitor's memory, or no RAM
   if ((val & kWritable) && (frame == table_frame || pinned_frames_.count(frame))) return pv::kEPERM;
   return 0;
 }

@@ -39,11 +39,12 @@ Status PvPaging::translate(Cpu& cpu, uint64_t lin, Access access, bool user, boo
   Translation t;
   if (!paging) {
     t = Translation{lin, kPageSize, true, true, false, true, false};
-    // Before its first base pointer the guest sees its RAM one to one, but
-    // never the monitor's, and its pinned tables read-only already.
+    // Before its first base pointer the guest sees its RAM one to one (and
+    // the virtio slots), but never the monitor's, and its pinned tables
+    // read-only already.
     const uint64_t frame = lin & ~kPageMask;
     const bool table = pinned && pinned->count(frame);
-    if (frame + kPageSize > monitor_base || (access == Access::Write && table)) {
+    if ((frame + kPageSize > monitor_base && !pv_virtio_frame(frame)) || (access == Access::Write && table)) {
       fault_lin = lin;
       return cpu.raise(vec::PF, (table ? 1u : 0u) | (access == Access::Write ? 2u : 0u) | (user ? 4u : 0u));
     }

@@ -25,10 +25,16 @@
 
 #include "core/decoder.h"
 #include "core/interrupt_controller.h"
+#include "devices/virtio_slots.h"
 #include "privilege/monitor.h"
 #include "privilege/pv_abi.h"
 
 namespace vtlab {
+
+// The page holding the virtio-mmio slots (docs/VIRTIO.md): the one page
+// outside guest RAM a PV guest may map, so that its own drivers reach the
+// devices (docs/HYPERCALLS.md, "The page-table rules").
+inline bool pv_virtio_frame(uint64_t frame) { return frame == (VirtioDevices::kBase & ~kPageMask); }
 
 // Direct paging: TLB misses walk the guest's tables (pv::PvMonitor keeps
 // them safe), and the window at the top of the linear space serves the

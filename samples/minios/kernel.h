@@ -39,6 +39,7 @@
 #define PTE_P  0x001u /* present */
 #define PTE_W  0x002u /* writable */
 #define PTE_U  0x004u /* user-accessible */
+#define PTE_PCD 0x010u /* cache disabled: device registers */
 #define PTE_G  0x100u /* global: survives CR3 loads (needs CR4.PGE) */
 
 /* Page-fault error code bits (SDM vol. 3, 4.7). */
@@ -144,6 +145,7 @@ int user_range_ok(uint32_t *page_dir, uint32_t addr, uint32_t len);
 int heap_demand_map(struct process *p, uint32_t addr);
 int heap_release(struct process *p, uint32_t addr);
 uint32_t frames_in_use(void);
+void paging_map_device(uint32_t addr, uint32_t *table); /* the -virtio builds only */
 extern uint32_t kernel_page_dir[1024];
 
 /* ---- proc.c ----------------------------------------------------------------- */
@@ -161,6 +163,9 @@ void idle_loop(void);
 void trap_dispatch(struct trap_frame *f);
 const char *exception_name(uint32_t vector); /* "#GP", "#PF", ... */
 void panic(const char *what, const struct trap_frame *f) __attribute__((noreturn));
+
+/* ---- virtio.c: virtio-blk and virtio-console (the -virtio builds only) --- */
+void virtio_init(void);
 
 /* ---- boot.S (samples/common): the stack kmain and the idle loop run on ---- */
 extern char boot_stack_top[];

@@ -220,6 +220,9 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
     paging_init();
     kprintf("paging: on through the monitor (tables pinned read-only, new_baseptr hypercall); kernel at "
             "0x00001000-0x003fffff, supervisor-only, page 0 unmapped\n");
+#ifdef MINIOS_VIRTIO
+    virtio_init();
+#endif
 #else
     if (sep)
         kprintf("sysenter: CPUID has SEP; IA32_SYSENTER_CS/ESP/EIP written with WRMSR\n");
@@ -228,6 +231,9 @@ uint32_t kmain(uint32_t magic, uint32_t mbi_addr)
     paging_init();
     kprintf("paging: on (CR0.PG, CR0.WP); kernel at 0x00001000-0x003fffff, supervisor-only, "
             "page 0 unmapped\n");
+#ifdef MINIOS_VIRTIO
+    virtio_init(); /* before the timer starts: its lines come at the same place in every mode */
+#endif
 #endif
     boot_interrupt_sources();
 

@@ -164,6 +164,25 @@ void paging_init(void)
 }
 #endif
 
+/* Maps the page of device registers at `addr` to itself in the kernel's
+ * directory (supervisor-only, uncached) through `table`, a page table of
+ * its own: only the boot address space needs it (virtio.c).  Under pv the
+ * table is pinned first, which the monitor allows for the virtio page only. */
+#ifdef MINIOS_VIRTIO
+void paging_map_device(uint32_t addr, uint32_t *table)
+{
+    table[PTE_INDEX(addr)] = FRAME_OF(addr) | PTE_P | PTE_W | PTE_PCD;
+#ifdef MINIOS_PV
+    pv_set_pte(kernel_map_entry((uint32_t)table), (uint32_t)table | PTE_P);
+    struct mmuext_op pin = { MMUEXT_PIN_L1, (uint32_t)table };
+    pv_check(hypercall3(HYPERVISOR_mmuext_op, (uint32_t)&pin, 1, 0), "mmuext_op");
+    pv_set_pte(&kernel_page_dir[PDE_INDEX(addr)], (uint32_t)table | PTE_P | PTE_W);
+#else
+    kernel_page_dir[PDE_INDEX(addr)] = (uint32_t)table | PTE_P | PTE_W; /* was not present: no INVLPG */
+#endif
+}
+#endif
+
 /* Page table `pde_index` of page_dir, allocated on first use. */
 static uint32_t *page_table(uint32_t *page_dir, uint32_t pde_index, uint32_t pde_flags)
 {

@@ -162,8 +162,11 @@ void Controls::set(std::string_view name, std::string_view value) {
     else if (rest.starts_with("write")) reads = false, rest.remove_prefix(5);
     if (!rest.empty() && rest.front() != '.') throw std::runtime_error(fmt::format("{}: unknown MSR bitmap", name));
     if (!rest.empty()) rest.remove_prefix(1);
-    const auto [lo, hi] = rest.empty() ? std::pair<uint64_t, uint64_t>{0, 0xFFFFFFFF}
-                                       : parse_range(rest, 0xFFFFFFFF, name);
+    const std::pair<uint64_t, uint64_t> range = rest.empty() ? std::pair<uint64_t, uint64_t>{0, 0xFFFFFFFF}
+                                                           : parse_range(rest, 0xFFFFFFFF, name);
+    // Plain variables, not a structured binding: clang 14 (the fuzz build)
+    // cannot capture those in a lambda.
+    const uint64_t lo = range.first, hi = range.second;
     const auto mark = [&](std::bitset<kMsrRange>& r, std::bitset<kMsrRange>& w, uint64_t base) {
       for (uint64_t m = std::max(lo, base); m <= hi && m < base + kMsrRange; ++m) {
         if (reads) r.set(m - base, bit);

@@ -49,10 +49,13 @@ std::string gui_missing() {
 // In the sanitizer build, LeakSanitizer reports the OpenGL driver's own
 // allocations (mesa's, made in a library it has unloaded by exit, so they
 // cannot even be named for a suppression): leak checking is off for the
-// GUI's process only; every other test keeps it.
+// GUI's process only; every other test keeps it.  ctest runs tests in
+// parallel, and two `xvfb-run -a` starting together can pick the same
+// display (one then fails cleaning up after itself): a lock file makes the
+// GUI runs take turns.
 std::string under_xvfb(const std::string& args) {
-  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" xvfb-run -a -s '-screen 0 1920x1200x24' " +
-         kCli + " gui " + args;
+  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" flock " + ::testing::TempDir() +
+         "/vtlab-xvfb.lock xvfb-run -a -s '-screen 0 1920x1200x24' " + kCli + " gui " + args;
 }
 }  // namespace
 

@@ -361,8 +361,10 @@ TEST(DebugCli, LongModeViewsAtMinios64sSyscallEntry) {
   std::string out = r.out.substr(r.out.find("(vtlab) regs"));
   const size_t count = out.find("; ");
   const size_t vt = out.find(" instructions, virtual time ");
+  ASSERT_NE(count, std::string::npos);
   ASSERT_NE(vt, std::string::npos);
-  out.replace(count + 2, vt - count - 2, "N");
+  ASSERT_LT(count, vt);
+  out = out.substr(0, count + 2) + "N" + out.substr(vt);
   EXPECT_EQ(out,
             "(vtlab) regs\n"
             "rax 0x0000000000000001  rcx 0x000000800000017b  rdx 0x000000807fffff8f  rbx 0x0000008000000bb5\n"

@@ -71,28 +71,17 @@ static void new_baseptr(void *page_dir)
     pv_check(hypercall3(HYPERVISOR_mmuext_op, (uint32_t)&op, 1, 0), "new_baseptr");
 }
 
-static uint32_t run_cr3(uint32_t n)
+/* run_cr3's two address spaces: under pv their tables are pinned, and
+ * switching is a hypercall. */
+static void seal_spaces(void)
 {
-    frame_a[0] = 0xA;
-    frame_b[0] = 0xB;
-    pt_a[0] = (uint32_t)frame_a | PTE_PWU;
-    pt_b[0] = (uint32_t)frame_b | PTE_PWU;
-    pd_a[0] = pd_b[0] = kernel_pd[0];
-    pd_a[WORK_PDE] = (uint32_t)pt_a | PTE_PWU;
-    pd_b[WORK_PDE] = (uint32_t)pt_b | PTE_PWU;
     pv_table(pt_a, 0);
     pv_table(pt_b, 0);
     pv_table(pd_a, 1);
     pv_table(pd_b, 1);
-    volatile uint32_t *p = (volatile uint32_t *)WORK_BASE;
-    uint32_t sum = 0;
-    for (uint32_t i = 0; i < n; i++) {
-        new_baseptr((i & 1) ? pd_b : pd_a);
-        sum += *p;
-    }
-    new_baseptr(kernel_pd);
-    return sum;
 }
+
+static void switch_space(uint32_t *page_dir) { new_baseptr(page_dir); }
 
 /* The child's tables are built as plain pages, then sealed and switched
  * to in one multicall; switching back and unsealing is the second. */
@@ -190,6 +179,10 @@ static uint32_t run_cmos(uint32_t n)
 #endif
 
 #ifndef MICRO_PV
+static void seal_spaces(void) {}
+static void switch_space(uint32_t *page_dir) { write_cr3((uint32_t)page_dir); }
+#endif
+
 /* Two address spaces that differ in what WORK_BASE holds. */
 static uint32_t run_cr3(uint32_t n)
 {
@@ -200,16 +193,16 @@ static uint32_t run_cr3(uint32_t n)
     pd_a[0] = pd_b[0] = kernel_pd[0];
     pd_a[WORK_PDE] = (uint32_t)pt_a | PTE_PWU;
     pd_b[WORK_PDE] = (uint32_t)pt_b | PTE_PWU;
+    seal_spaces();
     volatile uint32_t *p = (volatile uint32_t *)WORK_BASE;
     uint32_t sum = 0;
     for (uint32_t i = 0; i < n; i++) {
-        write_cr3((uint32_t)((i & 1) ? pd_b : pd_a));
+        switch_space((i & 1) ? pd_b : pd_a);
         sum += *p;
     }
-    write_cr3((uint32_t)kernel_pd);
+    switch_space(kernel_pd);
     return sum;
 }
-#endif
 
 #ifndef MICRO_PV
 /* What a kernel does to mask one IRQ line: interrupts off, OCW1, on. */

@@ -296,8 +296,10 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   uint64_t ret = return_rip;
   // What turned into the #DF being delivered, for the shutdown message.
   std::optional<std::pair<PendingEvent, PendingEvent>> df_cause;
-  // The events of this delivery so far (Cpu::shutdown_chain).
-  std::vector<ChainedEvent> chain{{first, cpu.s.cr2}};
+  // The events of this delivery so far (Cpu::shutdown_chain), kept only
+  // once a fault nests: most deliveries succeed and allocate nothing.
+  const ChainedEvent first_link{first, cpu.s.cr2};
+  std::vector<ChainedEvent> chain;
   bool replaced = false;         // a fault during delivery took the first event's place
   bool first_delivered = false;  // ... after a task gate switched tasks for it
   // Delivery raises only contributory faults and #PF, so this ends within
@@ -317,6 +319,7 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
       return first_delivered || (st == Status::Ok && !replaced);
     }
     const PendingEvent nested = cpu.pending();
+    if (chain.empty()) chain.push_back(first_link);
     chain.push_back({nested, cpu.s.cr2});
     if (switched) {
       // The task switch completed: the fault (or the T-flag trap) belongs

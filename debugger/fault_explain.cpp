@@ -61,10 +61,7 @@ std::string idt_entry_reason(Machine& m, const PendingEvent& delivering, const P
   g.hi = static_cast<uint32_t>(raw[4] | raw[5] << 8 | raw[6] << 16 | uint32_t{raw[7]} << 24);
   const std::string entry = fmt::format("IDT entry {:#04x} = {}", vector, descriptor_text(g, ia32e));
   if (fault.vector == vec::NP) return entry + ": the gate is not present";
-  const bool gate = !g.s() && (g.type() == sys_type::kInterruptGate32 || g.type() == sys_type::kTrapGate32 ||
-                               (!ia32e && (g.type() == sys_type::kTaskGate || g.type() == sys_type::kInterruptGate16 ||
-                                           g.type() == sys_type::kTrapGate16)));
-  if (!gate)
+  if (!is_idt_gate(g, ia32e))
     return entry + (ia32e ? ": not a 64-bit interrupt or trap gate" : ": not an interrupt, trap or task gate");
   if (delivering.kind == PendingEvent::Kind::SoftwareInt && g.dpl() < s.cpl())
     return entry + fmt::format(": INT n from CPL {} needs gate DPL >= {}", s.cpl(), s.cpl());

@@ -77,18 +77,6 @@ Status deliver_real(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
 
 // --- protected mode ---------------------------------------------------------
 
-bool is_gate_type(const Descriptor& g) {
-  if (g.s()) return false;
-  switch (g.type()) {
-    case sys_type::kTaskGate:
-    case sys_type::kInterruptGate16:
-    case sys_type::kTrapGate16:
-    case sys_type::kInterruptGate32:
-    case sys_type::kTrapGate32: return true;
-    default: return false;
-  }
-}
-
 // An interrupt or trap gate (SDM "TRAP-OR-INTERRUPT-GATE",
 // "INTER-PRIVILEGE-LEVEL-INTERRUPT", "INTRA-PRIVILEGE-LEVEL-INTERRUPT").
 Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bool ext, uint64_t return_rip) {
@@ -218,8 +206,7 @@ Status deliver_long(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
   gate.lo = static_cast<uint32_t>(raw);
   gate.hi = static_cast<uint32_t>(raw >> 32);
   gate.addr = addr;
-  if (gate.s() || (gate.type() != sys_type::kInterruptGate32 && gate.type() != sys_type::kTrapGate32))
-    return cpu.raise(vec::GP, idt_error);
+  if (!is_idt_gate(gate, true)) return cpu.raise(vec::GP, idt_error);
   if (ev.kind == PendingEvent::Kind::SoftwareInt && gate.dpl() < s.cpl())
     return cpu.raise(vec::GP, ev.vector * 8u + 2);
   if (!gate.present()) return cpu.raise(vec::NP, idt_error);
@@ -245,7 +232,7 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, 
   Descriptor gate;
   gate.lo = static_cast<uint32_t>(raw);
   gate.hi = static_cast<uint32_t>(raw >> 32);
-  if (!is_gate_type(gate)) return cpu.raise(vec::GP, idt_error);
+  if (!is_idt_gate(gate, false)) return cpu.raise(vec::GP, idt_error);
   // Only software interrupts are held to the gate's DPL (not INT1, not
   // exceptions, not external interrupts): that is how a kernel keeps user
   // code from calling its fault handlers with INT n.
@@ -258,6 +245,18 @@ Status deliver_protected(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip, 
 }
 
 }  // namespace
+
+bool is_idt_gate(const Descriptor& g, bool ia32e) {
+  if (g.s()) return false;
+  switch (g.type()) {
+    case sys_type::kInterruptGate32:
+    case sys_type::kTrapGate32: return true;  // in IA-32e mode: the 64-bit gates
+    case sys_type::kTaskGate:
+    case sys_type::kInterruptGate16:
+    case sys_type::kTrapGate16: return !ia32e;
+    default: return false;
+  }
+}
 
 // --- nested faults (SDM vol. 3, table 6-5) ----------------------------------
 

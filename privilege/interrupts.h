@@ -7,6 +7,7 @@
 #include <cstdint>
 
 #include "core/cpu.h"
+#include "privilege/descriptors.h"
 
 namespace vtlab {
 
@@ -20,6 +21,11 @@ namespace vtlab {
 // while delivering took its place (or the machine shut down), which matters
 // for INT n: it retires only if its own delivery succeeds.
 bool deliver_event(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
+
+// Whether an IDT entry is a gate delivery may use (SDM vol. 3, 6.11 and
+// 6.14.1): interrupt, trap and task gates, or in IA-32e mode (`ia32e`)
+// only the 64-bit interrupt and trap gates.
+bool is_idt_gate(const Descriptor& g, bool ia32e);
 
 // The classes of SDM vol. 3, table 6-5 ("Conditions for Generating a
 // Double Fault"): a fault while delivering an event of class `first`

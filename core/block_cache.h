@@ -18,6 +18,15 @@
 
 namespace vtlab {
 
+// What decides how the bytes at CS:RIP are fetched and run, besides the
+// bytes: the same block reached under another CS, code size or CPL is not
+// the same successor.
+struct CodeContext {
+  uint64_t cs_base = 0;
+  uint64_t limit_mode_cpl = 0;  // CS limit, code size << 32, CPL << 40
+  bool operator==(const CodeContext&) const = default;
+};
+
 struct Block {
   uint64_t phys = 0;  // physical address of the first byte
   unsigned mode = 0;  // decode mode key (code size in bytes)
@@ -28,15 +37,15 @@ struct Block {
   std::vector<DecodedInsn> insns;
 
   // Block chaining: the blocks that ran after this one, each with the
-  // context it was found in (its RIP, CS base and limit, code size, CPL).
-  // A link holds while no block has been dropped (BlockCache::epoch) and
-  // no TLB entry flushed (Tlb::generation) since it was made: then the
-  // engine goes straight to the next block without a lookup.
+  // code context it was found in (CodeContext: CS base and limit, code
+  // size, CPL).  A link holds while no block has been dropped
+  // (BlockCache::epoch) and no TLB entry flushed (Tlb::generation) since it
+  // was made: then the engine goes straight to the next block without a
+  // lookup.
   struct Link {
     const Block* block = nullptr;
-    uint64_t rip = 0, cs_base = 0, epoch = 0, tlb_generation = 0;
-    uint32_t cs_limit = 0;
-    uint8_t mode = 0, cpl = 0;
+    uint64_t rip = 0, epoch = 0, tlb_generation = 0;
+    CodeContext context;
   };
   mutable std::array<Link, 2> next{};  // fall-through and taken, most often
   mutable uint8_t next_victim = 0;

@@ -72,19 +72,30 @@ Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access a
   return Status::Ok;
 }
 
-Status Cpu::read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
-  TRY(check_segment(seg, offset, size, Access::Read));
-  return read_linear(linear(seg, offset), size, out);
+Status Cpu::read_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t& out, Access access) {
+  TRY(check_segment(seg, offset, size, access));
+  return read_linear(linear(seg, offset), size, out, false, access);
 }
 
-Status Cpu::read_mem_for_write(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
-  TRY(check_segment(seg, offset, size, Access::Write));
-  return read_linear(linear(seg, offset), size, out, false, Access::Write);
-}
-
-Status Cpu::write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value) {
+Status Cpu::write_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t value) {
   TRY(check_segment(seg, offset, size, Access::Write));
   return write_linear(linear(seg, offset), size, value);
+}
+
+// The TLB entry that just translated `lin` to `phys` gets the host address
+// of its page when that is RAM: reads may then skip translate() while the
+// entry lives; writes only once the page is writable and dirty (a clean
+// page's first write must set D) and holds no decoded code.
+void Cpu::attach_host(uint64_t lin, uint64_t phys) {
+  if (!s.paging()) return;
+  if (!s.long_mode_active()) lin &= 0xFFFFFFFF;
+  Tlb::Entry* e = tlb.find(lin);
+  const uint64_t page = phys & ~kPageMask;
+  if (!e || ((e->ppn << kPageShift) & a20_mask) != page) return;
+  uint8_t* host = mem.ram_ptr(page, kPageSize);
+  if (!host) return;
+  e->host_read = host;
+  if (e->writable && e->dirty && mem.ram_ptr_for_write(page, kPageSize)) e->host_write = host;
 }
 
 Status Cpu::translate(uint64_t lin, Access access, bool user, uint64_t& phys, bool system) {
@@ -145,6 +156,7 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   if (first == size) {
     if (observer) [[unlikely]] observer->on_memory(p0, size, false);
     out = mem.read(p0, size);
+    attach_host(lin, p0);
     return Status::Ok;
   }
   uint64_t p1;
@@ -178,6 +190,7 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
   if (first == size) {
     if (observer) [[unlikely]] observer->on_memory(p0, size, true);
     mem.write(p0, size, value);
+    attach_host(lin, p0);
     return Status::Ok;
   }
   // Both pages must be writable before either is written.

@@ -188,20 +188,54 @@ class Cpu {
 
   // --- memory --------------------------------------------------------
   // Segmented access: protection and limit checks (#GP / #SS), then paging.
-  Status read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out);
+  // Each first tries fast_data(); what it cannot vouch for takes the full
+  // path (the *_slow functions), which also arms the fast path for next time.
+  Status read_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
+    if (const uint8_t* p = fast_data(seg, offset, size, false)) [[likely]] {
+      out = load_host(p, size);
+      return Status::Ok;
+    }
+    return read_mem_slow(seg, offset, size, out, Access::Read);
+  }
   // The read half of a read-modify-write: checked and translated as a
   // write, so a fault reports W=1 as hardware does (and the write that
   // follows can no longer fault on protection).
-  Status read_mem_for_write(unsigned seg, uint64_t offset, unsigned size, uint64_t& out);
-  Status write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value);
+  Status read_mem_for_write(unsigned seg, uint64_t offset, unsigned size, uint64_t& out) {
+    if (const uint8_t* p = fast_data(seg, offset, size, true)) [[likely]] {
+      out = load_host(p, size);
+      return Status::Ok;
+    }
+    return read_mem_slow(seg, offset, size, out, Access::Write);
+  }
+  Status write_mem(unsigned seg, uint64_t offset, unsigned size, uint64_t value) {
+    if (uint8_t* p = fast_data(seg, offset, size, true)) [[likely]] {
+      store_host(p, size, value);
+      return Status::Ok;
+    }
+    return write_mem_slow(seg, offset, size, value);
+  }
   template <typename T> Status read(unsigned seg, uint64_t offset, T& out) {
+    if (const uint8_t* p = fast_data(seg, offset, sizeof(T), false)) [[likely]] {
+      std::memcpy(&out, p, sizeof(T));
+      return Status::Ok;
+    }
     uint64_t v;
-    TRY(read_mem(seg, offset, sizeof(T), v));
+    TRY(read_mem_slow(seg, offset, sizeof(T), v, Access::Read));
     out = static_cast<T>(v);
     return Status::Ok;
   }
   template <typename T> Status write(unsigned seg, uint64_t offset, T value) {
-    return write_mem(seg, offset, sizeof(T), static_cast<uint64_t>(value));
+    if (uint8_t* p = fast_data(seg, offset, sizeof(T), true)) [[likely]] {
+      std::memcpy(p, &value, sizeof(T));
+      return Status::Ok;
+    }
+    return write_mem_slow(seg, offset, sizeof(T), static_cast<uint64_t>(value));
+  }
+  // Host memory behind seg:[offset, offset+len) when the fast path can
+  // vouch for all of it (see fast_data; one page, no watchers), else
+  // nullptr.  For REP string instructions, which move whole runs at once.
+  uint8_t* host_span(unsigned seg, uint64_t offset, unsigned len, bool write) {
+    return fast_data(seg, offset, len, write);
   }
   // Checks a segmented access without performing it (for read-modify-write
   // and multi-part stores that must fault before anything is written).
@@ -302,6 +336,59 @@ class Cpu {
   void paging_changed(bool keep_global);
 
  private:
+  // The host address of a data access that needs none of the slow path's
+  // work, or nullptr.  It vouches only for the common case: a present
+  // expand-up data segment (writable for a write) with the access inside
+  // its limit (or 64-bit mode, canonical), within one page, with nothing
+  // watching accesses, and either paging off with plain RAM behind it or a
+  // TLB entry that maps RAM and grants the access outright (host_read /
+  // host_write, attached by the slow path).  Anything else returns nullptr
+  // and the slow path decides, so the fast path never changes a result.
+  uint8_t* fast_data(unsigned seg, uint64_t offset, unsigned size, bool write) {
+    if (observer || write_capture || (s.dr[7] & 0xFF)) [[unlikely]]
+      return nullptr;
+    const SegmentCache& sc = s.seg[seg];
+    uint64_t lin;
+    if ((s.efer & efer::LMA) && (s.seg[CS].attrs & ar::kLong)) {
+      lin = (seg >= FS ? sc.base : 0) + offset;
+      if (!is_canonical(lin)) return nullptr;  // the page holds the last byte too (checked below)
+    } else {
+      const uint32_t need = ar::kPresent | (write ? ar::kWritable : 0);
+      const uint32_t mask = ar::kPresent | ar::kCode | ar::kExpandDown | (write ? ar::kWritable : 0);
+      if ((sc.attrs & mask) != need || offset + size - 1 > sc.limit) return nullptr;
+      lin = (sc.base + offset) & 0xFFFFFFFF;
+    }
+    if ((lin & kPageMask) + size > kPageSize) return nullptr;
+    if (!(s.cr0 & cr0::PG)) {
+      const uint64_t phys = lin & a20_mask;
+      return write ? mem.ram_ptr_for_write(phys, size) : mem.ram_ptr(phys, size);
+    }
+    const Tlb::Entry* e = tlb.lookup(lin);
+    if (!e) return nullptr;
+    uint8_t* host = write ? e->host_write : e->host_read;
+    if (!host || (!e->user && s.cpl() == 3)) return nullptr;
+    return host + (lin & kPageMask);
+  }
+  // Arms the TLB entry behind a slow access that succeeded at `phys`.
+  void attach_host(uint64_t lin, uint64_t phys);
+  static uint64_t load_host(const uint8_t* p, unsigned size) {
+    switch (size) {
+      case 1: return *p;
+      case 2: { uint16_t v; std::memcpy(&v, p, 2); return v; }
+      case 4: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+      default: { uint64_t v; std::memcpy(&v, p, 8); return v; }
+    }
+  }
+  static void store_host(uint8_t* p, unsigned size, uint64_t v) {
+    switch (size) {
+      case 1: *p = static_cast<uint8_t>(v); break;
+      case 2: { const uint16_t x = static_cast<uint16_t>(v); std::memcpy(p, &x, 2); break; }
+      case 4: { const uint32_t x = static_cast<uint32_t>(v); std::memcpy(p, &x, 4); break; }
+      default: std::memcpy(p, &v, 8); break;
+    }
+  }
+  Status read_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t& out, Access access);
+  Status write_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t value);
   Status segment_fault(unsigned seg) { return raise(seg == SS ? vec::SS : vec::GP, 0); }
 
   PendingEvent pending_;

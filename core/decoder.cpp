@@ -155,7 +155,10 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
   if (!e) return DecodeStatus::Unsupported;
   out.info = e->info;
   if (category_ends_block(zi.meta.category)) out.info |= isa::info::kEndsBlock;
-  if (zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) out.info |= isa::info::kFarBranch;
+  if (zi.meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) {
+    out.info |= isa::info::kFarBranch;
+    out.info &= ~isa::info::kNearBranch;
+  }
   out.exec = e->bind(out, zi);
   return out.exec ? DecodeStatus::Ok : DecodeStatus::Unsupported;
 }

@@ -44,8 +44,8 @@ class Flags {
   void materialize() { set_bits(bits()); }
 
   bool cf() const { return op_ == Op::Stored ? (bits_ & flag::CF) : eval_cf(); }
-  bool zf() const { return op_ == Op::Stored ? (bits_ & flag::ZF) : (r_ & mask()) == 0; }
-  bool sf() const { return op_ == Op::Stored ? (bits_ & flag::SF) : (r_ & sign()) != 0; }
+  bool zf() const { return op_ == Op::Stored ? (bits_ & flag::ZF) : r_ == 0; }
+  bool sf() const { return op_ == Op::Stored ? (bits_ & flag::SF) : (r_ & sign_) != 0; }
   bool of() const { return op_ == Op::Stored ? (bits_ & flag::OF) : eval_of(); }
   bool pf() const { return op_ == Op::Stored ? (bits_ & flag::PF) : parity(r_); }
   bool af() const { return op_ == Op::Stored ? (bits_ & flag::AF) : eval_af(); }
@@ -55,6 +55,20 @@ class Flags {
   // between every two blocks).
   bool test(uint32_t f) const { return ((f & flag::kArith) ? bits() : bits_) & f; }
 
+  // Condition `cc` (Jcc/SETcc/CMOVcc encoding); the template form lets a
+  // handler bound to one condition test just that (Jcc binds one per cc).
+  template <unsigned cc> bool cond() const {
+    bool r;
+    if constexpr (cc >> 1 == 0) r = of();
+    else if constexpr (cc >> 1 == 1) r = cf();
+    else if constexpr (cc >> 1 == 2) r = zf();
+    else if constexpr (cc >> 1 == 3) r = cf() || zf();
+    else if constexpr (cc >> 1 == 4) r = sf();
+    else if constexpr (cc >> 1 == 5) r = pf();
+    else if constexpr (cc >> 1 == 6) r = sf() != of();
+    else r = zf() || (sf() != of());
+    return r != bool(cc & 1);
+  }
   bool cond(unsigned cc) const {
     bool r;
     switch (cc >> 1) {
@@ -94,9 +108,11 @@ class Flags {
   static bool parity(uint64_t v) { return !__builtin_parity(static_cast<uint8_t>(v)); }
 
  private:
+  // a_, b_ and r_ hold T values zero-extended, so no evaluation needs to
+  // mask them to the width; sign_ is the width's sign bit.
   template <typename T> void record(Op op, T a, T b, T r, bool cin = false) {
     op_ = op;
-    size_ = sizeof(T);
+    sign_ = uint64_t{1} << (sizeof(T) * 8 - 1);
     a_ = a;
     b_ = b;
     r_ = r;
@@ -106,32 +122,29 @@ class Flags {
     bool c = cf();
     bits_ = (bits_ & ~uint64_t{flag::CF}) | (c ? flag::CF : 0);
   }
-  uint64_t mask() const { return size_ == 8 ? ~uint64_t{0} : (uint64_t{1} << (size_ * 8)) - 1; }
-  uint64_t sign() const { return uint64_t{1} << (size_ * 8 - 1); }
 
   bool eval_cf() const {
-    const uint64_t m = mask();
     switch (op_) {
-      case Op::Add: return (r_ & m) < (a_ & m);
-      case Op::Adc: return cin_ ? (r_ & m) <= (a_ & m) : (r_ & m) < (a_ & m);
-      case Op::Sub: return (a_ & m) < (b_ & m);
-      case Op::Sbb: return cin_ ? (a_ & m) <= (b_ & m) : (a_ & m) < (b_ & m);
-      case Op::Neg: return (a_ & m) != 0;
+      case Op::Add: return r_ < a_;
+      case Op::Adc: return cin_ ? r_ <= a_ : r_ < a_;
+      case Op::Sub: return a_ < b_;
+      case Op::Sbb: return cin_ ? a_ <= b_ : a_ < b_;
+      case Op::Neg: return a_ != 0;
       case Op::Inc:
       case Op::Dec: return bits_ & flag::CF;
       default: return false;
     }
   }
   bool eval_of() const {
-    const uint64_t s = sign();
+    const uint64_t s = sign_;
     switch (op_) {
       case Op::Add:
       case Op::Adc: return ((a_ ^ r_) & (b_ ^ r_) & s) != 0;
       case Op::Sub:
       case Op::Sbb: return ((a_ ^ b_) & (a_ ^ r_) & s) != 0;
-      case Op::Inc: return (r_ & mask()) == s;
-      case Op::Dec: return (a_ & mask()) == s;
-      case Op::Neg: return (a_ & mask()) == s;
+      case Op::Inc: return r_ == s;
+      case Op::Dec: return a_ == s;
+      case Op::Neg: return a_ == s;
       default: return false;
     }
   }
@@ -145,16 +158,15 @@ class Flags {
     if (eval_cf()) f |= flag::CF;
     if (parity(r_)) f |= flag::PF;
     if (eval_af()) f |= flag::AF;
-    if ((r_ & mask()) == 0) f |= flag::ZF;
-    if (r_ & sign()) f |= flag::SF;
+    if (r_ == 0) f |= flag::ZF;
+    if (r_ & sign_) f |= flag::SF;
     if (eval_of()) f |= flag::OF;
     return f;
   }
 
   uint64_t bits_ = flag::kReserved1;
-  uint64_t a_ = 0, b_ = 0, r_ = 0;
+  uint64_t a_ = 0, b_ = 0, r_ = 0, sign_ = uint64_t{1} << 31;
   Op op_ = Op::Stored;
-  uint8_t size_ = 4;
   bool cin_ = false;
 };
 

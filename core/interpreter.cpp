@@ -100,21 +100,7 @@ StopReason Interpreter::run(uint64_t max_insns) {
     const bool debugging = single_step || cpu_.breakpoints_enabled() || s.flags.test(flag::RF);
     if (debugging || cpu_.interrupt_shadow()) cpu_.check_at = cpu_.icount + 1;
     if (!debugging) {
-      const Block* b = chained_block();
-      if (!b) {
-        b = fetch_block();
-        if (b) link_from_previous(b);
-      }
-      if (b) {
-        // The epoch from before the block ran: if running it drops any
-        // block (itself included, by writing its own code), it is no link.
-        const uint64_t epoch = cache_.epoch();
-        run_block(*b);
-        previous_ = b == uncached_.get() ? nullptr : b;
-        previous_epoch_ = epoch;
-      } else {
-        previous_ = nullptr;
-      }
+      run_blocks();
       continue;
     }
     if (instruction_breakpoint()) continue;
@@ -163,17 +149,58 @@ void Interpreter::debug_trap(uint64_t dr6_bits) {
   deliver(PendingEvent{PendingEvent::Kind::Trap, vec::DB, false, 0}, cpu_.s.rip);
 }
 
+// Between two blocks nothing needs pre_check while virtual time is short
+// of check_at (stop requests, code writes, new timer deadlines and
+// interrupt requests all reset it), no event was delivered and nothing but
+// instructions moved virtual time (an exit's modelled cost, charged even
+// without an event, moves it past what check_at assumed), the CPU is not
+// halted, no flag asks for per-instruction checks, and no interrupt is
+// waiting for IF.
+void Interpreter::run_blocks() {
+  const CpuState& s = cpu_.s;
+  const uint64_t deliveries = deliveries_, other_time = cpu_.virtual_time() - cpu_.icount;
+  context_ = code_context();  // the debugger or an event may have changed it
+  for (;;) {
+    const Block* b = chained_block();
+    if (!b) {
+      b = fetch_block();
+      if (!b) {
+        previous_ = nullptr;
+        return;
+      }
+      link_from_previous(b);
+    }
+    // The epoch from before the block ran: if running it drops any block
+    // (itself included, by writing its own code), it is no link.
+    const uint64_t epoch = cache_.epoch();
+    const bool same_context = run_block(*b);
+    previous_ = b == uncached_.get() ? nullptr : b;
+    previous_epoch_ = epoch;
+    if (cpu_.icount >= cpu_.check_at || deliveries_ != deliveries || halted_ ||
+        cpu_.virtual_time() - cpu_.icount != other_time ||
+        s.flags.test(flag::TF | flag::RF) || cpu_.breakpoints_enabled() ||
+        (cpu_.intr_maybe_pending && s.flags.test(flag::IF)))
+      return;
+    if (!same_context) context_ = code_context();
+  }
+}
+
+CodeContext Interpreter::code_context() const {
+  const CpuState& s = cpu_.s;
+  return CodeContext{s.seg[CS].base, uint64_t{s.seg[CS].limit} | uint64_t{s.code_size()} << 32 |
+                                         uint64_t{s.cpl()} << 40};
+}
+
 // The block that followed the previous one last time from this RIP, if
 // nothing it depended on can have changed: no block dropped since (the
 // pointers are alive and the bytes unchanged), no TLB entry flushed (the
-// linear-to-physical mapping holds), and the same CS, code size and CPL.
+// linear-to-physical mapping holds), and the same code context.
 const Block* Interpreter::chained_block() const {
   if (!previous_ || cache_.epoch() != previous_epoch_) return nullptr;
-  const CpuState& s = cpu_.s;
+  const uint64_t rip = cpu_.s.rip, generation = cpu_.tlb.generation();
   for (const Block::Link& l : previous_->next) {
-    if (l.block && l.rip == s.rip && l.epoch == previous_epoch_ && l.tlb_generation == cpu_.tlb.generation() &&
-        l.cs_base == s.seg[CS].base && l.cs_limit == s.seg[CS].limit && l.mode == s.code_size() &&
-        l.cpl == s.cpl()) {
+    if (l.block && l.rip == rip && l.epoch == previous_epoch_ && l.tlb_generation == generation &&
+        l.context == context_) {
       ++chained_;
       return l.block;
     }
@@ -183,17 +210,9 @@ const Block* Interpreter::chained_block() const {
 
 void Interpreter::link_from_previous(const Block* b) {
   if (!previous_ || cache_.epoch() != previous_epoch_ || b == uncached_.get()) return;
-  const CpuState& s = cpu_.s;
   Block::Link& l = previous_->next[previous_->next_victim];
   previous_->next_victim ^= 1;
-  l = Block::Link{b,
-                  s.rip,
-                  s.seg[CS].base,
-                  cache_.epoch(),
-                  cpu_.tlb.generation(),
-                  s.seg[CS].limit,
-                  static_cast<uint8_t>(s.code_size()),
-                  static_cast<uint8_t>(s.cpl())};
+  l = Block::Link{b, cpu_.s.rip, cache_.epoch(), cpu_.tlb.generation(), context_};
 }
 
 StopReason Interpreter::step() {
@@ -201,45 +220,70 @@ StopReason Interpreter::step() {
   return r == StopReason::BudgetExhausted ? StopReason::None : r;
 }
 
-void Interpreter::run_block(const Block& b) {
-  CpuState& s = cpu_.s;
+bool Interpreter::run_block(const Block& b) {
+  Cpu& cpu = cpu_;  // a local: the handlers' calls need not reload it
+  CpuState& s = cpu.s;
   const uint64_t ip_mask = all_ones(b.mode);
-  for (const DecodedInsn& i : b.insns) {
+  const uint64_t start = s.rip, generation = cpu.tlb.generation(), deliveries = deliveries_;
+  const uint64_t other_time = cpu.virtual_time() - cpu.icount;
+  const DecodedInsn* const first = b.insns.data();
+  const DecodedInsn* const end = first + b.insns.size();
+  for (const DecodedInsn* p = first; p != end; ++p) {
+    const DecodedInsn& i = *p;
     const uint64_t straight = s.rip + i.len;
-    const uint64_t sequential = straight & ip_mask;
-    cpu_.next_rip = sequential;
-    const Status st = i.exec(cpu_, i);
-    if (st == Status::Ok) {
-      s.rip = cpu_.next_rip;
+    cpu.next_rip = straight & ip_mask;
+    const Status st = i.exec(cpu, i);
+    if (st == Status::Ok) [[likely]] {
+      s.rip = cpu.next_rip;
       // A taken branch, a restarted REP, or IP wrapping at the top of a
       // 16-bit segment leaves the straight line of bytes the block holds.
-      if (++cpu_.icount >= cpu_.check_at || cpu_.next_rip != straight) return;
-      continue;
+      if (++cpu.icount < cpu.check_at && cpu.next_rip == straight) [[likely]]
+        continue;
+      const bool same_context = !(i.info & isa::info::kEndsBlock) || (i.info & isa::info::kNearBranch);
+      // A loop that is this one block goes round again without leaving,
+      // under the conditions run_blocks checks between blocks, plus an
+      // unchanged mapping (the chain's TLB condition).  Not under a monitor
+      // that answers TLB misses (shadow or nested paging): there the
+      // modelled unified TLB's code-entry evictions are charged per block
+      // entry, and those counts must not depend on how fast vtlab is.
+      if (s.rip == start && (i.info & isa::info::kNearBranch) && cpu.icount < cpu.check_at &&
+          deliveries_ == deliveries && cpu.virtual_time() - cpu.icount == other_time &&
+          cpu.tlb.generation() == generation && b.phys != ~uint64_t{0} && !cpu.translation_hook &&
+          !s.flags.test(flag::TF | flag::RF) && !cpu.breakpoints_enabled() &&
+          !(cpu.intr_maybe_pending && s.flags.test(flag::IF))) {
+        ++chained_;
+        p = first - 1;
+        continue;
+      }
+      return same_context;
     }
     switch (st) {
       case Status::Exception:
-        if (cpu_.pending().kind == PendingEvent::Kind::Sensitive) {
+        if (cpu.pending().kind == PendingEvent::Kind::Sensitive) {
           // The monitor ran a marked instruction in place (Monitor::on_block):
           // if it went straight on, so does the block.
           deliver_pending();
-          if (s.rip == straight && !halted_ && cpu_.icount < cpu_.check_at) continue;
-          return;
+          if (s.rip == straight && !halted_ && cpu.icount < cpu.check_at) continue;
+          return false;
         }
         deliver_pending();
         break;
       case Status::Halt:
-        s.rip = cpu_.next_rip;
-        ++cpu_.icount;
+        s.rip = cpu.next_rip;
+        ++cpu.icount;
         halted_ = true;
         break;
       default:  // Stop: the handler already said why
         break;
     }
-    return;
+    return false;
   }
+  const DecodedInsn& last = b.insns.back();
+  return !(last.info & isa::info::kEndsBlock) || (last.info & isa::info::kNearBranch);
 }
 
 bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
+  ++deliveries_;
   if (monitor_) {
     const uint64_t before = cpu_.virtual_time();
     const Monitor::Action action = monitor_->on_event(cpu_, ev, return_rip);
@@ -287,7 +331,7 @@ const Block* Interpreter::fetch_block() {
     const bool within_limit = mode == 8 || (hit && s.rip + hit->bytes - 1 <= s.seg[CS].limit);
     if (hit && within_limit) return hit;
     if (!hit) cache_.count_miss();
-    std::unique_ptr<Block> b = build_block(lin, phys, mode, st);
+    std::unique_ptr<Block> b = build_block(lin, phys, mode, flavor, st);
     if (b) {
       b->flavor = flavor;
       if (monitor_) monitor_->on_block(cpu_, lin, b->phys, b->insns);
@@ -297,7 +341,10 @@ const Block* Interpreter::fetch_block() {
                              (cpu_.mem.kind(phys) == PhysicalMemory::Kind::Ram ||
                               cpu_.mem.kind(phys) == PhysicalMemory::Kind::Rom);
       if (cacheable) {
-        cpu_.mem.mark_code_page(phys);
+        if (!cpu_.mem.is_code_page(phys)) {
+          cpu_.mem.mark_code_page(phys);
+          cpu_.tlb.revoke_host_writes(phys & ~kPageMask);
+        }
         return cache_.insert(std::move(b));
       }
       uncached_ = std::move(b);
@@ -308,7 +355,8 @@ const Block* Interpreter::fetch_block() {
   return nullptr;
 }
 
-std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st) {
+std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, unsigned mode, unsigned flavor,
+                                                Status& st) {
   CpuState& s = cpu_.s;
   auto b = std::make_unique<Block>();
   b->phys = phys;
@@ -371,7 +419,14 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
     b->bytes = static_cast<unsigned>(off);
     // IP wraps at the top of a 16-bit segment: the next instruction is
     // not the next byte.
-    if ((d.info & isa::info::kEndsBlock) || b->phys == ~uint64_t{0} || ip + d.len > ip_mask) break;
+    // A Jcc ends the block only when taken (run_block leaves at a branch),
+    // so decoding goes on along its not-taken path.  Not under a monitor:
+    // a binary translator counts (and charges) a translation per block, and
+    // shadow or nested paging charge TLB misses at block entries, counts
+    // that must not depend on how fast vtlab is.
+    const bool superblock = flavor == 0 && !cpu_.translation_hook && !monitor_;
+    const bool ends = (d.info & isa::info::kEndsBlock) && !(superblock && (d.info & isa::info::kConditional));
+    if (ends || b->phys == ~uint64_t{0} || ip + d.len > ip_mask) break;
   }
   return b;
 }

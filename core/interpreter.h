@@ -51,8 +51,15 @@ class Interpreter : public Engine {
   const Block* fetch_block();
   const Block* chained_block() const;
   void link_from_previous(const Block* b);
-  std::unique_ptr<Block> build_block(uint64_t lin, uint64_t phys, unsigned mode, Status& st);
-  void run_block(const Block& b);
+  std::unique_ptr<Block> build_block(uint64_t lin, uint64_t phys, unsigned mode, unsigned flavor, Status& st);
+  // Runs blocks back to back, chained where it can, until check_at, an
+  // event, HLT, or a flag that wants per-instruction checks.
+  void run_blocks();
+  // Runs one block; false when the context it ended in may differ from
+  // the one it started in (it ended at a far transfer, a mode or CPL
+  // change, an event).
+  bool run_block(const Block& b);
+  CodeContext code_context() const;
   void deliver_pending();
   bool take_interrupt();
   bool instruction_breakpoint();
@@ -72,8 +79,12 @@ class Interpreter : public Engine {
   Decoder decoder_;
   BlockCache cache_;
   std::unique_ptr<Block> uncached_;  // a block from MMIO or straddling a page
-  const Block* previous_ = nullptr;  // the block run last, for chaining
+  // The block run last, for chaining, and the code context now (links
+  // made in another context do not hold).
+  const Block* previous_ = nullptr;
   uint64_t previous_epoch_ = 0;
+  CodeContext context_;
+  uint64_t deliveries_ = 0;  // events delivered or handled (deliver())
   mutable uint64_t chained_ = 0;
   bool halted_ = false;
   uint8_t held_data_hits_ = 0;  // data breakpoints a MOV SS / POP SS holds off

@@ -65,6 +65,14 @@ class PhysicalMemory {
     return ram_ + paddr;
   }
 
+  // The same for a write that needs no detour: plain RAM holding no
+  // decoded code (a write there must invalidate blocks: see note_write).
+  uint8_t* ram_ptr_for_write(uint64_t paddr, uint64_t len) {
+    if (paddr >= ram_size_ || len > kPageSize - (paddr & kPageMask)) return nullptr;
+    if (pages_[paddr >> kPageShift] != static_cast<uint8_t>(Kind::Ram)) return nullptr;
+    return ram_ + paddr;
+  }
+
   // Any physical access of 1, 2, 4 or 8 bytes (may cross a page: it is then
   // split into bytes).  Holes read as all ones, writes to holes and ROM are
   // dropped and counted.  Writes to code pages fire the invalidation hook.

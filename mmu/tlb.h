@@ -29,6 +29,12 @@ class Tlb {
     uint64_t ppn = 0;             // physical >> 12 of this 4 KiB piece
     uint64_t page_size = 4096;    // size of the page the walk found: 4 KiB, 2 MiB, 4 MiB or 1 GiB
     bool user = false, writable = false, nx = false, dirty = false, global = false;
+    // The interpreter's fast path (Cpu::fast_data): host addresses of this
+    // 4 KiB piece when it is plain RAM, for reads, and for writes once the
+    // page is writable, dirty and holds no decoded code.  They live and die
+    // with the entry, so the fast path never outlives the modelled TLB.
+    uint8_t* host_read = nullptr;
+    uint8_t* host_write = nullptr;
     bool valid() const { return vpn != ~uint64_t{0}; }
   };
 
@@ -36,8 +42,13 @@ class Tlb {
     const Entry& e = entries_[index(linear)];
     return e.vpn == (linear >> 12) ? &e : nullptr;
   }
+  Entry* find(uint64_t linear) {
+    Entry& e = entries_[index(linear)];
+    return e.vpn == (linear >> 12) ? &e : nullptr;
+  }
   void insert(uint64_t linear, const Translation& t) {
     Entry& e = entries_[index(linear)];
+    e.host_read = e.host_write = nullptr;
     e.vpn = linear >> 12;
     e.ppn = t.phys >> 12;
     e.page_size = t.page_size;
@@ -68,6 +79,12 @@ class Tlb {
       uint64_t base = (e.vpn << 12) & ~(e.page_size - 1);
       if (linear - base < e.page_size) e.vpn = ~uint64_t{0};
     }
+  }
+  // A page that now holds decoded code: writes to it must go the slow way
+  // (they invalidate blocks).
+  void revoke_host_writes(uint64_t phys_page) {
+    for (Entry& e : entries_)
+      if (e.ppn == (phys_page >> 12)) e.host_write = nullptr;
   }
   const std::array<Entry, kEntries>& entries() const { return entries_; }
   uint64_t flushes() const { return flushes_; }

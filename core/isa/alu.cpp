@@ -73,13 +73,13 @@ struct Not {
 
 // dest <- dest OP source (ADD r/m,reg; ADD reg,r/m; ADD r/m,imm; ADD AL,imm ...)
 template <typename Op> struct Update {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form F0 = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T a, b;
-    TRY(read_rmw<T>(cpu, i, a));
-    TRY(read_op<T>(cpu, i, 1, b));
+    TRY((read_rmw_as<T, F0>(cpu, i, a)));
+    TRY((read_as<T, F1>(cpu, i, 1, b)));
     const bool cf = cpu.s.flags.cf();
     const T r = Op::compute(a, b, cf);
-    TRY(write_op<T>(cpu, i, 0, r));
+    TRY((write_as<T, F0>(cpu, i, 0, r)));
     Op::flags(cpu.s.flags, a, b, r, cf);
     return Status::Ok;
   }
@@ -87,10 +87,10 @@ template <typename Op> struct Update {
 
 // CMP and TEST: the flags of SUB and AND, with nothing written back.
 template <typename Op> struct Compare {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form F0 = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T a, b;
-    TRY(read_op<T>(cpu, i, 0, a));
-    TRY(read_op<T>(cpu, i, 1, b));
+    TRY((read_as<T, F0>(cpu, i, 0, a)));
+    TRY((read_as<T, F1>(cpu, i, 1, b)));
     Op::flags(cpu.s.flags, a, b, Op::compute(a, b, false), false);
     return Status::Ok;
   }
@@ -98,11 +98,11 @@ template <typename Op> struct Compare {
 
 // dest <- OP dest (INC DEC NEG NOT)
 template <typename Op> struct UpdateUnary {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form F0 = Form::Any, Form = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T a;
-    TRY(read_rmw<T>(cpu, i, a));
+    TRY((read_rmw_as<T, F0>(cpu, i, a)));
     const T r = Op::compute(a);
-    TRY(write_op<T>(cpu, i, 0, r));
+    TRY((write_as<T, F0>(cpu, i, 0, r)));
     Op::flags(cpu.s.flags, a, r);
     return Status::Ok;
   }
@@ -113,12 +113,12 @@ bool is_rmi(const Operand& o) { return is_rm(o) || o.kind == OpKind::Imm; }
 
 template <typename Shape> Handler bind_binary(DecodedInsn& i, const ZydisDecodedInstruction&) {
   if (i.nops != 2 || !is_rm(i.op[0]) || !is_rmi(i.op[1])) return nullptr;
-  return by_size<Shape>(i.op[0].size);
+  return by_size_and_form<Shape>(i.op[0].size, i);
 }
 
 template <typename Op> Handler bind_unary(DecodedInsn& i, const ZydisDecodedInstruction&) {
   if (i.nops != 1 || !is_rm(i.op[0])) return nullptr;
-  return by_size<UpdateUnary<Op>>(i.op[0].size);
+  return by_size_and_form<UpdateUnary<Op>>(i.op[0].size, i);
 }
 
 }  // namespace

@@ -12,15 +12,23 @@
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
+#include <array>
+#include <utility>
+
 namespace vtlab::isa {
 
 namespace {
 
 // Jcc rel8/rel16/rel32: the operand size decides the truncation, whatever
-// the width of the displacement.
-Status jcc(Cpu& cpu, const DecodedInsn& i) {
-  if (!cpu.s.flags.cond(i.cond)) return Status::Ok;
+// the width of the displacement.  One handler per condition: the hottest
+// branch in most guests tests only the flag it needs.
+template <unsigned cc> Status jcc(Cpu& cpu, const DecodedInsn& i) {
+  if (!cpu.s.flags.cond<cc>()) return Status::Ok;
   return jump_near(cpu, rel_target(cpu, i), i.opsize);
+}
+
+template <unsigned... cc> constexpr std::array<Handler, 16> jcc_handlers(std::integer_sequence<unsigned, cc...>) {
+  return {&jcc<cc>...};
 }
 
 Status jmp_rel(Cpu& cpu, const DecodedInsn& i) { return jump_near(cpu, rel_target(cpu, i), i.opsize); }
@@ -94,8 +102,9 @@ bool is_rm(const Operand& o) { return o.kind == OpKind::Reg || o.kind == OpKind:
 // Jcc keeps its condition in the low nibble of the opcode (70+cc and
 // 0F 80+cc), in the SDM's encoding order, which is Cond's.
 Handler bind_jcc(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
+  static constexpr std::array<Handler, 16> kByCond = jcc_handlers(std::make_integer_sequence<unsigned, 16>{});
   i.cond = zi.opcode & 0xF;
-  return i.op[0].kind == OpKind::Rel ? &jcc : nullptr;
+  return i.op[0].kind == OpKind::Rel ? kByCond[i.cond] : nullptr;
 }
 
 Handler bind_jmp(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
@@ -120,18 +129,20 @@ template <LoopKind K> Handler bind_loop(DecodedInsn&, const ZydisDecodedInstruct
 }  // namespace
 
 void register_control(InsnTable& t) {
+  constexpr uint8_t kNear = info::kNearBranch;  // the far forms lose it at decode time
   for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JO, ZYDIS_MNEMONIC_JNO, ZYDIS_MNEMONIC_JB, ZYDIS_MNEMONIC_JNB,
                           ZYDIS_MNEMONIC_JZ, ZYDIS_MNEMONIC_JNZ, ZYDIS_MNEMONIC_JBE, ZYDIS_MNEMONIC_JNBE,
                           ZYDIS_MNEMONIC_JS, ZYDIS_MNEMONIC_JNS, ZYDIS_MNEMONIC_JP, ZYDIS_MNEMONIC_JNP,
                           ZYDIS_MNEMONIC_JL, ZYDIS_MNEMONIC_JNL, ZYDIS_MNEMONIC_JLE, ZYDIS_MNEMONIC_JNLE})
-    t.add(m, bind_jcc);
-  t.add(ZYDIS_MNEMONIC_JMP, bind_jmp);
-  t.add(ZYDIS_MNEMONIC_CALL, bind_call);
-  t.add(ZYDIS_MNEMONIC_RET, bind_ret);
-  t.add(ZYDIS_MNEMONIC_LOOP, bind_loop<LoopKind::Always>);
-  t.add(ZYDIS_MNEMONIC_LOOPE, bind_loop<LoopKind::WhileEqual>);
-  t.add(ZYDIS_MNEMONIC_LOOPNE, bind_loop<LoopKind::WhileNotEqual>);
-  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JCXZ, ZYDIS_MNEMONIC_JECXZ, ZYDIS_MNEMONIC_JRCXZ}) t.add(m, fixed<&jcxz>);
+    t.add(m, bind_jcc, kNear | info::kConditional);
+  t.add(ZYDIS_MNEMONIC_JMP, bind_jmp, kNear);
+  t.add(ZYDIS_MNEMONIC_CALL, bind_call, kNear);
+  t.add(ZYDIS_MNEMONIC_RET, bind_ret, kNear);
+  t.add(ZYDIS_MNEMONIC_LOOP, bind_loop<LoopKind::Always>, kNear);
+  t.add(ZYDIS_MNEMONIC_LOOPE, bind_loop<LoopKind::WhileEqual>, kNear);
+  t.add(ZYDIS_MNEMONIC_LOOPNE, bind_loop<LoopKind::WhileNotEqual>, kNear);
+  for (ZydisMnemonic m : {ZYDIS_MNEMONIC_JCXZ, ZYDIS_MNEMONIC_JECXZ, ZYDIS_MNEMONIC_JRCXZ})
+    t.add(m, fixed<&jcxz>, kNear);
 }
 
 }  // namespace vtlab::isa

@@ -18,10 +18,10 @@ template <typename T>
 using HalfOf = std::conditional_t<sizeof(T) == 2, uint8_t, std::conditional_t<sizeof(T) == 4, uint16_t, uint32_t>>;
 
 struct Mov {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form F0 = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T v;
-    TRY(read_op<T>(cpu, i, 1, v));
-    return write_op<T>(cpu, i, 0, v);
+    TRY((read_as<T, F1>(cpu, i, 1, v)));
+    return write_as<T, F0>(cpu, i, 0, v);
   }
 };
 
@@ -36,18 +36,18 @@ struct Lea {
 
 // MOVZX / MOVSX: the source S is a byte or a word; T is the destination.
 template <typename S> struct Movzx {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     S v;
-    TRY(read_op<S>(cpu, i, 1, v));
+    TRY((read_as<S, F1>(cpu, i, 1, v)));
     cpu.set_reg<T>(i.op[0].reg, static_cast<T>(v));
     return Status::Ok;
   }
 };
 
 template <typename S> struct Movsx {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     S v;
-    TRY(read_op<S>(cpu, i, 1, v));
+    TRY((read_as<S, F1>(cpu, i, 1, v)));
     cpu.set_reg<T>(i.op[0].reg, static_cast<T>(static_cast<Signed<T>>(static_cast<Signed<S>>(v))));
     return Status::Ok;
   }
@@ -222,7 +222,7 @@ Handler bind_mov(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
   }
   for (unsigned n = 0; n < 2; ++n)
     if (i.op[n].kind != OpKind::Reg && i.op[n].kind != OpKind::Mem && i.op[n].kind != OpKind::Imm) return nullptr;
-  return by_size<Mov>(i.op[0].size);
+  return by_size_and_form<Mov>(i.op[0].size, i);
 }
 
 Handler bind_lea(DecodedInsn& i, const ZydisDecodedInstruction&) {
@@ -230,10 +230,10 @@ Handler bind_lea(DecodedInsn& i, const ZydisDecodedInstruction&) {
 }
 
 template <template <typename> class Extend> Handler bind_extend(DecodedInsn& i, const ZydisDecodedInstruction&) {
-  if (i.op[0].kind != OpKind::Reg || !is_rm(i.op[1])) return nullptr;
+  if (i.op[0].kind != OpKind::Reg || !is_rm(i.op[1]) || i.op[0].size == 1) return nullptr;
   switch (i.op[1].size) {
-    case 1: return by_size_wdq<Extend<uint8_t>>(i.op[0].size);
-    case 2: return by_size_wdq<Extend<uint16_t>>(i.op[0].size);
+    case 1: return by_size_and_form<Extend<uint8_t>>(i.op[0].size, i);
+    case 2: return by_size_and_form<Extend<uint16_t>>(i.op[0].size, i);
     default: return nullptr;
   }
 }

@@ -88,14 +88,28 @@ struct ImulAcc {
 // IMUL reg, r/m (a = reg) and IMUL reg, r/m, imm (a = r/m, b = imm): the
 // product truncated to the operand size.
 struct ImulTruncated {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
-    const unsigned src = i.nops == 3 ? 1 : 0;
+  template <typename T, Form = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T a, b;
-    TRY(read_op<T>(cpu, i, src, a));
-    TRY(read_op<T>(cpu, i, src + 1, b));
-    const i128 p = signed_product<T>(a, b);
-    cpu.set_reg<T>(i.op[0].reg, T(p));
-    cpu.s.flags.set_arith(mul_flags(T(p), !fits<T>(p)));
+    if (i.nops == 3) {
+      TRY((read_as<T, F1>(cpu, i, 1, a)));
+      b = static_cast<T>(i.imm);
+    } else {
+      a = cpu.reg<T>(i.op[0].reg);
+      TRY((read_as<T, F1>(cpu, i, 1, b)));
+    }
+    T lo;
+    bool overflow;
+    if constexpr (sizeof(T) < 8) {  // the exact product fits 64 bits
+      const int64_t p = int64_t{static_cast<Signed<T>>(a)} * static_cast<Signed<T>>(b);
+      lo = T(p);
+      overflow = p != static_cast<Signed<T>>(lo);
+    } else {
+      const i128 p = signed_product<T>(a, b);
+      lo = T(p);
+      overflow = !fits<T>(p);
+    }
+    cpu.set_reg<T>(i.op[0].reg, lo);
+    cpu.s.flags.set_arith(mul_flags(lo, overflow));
     return Status::Ok;
   }
 };
@@ -150,7 +164,7 @@ Handler bind_imul(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
   if (i.nops == 1) return bind_acc<ImulAcc>(i, zi);
   if (i.op[0].kind != OpKind::Reg || !is_rm(i.op[1])) return nullptr;
   if (i.nops == 3 && i.op[2].kind != OpKind::Imm) return nullptr;
-  return by_size_wdq<ImulTruncated>(i.op[0].size);
+  return i.op[0].size == 1 ? nullptr : by_size_and_form<ImulTruncated>(i.op[0].size, i);
 }
 
 }  // namespace

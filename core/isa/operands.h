@@ -48,6 +48,37 @@ template <typename T> Status write_op(Cpu& cpu, const DecodedInsn& i, unsigned n
   return cpu.write<T>(i.mem.seg, effective_address(cpu, i), v);
 }
 
+// Operand forms a handler can be specialised for when it is bound
+// (registry.h, by_size_and_form): with the form known at compile time the
+// access is one load or store, not a switch over operand kinds.  Any keeps
+// the run-time switch.
+enum class Form : uint8_t { Any, Reg, Mem, Imm };
+
+template <typename T, Form F> Status read_as(Cpu& cpu, const DecodedInsn& i, unsigned n, T& v) {
+  if constexpr (F == Form::Reg) {
+    v = cpu.reg<T>(i.op[n].reg);
+    return Status::Ok;
+  } else if constexpr (F == Form::Mem) {
+    return cpu.read<T>(i.mem.seg, effective_address(cpu, i), v);
+  } else if constexpr (F == Form::Imm) {
+    v = static_cast<T>(n == 0 || i.op[0].kind != OpKind::Imm ? i.imm : i.imm2);
+    return Status::Ok;
+  } else {
+    return read_op<T>(cpu, i, n, v);
+  }
+}
+
+template <typename T, Form F> Status write_as(Cpu& cpu, const DecodedInsn& i, unsigned n, T v) {
+  if constexpr (F == Form::Reg) {
+    cpu.set_reg<T>(i.op[n].reg, v);
+    return Status::Ok;
+  } else if constexpr (F == Form::Mem) {
+    return cpu.write<T>(i.mem.seg, effective_address(cpu, i), v);
+  } else {
+    return write_op<T>(cpu, i, n, v);
+  }
+}
+
 // Operand 0 of a read-modify-write instruction, read as the first half of a
 // write: segment and page rights are checked for writing, so a fault
 // reports what hardware reports (W=1 in the #PF error code; measured on an
@@ -62,6 +93,15 @@ template <typename T> Status read_rmw(Cpu& cpu, const DecodedInsn& i, T& v) {
   TRY(cpu.read_mem_for_write(i.mem.seg, effective_address(cpu, i), sizeof(T), raw));
   v = static_cast<T>(raw);
   return Status::Ok;
+}
+
+template <typename T, Form F> Status read_rmw_as(Cpu& cpu, const DecodedInsn& i, T& v) {
+  if constexpr (F == Form::Reg) {
+    v = cpu.reg<T>(i.op[0].reg);
+    return Status::Ok;
+  } else {
+    return read_rmw<T>(cpu, i, v);
+  }
 }
 
 // Raises whatever fault a store of `len` bytes at seg:offset would raise

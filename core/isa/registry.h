@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "core/decoded_insn.h"
+#include "core/isa/operands.h"
 
 namespace vtlab::isa {
 
@@ -20,6 +21,13 @@ namespace info {
 inline constexpr uint8_t kEndsBlock = 1;   // next RIP or CPU mode may change
 inline constexpr uint8_t kPrivileged = 2;  // #GP(0) unless CPL 0 (for trap/bt)
 inline constexpr uint8_t kFarBranch = 4;   // far JMP/CALL/RET (the sensitivity table tells them from near ones)
+// Near JMP/Jcc/CALL/RET/LOOP/JCXZ: they end a block but leave CS, CPL and
+// the mode alone, so the engine may chain the next block without
+// re-reading them (Interpreter::run_blocks).
+inline constexpr uint8_t kNearBranch = 8;
+// Jcc: a decoded block goes on past it (the not-taken path), so a loop
+// with an early exit is one block, not two.
+inline constexpr uint8_t kConditional = 16;
 }  // namespace info
 
 using Binder = Handler (*)(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
@@ -80,6 +88,33 @@ template <typename Op> Handler by_size(unsigned size) {
     case 2: return &Op::template run<uint16_t>;
     case 4: return &Op::template run<uint32_t>;
     case 8: return &Op::template run<uint64_t>;
+    default: return nullptr;
+  }
+}
+// Picks Op::run<T, F0, F1> for the forms of operands 0 and 1 (see Form in
+// operands.h): register, memory or immediate, as decoded.  Shapes give F0
+// and F1 defaults of Form::Any, which any other combination gets.
+template <typename Op, typename T> Handler by_form(const DecodedInsn& i) {
+  using enum Form;
+  const OpKind k0 = i.op[0].kind, k1 = i.nops > 1 ? i.op[1].kind : OpKind::None;
+  if (k0 == OpKind::Reg) {
+    if (k1 == OpKind::Reg) return &Op::template run<T, Reg, Reg>;
+    if (k1 == OpKind::Mem) return &Op::template run<T, Reg, Mem>;
+    if (k1 == OpKind::Imm) return &Op::template run<T, Reg, Imm>;
+    if (k1 == OpKind::None) return &Op::template run<T, Reg, Any>;
+  } else if (k0 == OpKind::Mem) {
+    if (k1 == OpKind::Reg) return &Op::template run<T, Mem, Reg>;
+    if (k1 == OpKind::Imm) return &Op::template run<T, Mem, Imm>;
+    if (k1 == OpKind::None) return &Op::template run<T, Mem, Any>;
+  }
+  return &Op::template run<T>;
+}
+template <typename Op> Handler by_size_and_form(unsigned size, const DecodedInsn& i) {
+  switch (size) {
+    case 1: return by_form<Op, uint8_t>(i);
+    case 2: return by_form<Op, uint16_t>(i);
+    case 4: return by_form<Op, uint32_t>(i);
+    case 8: return by_form<Op, uint64_t>(i);
     default: return nullptr;
   }
 }

@@ -43,6 +43,7 @@ template <typename T> struct Out {
 // Each operation: (dest, masked count 1..63, flags before) -> result, flags.
 
 struct Shl {
+  static constexpr bool kIgnoresOldFlags = true;
   template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
     constexpr unsigned w = kBits<T>;
     const T r = c < w ? T(a << c) : T{0};
@@ -54,6 +55,7 @@ struct Shl {
 };
 
 struct Shr {
+  static constexpr bool kIgnoresOldFlags = true;
   template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
     const T r = c < kBits<T> ? T(a >> c) : T{0};
     return {r, szp_flags(r) | cf_of(bit(a, c - 1), msb(a))};
@@ -61,6 +63,7 @@ struct Shr {
 };
 
 struct Sar {
+  static constexpr bool kIgnoresOldFlags = true;
   template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
     constexpr unsigned w = kBits<T>;
     const T r = T(static_cast<Signed<T>>(a) >> (c < w ? c : w - 1));
@@ -177,16 +180,21 @@ struct Shrd {
 // --- the handlers ------------------------------------------------------------
 
 // SHL r/m,1 / r/m,CL / r/m,imm8 and the rotates.
+// Shifts define every flag they touch; rotates keep some, so only they
+// need the old flags evaluated.
+template <typename Op> constexpr bool kReadsOldFlags = !requires { Op::kIgnoresOldFlags; };
+
 template <typename Op> struct ShiftBy {
-  template <typename T> static Status run(Cpu& cpu, const DecodedInsn& i) {
+  template <typename T, Form F0 = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
     T a;
     uint8_t count;
-    TRY(read_rmw<T>(cpu, i, a));
-    TRY(read_op<uint8_t>(cpu, i, 1, count));
+    TRY((read_rmw_as<T, F0>(cpu, i, a)));
+    TRY((read_as<uint8_t, F1>(cpu, i, 1, count)));
     const unsigned c = count & kCountMask<T>;
-    if (c == 0) return write_op<T>(cpu, i, 0, a);  // the store's checks still run
-    const Out<T> o = Op::apply(a, c, static_cast<uint32_t>(cpu.s.flags.bits()));
-    TRY(write_op<T>(cpu, i, 0, o.r));
+    if (c == 0) return write_as<T, F0>(cpu, i, 0, a);  // the store's checks still run
+    const uint32_t old = kReadsOldFlags<Op> ? static_cast<uint32_t>(cpu.s.flags.bits()) : 0;
+    const Out<T> o = Op::apply(a, c, old);
+    TRY((write_as<T, F0>(cpu, i, 0, o.r)));
     cpu.s.flags.set_arith(o.flags);
     return Status::Ok;
   }
@@ -214,12 +222,12 @@ bool is_count(const Operand& o) { return o.kind == OpKind::Imm || (o.kind == OpK
 
 template <typename Op> Handler bind_shift(DecodedInsn& i, const ZydisDecodedInstruction&) {
   if (i.nops != 2 || !is_rm(i.op[0]) || !is_count(i.op[1])) return nullptr;
-  return by_size<ShiftBy<Op>>(i.op[0].size);
+  return by_size_and_form<ShiftBy<Op>>(i.op[0].size, i);
 }
 
 template <typename Op> Handler bind_rotate(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
   if (i.nops == 2 && i.op[0].kind == OpKind::Reg && i.op[1].kind == OpKind::Imm)
-    return by_size<ShiftBy<RotateByImmediate<Op>>>(i.op[0].size);
+    return by_size_and_form<ShiftBy<RotateByImmediate<Op>>>(i.op[0].size, i);
   return bind_shift<Op>(i, zi);
 }
 

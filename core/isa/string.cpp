@@ -24,6 +24,9 @@
 // as hardware does, so the instruction resumes where it stopped once the
 // fault is handled.  Each element reads and writes memory before it moves any
 // register, so the faulting element itself changes nothing.
+#include <algorithm>
+#include <cstring>
+
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
@@ -46,8 +49,34 @@ void advance(Cpu& cpu, const DecodedInsn& i, Gpr r, uint64_t stride) {
 // One element of each instruction.  kCompares marks CMPS/SCAS, whose REPE
 // and REPNE forms also stop on ZF.
 
+// How many elements from `reg` on (walking up) stay within one page of
+// `seg` and short of the address-size wrap, at most `max`.
+template <typename T> uint64_t run_length(const Cpu& cpu, const DecodedInsn& i, unsigned seg, Gpr reg, uint64_t max) {
+  const uint64_t at = index_reg(cpu, i, reg);
+  const uint64_t to_page_end = (kPageSize - (cpu.linear(seg, at) & kPageMask)) / sizeof(T);
+  const uint64_t to_wrap = ((all_ones(i.addrsize) - at) + 1) / sizeof(T);  // 0 for 64-bit: wraps at 2^64
+  uint64_t n = std::min(max, to_page_end);
+  if (i.addrsize != 8) n = std::min(n, to_wrap);
+  return n;
+}
+
 struct MovsElement {
   static constexpr bool kCompares = false;
+  // REP MOVS walking up: whole runs between non-overlapping host spans
+  // (an overlapping run must copy element by element, as the CPU does).
+  template <typename T> static uint64_t bulk(Cpu& cpu, const DecodedInsn& i, uint64_t max) {
+    uint64_t n = run_length<T>(cpu, i, i.mem.seg, RSI, max);
+    n = run_length<T>(cpu, i, ES, RDI, n);
+    if (n == 0) return 0;
+    const unsigned len = static_cast<unsigned>(n * sizeof(T));
+    const uint8_t* src = cpu.host_span(i.mem.seg, index_reg(cpu, i, RSI), len, false);
+    uint8_t* dst = src ? cpu.host_span(ES, index_reg(cpu, i, RDI), len, true) : nullptr;
+    if (!dst || (dst < src + len && src < dst + len)) return 0;
+    std::memcpy(dst, src, len);
+    advance(cpu, i, RSI, len);
+    advance(cpu, i, RDI, len);
+    return n;
+  }
   template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
     T v;
     TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), v));
@@ -60,6 +89,21 @@ struct MovsElement {
 
 struct StosElement {
   static constexpr bool kCompares = false;
+  template <typename T> static uint64_t bulk(Cpu& cpu, const DecodedInsn& i, uint64_t max) {
+    const uint64_t n = run_length<T>(cpu, i, ES, RDI, max);
+    if (n == 0) return 0;
+    const unsigned len = static_cast<unsigned>(n * sizeof(T));
+    uint8_t* dst = cpu.host_span(ES, index_reg(cpu, i, RDI), len, true);
+    if (!dst) return 0;
+    const T v = cpu.reg<T>(RAX);
+    if constexpr (sizeof(T) == 1) {
+      std::memset(dst, v, len);
+    } else {
+      for (uint64_t k = 0; k < n; ++k) std::memcpy(dst + k * sizeof(T), &v, sizeof(T));
+    }
+    advance(cpu, i, RDI, len);
+    return n;
+  }
   template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
     TRY(cpu.write<T>(ES, index_reg(cpu, i, RDI), cpu.reg<T>(RAX)));
     advance(cpu, i, RDI, stride);
@@ -121,6 +165,18 @@ template <typename Element> struct Repeat {
     for (unsigned n = 0; n < kMaxIterationsPerCall; ++n) {
       const uint64_t count = cpu.reg_sized(RCX, i.addrsize);
       if (count == 0) return Status::Ok;
+      // Runs the fast path can vouch for go at once: the same iterations,
+      // the same registers after them, one host copy.
+      if constexpr (requires { Element::template bulk<T>(cpu, i, count); }) {
+        if (stride == sizeof(T)) {
+          const uint64_t done = Element::template bulk<T>(cpu, i, std::min<uint64_t>(count, kMaxIterationsPerCall - n));
+          if (done != 0) {
+            cpu.set_reg_sized(RCX, i.addrsize, count - done);
+            n += static_cast<unsigned>(done) - 1;
+            continue;
+          }
+        }
+      }
       TRY(Element::template once<T>(cpu, i, stride));
       cpu.set_reg_sized(RCX, i.addrsize, count - 1);
       if constexpr (Element::kCompares) {

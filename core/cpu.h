@@ -313,6 +313,17 @@ class Cpu {
   }
   bool interrupt_shadow() const { return icount == shadow_icount_ && events == shadow_events_; }
   bool debug_shadow() const { return interrupt_shadow() && shadow_blocks_debug_; }
+  // Machine snapshots (core/snapshot.h) save the shadow and put it back.
+  void shadow_state(uint64_t& at_icount, uint64_t& at_events, bool& blocks_debug) const {
+    at_icount = shadow_icount_;
+    at_events = shadow_events_;
+    blocks_debug = shadow_blocks_debug_;
+  }
+  void set_shadow_state(uint64_t at_icount, uint64_t at_events, bool blocks_debug) {
+    shadow_icount_ = at_icount;
+    shadow_events_ = at_events;
+    shadow_blocks_debug_ = blocks_debug;
+  }
 
   // --- debug-register breakpoints (SDM vol. 3, 17.2-17.3) ---------------
   // DR7 enables any of DR0-DR3: the engine then checks instruction

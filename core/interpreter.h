@@ -44,6 +44,12 @@ class Interpreter : public Engine {
     translated_rings_ = m ? m->translated_rings() : 0;
   }
   bool halted() const { return halted_; }
+  // Machine snapshots (core/snapshot.h): what reset() forgets, put back.
+  uint8_t held_data_hits() const { return held_data_hits_; }
+  void restore_run_state(bool halted, uint8_t held_data_hits) {
+    halted_ = halted;
+    held_data_hits_ = held_data_hits;
+  }
 
  private:
   // Finds or builds the block at CS:RIP.  nullptr when fetching raised an

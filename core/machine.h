@@ -14,6 +14,7 @@
 #include "core/cpu.h"
 #include "core/engine.h"
 #include "core/exits.h"
+#include "core/snapshot.h"
 #include "devices/bus.h"
 #include "devices/virtio_slots.h"
 #include "mmu/phys_memory.h"
@@ -131,6 +132,17 @@ class Machine {
   static constexpr size_t kSerialLogLimit = 1 << 20;
   const std::string& serial_transcript() const { return serial_log_; }
   uint64_t serial_bytes() const { return serial_bytes_; }
+
+  // Checkpoints (core/snapshot.h, defined in core/snapshot.cpp): why this
+  // machine's state cannot be saved ("" when it can); the state now, sharing
+  // unchanged RAM pages with `previous`; and that state put back, into this
+  // machine or a fresh one built from the same config and image.  restore
+  // is false for a snapshot of a different machine (RAM size and timers
+  // are checked before anything changes; a device refusing its state later
+  // leaves the machine in no defined state).
+  std::string snapshot_unsupported() const;
+  MachineSnapshot save(const MachineSnapshot* previous = nullptr);
+  bool restore(const MachineSnapshot& snap);
 
  private:
   void wire_devices(const MachineConfig& cfg);

@@ -79,6 +79,9 @@ std::string GdbStub::handle(std::string_view p) {
     case 'Z': return insert_point(args, true);
     case 'z': return insert_point(args, false);
     case 'c': case 's': case 'C': case 'S': return resume(p);
+    case 'b':
+      if (p == "bs" || p == "bc") return reverse(p == "bs");
+      return "";
     case 'v':
       if (p == "vCont?") return "vCont;c;C;s;S";
       if (p.starts_with("vCont;")) return vcont(p.substr(6));
@@ -102,7 +105,8 @@ std::string GdbStub::handle(std::string_view p) {
 
 std::string GdbStub::query(std::string_view p) {
   if (p.starts_with("qSupported"))
-    return fmt::format("PacketSize={:x};qXfer:features:read+;swbreak+;hwbreak+", kMaxPacket);
+    return fmt::format("PacketSize={:x};qXfer:features:read+;swbreak+;hwbreak+{}", kMaxPacket,
+                       reverse_ ? ";ReverseStep+;ReverseContinue+" : "");
   if (p == "qAttached") return "1";  // attached to an existing "process": kill is not implied on quit
   if (p == "qC") return "QC1";
   if (p == "qfThreadInfo") return "m1";
@@ -248,11 +252,23 @@ std::string GdbStub::vcont(std::string_view actions) {
   return "E01";
 }
 
+std::string GdbStub::reverse(bool step) {
+  if (!reverse_) return "";
+  const ReverseExecution::Result r = step ? reverse_->reverse_step() : reverse_->reverse_continue();
+  if (!r.ok && !r.at_start) return "E01";
+  // Back before a triple fault or an unmodelled instruction: alive again.
+  if (r.ok) machine_dead_ = false;
+  // The first state of the run: gdb's "no more reverse-execution history".
+  if (r.at_start) return last_reply_ = fmt::format("T{:02x}replaylog:begin;", kSigTrap);
+  return stop_reply(step ? StopEvent{} : r.stop);
+}
+
 StopEvent GdbStub::run(bool step) {
-  if (step) return d_.step();
   for (;;) {
-    StopEvent e = d_.cont(kRunSlice);
-    if (e.kind != StopEvent::Kind::Budget) return e;
+    StopEvent e = step ? d_.step() : d_.cont(kRunSlice);
+    // Each slice's end is a place the run passed: a checkpoint if due.
+    if (reverse_) reverse_->note_stop();
+    if (step || e.kind != StopEvent::Kind::Budget) return e;
     if (interrupt_pending()) {
       e.kind = StopEvent::Kind::Interrupted;
       return e;

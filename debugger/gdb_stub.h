@@ -10,6 +10,13 @@
 // Z4 access) are the core's physical ones, on the pages the range maps to
 // when gdb sets them.  A continue runs in slices of virtual time and looks
 // for Ctrl-C (0x03) between them, so the run itself stays deterministic.
+//
+// Reverse execution (bs, bc; qSupported says ReverseStep+ and
+// ReverseContinue+) goes through debugger/reverse.h when the caller hands
+// the stub a ReverseExecution that restores checkpoints in place (the
+// machine gdb looks at never changes).  A reverse step or continue that
+// reaches the start of the run answers T05replaylog:begin;, which gdb
+// reports as "No more reverse-execution history".
 #pragma once
 
 #include <cstdint>
@@ -22,6 +29,7 @@
 #include "debugger/debugger.h"
 #include "debugger/gdb_packet.h"
 #include "debugger/gdb_registers.h"
+#include "debugger/reverse.h"
 
 namespace vtlab::gdb {
 
@@ -62,6 +70,10 @@ class GdbStub {
 
   const std::string& target_xml() const { return regs_.target_xml(); }
 
+  // Offers bs/bc through `r` (nullptr: none; refused unless r->in_place()).
+  // Forward runs tell it where they stop, for its checkpoints.
+  void set_reverse(ReverseExecution* r) { reverse_ = r && r->in_place() ? r : nullptr; }
+
  private:
   // A breakpoint or watchpoint as gdb named it, and the core's ids for it.
   struct Point {
@@ -78,6 +90,7 @@ class GdbStub {
   std::string insert_point(std::string_view args, bool insert);
   std::string resume(std::string_view packet);
   std::string vcont(std::string_view actions);
+  std::string reverse(bool step);
   StopEvent run(bool step);
   bool interrupt_pending();
   std::string stop_reply(const StopEvent& e);
@@ -85,6 +98,7 @@ class GdbStub {
   Debugger& d_;
   Transport& t_;
   ExitStatus exit_status_;
+  ReverseExecution* reverse_ = nullptr;
   RegisterFile regs_;
   PacketReader reader_;
   std::vector<Point> points_;

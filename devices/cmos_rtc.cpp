@@ -4,6 +4,8 @@
 // memory-size bytes follow the IBM PC/AT BIOS layout as QEMU fills it.
 #include "devices/cmos_rtc.h"
 
+#include "core/snapshot.h"
+
 #include <utility>
 
 namespace vtlab {
@@ -366,6 +368,31 @@ void CmosRtc::settle() {
 void CmosRtc::timer_fired() {
   catch_up();
   settle();
+}
+
+void CmosRtc::save(SnapshotWriter& w) const {
+  w.put(ram_);
+  w.put(index_);
+  w.put(nmi_masked_);
+  w.put(origin_);
+  w.put(time_at_origin_);
+  w.put(weekday_offset_);
+  w.put(flags_);
+  w.put(checked_until_);
+  w.put(irq_line_);
+}
+
+bool CmosRtc::load(SnapshotReader& r) {
+  r.get(ram_);
+  r.get(index_);
+  r.get(nmi_masked_);
+  r.get(origin_);
+  r.get(time_at_origin_);
+  r.get(weekday_offset_);
+  r.get(flags_);
+  r.get(checked_until_);
+  r.get(irq_line_);
+  return r.require(index_ < kRamSize);
 }
 
 }  // namespace vtlab

@@ -35,6 +35,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class CmosRtc : public BusDevice {
  public:
   static constexpr uint64_t kPorts = 2;  // 0x70 index (bit 7 masks NMI), 0x71 data
@@ -68,6 +71,11 @@ class CmosRtc : public BusDevice {
   // The Unix time the clock shows now (frozen while SET is on or the
   // divider is in reset), for tests and debuggers.
   int64_t unix_time() const;
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   struct Civil;  // broken-down UTC time

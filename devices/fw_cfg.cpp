@@ -1,5 +1,7 @@
 #include "devices/fw_cfg.h"
 
+#include "core/snapshot.h"
+
 namespace vtlab {
 
 namespace {
@@ -41,6 +43,23 @@ void FwCfg::write(uint64_t, unsigned size, uint64_t value) {
   auto it = items_.find(selector_ & ~kWriteBit);
   item_ = it == items_.end() ? nullptr : &it->second;
   offset_ = 0;
+}
+
+void FwCfg::save(SnapshotWriter& w) const {
+  w.put(selector_);
+  w.put(static_cast<uint64_t>(offset_));
+}
+
+bool FwCfg::load(SnapshotReader& r) {
+  uint16_t selector = 0;
+  uint64_t offset = 0;
+  r.get(selector);
+  if (!r.get(offset)) return false;
+  // The items are the machine's configuration, not state: the selector
+  // finds the same one again.
+  write(0, 2, selector);
+  offset_ = static_cast<size_t>(offset);
+  return true;
 }
 
 }  // namespace vtlab

@@ -23,6 +23,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class FwCfg : public BusDevice {
  public:
   static constexpr uint64_t kPorts = 2;  // 0x510 selector, 0x511 data
@@ -47,6 +50,11 @@ class FwCfg : public BusDevice {
   std::string_view name() const override { return "fw_cfg"; }
 
   uint16_t selector() const { return selector_; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   void add_le(uint16_t key, uint64_t value, unsigned bytes);

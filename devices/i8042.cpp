@@ -3,6 +3,8 @@
 // follow IBM's PS/2 keyboard interface description.
 #include "devices/i8042.h"
 
+#include "core/snapshot.h"
+
 #include <cstdio>
 #include <utility>
 
@@ -214,6 +216,38 @@ void I8042::update_irq(bool pulse) {
     irq_line_ = line;
     if (irq_) irq_(line);
   }
+}
+
+void I8042::save(SnapshotWriter& w) const {
+  w.put(ram_);
+  w.put(output_port_);
+  w.put(last_write_was_command_);
+  w.put(pending_command_);
+  w.put(keyboard_pending_);
+  w.put(queue_);
+  w.put(queue_src_);
+  w.put(head_);
+  w.put(count_);
+  w.put(last_read_);
+  w.put(irq_line_);
+  w.put(reset_reason_);
+}
+
+bool I8042::load(SnapshotReader& r) {
+  r.get(ram_);
+  r.get(output_port_);
+  r.get(last_write_was_command_);
+  r.get(pending_command_);
+  r.get(keyboard_pending_);
+  r.get(queue_);
+  r.get(queue_src_);
+  r.get(head_);
+  r.get(count_);
+  r.get(last_read_);
+  r.get(irq_line_);
+  r.get(reset_reason_);
+  reset_reason_[sizeof reset_reason_ - 1] = 0;
+  return r.require(head_ < kQueueSize && count_ <= kQueueSize);
 }
 
 }  // namespace vtlab

@@ -26,6 +26,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class I8042 : public BusDevice {
  public:
   static constexpr size_t kQueueSize = 16;
@@ -59,6 +62,11 @@ class I8042 : public BusDevice {
   uint8_t output_port() const { return output_port_; }
   bool irq_line() const { return irq_line_; }
   size_t pending() const { return count_; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   // One register seen through a one-port window.

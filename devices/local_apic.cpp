@@ -5,6 +5,8 @@
 // Disabled".  The choices where QEMU or the SDM decided are in the header.
 #include "devices/local_apic.h"
 
+#include "core/snapshot.h"
+
 #include <utility>
 
 namespace vtlab {
@@ -380,6 +382,26 @@ void LocalApic::timer_fired() {
   }
   deliver_lvt(kTimer);
   timer_arm();
+}
+
+void LocalApic::save(SnapshotWriter& w) const {
+  w.put(s_);
+  w.put(misaligned_);
+  w.put(ignored_ipis_);
+  w.put(ignored_lvt_);
+}
+
+bool LocalApic::load(SnapshotReader& r) {
+  State s;
+  uint64_t counts[3] = {};
+  r.get(s);
+  r.get(counts);
+  if (!r.ok()) return false;
+  s_ = s;
+  misaligned_ = counts[0];
+  ignored_ipis_ = counts[1];
+  ignored_lvt_ = counts[2];
+  return true;
 }
 
 }  // namespace vtlab

@@ -72,6 +72,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class LocalApic : public BusDevice, public InterruptController {
  public:
   static constexpr uint64_t kBase = 0xFEE00000, kSize = 0x1000;
@@ -135,6 +138,11 @@ class LocalApic : public BusDevice, public InterruptController {
   // IPIs and LVT deliveries the model records but does not carry out.
   uint64_t ignored_ipis() const { return ignored_ipis_; }
   uint64_t ignored_lvt_deliveries() const { return ignored_lvt_; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   static constexpr uint32_t kSvrEnable = 1u << 8, kTimerPeriodic = 1u << 17;

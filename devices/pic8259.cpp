@@ -5,6 +5,8 @@
 // Intel PIIX/PIIX3 datasheet.
 #include "devices/pic8259.h"
 
+#include "core/snapshot.h"
+
 #include <utility>
 
 namespace vtlab {
@@ -270,6 +272,22 @@ void DualPic::write_elcr(Which w, uint8_t v) {
   const uint8_t level = c.level_mask();
   c.irr = static_cast<uint8_t>((c.irr & ~level) | (c.lines & level));
   update();
+}
+
+void DualPic::save(SnapshotWriter& w) const {
+  w.put(chips_);
+  w.put(intr_);
+}
+
+bool DualPic::load(SnapshotReader& r) {
+  Chip chips[2];
+  bool intr = false;
+  r.get(chips);
+  r.get(intr);
+  if (!r.require(chips[0].lowest < 8 && chips[1].lowest < 8)) return false;
+  std::copy(std::begin(chips), std::end(chips), std::begin(chips_));
+  intr_ = intr;
+  return true;
 }
 
 }  // namespace vtlab

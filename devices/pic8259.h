@@ -30,6 +30,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class DualPic : public InterruptController {
  public:
   enum Which : unsigned { kMaster = 0, kSlave = 1 };
@@ -72,6 +75,11 @@ class DualPic : public InterruptController {
   bool level_triggered(Which w, unsigned ir) const {
     return chips_[w].level_mask() & (1u << (ir & 7));
   }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   enum class InitStep : uint8_t { kReady, kIcw2, kIcw3, kIcw4 };

@@ -3,6 +3,8 @@
 // latch command, read-back command, status byte) and "Mode Definitions".
 #include "devices/pit8254.h"
 
+#include "core/snapshot.h"
+
 #include <algorithm>
 #include <utility>
 
@@ -401,6 +403,25 @@ Pit8254::CounterView Pit8254::counter(unsigned channel) const {
   const uint64_t c = now_clock();
   return CounterView{static_cast<uint8_t>(k.mode()), k.access, k.bcd, k.cr, k.visible(c),
                      k.out(c), k.gate, c < k.cr_load, k.count_latched, k.status_latched};
+}
+
+void Pit8254::save(SnapshotWriter& w) const {
+  w.put(counters_);
+  w.put(irq_level_);
+  w.put(armed_clock_);
+}
+
+bool Pit8254::load(SnapshotReader& r) {
+  Counter c[kChannels];
+  bool level = false;
+  uint64_t armed = 0;
+  r.get(c);
+  r.get(level);
+  if (!r.get(armed)) return false;
+  std::copy(std::begin(c), std::end(c), std::begin(counters_));
+  irq_level_ = level;
+  armed_clock_ = armed;
+  return true;
 }
 
 }  // namespace vtlab

@@ -35,6 +35,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class Pit8254 : public ByteRegisters {
  public:
   static constexpr uint64_t kHz = 1'193'182;
@@ -76,6 +79,11 @@ class Pit8254 : public ByteRegisters {
   CounterView counter(unsigned channel) const;
   // Virtual time of channel 0's next OUT change, VirtualClock::kNever if none.
   uint64_t next_irq_change() const;
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  protected:
   uint8_t read_reg(unsigned reg) override;

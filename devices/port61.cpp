@@ -1,5 +1,7 @@
 #include "devices/port61.h"
 
+#include "core/snapshot.h"
+
 namespace vtlab {
 
 SystemControlPortB::SystemControlPortB(VirtualClock& clock, Pit8254& pit)
@@ -18,5 +20,9 @@ void SystemControlPortB::write_reg(unsigned, uint8_t value) {
   bits_ = value & kStored;
   pit_.set_gate(2, bits_ & kTimer2Gate);
 }
+
+void SystemControlPortB::save(SnapshotWriter& w) const { w.put(bits_); }
+
+bool SystemControlPortB::load(SnapshotReader& r) { return r.get(bits_); }
 
 }  // namespace vtlab

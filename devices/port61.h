@@ -18,6 +18,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class SystemControlPortB : public ByteRegisters {
  public:
   static constexpr uint64_t kPorts = 1;
@@ -32,6 +35,11 @@ class SystemControlPortB : public ByteRegisters {
   // The speaker sounds timer 2's OUT while the data bit is set.
   bool speaker_enabled() const { return bits_ & kSpeakerData; }
   bool speaker_level() const { return speaker_enabled() && pit_.out(2); }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  protected:
   uint8_t read_reg(unsigned reg) override;

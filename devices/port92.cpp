@@ -1,5 +1,7 @@
 #include "devices/port92.h"
 
+#include "core/snapshot.h"
+
 #include <utility>
 
 namespace vtlab {
@@ -27,5 +29,9 @@ void SystemControlPortA::write(uint64_t, unsigned, uint64_t value) {
   if (a20_) a20_(v & kA20);
   if (reset_edge && reset_) reset_("port 0x92 fast reset");
 }
+
+void SystemControlPortA::save(SnapshotWriter& w) const { w.put(value_); }
+
+bool SystemControlPortA::load(SnapshotReader& r) { return r.get(value_); }
 
 }  // namespace vtlab

@@ -16,6 +16,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class SystemControlPortA : public BusDevice {
  public:
   static constexpr uint64_t kPorts = 1;
@@ -28,6 +31,11 @@ class SystemControlPortA : public BusDevice {
   uint64_t read(uint64_t offset, unsigned size) override;
   void write(uint64_t offset, unsigned size, uint64_t value) override;
   std::string_view name() const override { return "port92"; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   std::function<void(bool)> a20_;

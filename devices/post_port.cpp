@@ -1,5 +1,7 @@
 #include "devices/post_port.h"
 
+#include "core/snapshot.h"
+
 namespace vtlab {
 
 uint64_t PostPort::read(uint64_t, unsigned size) { return latch_ & all_ones(size); }
@@ -17,6 +19,18 @@ void PostPort::write(uint64_t offset, unsigned size, uint64_t value) {
 void PostPort::clear() {
   codes_.clear();
   dropped_ = 0;
+}
+
+void PostPort::save(SnapshotWriter& w) const {
+  w.put(latch_);
+  w.put_vector(codes_);
+  w.put(dropped_);
+}
+
+bool PostPort::load(SnapshotReader& r) {
+  r.get(latch_);
+  r.get_vector(codes_, kMaxCodes);
+  return r.get(dropped_);
 }
 
 }  // namespace vtlab

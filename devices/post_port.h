@@ -17,6 +17,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 struct PostCode {
   uint16_t port;
   uint32_t value;  // as written, `size` bytes wide
@@ -46,6 +49,11 @@ class PostPort : public BusDevice {
   const std::vector<PostCode>& codes() const { return codes_; }
   uint64_t dropped() const { return dropped_; }
   void clear();
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   uint16_t port_;

@@ -1,5 +1,7 @@
 #include "devices/reset_control.h"
 
+#include "core/snapshot.h"
+
 namespace vtlab {
 
 // A wider access at 0xCF9 reaches other chipset ports on real hardware;
@@ -13,5 +15,9 @@ void ResetControl::write(uint64_t, unsigned, uint64_t value) {
   else if (value & kSysRst) reset_("port 0xCF9 hard reset");
   else reset_("port 0xCF9 soft reset");
 }
+
+void ResetControl::save(SnapshotWriter& w) const { w.put(value_); }
+
+bool ResetControl::load(SnapshotReader& r) { return r.get(value_); }
 
 }  // namespace vtlab

@@ -12,6 +12,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class ResetControl : public BusDevice {
  public:
   static constexpr uint64_t kPorts = 1;
@@ -20,6 +23,11 @@ class ResetControl : public BusDevice {
   uint64_t read(uint64_t offset, unsigned size) override;
   void write(uint64_t offset, unsigned size, uint64_t value) override;
   std::string_view name() const override { return "reset_control"; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   static constexpr uint8_t kSysRst = 1u << 1, kRstCpu = 1u << 2, kFullRst = 1u << 3;

@@ -3,6 +3,8 @@
 // loopback ("diagnostic mode") description of the MCR.
 #include "devices/uart16550.h"
 
+#include "core/snapshot.h"
+
 #include <utility>
 
 namespace vtlab {
@@ -203,6 +205,16 @@ uint8_t Uart16550::iir() const {
   else if ((s_.ier & kIerModem) && s_.msr_deltas)
     id = kIirModem;
   return id | (fifo_enabled() ? kIirFifos : 0);
+}
+
+void Uart16550::save(SnapshotWriter& w) const { w.put(s_); }
+
+bool Uart16550::load(SnapshotReader& r) {
+  State s;
+  r.get(s);
+  if (!r.require(s.rx_head < kFifoSize && s.rx_count <= kFifoSize)) return false;
+  s_ = s;
+  return true;
 }
 
 }  // namespace vtlab

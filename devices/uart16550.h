@@ -23,6 +23,9 @@
 
 namespace vtlab {
 
+class SnapshotReader;
+class SnapshotWriter;
+
 class Uart16550 : public BusDevice {
  public:
   // Register offsets from the base port.  Offsets 0 and 1 are the divisor
@@ -60,6 +63,11 @@ class Uart16550 : public BusDevice {
 
   uint16_t divisor() const { return static_cast<uint16_t>(s_.dll | (s_.dlm << 8)); }
   bool loopback() const { return s_.mcr & kMcrLoop; }
+
+  // Checkpoints (core/snapshot.h): the registers and internal state, not
+  // the wiring.  load() is false for a snapshot this device did not write.
+  void save(SnapshotWriter& w) const;
+  bool load(SnapshotReader& r);
 
  private:
   uint8_t read_reg(unsigned reg);

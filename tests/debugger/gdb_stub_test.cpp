@@ -1,7 +1,8 @@
 // The gdb stub's packets against a whole machine: queries and the target
 // description, registers, memory, breakpoints and watchpoints, resumes and
 // their stop replies, the guest's exit, Ctrl-C, and malformed packets
-// (answered with E or an empty reply, never a crash).  serve() is driven
+// (answered with E or an empty reply, never a crash), reverse step and
+// continue (bs, bc) over checkpoints.  serve() is driven
 // by a scripted transport to check acks, resends and framing.
 #include <gtest/gtest.h>
 
@@ -12,6 +13,7 @@
 
 #include "debugger/debugger_fixture.h"
 #include "debugger/gdb_stub.h"
+#include "debugger/reverse.h"
 
 namespace vtlab::test {
 namespace {
@@ -169,6 +171,34 @@ TEST_F(GdbStubTest, CtrlCStopsARunningGuestWithSigint) {
   EXPECT_EQ(s.handle("c"), "T02");
   EXPECT_EQ(m.cpu().virtual_time(), uint64_t{1} << 20);  // one slice ran, exactly
   EXPECT_EQ(rip(), kCode);
+}
+
+TEST_F(GdbStubTest, ReverseStepAndContinueGoBackToStopsAndTheStart) {
+  load("mov eax, 1\ninc eax\ninc eax\nhlt\n");  // inc at 0x1005 and 0x1006
+  ReverseExecution rev(dbg, std::shared_ptr<Machine>(std::shared_ptr<Machine>(), &m),
+                       [] { return std::shared_ptr<Machine>(); });
+  EXPECT_EQ(h("bs"), "");  // not offered yet
+  stub.set_reverse(&rev);
+  EXPECT_EQ(h("qSupported:multiprocess+"),
+            "PacketSize=4000;qXfer:features:read+;swbreak+;hwbreak+;ReverseStep+;ReverseContinue+");
+  EXPECT_EQ(h("bs"), "T05replaylog:begin;");
+  EXPECT_EQ(h("Z0,1005,1"), "OK");
+  EXPECT_EQ(h("c"), "T05swbreak:;");
+  EXPECT_EQ(h("s"), "T05");
+  EXPECT_EQ(h("s"), "T05");
+  EXPECT_EQ(rip(), 0x1007u);
+  EXPECT_EQ(reg(RAX), 3u);
+  EXPECT_EQ(h("bs"), "T05");
+  EXPECT_EQ(rip(), 0x1006u);
+  EXPECT_EQ(reg(RAX), 2u);
+  EXPECT_EQ(h("bc"), "T05swbreak:;");
+  EXPECT_EQ(rip(), 0x1005u);
+  EXPECT_EQ(reg(RAX), 1u);
+  EXPECT_EQ(h("bc"), "T05replaylog:begin;");
+  EXPECT_EQ(rip(), 0x1000u);
+  EXPECT_EQ(m.cpu().icount, 0u);
+  EXPECT_EQ(h("?"), "T05replaylog:begin;");
+  EXPECT_EQ(h("bx"), "");
 }
 
 TEST_F(GdbStubTest, MalformedPacketsGetAnErrorOrAnEmptyReply) {

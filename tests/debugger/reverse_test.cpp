@@ -2,12 +2,16 @@
 // exact earlier state (registers, memory, counters), also further back
 // than the first replay window;
 // reverse-continue goes to the last stop before here or to the start,
-// leaving hit counts alone.
+// leaving hit counts alone; on minios, the same states with checkpoints
+// close together as with none at all (replays from power-on).
 #include <gtest/gtest.h>
 
+#include "core/loader/file.h"
+#include "core/loader/multiboot.h"
 #include "core/machine.h"
 #include "debugger/reverse.h"
 #include "support/assemble.h"
+#include "support/boot.h"
 
 namespace vtlab::test {
 namespace {
@@ -103,6 +107,62 @@ TEST_F(ReverseTest, ReverseContinueGoesToTheLastStopBeforeHere) {
   EXPECT_EQ(r.stop.kind, Kind::Step);
   EXPECT_EQ(icount(), 0u);
   EXPECT_EQ(s().rip, kCode);
+}
+
+// Where reverse execution leaves minios: (virtual time, icount, EIP, EAX, ESP).
+using Landing = std::array<uint64_t, 5>;
+std::vector<Landing> minios_reverse_landings(uint64_t interval, size_t* checkpoints) {
+  const auto power_on = [] {
+    MachineConfig c;
+    auto m = std::make_shared<Machine>(c);
+    load_multiboot(read_file(sample_binary("minios.elf")), "minios.elf", "", m->memory(), m->cpu().s);
+    return m;
+  };
+  std::shared_ptr<Machine> first = power_on();
+  Debugger d(*first);
+  ReverseExecution rev(d, first, power_on, interval);
+  first.reset();
+  const auto landing = [&d] {
+    const Machine& m = d.machine();
+    return Landing{m.virtual_time(), m.cpu().icount, m.cpu().s.rip, m.cpu().s.gpr[RAX], m.cpu().s.gpr[RSP]};
+  };
+  std::vector<Landing> out;
+  d.add_breakpoint(0x101830, false);  // timer_interrupt: once per PIT tick
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(d.cont().kind, Kind::Breakpoint);
+    rev.note_stop();
+  }
+  out.push_back(landing());
+  for (int i = 0; i < 3; ++i) {
+    const ReverseExecution::Result r = rev.reverse_step();
+    EXPECT_TRUE(r.ok) << r.error;
+    out.push_back(landing());
+  }
+  const ReverseExecution::Result r = rev.reverse_continue();
+  EXPECT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.stop.kind, Kind::Breakpoint);
+  out.push_back(landing());
+  *checkpoints = rev.checkpoints();
+  return out;
+}
+
+TEST(ReverseMiniOs, ReverseStepsLandTheSameWithAndWithoutCheckpoints) {
+  size_t none = 0, many = 0;
+  const std::vector<Landing> from_power_on = minios_reverse_landings(0, &none);
+  const std::vector<Landing> from_checkpoints = minios_reverse_landings(1 << 14, &many);
+  EXPECT_EQ(none, 0u);
+  EXPECT_EQ(many, 8u);  // power-on, the three stops, and what the replays passed
+  EXPECT_EQ(from_checkpoints, from_power_on);
+  ASSERT_EQ(from_power_on.size(), 5u);
+  // Each reverse step goes back one unit of virtual time here (instructions).
+  for (size_t i = 1; i < 4; ++i) {
+    EXPECT_EQ(from_power_on[i][0] + 1, from_power_on[i - 1][0]);
+    EXPECT_EQ(from_power_on[i][1] + 1, from_power_on[i - 1][1]);
+  }
+  EXPECT_EQ(from_power_on[0][2], 0x101830u);
+  EXPECT_EQ(from_power_on[1][2], 0x101b83u);  // the jump into timer_interrupt
+  EXPECT_EQ(from_power_on[4][2], 0x101830u);  // the second tick
+  EXPECT_LT(from_power_on[4][0], from_power_on[3][0]);
 }
 
 }  // namespace

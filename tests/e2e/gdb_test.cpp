@@ -1,9 +1,11 @@
 // `vtlab run --gdb` under Debian's real gdb in batch mode: a breakpoint
 // after minios's multiboot entry, continue, registers, memory, a single
 // step and kill; then a hardware watchpoint on minios's tick counter and a
-// continue to the guest's own exit.  vtlab listens on a port the kernel
-// picks (--gdb 0) and names it on stderr; the test waits for that line
-// before starting gdb, so nothing depends on timing.
+// continue to the guest's own exit; reverse-stepi and reverse-continue
+// over minios's timer interrupts, with checkpoints far apart and close
+// together.  vtlab listens on a port the kernel picks (--gdb 0) and names
+// it on stderr; the test waits for that line before starting gdb, so
+// nothing depends on timing.
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -28,7 +30,7 @@ bool have_gdb() { return run_command("command -v gdb").status == 0; }
 // and everything it wrote on stderr.
 class GdbTarget {
  public:
-  explicit GdbTarget(const std::string& kernel, const char* arch = "i386") {
+  explicit GdbTarget(const std::string& kernel, const char* arch = "i386", const char* checkpoint_interval = nullptr) {
     int err[2];
     if (pipe(err) != 0) return;
     pid_ = fork();
@@ -36,8 +38,12 @@ class GdbTarget {
       dup2(err[1], STDERR_FILENO);
       close(err[0]);
       close(err[1]);
-      execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch, kernel.c_str(),
-            nullptr);
+      if (checkpoint_interval)
+        execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch,
+              "--checkpoint-interval", checkpoint_interval, kernel.c_str(), nullptr);
+      else
+        execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch, kernel.c_str(),
+              nullptr);
       _exit(127);
     }
     close(err[1]);
@@ -144,6 +150,74 @@ TEST(GdbRemote, HardwareWatchpointThenTheGuestsExit) {
 // minios64 under gdb's x86-64 register file: a breakpoint on the kernel's
 // SYSCALL entry, where RCX and R11 hold what SYSCALL saved, then a step
 // over its SWAPGS, which moves the kernel's per-CPU base into gs_base.
+// minios's timer interrupt (0x101830, timer_interrupt) is hit once per PIT
+// tick; 0x10d000 is its `ticks`.  The same session with checkpoints every
+// 2^20 units (only power-on lies before these stops) and every 16384 units
+// (replays start from checkpoints near them) must give the same answers.
+TEST(GdbRemote, ReverseStepiAndReverseContinueOverTimerInterrupts) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
+  for (const char* interval : {static_cast<const char*>(nullptr), "16384"}) {
+    SCOPED_TRACE(interval ? interval : "default");
+    GdbTarget target(kMiniOs, "i386", interval);
+    ASSERT_GT(target.port(), 0) << target.first_line();
+    const CommandResult g = run_command(gdb_batch(
+        target.port(), {"break *0x101830", "continue", "continue", "x/1xw 0x10d000", "info registers eip esp",
+                        "reverse-stepi", "info registers eip esp", "stepi", "info registers eip esp",
+                        "reverse-continue", "x/1xw 0x10d000", "info registers eip esp", "reverse-continue",
+                        "info registers eip", "reverse-stepi", "continue", "continue", "continue", "x/1xw 0x10d000",
+                        "info registers eip esp eax", "kill"}));
+    EXPECT_EQ(g.status, 0) << g.err;
+    EXPECT_EQ(g.out,
+              "0x0010000c in ?? ()\n"
+              "Breakpoint 1 at 0x101830\n"
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "0x10d000:\t0x00000001\n"
+              "eip            0x101830            0x101830\n"
+              "esp            0x1100dc            0x1100dc\n"
+              // One instruction back: the tail jump from the IRQ dispatch into the handler.
+              "0x00101b83 in ?? ()\n"
+              "eip            0x101b83            0x101b83\n"
+              "esp            0x1100dc            0x1100dc\n"
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "eip            0x101830            0x101830\n"
+              "esp            0x1100dc            0x1100dc\n"
+              // Back to the first tick, on another stack, before ticks counted it.
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "0x10d000:\t0x00000000\n"
+              "eip            0x101830            0x101830\n"
+              "esp            0x108f54            0x108f54\n"
+              // No stop before that one: the start of the run (T05replaylog:begin).
+              "\n"
+              "No more reverse-execution history.\n"
+              "0x0010000c in ?? ()\n"
+              "eip            0x10000c            0x10000c\n"
+              "\n"
+              "No more reverse-execution history.\n"
+              "0x0010000c in ?? ()\n"
+              // Forward again: the same ticks.
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "\n"
+              "Breakpoint 1, 0x00101830 in ?? ()\n"
+              "0x10d000:\t0x00000002\n"
+              "eip            0x101830            0x101830\n"
+              "esp            0x1120dc            0x1120dc\n"
+              "eax            0x20                32\n"
+              "Kill the program being debugged? (y or n) [answered Y; input not from terminal]\n"
+              "[Inferior 1 (Remote target) killed]\n");
+    const auto [status, err] = target.finish();
+    EXPECT_EQ(status, 10);
+    EXPECT_EQ(err, "vtlab: interrupted: killed by gdb (after 558267 instructions, at 0008:00101830)\n");
+  }
+}
+
 TEST(GdbRemote, X86_64RegisterFileAtMinios64sSyscallEntry) {
   if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
   const uint32_t entry = elf32_symbols(kMiniOs64).at("syscall_entry");

@@ -70,7 +70,8 @@ const char* kHelp =
     "  s, step [N]            one instruction (or one event delivery), N times\n"
     "  n, next [N]            like step, but CALL, INT n and REP string instructions run to the next one\n"
     "  until ADDR             run until CS:EIP is at linear ADDR\n"
-    "  rs, reverse-step [N]   back one instruction (or event delivery), N times, by replay from power-on\n"
+    "  rs, reverse-step [N]   back one instruction (or event delivery), N times, by replay from the last\n"
+    "                         checkpoint (--checkpoint-interval; power-on for modes without checkpoints)\n"
     "  rc, reverse-continue   back to the last breakpoint, watchpoint or catch stop (or the start)\n"
     "Stopping:\n"
     "  b ADDR                 breakpoint at linear ADDR (before the instruction there runs)\n"
@@ -113,6 +114,10 @@ void add_debug_options(CLI::App* app, DebugOptions& o) {
   app->add_option("--serial", o.run.serial, "Where COM1 output goes: stdio, none or file:PATH")
       ->capture_default_str();
   app->add_option("--commands", o.commands, "Read debugger commands from FILE instead of stdin");
+  app->add_option("--checkpoint-interval", o.run.checkpoint_interval,
+                  "Reverse execution: a checkpoint every this many units of virtual time (0: none, replay from "
+                  "power-on; modes whose monitor state has no snapshot always replay from power-on)")
+      ->capture_default_str();
 }
 
 int debug_command(const DebugOptions& o) {
@@ -128,7 +133,7 @@ int debug_command(const DebugOptions& o) {
   };
   std::shared_ptr<Machine> first = power_on();
   Debugger dbg(*first);
-  ReverseExecution reverse(dbg, first, power_on);
+  ReverseExecution reverse(dbg, first, power_on, o.run.checkpoint_interval);
   first.reset();
   std::ifstream file;
   if (!o.commands.empty()) {
@@ -243,6 +248,8 @@ bool DebugCli::execute(const std::string& line) {
     ++errors_;
     out_ << "error: " << e.what() << "\n";
   }
+  // Wherever a command left the run is a place for a checkpoint, if due.
+  if (reverse_) reverse_->note_stop();
   return true;
 }
 

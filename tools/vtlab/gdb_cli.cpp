@@ -9,10 +9,11 @@
 #include "debugger/debugger.h"
 #include "debugger/gdb_socket.h"
 #include "debugger/gdb_stub.h"
+#include "debugger/reverse.h"
 
 namespace vtlab::cli {
 
-std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch) {
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch, uint64_t checkpoint_interval) {
   std::unique_ptr<gdb::TcpListener> listener;
   try {
     listener = std::make_unique<gdb::TcpListener>(static_cast<uint16_t>(port));
@@ -26,6 +27,12 @@ std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch ar
   listener.reset();  // one gdb per run
 
   Debugger dbg(session.machine());
+  // Reverse execution restores checkpoints into the session's own machine,
+  // so the stop line and statistics describe the machine gdb saw.  Without
+  // checkpoints (a monitor's state cannot be saved) it would replay fresh
+  // machines the session does not own: gdb is not offered it then.
+  ReverseExecution reverse(dbg, std::shared_ptr<Machine>(std::shared_ptr<Machine>(), &session.machine()),
+                           [] { return std::shared_ptr<Machine>(); }, checkpoint_interval);
   RunResult end;
   gdb::GdbStub stub(dbg, transport, [&end](const StopEvent& e) {
     end.reason = e.reason;
@@ -33,6 +40,7 @@ std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch ar
     end.guest_status = e.guest_status;
     return exit_status_for(end);
   }, arch);
+  stub.set_reverse(&reverse);
   switch (stub.serve()) {
     case gdb::SessionEnd::Exited:
       return end;

@@ -4,6 +4,7 @@
 // reports it: same stop line, statistics and exit status.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 
 #include "core/machine.h"
@@ -16,7 +17,9 @@ namespace vtlab::cli {
 // on stderr either way).  Returns how the run ended when it ended under
 // gdb (the guest exited or stopped, or gdb killed it: Interrupted), or
 // nullopt when gdb detached or went away and the guest should run on.
-// Throws LoadError when the port cannot be listened on.
-std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch);
+// Throws LoadError when the port cannot be listened on.  gdb may reverse
+// (bs/bc) with checkpoints every `checkpoint_interval` units of virtual time
+// (debugger/reverse.h; 0: no reverse execution).
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch, uint64_t checkpoint_interval);
 
 }  // namespace vtlab::cli

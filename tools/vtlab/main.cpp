@@ -30,7 +30,8 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
   Session session(o, [&serial](uint8_t b) { serial.put(b); });
   install_signal_handlers();
   const std::optional<vtlab::RunResult> under_gdb =
-      gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port), *vtlab::gdb::parse_arch(gdb_arch))
+      gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port), *vtlab::gdb::parse_arch(gdb_arch),
+                                  o.checkpoint_interval)
                     : std::nullopt;
   const vtlab::RunResult r = under_gdb ? *under_gdb : session.run();
   const int status = exit_status_for(r);
@@ -145,6 +146,10 @@ int main(int argc, char** argv) {
                   "The register file gdb sees: i386 (eax..edi, eip) or x86-64 (rax..r15, rip, fs_base, gs_base; "
                   "for guests that enter long mode: gdb cannot switch later)")
       ->check(CLI::IsMember({"i386", "x86-64"}))
+      ->capture_default_str();
+  run->add_option("--checkpoint-interval", o.checkpoint_interval,
+                  "gdb reverse execution: a checkpoint every this many units of virtual time (0: no reverse "
+                  "execution; only native mode without virtio has checkpoints)")
       ->capture_default_str();
   run->add_option("--drive", o.drive,
                   "A virtio-blk disk on this image file: file=IMG[,readonly=on] (virtio-mmio at 0xFEB00000, "

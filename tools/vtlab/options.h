@@ -46,6 +46,7 @@ struct RunOptions {
   std::string hw_paging = "nested";  // hw: shadow or nested
   std::string vmcs;                  // hw sim: a file of VMCS control settings
   std::vector<std::string> vmcs_set; // hw sim: name=value settings after the file
+  uint64_t checkpoint_interval = uint64_t{1} << 20;  // debug, run --gdb: reverse execution's (debugger/reverse.h)
 };
 
 uint64_t parse_memory_size(const std::string& text);

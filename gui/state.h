@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "debugger/views.h"
+#include "gui/compare.h"
 #include "gui/gui.h"
 
 namespace vtlab::gui {
@@ -42,6 +43,9 @@ struct GuiState {
   // Which tab each tabbed panel shows (set by scripts: `gui tab ...`).
   std::vector<std::string> tab_requests;  // cleared after each frame
   bool reset_layout = true;
+
+  std::unique_ptr<CompareRuns> compare;  // the Compare window's runs
+  bool compare_open = false;
 
   Debugger& dbg() { return target->debugger(); }
   Machine& machine() { return target->debugger().machine(); }

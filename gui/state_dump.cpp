@@ -59,6 +59,23 @@ std::string dump_state(GuiState& st) {
   for (const Breakpoint& b : st.dbg().breakpoints())
     line(fmt::format("breakpoint {} {:x} hits {}", b.id, b.address, b.hits));
   line(fmt::format("serial {} bytes", st.machine().serial_transcript().size()));
+  // The Compare window, once a comparison has run: each mode's figures,
+  // then its exits per reason (the ones that occurred).
+  if (!st.compare->running())
+    for (const CompareRow& r : st.compare->rows()) {
+      const ModeFigures& f = r.figures;
+      if (!r.error.empty()) {
+        line(fmt::format("compare {} not run: {}", r.mode, r.error));
+        continue;
+      }
+      line(fmt::format("compare {} stop {} instructions {} virtual-time {} exits {} cycles {} holes {} serial {}",
+                       r.mode, stop_reason_name(r.result.reason), f.instructions, f.virtual_time, f.exits,
+                       f.exit_cycles, f.holes_found, r.same_serial ? "same" : "differs"));
+      for (size_t i = 0; i < kExitReasons; ++i)
+        if (f.by_reason[i])
+          line(fmt::format("compare {} exit {} {}", r.mode, exit_reason_name(static_cast<ExitReason>(i)),
+                           f.by_reason[i]));
+    }
   return out;
 }
 

@@ -163,6 +163,8 @@ bool App::gui_command(const std::vector<std::string>& words) {
   } else if (what == "mem" && words.size() >= 3 && parse_hex(words[2].c_str())) {
     copy(st_.memory_addr, sizeof st_.memory_addr, words[2]);
     st_.memory_physical = words.size() > 3 && words[3] == "phys";
+  } else if (what == "tables" && words.size() == 3 && (words[2] == "guest" || words[2] == "real")) {
+    st_.show_real_tables = words[2] == "real";
   } else if (what == "compare") {  // the modes named (all offered if none), run to their end
     st_.compare_open = true;
     if (!st_.compare->start(std::vector<std::string>(words.begin() + 2, words.end()))) return false;

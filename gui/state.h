@@ -44,6 +44,10 @@ struct GuiState {
   std::vector<std::string> tab_requests;  // cleared after each frame
   bool reset_layout = true;
 
+  // Under a monitor with shadow structures (trap, bt; hw without EPT for
+  // paging): show the real CPU's instead of the guest's own.
+  bool show_real_tables = false;
+
   std::unique_ptr<CompareRuns> compare;  // the Compare window's runs
   bool compare_open = false;
 

@@ -23,6 +23,10 @@ void add_gui_options(CLI::App* app, GuiCliOptions& o) {
                                             " (the window can restart it in another)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
+  app->add_option("--hw-paging", o.run.hw_paging,
+                  "hw: shadow (the page tree toggles to the shadow entries) or nested (EPT)")
+      ->check(CLI::IsMember({"shadow", "nested"}))
+      ->capture_default_str();
   app->add_option("--script", o.script,
                   "Run these actions (debugger commands, and gui tab/walk/mem/mode; docs/GUI.md), then exit");
   app->add_option("--screenshot", o.screenshot, "After the script, save the window as a PNG to FILE and exit");

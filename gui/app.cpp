@@ -169,6 +169,8 @@ bool App::gui_command(const std::vector<std::string>& words) {
     st_.compare_open = true;
     if (!st_.compare->start(std::vector<std::string>(words.begin() + 2, words.end()))) return false;
     st_.compare->finish();
+    const std::vector<CompareRow>& rows = st_.compare->rows();
+    return std::none_of(rows.begin(), rows.end(), [](const CompareRow& r) { return !r.error.empty(); });
   } else if (what == "mode" && words.size() == 3) {
     st_.restart(words[2]);
     return st_.load_error.empty() && st_.mode == words[2];

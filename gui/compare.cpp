@@ -1,8 +1,7 @@
 #include "gui/compare.h"
 
 #include <algorithm>
-
-#include "core/loader/load_error.h"
+#include <exception>
 
 namespace vtlab::gui {
 
@@ -37,7 +36,7 @@ void CompareRuns::power_on(CompareRow& row) {
   try {
     row.machine = power_on_(row.mode);
     row.run = std::make_unique<SlicedRun>(*row.machine, budget_);
-  } catch (const LoadError& e) {
+  } catch (const std::exception& e) {  // LoadError, or an option the session refuses: one line
     row.error = e.what();
     row.done = true;
   }

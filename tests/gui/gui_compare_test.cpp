@@ -95,4 +95,15 @@ TEST(GuiCompare, AModeNotOfferedFailsTheScript) {
   EXPECT_EQ(g.state.find("compare pv"), std::string::npos) << g.state;
 }
 
+TEST(GuiCompare, AGuestThatCannotLoadIsARowNotACrash) {
+  if (const std::string why = gui_missing(); !why.empty()) GTEST_SKIP() << why;
+  // A pv kernel that is no kernel: that mode says why it did not run, the
+  // others run, and the script line fails.
+  const std::string bogus = write_file("not-a-kernel.elf", "this is not an ELF file\n");
+  const GuiRun g = run_script("gui-compare-bogus", "gui compare trap pv\n", "--pv-kernel " + bogus + " " + kMiniOs);
+  EXPECT_EQ(g.r.status, 1) << g.r.err;
+  EXPECT_NE(g.state.find("compare trap stop guest-exit instructions 8092115 "), std::string::npos) << g.state;
+  EXPECT_NE(g.state.find("compare pv not run: " + bogus + ": "), std::string::npos) << g.state;
+}
+
 }  // namespace vtlab::test::gui

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "privilege/hw_sim/hw_sim_monitor.h"
+#include "privilege/pv_monitor.h"
 #include "privilege/ring_one_monitor.h"
 #include "privilege/shadow_descriptors.h"
 #include "privilege/tss.h"
@@ -16,9 +17,9 @@ const RingOneMonitor* ring_one(const Machine& m) {
   return mon && mon->started() ? mon : nullptr;
 }
 
-// The real CPU's tables under trap/bt: the window's table area is the
-// monitor's private memory (what ShadowMmu maps it to for the CPU's own
-// accesses); any other address is guest linear memory.
+// The real CPU's tables under trap, bt and pv: the window's table area is
+// the monitor's private memory (what the monitor's translation maps it to
+// for the CPU's own accesses); any other address is guest linear memory.
 TableReader window_reader(Debugger& d) {
   return [&d](uint64_t lin, uint8_t* out, size_t len) -> size_t {
     if (!window::holds_table(lin)) return d.read_linear(lin, out, len);
@@ -100,6 +101,11 @@ SystemTables system_tables(Debugger& d, TablesSide side) {
   if (mon) {
     t.read = window_reader(d);
     t.whose = "the real CPU's: the monitor's shadow tables, in private memory behind its window at 0xffc00000";
+  } else if (dynamic_cast<const PvMonitor*>(&d.machine().monitor())) {
+    t.side = TablesSide::Real;  // the only ones there are
+    t.read = window_reader(d);
+    t.whose = "the monitor's, behind its window at 0xffc00000: a pv guest loads no tables of its own (it registers "
+              "a trap table and descriptors by hypercall)";
   } else {
     t.read = linear_reader(d);
     t.whose = "the CPU's, which are the guest's own (no shadow tables in this mode)";

@@ -12,6 +12,8 @@
 // tables (privilege/shadow_mmu.h); what the guest loaded is the monitor's
 // VirtualCpu (privilege/virtual_cpu.h).  hw without EPT keeps the guest's
 // descriptor tables and CR3 in the real CPU but runs on shadow page tables.
+// A pv guest has no tables of its own: the real CPU runs on the monitor's,
+// in the same window, with the descriptors the guest registered.
 #pragma once
 
 #include <cstdint>

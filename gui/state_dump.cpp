@@ -58,7 +58,7 @@ std::string dump_state(GuiState& st) {
   // or, toggled, the real CPU's) and the page tree's root.
   const bool real = st.show_real_tables && shadow_descriptor_tables(st.machine());
   const SystemTables t = system_tables(st.dbg(), real ? TablesSide::Real : TablesSide::Guest);
-  line(fmt::format("tables {}: {}", real ? "real" : "guest", t.whose));
+  line(fmt::format("tables {}: {}", t.side == TablesSide::Real ? "real" : "guest", t.whose));
   const auto present = [](const std::vector<DescriptorView>& v) {
     return std::count_if(v.begin(), v.end(), [](const DescriptorView& e) { return e.readable && e.d.present(); });
   };

@@ -128,6 +128,22 @@ TEST(GuiTables, HwShadowPagingListsTheShadowEntries) {
                          "shadow-pages 7"});
 }
 
+TEST(GuiTables, PvRunsOnTheMonitorsTables) {
+  if (const std::string why = gui_missing(); !why.empty()) GTEST_SKIP() << why;
+  // A pv kernel loads no GDT or IDT: it registers its descriptors, trap
+  // table and ring-1 stack by hypercall, and the real CPU runs on the
+  // monitor's tables in the window.  The TSS's ring-1 stack is the kernel
+  // stack the guest registered; the one IDT gate is INT 0x80's fast trap.
+  const GuiRun g = run_script("gui-pv-tables", "catch cpl 3\nc\n", "--mode pv " + sample_binary("minios-pv.elf"));
+  ASSERT_EQ(g.r.status, 0) << g.r.err;
+  expect_lines(g.state, {"status 001b:00400210  push ebp",
+                         "tables real: the monitor's, behind its window at 0xffc00000: a pv guest loads no tables "
+                         "of its own (it registers a trap table and descriptors by hypercall)",
+                         "gdtr base ffc00000 limit 7f", "gdt 5 present", "idtr base ffc10000 limit 407",
+                         "idt 1 present", "tr 0078 base ffc10800 limit 67 tss 32-bit", "tss ESP0 0",
+                         "tss ESP1 110130", "tss SS1 11", "page-tree cr3 200000 32-bit paging"});
+}
+
 TEST(GuiTables, BadTablesLineFails) {
   if (const std::string why = gui_missing(); !why.empty()) GTEST_SKIP() << why;
   const GuiRun g = run_script("gui-tables-bad", "gui tables shadowy\n", kMiniOs);

@@ -14,15 +14,13 @@ template <typename T> void add_bits(std::vector<NamedBit>& out, uint64_t value, 
 
 // Entry `index` of a table of `size`-byte entries (8, or 16 for IA-32e
 // IDT gates, whose upper half carries offset bits 63:32).
-DescriptorView read_entry(const Debugger& d, uint64_t table, unsigned index, unsigned size = 8) {
+DescriptorView read_entry(const TableReader& read, bool ia32e, uint64_t table, unsigned index, unsigned size = 8) {
   DescriptorView v;
   v.index = index;
-  const CpuState& s = d.machine().cpu().s;
-  const bool ia32e = s.long_mode_active();
   uint8_t raw[16] = {};
   uint64_t addr = table + uint64_t{size} * index;
   if (!ia32e) addr &= 0xFFFFFFFF;
-  v.readable = d.read_linear(addr, raw, size) == size;
+  v.readable = read(addr, raw, size) == size;
   if (!v.readable) return v;
   const auto dword = [&raw](unsigned at) {
     return static_cast<uint32_t>(raw[at] | raw[at + 1] << 8 | raw[at + 2] << 16 | uint32_t{raw[at + 3]} << 24);
@@ -153,30 +151,44 @@ ControlView control_view(const CpuState& s) {
   return v;
 }
 
-std::vector<DescriptorView> gdt_view(const Debugger& d, unsigned first, unsigned count) {
-  const TableRegister& t = d.machine().cpu().s.gdtr;
+TableReader linear_reader(const Debugger& d) {
+  return [&d](uint64_t linear, uint8_t* out, size_t len) { return d.read_linear(linear, out, len); };
+}
+
+std::vector<DescriptorView> descriptor_table_view(const TableRegister& t, bool ldt, bool ia32e, unsigned first,
+                                                  unsigned count, const TableReader& read) {
   const unsigned entries = (t.limit + 1) / 8;
   std::vector<DescriptorView> out;
   for (unsigned i = first; i < entries && i - first < count; ++i) {
-    DescriptorView v = read_entry(d, t.base, i);
-    v.selector = static_cast<uint16_t>(i * 8);
+    DescriptorView v = read_entry(read, ia32e, t.base, i);
+    v.selector = static_cast<uint16_t>(i * 8 | (ldt ? 4 : 0));
     out.push_back(std::move(v));
   }
   return out;
 }
 
+std::vector<DescriptorView> gdt_view(const Debugger& d, unsigned first, unsigned count) {
+  const CpuState& s = d.machine().cpu().s;
+  return descriptor_table_view(s.gdtr, false, s.long_mode_active(), first, count, linear_reader(d));
+}
+
 std::vector<DescriptorView> idt_view(const Debugger& d, unsigned first, unsigned count) {
   const CpuState& s = d.machine().cpu().s;
+  return interrupt_table_view(s.idtr, s.real_mode(), s.long_mode_active(), first, count, linear_reader(d));
+}
+
+std::vector<DescriptorView> interrupt_table_view(const TableRegister& idtr, bool real_mode, bool ia32e,
+                                                 unsigned first, unsigned count, const TableReader& read) {
   std::vector<DescriptorView> out;
-  if (s.real_mode()) {
+  if (real_mode) {
     // The real-mode IVT: 4-byte offset:segment pairs at IDTR.base.
-    const unsigned entries = std::min<unsigned>((s.idtr.limit + 1) / 4, 256);
+    const unsigned entries = std::min<unsigned>((idtr.limit + 1) / 4, 256);
     for (unsigned i = first; i < entries && i - first < count; ++i) {
       DescriptorView v;
       v.index = i;
       v.selector = static_cast<uint16_t>(i);
       uint8_t raw[4];
-      v.readable = d.read_linear((s.idtr.base + 4 * uint64_t{i}) & 0xFFFFF, raw, 4) == 4;
+      v.readable = read((idtr.base + 4 * uint64_t{i}) & 0xFFFFF, raw, 4) == 4;
       if (v.readable) {
         v.gate = true;
         v.type_text = "IVT entry";
@@ -187,10 +199,10 @@ std::vector<DescriptorView> idt_view(const Debugger& d, unsigned first, unsigned
     }
     return out;
   }
-  const unsigned size = s.long_mode_active() ? 16 : 8;
-  const unsigned entries = std::min<unsigned>((s.idtr.limit + 1) / size, 256);
+  const unsigned size = ia32e ? 16 : 8;
+  const unsigned entries = std::min<unsigned>((idtr.limit + 1) / size, 256);
   for (unsigned i = first; i < entries && i - first < count; ++i) {
-    DescriptorView v = read_entry(d, s.idtr.base, i, size);
+    DescriptorView v = read_entry(read, ia32e, idtr.base, i, size);
     v.selector = static_cast<uint16_t>(i);
     out.push_back(std::move(v));
   }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -82,6 +83,16 @@ struct DescriptorView {
 // Entries [first, first + count) clipped to the table's limit.
 std::vector<DescriptorView> gdt_view(const Debugger& d, unsigned first, unsigned count);
 std::vector<DescriptorView> idt_view(const Debugger& d, unsigned first, unsigned count);
+// The same for a table given by its register and read through `read`
+// (the guest's own tables under a monitor, or the monitor's shadow ones;
+// debugger/system_views.h): the GDT or an LDT (selectors with TI set),
+// the IDT (the IVT in real mode).
+using TableReader = std::function<size_t(uint64_t linear, uint8_t* out, size_t len)>;
+TableReader linear_reader(const Debugger& d);  // Debugger::read_linear
+std::vector<DescriptorView> descriptor_table_view(const TableRegister& t, bool ldt, bool ia32e, unsigned first,
+                                                  unsigned count, const TableReader& read);
+std::vector<DescriptorView> interrupt_table_view(const TableRegister& idtr, bool real_mode, bool ia32e,
+                                                 unsigned first, unsigned count, const TableReader& read);
 
 struct DisasmLine {
   uint64_t offset = 0;  // in CS

@@ -98,10 +98,21 @@ void App::layout() {
     if (ImGui::Begin(t.title)) t.draw(st_);
     ImGui::End();
   }
+  // Compare modes: a window of its own over the middle and right
+  // columns, opened from the Run panel (or a script's `gui compare`).
+  if (st_.compare_open) {
+    ImGui::SetNextWindowPos(ImVec2(vp->WorkPos.x + 0.33f * vp->WorkSize.x, vp->WorkPos.y + 0.05f * vp->WorkSize.y),
+                            cond == ImGuiCond_Always ? ImGuiCond_Always : ImGuiCond_Appearing);
+    ImGui::SetNextWindowSize(ImVec2(0.64f * vp->WorkSize.x, 0.8f * vp->WorkSize.y), ImGuiCond_Appearing);
+    ImGui::SetNextWindowBgAlpha(1.0f);  // over the other panels: nothing of them shows through
+    if (ImGui::Begin("Compare modes", &st_.compare_open)) draw_compare(st_);
+    ImGui::End();
+  }
   st_.reset_layout = false;
 }
 
 void App::frame() {
+  st_.compare->step();
   ImGui_ImplOpenGL3_NewFrame();
   ImGui_ImplGlfw_NewFrame();
   ImGui::NewFrame();
@@ -118,7 +129,7 @@ void App::frame() {
 void App::run() {
   while (!glfwWindowShouldClose(window_)) {
     // Poll while the guest runs; otherwise sleep until the user acts.
-    if (st_.running) glfwPollEvents();
+    if (st_.running || st_.compare->running()) glfwPollEvents();
     else glfwWaitEventsTimeout(0.25);
     frame();
     glfwSwapBuffers(window_);
@@ -152,6 +163,14 @@ bool App::gui_command(const std::vector<std::string>& words) {
   } else if (what == "mem" && words.size() >= 3 && parse_hex(words[2].c_str())) {
     copy(st_.memory_addr, sizeof st_.memory_addr, words[2]);
     st_.memory_physical = words.size() > 3 && words[3] == "phys";
+  } else if (what == "tables" && words.size() == 3 && (words[2] == "guest" || words[2] == "real")) {
+    st_.show_real_tables = words[2] == "real";
+  } else if (what == "compare") {  // the modes named (all offered if none), run to their end
+    st_.compare_open = true;
+    if (!st_.compare->start(std::vector<std::string>(words.begin() + 2, words.end()))) return false;
+    st_.compare->finish();
+    const std::vector<CompareRow>& rows = st_.compare->rows();
+    return std::none_of(rows.begin(), rows.end(), [](const CompareRow& r) { return !r.error.empty(); });
   } else if (what == "mode" && words.size() == 3) {
     st_.restart(words[2]);
     return st_.load_error.empty() && st_.mode == words[2];
@@ -211,9 +230,10 @@ bool App::screenshot(const std::string& path, int frames) {
   return true;
 }
 
-int run_gui(const GuiOptions& o, const TargetFactory& power_on) {
+int run_gui(const GuiOptions& o, const TargetFactory& power_on, const MachineFactory& compare_power_on) {
   GuiState st;
   st.power_on = power_on;
+  st.compare = std::make_unique<CompareRuns>(compare_power_on, o.compare_modes, o.budget);
   st.title = o.title;
   st.mode = o.mode;
   st.target = power_on(o.mode);

@@ -36,6 +36,11 @@ class GuiTarget {
 // LoadError with a one-line message.
 using TargetFactory = std::function<std::unique_ptr<GuiTarget>(const std::string& mode)>;
 
+// Powers on the guest for the Compare panel in one of `vtlab compare`'s
+// modes (hw-sim, hw-kvm: hw with that backend; pv: its paravirtual
+// kernel); throws LoadError with a one-line message.
+using MachineFactory = std::function<std::shared_ptr<Machine>(const std::string& mode)>;
+
 struct GuiOptions {
   std::string mode = "native";
   std::string title;       // the guest's name, for the window title
@@ -43,6 +48,8 @@ struct GuiOptions {
   std::string screenshot;  // PNG of the window after the script
   std::string dump_state;  // the values the panels show, as text, after the script
   int width = 1600, height = 1000;
+  std::vector<std::string> compare_modes;  // what the Compare panel offers, native first
+  uint64_t budget = 0;                     // virtual time each compared run may take (0: no limit)
 };
 
 // Exit status of `vtlab gui`.
@@ -53,6 +60,6 @@ enum GuiStatus : int {
   kGuiNoDisplay = 3,    // no display or no OpenGL 3.3 context could be had
 };
 
-int run_gui(const GuiOptions& o, const TargetFactory& power_on);
+int run_gui(const GuiOptions& o, const TargetFactory& power_on, const MachineFactory& compare_power_on);
 
 }  // namespace vtlab::gui

@@ -54,6 +54,8 @@ void draw_controls(GuiState& st) {
     st.running = false;
     st.status = "paused";
   }
+  ImGui::SameLine();
+  if (ImGui::Button("Compare")) st.compare_open = true;  // the modes side by side, in a window of their own
 
   const std::vector<std::string>& modes = Machine::modes();
   ImGui::SetNextItemWidth(110);

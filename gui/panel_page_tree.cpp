@@ -3,10 +3,14 @@
 // present entries only, each with its P/RW/US/A/D/NX bits coloured and
 // the linear range it maps.  Tables are read from guest RAM like the
 // debugger reads memory (no A/D bits set); a node is read when opened.
+// Under a shadow-paging monitor the tree is the guest's own (the CR3 it
+// loaded), and the toggle lists the shadow entries the real CPU uses.
 #include <fmt/format.h>
 
+#include "debugger/system_views.h"
 #include "gui/panels.h"
 #include "mmu/page_walker.h"
+#include "mmu/walk_explain.h"
 
 namespace vtlab::gui {
 
@@ -108,10 +112,47 @@ void table(const Walk& w, unsigned level, uint64_t table_phys, uint64_t lin_base
 
 }  // namespace
 
+// The shadow page tables the real CPU runs on (trap, bt, hw without EPT):
+// entries per linear page, not x86 tables, so a list.
+void draw_shadow_pages(const ShadowMmu& shadow) {
+  const std::vector<ShadowMmu::PageView> pages = shadow.pages();
+  ImGui::Text("%zu shadow entries, filled by hidden page faults from the guest's tables", pages.size());
+  const ImGuiTableFlags flags = ImGuiTableFlags_SizingFixedFit | ImGuiTableFlags_RowBg | ImGuiTableFlags_ScrollY;
+  if (!ImGui::BeginTable("shadow", 3, flags)) return;
+  ImGui::TableSetupScrollFreeze(0, 1);
+  for (const char* h : {"linear", "physical", "rights"}) ImGui::TableSetupColumn(h);
+  ImGui::TableHeadersRow();
+  for (const ShadowMmu::PageView& p : pages) {
+    ImGui::TableNextColumn();
+    ImGui::TextColored(p.user ? kUser : ImGui::GetStyle().Colors[ImGuiCol_Text], "%08llx",
+                       static_cast<unsigned long long>(p.linear));
+    ImGui::TableNextColumn();
+    ImGui::Text("%08llx", static_cast<unsigned long long>(p.phys));
+    ImGui::TableNextColumn();
+    draw_bits({{"US", p.user}, {"RW", p.writable}, {"D", p.dirty}, {"NX", p.nx}}, false);
+  }
+  ImGui::EndTable();
+}
+
 void draw_page_tree(GuiState& st) {
   const CpuState& s = st.machine().cpu().s;
-  const PagingMode mode = paging_mode(s.cr0, s.cr4, s.efer);
+  const ShadowMmu* shadow = shadow_page_tables(st.machine());
+  const bool real = shadow && st.show_real_tables;
+  draw_shadow_toggle(st, shadow != nullptr,
+                     real ? "the real CPU's: the monitor's shadow page tables"
+                     : shadow ? "the guest's own, from the CR3 it loaded"
+                              : "CR3's, which are the guest's own (no shadow page tables in this mode)");
+  if (real) {
+    draw_shadow_pages(*shadow);
+    return;
+  }
+  // The guest's paging registers (TranslationHook::guest_paging): under a
+  // shadow-paging monitor the real CR3 names no x86 tables.
+  const PagingRegisters g = guest_paging(st.machine().cpu());
+  const PagingMode mode = paging_mode(g.cr0, g.cr4, s.efer);
   const uint64_t addr_mask = 0x000FFFFFFFFFF000;
+  ImGui::Text("CR3 %llx, %s:", static_cast<unsigned long long>(g.cr3), paging_mode_name(mode));
+  ImGui::SameLine();
   ImGui::TextColored(kUser, "user");
   ImGui::SameLine();
   ImGui::TextUnformatted("pages; supervisor in white; lit bits are set; > the Walk tab's page");
@@ -122,13 +163,13 @@ void draw_page_tree(GuiState& st) {
       ImGui::TextUnformatted("paging is off (CR0.PG = 0): linear addresses are physical");
       break;
     case PagingMode::Bits32:
-      table(Walk{st, k32, 2, false, (s.cr4 & cr4::PSE) != 0, 0xFFFFF000, focus}, 0, s.cr3 & 0xFFFFF000, 0, nullptr);
+      table(Walk{st, k32, 2, false, (g.cr4 & cr4::PSE) != 0, 0xFFFFF000, focus}, 0, g.cr3 & 0xFFFFF000, 0, nullptr);
       break;
     case PagingMode::Pae:
       table(Walk{st, kPae, 3, true, true, addr_mask, focus}, 0, 0, 0, s.pdpte.data());
       break;
     case PagingMode::FourLevel:
-      table(Walk{st, k4, 4, true, true, addr_mask, focus}, 0, s.cr3 & addr_mask, 0, nullptr);
+      table(Walk{st, k4, 4, true, true, addr_mask, focus}, 0, g.cr3 & addr_mask, 0, nullptr);
       break;
   }
   ImGui::EndChild();

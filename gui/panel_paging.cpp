@@ -4,6 +4,7 @@
 // with its error code), the page-table tree, and the TLB.
 #include <fmt/format.h>
 
+#include "debugger/system_views.h"
 #include "gui/panels.h"
 #include "mmu/walk_explain.h"
 
@@ -24,6 +25,11 @@ void draw_walk(GuiState& st) {
   const Access access = st.walk_access == 1 ? Access::Write : st.walk_access == 2 ? Access::Execute : Access::Read;
   const WalkExplanation w = explain_walk(st.dbg(), *lin, access, st.walk_user);
   ImGui::Text("%s", paging_mode_name(w.mode));
+  if (shadow_page_tables(st.machine())) {  // the walk a hidden page fault makes, not the real CPU's
+    ImGui::SameLine();
+    ImGui::TextColored(kUser, "through the guest's own tables (CR3 %llx)",
+                       static_cast<unsigned long long>(guest_paging(st.machine().cpu()).cr3));
+  }
   for (const WalkStep& s : w.steps) {
     ImGui::TextUnformatted(fmt::format("{:<5} at {:#x}: {:016x}", walk_level_name(s.level), s.entry_addr, s.raw)
                                .c_str());

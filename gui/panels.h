@@ -26,6 +26,9 @@ inline const ImVec4 kHere{0.35f, 0.55f, 1.0f, 0.45f};    // the instruction at R
 void draw_bits(const std::vector<NamedBit>& bits, bool wrap = true);
 // A tab that a script can select by name (`gui tab NAME`).
 bool begin_tab(GuiState& st, const char* name);
+// Whose tables a panel shows (debugger/system_views.h), with the toggle to
+// the real CPU's when the monitor keeps shadow ones.
+void draw_shadow_toggle(GuiState& st, bool shadow_exists, const char* whose);
 
 void draw_controls(GuiState& st);
 void draw_registers(GuiState& st);
@@ -33,10 +36,11 @@ void draw_segments(GuiState& st);
 void draw_control_regs(GuiState& st);
 void draw_disassembly(GuiState& st);
 void draw_memory(GuiState& st);
-void draw_tables(GuiState& st);  // GDT and IDT
+void draw_tables(GuiState& st);  // GDT, IDT, LDT, TSS
 void draw_paging(GuiState& st);  // the walk, the page-table tree, the TLB
 void draw_exits(GuiState& st);   // counters, timeline, log, holes
 void draw_console(GuiState& st); // commands and the serial console
+void draw_compare(GuiState& st);  // the same guest in several modes, side by side
 
 // The page-table tree (panel_page_tree.cpp), under draw_paging.
 void draw_page_tree(GuiState& st);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "debugger/views.h"
+#include "gui/compare.h"
 #include "gui/gui.h"
 
 namespace vtlab::gui {
@@ -42,6 +43,13 @@ struct GuiState {
   // Which tab each tabbed panel shows (set by scripts: `gui tab ...`).
   std::vector<std::string> tab_requests;  // cleared after each frame
   bool reset_layout = true;
+
+  // Under a monitor with shadow structures (trap, bt; hw without EPT for
+  // paging): show the real CPU's instead of the guest's own.
+  bool show_real_tables = false;
+
+  std::unique_ptr<CompareRuns> compare;  // the Compare window's runs
+  bool compare_open = false;
 
   Debugger& dbg() { return target->debugger(); }
   Machine& machine() { return target->debugger().machine(); }

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "debugger/system_views.h"
 #include "mmu/walk_explain.h"
 
 namespace vtlab::gui {
@@ -51,14 +54,53 @@ std::string dump_state(GuiState& st) {
     line(w.ok ? fmt::format("walk {:x} -> {:x}", *lin, w.t.phys)
               : fmt::format("walk {:x} -> #PF({:#x})", *lin, w.error_code));
   }
-  unsigned gdt = 0;
-  for (const DescriptorView& e : gdt_view(st.dbg(), 0, 8192)) gdt += e.readable && e.d.present();
-  line(fmt::format("gdt {} present", gdt));
+  // The tables as the Descriptor tables panel shows them (the guest's own
+  // or, toggled, the real CPU's) and the page tree's root.
+  const bool real = st.show_real_tables && shadow_descriptor_tables(st.machine());
+  const SystemTables t = system_tables(st.dbg(), real ? TablesSide::Real : TablesSide::Guest);
+  line(fmt::format("tables {}: {}", t.side == TablesSide::Real ? "real" : "guest", t.whose));
+  const auto present = [](const std::vector<DescriptorView>& v) {
+    return std::count_if(v.begin(), v.end(), [](const DescriptorView& e) { return e.readable && e.d.present(); });
+  };
+  line(fmt::format("gdtr base {:x} limit {:x}", t.gdtr.base, t.gdtr.limit));
+  line(fmt::format("gdt {} present", present(descriptor_table_view(t.gdtr, false, t.ia32e, 0, 8192, t.read))));
+  line(fmt::format("idtr base {:x} limit {:x}", t.idtr.base, t.idtr.limit));
+  line(fmt::format("idt {} present", present(interrupt_table_view(t.idtr, t.real_mode, t.ia32e, 0, 256, t.read))));
+  line(fmt::format("ldtr {:04x} base {:x} limit {:x}", t.ldtr.selector, t.ldtr.base, t.ldtr.limit));
+  for (const DescriptorView& e : ldt_view(t))
+    if (e.readable && (e.d.lo || e.d.hi))
+      line(fmt::format("ldt {:04x} base {:x} limit {:x} dpl {} {}{}", e.selector, e.d.base(), e.d.limit(), e.d.dpl(),
+                       e.type_text, e.d.present() ? "" : " (not present)"));
+  const TssView tss = tss_view(t);
+  line(fmt::format("tr {:04x} base {:x} limit {:x} tss {}", t.tr.selector, t.tr.base, t.tr.limit,
+                   tss.format ? fmt::format("{}-bit", tss.format) : std::string("none")));
+  for (const TssField& f : tss.fields) line(fmt::format("tss {} {:x}", f.name, f.value));
+  const PagingRegisters g = guest_paging(st.machine().cpu());
+  line(fmt::format("page-tree cr3 {:x} {}", g.cr3, paging_mode_name(paging_mode(g.cr0, g.cr4, s.efer))));
+  if (const ShadowMmu* shadow = shadow_page_tables(st.machine()))
+    line(fmt::format("shadow-pages {}", shadow->pages().size()));
   line(fmt::format("tlb {} valid", tlb_view(st.machine().cpu()).size()));
   line(fmt::format("exits {}", st.machine().exits().total()));
   for (const Breakpoint& b : st.dbg().breakpoints())
     line(fmt::format("breakpoint {} {:x} hits {}", b.id, b.address, b.hits));
   line(fmt::format("serial {} bytes", st.machine().serial_transcript().size()));
+  // The Compare window, once a comparison has run: each mode's figures,
+  // then its exits per reason (the ones that occurred).
+  if (!st.compare->running())
+    for (const CompareRow& r : st.compare->rows()) {
+      const ModeFigures& f = r.figures;
+      if (!r.error.empty()) {
+        line(fmt::format("compare {} not run: {}", r.mode, r.error));
+        continue;
+      }
+      line(fmt::format("compare {} stop {} instructions {} virtual-time {} exits {} cycles {} holes {} serial {}",
+                       r.mode, stop_reason_name(r.result.reason), f.instructions, f.virtual_time, f.exits,
+                       f.exit_cycles, f.holes_found, r.same_serial ? "same" : "differs"));
+      for (size_t i = 0; i < kExitReasons; ++i)
+        if (f.by_reason[i])
+          line(fmt::format("compare {} exit {} {}", r.mode, exit_reason_name(static_cast<ExitReason>(i)),
+                           f.by_reason[i]));
+    }
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "privilege/shadow_mmu.h"
 
+#include <algorithm>
+
 #include "privilege/shadow_descriptors.h"
 
 namespace vtlab {
@@ -157,6 +159,14 @@ void ShadowMmu::trace_descriptor_tables(Cpu& cpu) {
   };
   add(v_.gdtr.base, v_.gdtr.limit);
   if (v_.ldtr.present() && v_.ldtr.selector & ~3) add(v_.ldtr.base, v_.ldtr.limit);
+}
+
+std::vector<ShadowMmu::PageView> ShadowMmu::pages() const {
+  std::vector<PageView> out;
+  for (const auto& [page, e] : entries_)
+    out.push_back(PageView{uint64_t{page} << kPageShift, e.phys_page << kPageShift, e.user, e.writable, e.nx, e.dirty});
+  std::sort(out.begin(), out.end(), [](const PageView& a, const PageView& b) { return a.linear < b.linear; });
+  return out;
 }
 
 }  // namespace vtlab

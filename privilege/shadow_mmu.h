@@ -72,6 +72,12 @@ class ShadowMmu final : public TranslationHook {
     return w;
   }
   size_t entries() const { return entries_.size(); }
+  // The shadow entries as a debugger shows them, in linear order.
+  struct PageView {
+    uint64_t linear, phys;
+    bool user, writable, nx, dirty;
+  };
+  std::vector<PageView> pages() const;
 
  private:
   struct Entry {

@@ -54,6 +54,8 @@ class HwSimMonitor final : public Monitor, public InterruptController {
   uint8_t acknowledge() override { return inner_->acknowledge(); }
 
   const vmx::Controls& controls() const { return c_; }
+  // The shadow page tables the real CPU runs on, without EPT; else null.
+  const ShadowMmu* shadow_paging() const { return c_.enable_ept ? nullptr : &shadow_; }
   // VM exits per basic exit reason.
   uint64_t vmx_exits(vmx::ExitReason r) const { return by_vmx_[static_cast<unsigned>(r)]; }
   struct LastExit {

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Prints a PNG's width, height, distinct colours and the share of pixels
 that differ from the most common one (the background), for the GUI test
-(tests/e2e/gui_test.cpp): an independent decode of what vtlab gui wrote.
+(tests/gui/*_test.cpp): an independent decode of what vtlab gui wrote.
 8-bit RGBA, non-interlaced only (what vtlab writes)."""
 import struct
 import sys

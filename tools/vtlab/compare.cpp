@@ -17,18 +17,18 @@
 
 #include "core/exits.h"
 #include "core/loader/load_error.h"
+#include "debugger/mode_compare.h"
 #include "tools/vtlab/session.h"
 
 namespace vtlab::cli {
 
 namespace {
 
-struct ModeResult {
-  std::string mode;
+// The figures (debugger/mode_compare.h, shared with the GUI's Compare
+// panel) and what only the command line reports.
+struct ModeResult : ModeFigures {
   RunResult run;
   int status = 0;
-  uint64_t instructions = 0, virtual_time = 0, exits = 0, exit_cycles = 0;
-  std::array<uint64_t, kExitReasons> by_reason{};
   nlohmann::json exits_detail, holes;
   std::string transcript;
   bool matches_native = true;
@@ -36,35 +36,20 @@ struct ModeResult {
 
 ModeResult run_mode(const CompareOptions& o, const std::string& mode) {
   ModeResult r;
-  r.mode = mode;
-  RunOptions ro = o.run;
-  ro.mode = mode;
-  if (mode == "hw-sim" || mode == "hw-kvm") {
-    ro.mode = "hw";
-    ro.hw_backend = mode.substr(3);
-  }
-  if (mode == "pv" && !o.pv_kernel.empty()) ro.kernel = o.pv_kernel;
+  const RunOptions ro = compare_run_options(o.run, mode, o.pv_kernel);
   Session session(ro, [&r](uint8_t b) {
     if (r.transcript.size() < Machine::kSerialLogLimit) r.transcript.push_back(static_cast<char>(b));
   });
   r.run = session.run();
   r.status = exit_status_for(r.run);
   const Machine& m = session.machine();
-  r.instructions = m.cpu().icount;
-  r.virtual_time = m.virtual_time();
-  r.exits = m.exits().total();
-  r.exit_cycles = m.exits().total_cycles();
-  for (size_t i = 0; i < kExitReasons; ++i) r.by_reason[i] = m.exits().count(static_cast<ExitReason>(i)).count;
+  static_cast<ModeFigures&>(r) = mode_figures(mode, m);
   r.exits_detail = exits_json(m.exits());
   r.holes = holes_json(m.monitor());
   return r;
 }
 
-// Virtual time against the reference run's, rounded so JSON stays short.
-double ratio(const ModeResult& r, const ModeResult& native) {
-  if (native.virtual_time == 0) return 0.0;
-  return std::round(static_cast<double>(r.virtual_time) / static_cast<double>(native.virtual_time) * 1000.0) / 1000.0;
-}
+double ratio(const ModeResult& r, const ModeResult& native) { return virtual_time_ratio(r, native); }
 
 void print_table(const std::vector<ModeResult>& results) {
   std::string out = fmt::format("{:<22}", "");
@@ -136,11 +121,8 @@ void print_csv(const std::vector<ModeResult>& results) {
 // its first run).
 bool run_modes(const CompareOptions& o, const std::vector<std::string>& requested, const std::string& label,
                std::vector<ModeResult>& results) {
-  std::vector<std::string> modes = {"native"};
-  for (const std::string& m : requested)
-    if (std::find(modes.begin(), modes.end(), m) == modes.end()) modes.push_back(m);
   bool all_match = true;
-  for (const std::string& mode : modes) {
+  for (const std::string& mode : compare_order(requested)) {
     std::cerr << fmt::format("vtlab compare: running {}{}...\n", label, mode);  // stderr: stdout stays clean JSON/CSV
     results.push_back(run_mode(o, mode));
     // --repeat: every modelled figure must come out the same again; the
@@ -279,6 +261,17 @@ int suite_command(const CompareOptions& o) {
 }
 
 }  // namespace
+
+RunOptions compare_run_options(const RunOptions& base, const std::string& mode, const std::string& pv_kernel) {
+  RunOptions ro = base;
+  ro.mode = mode;
+  if (mode == "hw-sim" || mode == "hw-kvm") {
+    ro.mode = "hw";
+    ro.hw_backend = mode.substr(3);
+  }
+  if (mode == "pv" && !pv_kernel.empty()) ro.kernel = pv_kernel;
+  return ro;
+}
 
 const std::vector<std::string>& micro_workloads() {
   static const std::vector<std::string> names = {"int80", "sysenter", "pagefault", "cmos",

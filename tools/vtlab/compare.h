@@ -18,6 +18,10 @@ struct CompareOptions {
   std::string pv_kernel;  // what `pv` runs instead of KERNEL: its paravirtual build (minios-pv.elf)
 };
 
+// The options one mode of a comparison runs with: hw-sim and hw-kvm are
+// hw with that backend, and pv runs `pv_kernel` when one is named.
+RunOptions compare_run_options(const RunOptions& base, const std::string& mode, const std::string& pv_kernel);
+
 // The workloads of `--suite micro`, in the order they are reported (the
 // `w=` names samples/micro understands).
 const std::vector<std::string>& micro_workloads();

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "core/machine.h"
+#include "tools/vtlab/compare.h"
 #include "tools/vtlab/debug_cli.h"
 #include "tools/vtlab/session.h"
 #ifdef VTLAB_HAVE_GUI
@@ -22,10 +23,17 @@ void add_gui_options(CLI::App* app, GuiCliOptions& o) {
                                             " (the window can restart it in another)")
       ->check(CLI::IsMember(modes))
       ->capture_default_str();
+  app->add_option("--hw-paging", o.run.hw_paging,
+                  "hw: shadow (the page tree toggles to the shadow entries) or nested (EPT)")
+      ->check(CLI::IsMember({"shadow", "nested"}))
+      ->capture_default_str();
   app->add_option("--script", o.script,
                   "Run these actions (debugger commands, and gui tab/walk/mem/mode; docs/GUI.md), then exit");
   app->add_option("--screenshot", o.screenshot, "After the script, save the window as a PNG to FILE and exit");
   app->add_option("--dump-state", o.dump_state, "After the script, write the values the panels show to FILE and exit");
+  app->add_option("--pv-kernel", o.pv_kernel,
+                  "The Compare window offers pv, running this paravirtual build of the guest (minios-pv.elf)")
+      ->check(CLI::ExistingFile);
   app->add_option("--size", o.width, "Window width in pixels (height: 5/8 of it)")
       ->check(CLI::Range(640, 4096))
       ->capture_default_str();
@@ -86,12 +94,30 @@ int gui_command(const GuiCliOptions& o) {
   g.dump_state = o.dump_state;
   g.width = o.width;
   g.height = o.width * 5 / 8;
+  // The Compare window: the modes `vtlab compare` would run this guest in.
+  g.compare_modes = {"native", "trap", "bt", "hw-sim"};
+  if (!o.pv_kernel.empty()) g.compare_modes.push_back("pv");
+  g.budget = o.run.max_insns;
   const RunOptions base = o.run;
-  return gui::run_gui(g, [base](const std::string& mode) -> std::unique_ptr<gui::GuiTarget> {
-    RunOptions r = base;
-    r.mode = mode;
-    return std::make_unique<CliTarget>(r);
-  });
+  const std::string pv_kernel = o.pv_kernel;
+  return gui::run_gui(
+      g,
+      [base](const std::string& mode) -> std::unique_ptr<gui::GuiTarget> {
+        RunOptions r = base;
+        r.mode = mode;
+        return std::make_unique<CliTarget>(r);
+      },
+      [base, pv_kernel](const std::string& mode) -> std::shared_ptr<Machine> {
+        // The session keeps a reference to its options: they live together.
+        struct Compared {
+          RunOptions options;
+          std::unique_ptr<Session> session;
+        };
+        auto c = std::make_shared<Compared>();
+        c->options = compare_run_options(base, mode, pv_kernel);
+        c->session = std::make_unique<Session>(c->options, [](uint8_t) {});
+        return std::shared_ptr<Machine>(c, &c->session->machine());
+      });
 }
 
 #else

@@ -14,6 +14,7 @@ namespace vtlab::cli {
 struct GuiCliOptions {
   RunOptions run;
   std::string script, screenshot, dump_state;
+  std::string pv_kernel;  // what the Compare panel's pv runs: the paravirtual build (minios-pv.elf)
   int width = 1600, height = 1000;
 };
 

@@ -7,56 +7,12 @@
 // of non-background pixels (decoded independently by tests/gui/png_stats.py).
 // It skips, saying why, when vtlab was built without the GUI or Xvfb or
 // python3 is missing.
-#include <gtest/gtest.h>
+#include "gui/gui_headless.h"
 
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
-#include "support/boot.h"
-
-namespace vtlab::test {
+namespace vtlab::test::gui {
 
 namespace {
-const std::string kCli = VTLAB_CLI;
-const std::string kMiniOs = std::string(VTLAB_SAMPLES_DIR) + "/minios.elf";
-const std::string kPngStats = std::string(VTLAB_GUESTS_SRC_DIR) + "/../gui/png_stats.py";
-
-std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = ::testing::TempDir() + "/" + name;
-  std::ofstream(path) << text;
-  return path;
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
-// Why the GUI cannot be tested here, or empty.
-std::string gui_missing() {
-  // Without a display, so it never opens a window on a developer's desktop.
-  const CommandResult r =
-      run_command("env -u DISPLAY -u WAYLAND_DISPLAY " + kCli + " gui --dump-state /dev/null " + kMiniOs);
-  if (r.err.find("built without the GUI") != std::string::npos) return "vtlab was built without the GUI";
-  if (std::system("command -v xvfb-run >/dev/null 2>&1") != 0) return "xvfb-run is not installed (scripts/deps.sh)";
-  if (std::system("command -v python3 >/dev/null 2>&1") != 0) return "python3 is not installed";
-  return "";
-}
-
-// In the sanitizer build, LeakSanitizer reports the OpenGL driver's own
-// allocations (mesa's, made in a library it has unloaded by exit, so they
-// cannot even be named for a suppression): leak checking is off for the
-// GUI's process only; every other test keeps it.  ctest runs tests in
-// parallel, and two `xvfb-run -a` starting together can pick the same
-// display (one then fails cleaning up after itself): a lock file makes the
-// GUI runs take turns.
-std::string under_xvfb(const std::string& args) {
-  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" flock " + ::testing::TempDir() +
-         "/vtlab-xvfb.lock xvfb-run -a -s '-screen 0 1920x1200x24' " + kCli + " gui " + args;
-}
+const std::string kMiniOs = sample_binary("minios.elf");
 }  // namespace
 
 TEST(GuiHeadless, MiniOsIntoPagingScreenshotAndState) {
@@ -90,16 +46,13 @@ TEST(GuiHeadless, MiniOsIntoPagingScreenshotAndState) {
   EXPECT_NE(s.find("walk 100000 -> 100000\n"), std::string::npos) << s;
   EXPECT_NE(s.find("gdt 5 present\n"), std::string::npos) << s;
 
-  const CommandResult stats = run_command("python3 " + kPngStats + " " + png);
-  ASSERT_EQ(stats.status, 0) << stats.err;
-  unsigned width = 0, height = 0, colours = 0, drawn_percent = 0;
-  std::istringstream(stats.out) >> width >> height >> colours >> drawn_percent;
-  EXPECT_EQ(width, 1600u);
-  EXPECT_EQ(height, 1000u);
+  const PngStats p = png_stats(png);
+  EXPECT_EQ(p.width, 1600u);
+  EXPECT_EQ(p.height, 1000u);
   // Text in several colours on several panel backgrounds: a blank or
   // uniform frame has 1 colour and 0% drawn.
-  EXPECT_GE(colours, 20u) << stats.out;
-  EXPECT_GE(drawn_percent, 5u) << stats.out;
+  EXPECT_GE(p.colours, 20u);
+  EXPECT_GE(p.drawn_percent, 5u);
 }
 
 TEST(GuiHeadless, BreakpointsStepsAndAFailingCommand) {
@@ -133,4 +86,4 @@ TEST(GuiHeadless, NoDisplayIsOneLineAndStatus3) {
             "xvfb-run\n");
 }
 
-}  // namespace vtlab::test
+}  // namespace vtlab::test::gui

@@ -75,4 +75,14 @@ TEST(BtCli, BtLogShowsGuestCodeBesideItsTranslation) {
             "virtual CPU\n");
 }
 
+// An exit's modelled cost can carry virtual time past --max-insns within
+// one slice: the run still stops there (the budget used to wrap around and
+// the guest ran to its end).
+TEST(TrapCli, MaxInsnsStopsAMonitoredRunThoughAnExitCostCarriesPastIt) {
+  const CommandResult r =
+      run_command(kCli + " run --mode trap --serial none --max-insns 9000000 " + kSamples + "/minios.elf");
+  EXPECT_EQ(r.status, 4) << r.err;
+  EXPECT_NE(r.err.find("max-insns"), std::string::npos) << r.err;
+}
+
 }  // namespace vtlab::test

@@ -189,7 +189,8 @@ RunResult Session::run() {
     total.reason = r.reason;
     total.detail = r.detail;
     total.guest_status = r.guest_status;
-    if (o_.max_insns) left -= r.virtual_time;
+    // An exit's modelled cost can carry virtual time past the budget.
+    if (o_.max_insns) left -= std::min(left, r.virtual_time);
     if (r.reason == StopReason::Shutdown && o_.reboot && left != 0) {
       std::fflush(stdout);
       std::fprintf(stderr, "vtlab: reboot: %s; restarting at the reset vector\n", r.detail.c_str());

@@ -228,16 +228,18 @@ bool Interpreter::run_block(const Block& b) {
   const uint64_t other_time = cpu.virtual_time() - cpu.icount;
   const DecodedInsn* const first = b.insns.data();
   const DecodedInsn* const end = first + b.insns.size();
+  uint64_t rip = start;  // s.rip, kept in a register between handlers
   for (const DecodedInsn* p = first; p != end; ++p) {
     const DecodedInsn& i = *p;
-    const uint64_t straight = s.rip + i.len;
+    const uint64_t straight = rip + i.len;
     cpu.next_rip = straight & ip_mask;
     const Status st = i.exec(cpu, i);
     if (st == Status::Ok) [[likely]] {
-      s.rip = cpu.next_rip;
+      rip = s.rip = cpu.next_rip;
+      const uint64_t retired = ++cpu.icount;
       // A taken branch, a restarted REP, or IP wrapping at the top of a
       // 16-bit segment leaves the straight line of bytes the block holds.
-      if (++cpu.icount < cpu.check_at && cpu.next_rip == straight) [[likely]]
+      if (((retired < cpu.check_at) & (rip == straight))) [[likely]]
         continue;
       const bool same_context = !(i.info & isa::info::kEndsBlock) || (i.info & isa::info::kNearBranch);
       // A loop that is this one block goes round again without leaving,
@@ -253,6 +255,7 @@ bool Interpreter::run_block(const Block& b) {
           !(cpu.intr_maybe_pending && s.flags.test(flag::IF))) {
         ++chained_;
         p = first - 1;
+        rip = start;
         continue;
       }
       return same_context;
@@ -263,7 +266,10 @@ bool Interpreter::run_block(const Block& b) {
           // The monitor ran a marked instruction in place (Monitor::on_block):
           // if it went straight on, so does the block.
           deliver_pending();
-          if (s.rip == straight && !halted_ && cpu.icount < cpu.check_at) continue;
+          if (s.rip == straight && !halted_ && cpu.icount < cpu.check_at) {
+            rip = s.rip;
+            continue;
+          }
           return false;
         }
         deliver_pending();

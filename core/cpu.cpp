@@ -90,8 +90,9 @@ void Cpu::attach_host(uint64_t lin, uint64_t phys) {
   if (!s.paging()) return;
   if (!s.long_mode_active()) lin &= 0xFFFFFFFF;
   Tlb::Entry* e = tlb.find(lin);
+  if (!e || (e->host_write && e->host_read)) return;  // armed already (system accesses come back often)
   const uint64_t page = phys & ~kPageMask;
-  if (!e || ((e->ppn << kPageShift) & a20_mask) != page) return;
+  if (((e->ppn << kPageShift) & a20_mask) != page) return;
   uint8_t* host = mem.ram_ptr(page, kPageSize);
   if (!host) return;
   e->host_read = host;
@@ -147,6 +148,12 @@ uint8_t Cpu::match_breakpoints(uint64_t lin, unsigned size, bool write, bool exe
 }
 
 Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor, Access access) {
+  if (access != Access::Execute && !watching_memory()) {
+    if (const uint8_t* p = host_linear(lin, size, access == Access::Write, !supervisor && s.cpl() == 3)) {
+      out = load_host(p, size);
+      return Status::Ok;
+    }
+  }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, false, false);
   const bool user = !supervisor && s.cpl() == 3;
@@ -175,6 +182,12 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
 }
 
 Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor) {
+  if (!watching_memory()) {
+    if (uint8_t* p = host_linear(lin, size, true, !supervisor && s.cpl() == 3)) {
+      store_host(p, size, value);
+      return Status::Ok;
+    }
+  }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, true, false);
   const bool user = !supervisor && s.cpl() == 3;

@@ -356,7 +356,7 @@ class Cpu {
   // host_write, attached by the slow path).  Anything else returns nullptr
   // and the slow path decides, so the fast path never changes a result.
   uint8_t* fast_data(unsigned seg, uint64_t offset, unsigned size, bool write) {
-    if (observer || write_capture || (s.dr[7] & 0xFF)) [[unlikely]]
+    if (watching_memory()) [[unlikely]]
       return nullptr;
     const SegmentCache& sc = s.seg[seg];
     uint64_t lin;
@@ -369,17 +369,27 @@ class Cpu {
       if ((sc.attrs & mask) != need || offset + size - 1 > sc.limit) return nullptr;
       lin = (sc.base + offset) & 0xFFFFFFFF;
     }
+    return host_linear(lin, size, write, s.cpl() == 3);
+  }
+  // The linear half of fast_data, also taken by read_linear/write_linear
+  // (the CPU's own table and stack accesses during event delivery): the
+  // host address when paging is off and the page is RAM, or when the TLB
+  // entry carries one that grants the access; else nullptr.  Mirrors what
+  // translate() would do on a hit, so it changes no result.
+  uint8_t* host_linear(uint64_t lin, unsigned size, bool write, bool user) {
     if ((lin & kPageMask) + size > kPageSize) return nullptr;
     if (!(s.cr0 & cr0::PG)) {
-      const uint64_t phys = lin & a20_mask;
+      const uint64_t phys = lin & 0xFFFFFFFF & a20_mask;
       return write ? mem.ram_ptr_for_write(phys, size) : mem.ram_ptr(phys, size);
     }
+    if (!(s.efer & efer::LMA)) lin &= 0xFFFFFFFF;
     const Tlb::Entry* e = tlb.lookup(lin);
     if (!e) return nullptr;
     uint8_t* host = write ? e->host_write : e->host_read;
-    if (!host || (!e->user && s.cpl() == 3)) return nullptr;
+    if (!host || (!e->user && user)) return nullptr;
     return host + (lin & kPageMask);
   }
+  bool watching_memory() const { return observer || write_capture || (s.dr[7] & 0xFF); }
   // Arms the TLB entry behind a slow access that succeeded at `phys`.
   void attach_host(uint64_t lin, uint64_t phys);
   static uint64_t load_host(const uint8_t* p, unsigned size) {

@@ -7,8 +7,10 @@
 // commits SS:ESP with the rest of the state (QEMU's "StackAccess" idea).
 #pragma once
 
+#include <algorithm>
+#include <array>
 #include <cstdint>
-#include <vector>
+#include <span>
 
 #include "core/cpu.h"
 
@@ -26,7 +28,7 @@ class StackWriter {
 
   void push(unsigned size, uint64_t value) {
     sp_ = ((sp_ - size) & mask_) | (sp_ & ~mask_);
-    slots_.push_back(Slot{sp_ & mask_, size, value});
+    slots_[std::min<size_t>(count_++, kMaxSlots - 1)] = Slot{sp_ & mask_, size, value};
   }
 
   // "Stack not large enough": every slot against the segment limit (and an
@@ -50,11 +52,18 @@ class StackWriter {
   bool stack64() const { return mask_ == ~uint64_t{0}; }
   uint64_t linear(const Slot& sl, unsigned byte) const;
 
+  std::span<const Slot> slots() const { return {slots_.data(), std::min<size_t>(count_, kMaxSlots)}; }
+
+  // The most any transfer pushes: a call gate's 31 parameters plus SS, ESP,
+  // CS and EIP (an interrupt from virtual-8086 mode pushes 10).  A fixed
+  // array: event delivery allocates nothing.
+  static constexpr size_t kMaxSlots = 35;
   SegmentCache ss_;
   uint64_t sp_;
   uint64_t mask_;
   bool user_;
-  std::vector<Slot> slots_;
+  std::array<Slot, kMaxSlots> slots_;
+  size_t count_ = 0;
 };
 
 class StackReader {

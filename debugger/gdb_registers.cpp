@@ -13,10 +13,41 @@ constexpr const char* kSegments = "org.gnu.gdb.i386.segments";
 constexpr SegReg kGdbSegOrder[6] = {CS, SS, DS, ES, FS, GS};
 }  // namespace
 
-std::optional<Arch> parse_arch(const std::string& name) {
-  if (name == "i386") return Arch::I386;
-  if (name == "x86-64") return Arch::X86_64;
+const char* arch_name(Arch a) {
+  switch (a) {
+    case Arch::I8086: return "i8086";
+    case Arch::I386: return "i386";
+    case Arch::X86_64: return "x86-64";
+  }
+  return "?";
+}
+
+std::optional<ArchPolicy> parse_arch(const std::string& name) {
+  if (name == "auto") return ArchPolicy::Auto;
+  if (name == "i386") return ArchPolicy::I386;
+  if (name == "x86-64") return ArchPolicy::X86_64;
   return std::nullopt;
+}
+
+Arch arch_for(const CpuState& s, ArchPolicy policy) {
+  if (policy == ArchPolicy::X86_64 || (policy == ArchPolicy::Auto && s.long_mode_active())) return Arch::X86_64;
+  return s.code_size() == 2 ? Arch::I8086 : Arch::I386;
+}
+
+uint64_t pc(const CpuState& s) {
+  if (s.code_size() == 8) return s.rip;
+  return (s.seg[CS].base + s.rip) & 0xFFFFFFFF;
+}
+
+bool set_pc(CpuState& s, uint64_t v) {
+  if (s.code_size() == 8) {
+    s.rip = v;
+    return true;
+  }
+  const uint64_t base = s.seg[CS].base;
+  if (v < base || v - base > s.seg[CS].limit) return false;
+  s.rip = v - base;
+  return true;
 }
 
 RegisterFile::RegisterFile(Arch arch) : arch_(arch) {
@@ -58,7 +89,7 @@ size_t RegisterFile::total_bytes() const {
 uint64_t RegisterFile::value(const CpuState& s, const Reg& r) const {
   switch (r.kind) {
     case Kind::Gpr: return s.gpr[r.index];
-    case Kind::Rip: return s.rip;
+    case Kind::Rip: return pc(s);
     case Kind::Eflags: return s.flags.bits();
     case Kind::Selector: return s.seg[r.index].selector;
     case Kind::SegmentBase: return s.seg[r.index].base;
@@ -92,8 +123,7 @@ bool RegisterFile::write(CpuState& s, unsigned n, const std::vector<uint8_t>& by
       s.gpr[r.index] = r.bytes == 8 ? v : (s.gpr[r.index] & ~uint64_t{0xFFFFFFFF}) | v;
       return true;
     case Kind::Rip:
-      s.rip = v;
-      return true;
+      return set_pc(s, v);
     case Kind::Eflags:
       if ((v ^ s.flags.bits()) & flag::VM) return false;
       s.flags.set_bits(v);
@@ -113,7 +143,9 @@ std::string RegisterFile::build_xml() const {
       "<?xml version=\"1.0\"?>\n"
       "<!DOCTYPE target SYSTEM \"gdb-target.dtd\">\n"
       "<target version=\"1.0\">\n";
-  s += fmt::format("<architecture>{}</architecture>\n", wide ? "i386:x86-64" : "i386");
+  s += fmt::format("<architecture>{}</architecture>\n",
+                   wide ? "i386:x86-64" : (arch_ == Arch::I8086 ? "i8086" : "i386"));
+  if (arch_ == Arch::I8086) s += "<osabi>none</osabi>\n";
   s += fmt::format("<feature name=\"{}\">\n<flags id=\"i386_eflags\" size=\"4\">\n", kCore);
   // EFLAGS bits by name, SDM vol. 1, 3.4.3.
   const std::pair<const char*, int> bits[] = {

@@ -1,5 +1,7 @@
 #include "debugger/gdb_stub.h"
 
+#include "debugger/gdb_monitor.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -14,13 +16,18 @@ constexpr uint64_t kRunSlice = 1 << 20;
 // gdb's signal numbers for the stops it is told about.
 constexpr int kSigInt = 2, kSigIll = 4, kSigTrap = 5, kSigSegv = 11;
 
-// The largest m reply that fits in a packet, as hex.
-constexpr uint64_t kMaxMemoryChunk = (kMaxPacket - 16) / 2;
+// The most bytes a packet carries as hex (an m reply, an O packet).
+constexpr uint64_t kMaxHexBytes = (kMaxPacket - 16) / 2;
 
 }  // namespace
 
-GdbStub::GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, Arch arch)
-    : d_(d), t_(t), exit_status_(std::move(exit_status)), regs_(arch) {}
+GdbStub::GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, ArchPolicy policy)
+    : d_(d),
+      t_(t),
+      exit_status_(std::move(exit_status)),
+      policy_(policy),
+      regs_(arch_for(d.machine().cpu().s, policy)),
+      mode_arch_(regs_.arch()) {}
 
 SessionEnd GdbStub::serve() {
   for (;;) {
@@ -35,6 +42,14 @@ SessionEnd GdbStub::serve() {
         const std::string reply = handle(reader_.payload());
         // k gets no reply (vKill does): the connection simply ends.
         if (end_ == SessionEnd::Killed && reader_.payload() == "k") return *end_;
+        // Console text first, as many O packets as it takes.
+        const std::string text = take_console();
+        for (size_t at = 0; at < text.size(); at += kMaxHexBytes) {
+          const size_t n = std::min<size_t>(kMaxHexBytes, text.size() - at);
+          std::string packet(1, 'O');
+          packet += to_hex(reinterpret_cast<const uint8_t*>(text.data() + at), n);
+          if (!t_.write(frame(packet))) return SessionEnd::Disconnected;
+        }
         last_sent_ = frame(reply);
         if (!t_.write(last_sent_)) return SessionEnd::Disconnected;
         break;
@@ -112,6 +127,7 @@ std::string GdbStub::query(std::string_view p) {
   if (p == "qfThreadInfo") return "m1";
   if (p == "qsThreadInfo") return "l";
   if (p.starts_with("qSymbol")) return "OK";
+  if (p.starts_with("qRcmd,")) return monitor(p.substr(6));
   constexpr std::string_view kXfer = "qXfer:features:read:";
   if (p.starts_with(kXfer)) {
     const std::vector<std::string_view> f = split(p.substr(kXfer.size()), ':');
@@ -120,6 +136,12 @@ std::string GdbStub::query(std::string_view p) {
     const std::optional<uint64_t> off = r.size() == 2 ? parse_hex(r[0]) : std::nullopt;
     const std::optional<uint64_t> len = r.size() == 2 ? parse_hex(r[1]) : std::nullopt;
     if (!off || !len) return "E01";
+    // A read from the start is gdb fetching the description: the CPU's mode picks it.
+    if (*off == 0) {
+      const Arch now = arch_for(d_.machine().cpu().s, policy_);
+      if (now != regs_.arch()) regs_ = RegisterFile(now);
+      mode_arch_ = now;
+    }
     const std::string& xml = regs_.target_xml();
     if (*off >= xml.size()) return "l";
     // Escaping can double a byte: ask for half what gdb allows.
@@ -160,7 +182,7 @@ std::string GdbStub::read_memory(std::string_view args) {
   const std::optional<uint64_t> addr = a.size() == 2 ? parse_hex(a[0]) : std::nullopt;
   const std::optional<uint64_t> len = a.size() == 2 ? parse_hex(a[1]) : std::nullopt;
   if (!addr || !len) return "E01";
-  std::vector<uint8_t> buf(std::min(*len, kMaxMemoryChunk));
+  std::vector<uint8_t> buf(std::min(*len, kMaxHexBytes));
   const size_t got = d_.read_linear(*addr, buf.data(), buf.size());
   // A short read is a valid answer; none at all is an error.
   if (got == 0 && !buf.empty()) return "E14";  // EFAULT
@@ -236,8 +258,7 @@ std::string GdbStub::resume(std::string_view p) {
   }
   if (!rest.empty()) {
     const std::optional<uint64_t> addr = parse_hex(rest);
-    if (!addr) return "E01";
-    d_.machine().cpu().s.rip = *addr;
+    if (!addr || !set_pc(d_.machine().cpu().s, *addr)) return "E01";
   }
   return stop_reply(run(step));
 }
@@ -288,7 +309,28 @@ bool GdbStub::interrupt_pending() {
   }
 }
 
+std::string GdbStub::monitor(std::string_view hex_command) {
+  const std::optional<std::vector<uint8_t>> raw = from_hex(hex_command);
+  if (!raw) return "E01";
+  const std::string line(raw->begin(), raw->end());
+  console_ += monitor_command(d_, line, regs_.arch(), arch_for(d_.machine().cpu().s, policy_));
+  return "OK";
+}
+
+// A stop in a mode whose description gdb does not have: say so, once per change.
+void GdbStub::note_mode_change() {
+  const Arch now = arch_for(d_.machine().cpu().s, policy_);
+  if (now == mode_arch_) return;
+  mode_arch_ = now;
+  if (now == regs_.arch()) return;
+  static constexpr const char* kRuns[] = {"16-bit code", "32-bit code", "in long mode"};
+  console_ += fmt::format("vtlab: the CPU now runs {}: its target description is {}, gdb has {} "
+                          "(`unset tdesc filename` makes gdb read it)\n",
+                          kRuns[static_cast<int>(now)], arch_name(now), arch_name(regs_.arch()));
+}
+
 std::string GdbStub::stop_reply(const StopEvent& e) {
+  note_mode_change();
   std::string r;
   switch (e.kind) {
     case StopEvent::Kind::Breakpoint: {

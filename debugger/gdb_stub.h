@@ -4,12 +4,28 @@
 // stock gdb attaches to a guest: `vtlab run --gdb PORT KERNEL`.
 //
 // The guest is one thread.  gdb's addresses are linear (CS.base + EIP for
-// code); its register file is gdb's i386 or x86-64 one, chosen for the
-// session (gdb_registers.h).  Breakpoints
+// code), and so is its pc: CS.base + EIP, CS * 16 + IP in real mode
+// (gdb_registers.h).
+// Breakpoints
 // (Z0/Z1) are the core's linear ones; watchpoints (Z2 write, Z3 read,
 // Z4 access) are the core's physical ones, on the pages the range maps to
 // when gdb sets them.  A continue runs in slices of virtual time and looks
 // for Ctrl-C (0x03) between them, so the run itself stays deterministic.
+//
+// The target description follows the CPU's mode (ArchPolicy): each read
+// of target.xml from its start serves the description of the mode the CPU
+// is in then (i8086, i386, x86-64), and g/G/p/P keep the layout of the
+// description gdb read last, so its registers parse whatever the mode.
+// gdb reads the description when it connects and again only when asked,
+// which in gdb 13 `unset tdesc filename` does (it drops the description and
+// fetches target.xml anew); a stop whose mode calls for another description
+// than gdb's says so on gdb's console (an O packet).  Neither a stop reply
+// nor any other packet makes gdb re-read it by itself: a T05exec: stop
+// does, but gdb then resumes the inferior as after an exec, which breaks
+// the stepi that crossed the switch.
+//
+// `monitor` commands (qRcmd) run in gdb_monitor.h; their output goes back
+// as O packets before the OK.
 //
 // Reverse execution (bs, bc; qSupported says ReverseStep+ and
 // ReverseContinue+) goes through debugger/reverse.h when the caller hands
@@ -24,6 +40,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "debugger/debugger.h"
@@ -56,7 +73,7 @@ class GdbStub {
   // `exit_status` says what `vtlab run` would exit with after a machine
   // stop; it is the status in the W packet.
   using ExitStatus = std::function<int(const StopEvent&)>;
-  GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, Arch arch = Arch::I386);
+  GdbStub(Debugger& d, Transport& t, ExitStatus exit_status, ArchPolicy policy = ArchPolicy::I386);
 
   // Answers packets until gdb kills, detaches, disconnects or the guest ends.
   SessionEnd serve();
@@ -64,11 +81,16 @@ class GdbStub {
 
   // One packet's payload in, the reply's payload out (what serve() frames
   // and sends); resume packets run the guest and return the stop reply.
-  // After k/vKill/D, ended() says how the session ends.
+  // After k/vKill/D, ended() says how the session ends.  Text for gdb's
+  // console piles up until take_console() (serve() sends it as O packets
+  // before the reply).
   std::string handle(std::string_view packet);
+  std::string take_console() { return std::exchange(console_, {}); }
   std::optional<SessionEnd> ended() const { return end_; }
 
+  // The description gdb read last (or, before it read any, the one it would get).
   const std::string& target_xml() const { return regs_.target_xml(); }
+  Arch described_arch() const { return regs_.arch(); }
 
   // Offers bs/bc through `r` (nullptr: none; refused unless r->in_place()).
   // Forward runs tell it where they stop, for its checkpoints.
@@ -94,12 +116,18 @@ class GdbStub {
   StopEvent run(bool step);
   bool interrupt_pending();
   std::string stop_reply(const StopEvent& e);
+  std::string monitor(std::string_view hex_command);
+  void note_mode_change();
 
   Debugger& d_;
   Transport& t_;
   ExitStatus exit_status_;
   ReverseExecution* reverse_ = nullptr;
+  ArchPolicy policy_;
   RegisterFile regs_;
+  // The description the CPU's mode called for at the last stop.
+  Arch mode_arch_;
+  std::string console_;
   PacketReader reader_;
   std::vector<Point> points_;
   std::string last_reply_ = "T05";

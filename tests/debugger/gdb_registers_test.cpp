@@ -34,6 +34,9 @@ TEST(GdbRegisters, X86_64LayoutFollowsGdbsAmd64Order) {
   EXPECT_EQ(f.total_bytes(), 17u * 8 + 7 * 4 + 8 * 10 + 8 * 4 + 2 * 8);
   CpuState s;
   for (unsigned g = 0; g < 16; ++g) s.gpr[g] = 0x1000 + g;
+  s.cr0 |= cr0::PE | cr0::PG;  // 64-bit code, where the pc is RIP itself
+  s.efer |= efer::LME | efer::LMA;
+  s.seg[CS].attrs |= ar::kLong;
   s.rip = 0xFFFF800000001234ull;
   s.seg[GS].base = 0xFFFF800000005000ull;
   // rax rbx rcx rdx rsi rdi rbp rsp r8..r15
@@ -61,8 +64,63 @@ TEST(GdbRegisters, WritesThatWouldNeedTheCpusOwnTransitionsAreRefused) {
   EXPECT_TRUE(f.write(s, fs_base, le(0xFFFF800000000000ull, 8)));
   EXPECT_EQ(s.seg[FS].base, 0xFFFF800000000000ull);
   EXPECT_FALSE(f.write(s, 0, le(1, 4)));  // rax wants 8 bytes
-  EXPECT_EQ(parse_arch("x86-64"), Arch::X86_64);
+  EXPECT_EQ(parse_arch("x86-64"), ArchPolicy::X86_64);
+  EXPECT_EQ(parse_arch("auto"), ArchPolicy::Auto);
   EXPECT_EQ(parse_arch("amd64"), std::nullopt);
+}
+
+// Real mode: the i386 layout under gdb's i8086 architecture, and a pc that
+// is the linear CS.base + IP (F000:FFF0 with base FFFF0000 after reset).
+TEST(GdbRegisters, RealModePcIsLinearCsBasePlusIp) {
+  const RegisterFile f(Arch::I8086);
+  EXPECT_EQ(f.count(), RegisterFile(Arch::I386).count());
+  EXPECT_EQ(f.total_bytes(), RegisterFile(Arch::I386).total_bytes());
+  const std::string& xml = f.target_xml();
+  EXPECT_NE(xml.find("<architecture>i8086</architecture>\n<osabi>none</osabi>\n"), std::string::npos);
+  CpuState s;
+  reset_cpu_state(s);
+  const unsigned eip = 8;
+  EXPECT_EQ(f.read(s, eip), to_hex_le(0xFFFFFFF0, 4));
+  EXPECT_EQ(pc(s), 0xFFFFFFF0u);
+  // A real-mode far jump to 0000:7C00.
+  s.seg[CS].selector = 0;
+  s.seg[CS].base = 0;
+  s.rip = 0x7C00;
+  EXPECT_EQ(f.read(s, eip), "007c0000");
+  s.seg[CS].selector = 0x07C0;
+  s.seg[CS].base = 0x7C00;
+  s.rip = 0x0010;
+  EXPECT_EQ(f.read(s, eip), "107c0000");  // 07C0:0010 is linear 0x7C10
+  ASSERT_TRUE(f.write(s, eip, le(0x7C20, 4)));
+  EXPECT_EQ(s.rip, 0x20u);                           // IP, inside CS
+  EXPECT_FALSE(f.write(s, eip, le(0x7BFF, 4)));      // below CS.base
+  EXPECT_FALSE(f.write(s, eip, le(0x17C00, 4)));     // past CS.limit (0xFFFF)
+  EXPECT_EQ(s.rip, 0x20u);
+  // The same rule after CR0.PE is set, before the far jump reloads CS...
+  s.cr0 |= cr0::PE;
+  EXPECT_EQ(f.read(s, eip), "207c0000");
+  // ... and in flat 32-bit code, where the pc is EIP itself.
+  s.seg[CS].base = 0;
+  s.seg[CS].limit = 0xFFFFFFFF;
+  EXPECT_EQ(f.read(s, eip), "20000000");
+}
+
+TEST(GdbRegisters, ThePolicyPicksTheDescriptionOfTheCpusMode) {
+  CpuState s;
+  reset_cpu_state(s);
+  EXPECT_EQ(arch_for(s, ArchPolicy::Auto), Arch::I8086);
+  EXPECT_EQ(arch_for(s, ArchPolicy::I386), Arch::I8086);
+  EXPECT_EQ(arch_for(s, ArchPolicy::X86_64), Arch::X86_64);
+  s.cr0 |= cr0::PE;  // still 16-bit code until a far jump loads a 32-bit CS
+  EXPECT_EQ(arch_for(s, ArchPolicy::Auto), Arch::I8086);
+  s.seg[CS].attrs |= ar::kDb;
+  EXPECT_EQ(arch_for(s, ArchPolicy::Auto), Arch::I386);
+  EXPECT_EQ(arch_for(s, ArchPolicy::I386), Arch::I386);
+  s.efer |= efer::LME | efer::LMA;
+  s.cr0 |= cr0::PG;
+  EXPECT_EQ(arch_for(s, ArchPolicy::Auto), Arch::X86_64);
+  EXPECT_EQ(arch_for(s, ArchPolicy::I386), Arch::I386);
+  EXPECT_STREQ(arch_name(Arch::I8086), "i8086");
 }
 
 }  // namespace

@@ -251,5 +251,110 @@ TEST_F(GdbStubTest, ServeEndsWhenTheConnectionCloses) {
   EXPECT_EQ(d.out, "+$OK#9a");
 }
 
+std::string hex_of(std::string_view text) {
+  return gdb::to_hex(reinterpret_cast<const uint8_t*>(text.data()), text.size());
+}
+
+// A monitor command as gdb sends it.
+std::string rcmd(std::string_view command) {
+  std::string p = "qRcmd,";
+  p += hex_of(command);
+  return p;
+}
+
+// --gdb-arch auto from real mode: gdb gets i8086 and a linear pc; once the
+// CPU runs 32-bit code the stop says so on gdb's console, g keeps the
+// layout gdb has, and gdb's next read of target.xml gets i386.
+TEST_F(GdbStubTest, TheDescriptionFollowsTheCodeSizeWhenGdbReadsIt) {
+  real_mode();
+  CpuState& s = m.cpu().s;
+  s.seg[CS].selector = 0x0100;
+  s.seg[CS].base = 0x1000;
+  load("nop\nnop\n", 0x1010);
+  gdb::GdbStub st(dbg, io, [](const StopEvent&) { return 0; }, gdb::ArchPolicy::Auto);
+  EXPECT_EQ(st.described_arch(), gdb::Arch::I8086);
+  EXPECT_NE(st.handle("qXfer:features:read:target.xml:0,1000").find("<architecture>i8086</architecture>"),
+            std::string::npos);
+  EXPECT_EQ(st.handle("p8"), "10100000");  // 0100:0010 is linear 0x1010
+  EXPECT_EQ(st.handle("Z0,1011,1"), "OK");  // gdb's breakpoints are linear too
+  EXPECT_EQ(st.handle("c"), "T05swbreak:;");
+  EXPECT_EQ(s.rip, 0x11u);
+  EXPECT_EQ(st.take_console(), "");
+  EXPECT_EQ(st.handle("c10"), "E01");  // linear 0x10 lies below CS
+  // As if a far jump had loaded a flat 32-bit CS.
+  set_flat_protected_mode(s);
+  s.rip = 0x1011;
+  EXPECT_EQ(st.handle("s"), "T05");
+  EXPECT_EQ(st.take_console(),
+            "vtlab: the CPU now runs 32-bit code: its target description is i386, gdb has i8086 "
+            "(`unset tdesc filename` makes gdb read it)\n");
+  EXPECT_EQ(st.described_arch(), gdb::Arch::I8086);
+  EXPECT_EQ(st.handle("p8"), "12100000");
+  EXPECT_NE(st.handle("qXfer:features:read:target.xml:0,1000").find("<architecture>i386</architecture>"),
+            std::string::npos);
+  EXPECT_EQ(st.described_arch(), gdb::Arch::I386);
+  EXPECT_EQ(st.handle(rcmd("mode")), "OK");
+  EXPECT_EQ(st.take_console(),
+            "protected mode, 32-bit code: CS:EIP 0008:00001012, CS.base 0x0: gdb's pc is the linear CS.base + EIP "
+            "= 0x00001012\ntarget description: gdb has i386, this code's is i386\n");
+}
+
+TEST_F(GdbStubTest, MonitorCommandsAnswerOnTheConsole) {
+  ASSERT_TRUE(m.memory().write_bytes(0x2000, std::vector<uint8_t>{0xAA, 0xBB}.data(), 2));
+  EXPECT_EQ(h(rcmd("xp 0x2000 2")), "OK");
+  EXPECT_EQ(stub.take_console(), "0x00002000: 0xaa 0xbb\n");
+  EXPECT_EQ(h(rcmd("setp 0x2001 cc")), "OK");
+  EXPECT_EQ(h(rcmd("xp 0x2000 2")), "OK");
+  EXPECT_EQ(stub.take_console(), "wrote 1 bytes at physical 0x00002001\n0x00002000: 0xaa 0xcc\n");
+  EXPECT_EQ(h(rcmd("xp 0x2000 0")), "OK");
+  EXPECT_EQ(h(rcmd("setp 0x2000 abc")), "OK");
+  EXPECT_EQ(h(rcmd("translate")), "OK");
+  EXPECT_EQ(stub.take_console(),
+            "error: length must be 1 to 4096\n"
+            "error: setp ADDR HEXBYTES... (hex digit pairs, up to 4096 bytes)\n"
+            "error: missing linear address\n");
+  EXPECT_EQ(h("qRcmd,zz"), "E01");
+  EXPECT_EQ(h(rcmd("help")), "OK");
+  EXPECT_TRUE(stub.take_console().starts_with("vtlab monitor commands"));
+}
+
+// `monitor tss` decodes the TSS that TR names, as `vtlab debug`'s tss does.
+TEST_F(GdbStubTest, MonitorTssDecodesTheTaskStateSegment) {
+  CpuState& s = m.cpu().s;
+  s.tr.selector = 0x28;
+  s.tr.base = 0x3000;
+  s.tr.limit = 0x67;
+  s.tr.attrs = ar::kPresent | 11;  // 32-bit TSS, busy
+  m.memory().write(0x3004, 4, 0x8000);  // ESP0
+  m.memory().write(0x3008, 2, 0x10);    // SS0
+  m.memory().write(0x3066, 2, 0x68);    // the I/O map base, just past the limit
+  EXPECT_EQ(h(rcmd("tss")), "OK");
+  const std::string text = stub.take_console();
+  EXPECT_TRUE(text.starts_with("TR 0028 base 0x00003000 limit 0x0067: 32-bit TSS\n"
+                               "  +0x00 link           0x0000\n"
+                               "  +0x04 ESP0           0x00008000\n"
+                               "  +0x08 SS0            0x0010\n"))
+      << text;
+  EXPECT_TRUE(text.ends_with("  +0x66 I/O map base   0x0068 (beyond the limit: no bitmap, I/O above IOPL faults)\n"))
+      << text;
+  s.tr.attrs = 0;
+  EXPECT_EQ(h(rcmd("tss")), "OK");
+  EXPECT_EQ(stub.take_console(), "TR 0028 base 0x00003000 limit 0x0067: no TSS (LTR loads one)\n");
+}
+
+// serve() sends the console output as O packets before the reply.
+TEST_F(GdbStubTest, ServeSendsMonitorOutputAsOPackets) {
+  const std::string cmd = rcmd("exits");
+  ScriptTransport t(gdb::frame(cmd));
+  gdb::GdbStub s(dbg, t, [](const StopEvent&) { return 0; });
+  EXPECT_EQ(s.serve(), gdb::SessionEnd::Disconnected);
+  std::string console(1, 'O');
+  console += hex_of("0 exits, 0 modelled cycles\n");
+  std::string want = "+";
+  want += gdb::frame(console);
+  want += "$OK#9a";
+  EXPECT_EQ(t.out, want);
+}
+
 }  // namespace
 }  // namespace vtlab::test

@@ -12,7 +12,9 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "support/boot.h"
 #include "support/elf_symbols.h"
@@ -30,7 +32,17 @@ bool have_gdb() { return run_command("command -v gdb").status == 0; }
 // and everything it wrote on stderr.
 class GdbTarget {
  public:
-  explicit GdbTarget(const std::string& kernel, const char* arch = "i386", const char* checkpoint_interval = nullptr) {
+  explicit GdbTarget(const std::string& kernel, const char* arch = "i386", const char* checkpoint_interval = nullptr)
+      : GdbTarget(checkpoint_interval
+                      ? std::vector<std::string>{"--gdb-arch", arch, "--checkpoint-interval", checkpoint_interval, kernel}
+                      : std::vector<std::string>{"--gdb-arch", arch, kernel}) {}
+  // vtlab run --serial none --gdb 0 ARGS...
+  explicit GdbTarget(const std::vector<std::string>& args) {
+    std::vector<std::string> words = {kCli, "run", "--serial", "none", "--gdb", "0"};
+    words.insert(words.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (std::string& w : words) argv.push_back(w.data());
+    argv.push_back(nullptr);
     int err[2];
     if (pipe(err) != 0) return;
     pid_ = fork();
@@ -38,12 +50,7 @@ class GdbTarget {
       dup2(err[1], STDERR_FILENO);
       close(err[0]);
       close(err[1]);
-      if (checkpoint_interval)
-        execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch,
-              "--checkpoint-interval", checkpoint_interval, kernel.c_str(), nullptr);
-      else
-        execl(kCli.c_str(), kCli.c_str(), "run", "--serial", "none", "--gdb", "0", "--gdb-arch", arch, kernel.c_str(),
-              nullptr);
+      execv(kCli.c_str(), argv.data());
       _exit(127);
     }
     close(err[1]);
@@ -249,6 +256,99 @@ TEST(GdbRemote, X86_64RegisterFileAtMinios64sSyscallEntry) {
                                entry, entry + 3));
   const auto [status, err] = target.finish();
   EXPECT_EQ(status, 10);
+}
+
+}  // namespace vtlab::test
+
+namespace vtlab::test {
+
+// tests/guests/boot_sector under gdb's own descriptions (--gdb-arch auto):
+// from the reset vector (pc 0xFFFFFFF0, the linear F000:FFF0) to the boot
+// sector at 0000:7C00 with 16-bit disassembly (i8086), the GDT it loads,
+// a stepi across its far jump into 32-bit code with the registers right,
+// the description read again (i386, 32-bit disassembly), then each monitor
+// command's exact output and the guest's exit.  gdb prints what the stub
+// sends as console output (O packets: monitor output, the note on the
+// switch) on stderr, everything else on stdout.
+TEST(GdbRemote, RealModeBootSectorThroughTheSwitchToProtectedMode) {
+  if (!have_gdb()) GTEST_SKIP() << "gdb is not installed (scripts/deps.sh --test installs it)";
+  const std::map<std::string, uint32_t> sym =
+      elf32_symbols(std::string(VTLAB_GUESTS_DIR) + "/boot_sector/boot_sector.elf");
+  // Where the boot sector's labels are once copied to 0x7C00.
+  const auto at = [&sym](const char* name) { return sym.at(name) - sym.at("boot_sector") + 0x7C00; };
+  ASSERT_EQ(at("far_jump"), 0x7C27u);
+  ASSERT_EQ(at("protected_entry"), 0x7C2Cu);
+  GdbTarget target({"--bios", std::string(VTLAB_GUESTS_DIR) + "/boot_sector.bin"});
+  ASSERT_GT(target.port(), 0) << target.first_line();
+  const CommandResult g = run_command(gdb_batch(
+      target.port(),
+      {"show architecture", "info registers eip cs", "break *0x7c00", "continue", "x/3i $pc",
+       "info registers eip cs ss", "monitor mode", "monitor idt 0 2", "break *0x7c27", "continue", "x/1i $pc",
+       "monitor gdt", "stepi", "info registers eip cs ds eflags", "unset tdesc filename", "show architecture",
+       "x/2i $pc", "monitor mode", "monitor xp 0x7c00 20", "monitor translate 0x7c00",
+       "monitor setp 0x7e00 dead beef", "monitor xp 0x7e00 4", "monitor tlb", "monitor exits", "monitor why",
+       "monitor bogus", "continue"}));
+  EXPECT_EQ(g.status, 0) << g.err;
+  EXPECT_EQ(g.out,
+            "0xfffffff0 in ?? ()\n"
+            "The target architecture is set to \"auto\" (currently \"i8086\").\n"
+            "eip            0xfffffff0          0xfffffff0\n"
+            "cs             0xf000              61440\n"
+            "Breakpoint 1 at 0x7c00\n"
+            "\n"
+            "Breakpoint 1, 0x00007c00 in ?? ()\n"
+            // 16-bit code: `xor ax, ax` is two bytes, not a 32-bit form eating the next instruction.
+            "=> 0x7c00:\tcli\n"
+            "   0x7c01:\txor    %ax,%ax\n"
+            "   0x7c03:\tmov    %ax,%ds\n"
+            "eip            0x7c00              0x7c00\n"
+            "cs             0x0                 0\n"
+            "ss             0x0                 0\n"
+            "Breakpoint 2 at 0x7c27\n"
+            "\n"
+            // CR0.PE is set here already, but CS is still the real-mode one: 16-bit code.
+            "Breakpoint 2, 0x00007c27 in ?? ()\n"
+            "=> 0x7c27:\tljmp   $0x8,$0x7c2c\n"
+            "0x00007c2c in ?? ()\n"
+            "eip            0x7c2c              0x7c2c\n"
+            "cs             0x8                 8\n"
+            "ds             0x0                 0\n"
+            // PF from `or $1, %eax` on CR0 (0x60000011).
+            "eflags         0x6                 [ PF ]\n"
+            "The target architecture is set to \"auto\" (currently \"i386\").\n"
+            "=> 0x7c2c:\tmov    $0x10,%ax\n"
+            "   0x7c30:\tmov    %eax,%ds\n"
+            // gdb prints exit codes in octal: 0103 is 67, (0x21 << 1) | 1.
+            "[Inferior 1 (Remote target) exited with code 0103]\n");
+  EXPECT_EQ(g.err,
+            "warning: No executable has been specified and target does not support\n"
+            "determining executable automatically.  Try using the \"file\" command.\n"
+            "real mode (CR0.PE=0), 16-bit code: CS:IP 0000:7c00, CS.base 0x0: gdb's pc is the linear CS.base + IP = "
+            "0x00007c00\n"
+            "target description: gdb has i8086, this code's is i8086\n"
+            // The IVT: vtlab has no BIOS to fill it.
+            "0x00 -> 0000:0000\n"
+            "0x01 -> 0000:0000\n"
+            "0x0008 00cf9a000000ffff base 0x00000000 limit 0xffffffff dpl 0 P code, execute/read\n"
+            "0x0010 00cf92000000ffff base 0x00000000 limit 0xffffffff dpl 0 P data, read/write\n"
+            "vtlab: the CPU now runs 32-bit code: its target description is i386, gdb has i8086 (`unset tdesc "
+            "filename` makes gdb read it)\n"
+            "protected mode, 32-bit code: CS:EIP 0008:00007c2c, CS.base 0x0: gdb's pc is the linear CS.base + EIP = "
+            "0x00007c2c\n"
+            "target description: gdb has i386, this code's is i386\n"
+            "0x00007c00: 0xfa 0x31 0xc0 0x8e 0xd8 0x8e 0xd0 0xbc 0x00 0x7c 0xbe 0x76 0x7c 0xac 0x84 0xc0\n"
+            "0x00007c10: 0x74 0x06 0xba 0xf8\n"
+            "supervisor read linear 0x00007c00 (paging off):\n"
+            "  => physical 0x7c00 in a 4 KiB page: user, writable, executable\n"
+            "wrote 4 bytes at physical 0x00007e00\n"
+            "0x00007e00: 0xde 0xad 0xbe 0xef\n"
+            "0 valid entries\n"
+            "0 exits, 0 modelled cycles\n"
+            "nothing to explain: no shutdown, no fault caught at this stop, no double fault so far\n"
+            "error: unknown command \"bogus\" (try monitor help)\n");
+  const auto [status, err] = target.finish();
+  EXPECT_EQ(status, 67);
+  EXPECT_EQ(err, "");
 }
 
 }  // namespace vtlab::test

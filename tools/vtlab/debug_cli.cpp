@@ -1,7 +1,5 @@
 #include "tools/vtlab/debug_cli.h"
 
-#include "debugger/fault_explain.h"
-
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <stdexcept>
 
 #include "core/loader/load_error.h"
+#include "debugger/text_views.h"
 #include "debugger/views.h"
 #include "mmu/walk_explain.h"
 #include "privilege/interrupts.h"
@@ -37,19 +36,9 @@ struct CommandError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "0x" and hex digits, or decimal digits.
 uint64_t number(const std::string& text) {
-  const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-  const std::string digits = hex ? text.substr(2) : text;
-  if (digits.empty() || digits.size() > 16) throw CommandError("bad number: " + text);
-  for (char c : digits)
-    if (!(hex ? std::isxdigit(static_cast<unsigned char>(c)) : std::isdigit(static_cast<unsigned char>(c))))
-      throw CommandError("bad number: " + text);
-  try {
-    return std::stoull(digits, nullptr, hex ? 16 : 10);
-  } catch (const std::out_of_range&) {
-    throw CommandError("number too large: " + text);
-  }
+  if (const std::optional<uint64_t> v = parse_number(text)) return *v;
+  throw CommandError("bad number: " + text);
 }
 
 const std::string& arg(const std::vector<std::string>& a, size_t i, const char* what) {
@@ -95,6 +84,7 @@ const char* kHelp =
     "  xp/N[bhwg] ADDR        the same at physical ADDR\n"
     "  disas [intel|att] [N]  N instructions from CS:EIP (default 5, Intel syntax)\n"
     "  walk ADDR [r|w|x] [user]  the page walk for linear ADDR, level by level\n"
+    "  tss                    the TSS that TR names, field by field\n"
     "  tlb                    the TLB's valid entries\n"
     "  vcpu                   trap/bt: the CPU as the guest believes it is (virtual CRs, tables, IF, IOPL, CPL)\n"
     "  exits                  the monitor's exits so far, per reason, with their modelled cycles\n"
@@ -231,6 +221,8 @@ bool DebugCli::execute(const std::string& line) {
       disas(a);
     } else if (cmd == "walk") {
       walk(a);
+    } else if (cmd == "tss") {
+      out_ << tss_text(system_tables(d_, TablesSide::Guest));
     } else if (cmd == "tlb") {
       tlb();
     } else if (cmd == "vcpu") {
@@ -459,39 +451,15 @@ void DebugCli::translation() {
     out_ << fmt::format("{:#010x}  {:<32} {}\n", t.lin, t.text, t.how);
 }
 
-void DebugCli::exits() {
-  const ExitLog& log = d_.machine().exits();
-  out_ << fmt::format("{} exits, {} modelled cycles\n", log.total(), log.total_cycles());
-  for (size_t i = 0; i < kExitReasons; ++i) {
-    const auto reason = static_cast<ExitReason>(i);
-    const ExitLog::ReasonCount& c = log.count(reason);
-    if (c.count) out_ << fmt::format("  {:<20} {:>10} {:>14} cycles\n", exit_reason_name(reason), c.count, c.cycles);
-  }
-}
+void DebugCli::exits() { out_ << exits_text(d_.machine().exits()); }
 
 void DebugCli::table(bool idt, const Args& a) {
   const uint64_t first = a.size() > 1 ? number(a[1]) : 0;
   const uint64_t count = a.size() > 2 ? number(a[2]) : (idt ? 256 : 8192);
   if (first > 8191) throw CommandError("index too large");
   const unsigned n = static_cast<unsigned>(std::min<uint64_t>(count, 8192));
-  const std::vector<DescriptorView> v =
-      idt ? idt_view(d_, static_cast<unsigned>(first), n) : gdt_view(d_, static_cast<unsigned>(first), n);
-  for (const DescriptorView& e : v) {
-    const std::string key = idt ? fmt::format("{:#04x}", e.selector) : fmt::format("{:#06x}", e.selector);
-    if (!e.readable) {
-      out_ << key << " (unmapped)\n";
-    } else if (e.type_text == "IVT entry") {
-      out_ << fmt::format("{} -> {:04x}:{:04x}\n", key, e.target_selector, e.target_offset);
-    } else if (!e.d.present() && e.d.lo == 0 && e.d.hi == 0) {
-      continue;  // empty slots would bury the entries that matter
-    } else if (e.gate) {
-      out_ << fmt::format("{} {:08x}{:08x} {} -> {:04x}:{:08x} dpl {}{}\n", key, e.d.hi, e.d.lo, e.type_text,
-                          e.target_selector, e.target_offset, e.d.dpl(), e.d.present() ? " P" : " not present");
-    } else {
-      out_ << fmt::format("{} {:08x}{:08x} base {:#010x} limit {:#010x} dpl {}{} {}\n", key, e.d.hi, e.d.lo,
-                          e.d.base(), e.d.limit(), e.d.dpl(), e.d.present() ? " P" : " not present", e.type_text);
-    }
-  }
+  out_ << descriptor_table_text(
+      idt ? idt_view(d_, static_cast<unsigned>(first), n) : gdt_view(d_, static_cast<unsigned>(first), n), idt);
 }
 
 void DebugCli::examine(const std::string& fmt_text, const Args& a, bool physical) {
@@ -505,20 +473,7 @@ void DebugCli::examine(const std::string& fmt_text, const Args& a, bool physical
   if (!digits.empty()) n = number(digits);
   if (n == 0 || n > 4096) throw CommandError("count must be 1 to 4096");
   const uint64_t addr = number(arg(a, 1, "address"));
-  std::vector<uint8_t> buf(n * unit);
-  const size_t got = physical ? d_.read_physical(addr, buf.data(), buf.size()) : d_.read_linear(addr, buf.data(), buf.size());
-  const unsigned per_line = 16 / unit;
-  for (uint64_t i = 0; i < n; ++i) {
-    if (i % per_line == 0) out_ << fmt::format("{}{:#010x}:", i ? "\n" : "", addr + i * unit);
-    if ((i + 1) * unit > got) {
-      out_ << fmt::format(" (cannot read {} {:#x})\n", physical ? "physical" : "linear", addr + i * unit);
-      return;
-    }
-    uint64_t v = 0;
-    for (unsigned b = 0; b < unit; ++b) v |= uint64_t{buf[i * unit + b]} << (8 * b);
-    out_ << fmt::format(" {:#0{}x}", v, 2 + 2 * unit);
-  }
-  out_ << "\n";
+  out_ << memory_text(d_, addr, n, unit, physical);
 }
 
 void DebugCli::disas(const Args& a) {
@@ -551,15 +506,7 @@ void DebugCli::walk(const Args& a) {
   out_ << format_walk(explain_walk(d_, lin, access, user));
 }
 
-void DebugCli::tlb() {
-  const std::vector<Tlb::Entry> v = tlb_view(d_.machine().cpu());
-  for (const Tlb::Entry& e : v) {
-    out_ << fmt::format("{:#010x} -> {:#010x} {} KiB page{}{}{}{}{}\n", e.vpn << 12, e.ppn << 12, e.page_size >> 10,
-                        e.user ? " user" : " supervisor", e.writable ? " writable" : " read-only",
-                        e.nx ? " no-execute" : "", e.dirty ? " dirty" : "", e.global ? " global" : "");
-  }
-  out_ << fmt::format("{} valid entries\n", v.size());
-}
+void DebugCli::tlb() { out_ << tlb_text(d_.machine().cpu()); }
 
 void DebugCli::info() {
   for (const Breakpoint& b : d_.breakpoints())
@@ -578,21 +525,6 @@ void DebugCli::info() {
 
 // The explanations of debugger/fault_explain.h: a shutdown's chain first,
 // then the exception a catch stopped after, then the last double fault.
-void DebugCli::why() {
-  Machine& m = d_.machine();
-  const Cpu& cpu = m.cpu();
-  if (cpu.stop_requested() == StopReason::Shutdown && !cpu.shutdown_chain.empty()) {
-    out_ << explain_fault_chain(m, cpu.shutdown_chain, true);
-  } else if (caught_ && caught_->ev.kind == PendingEvent::Kind::Fault) {
-    const ChainedEvent fault{caught_->ev, cpu.s.cr2};
-    const std::string text = explain_delivery_fault(m, caught_->ev, fault);
-    out_ << fmt::format("{} at {:04x}:{:08x}: {}{}", event_text(caught_->ev), caught_->cs, caught_->return_rip, text,
-                        text.ends_with('\n') ? "" : "\n");
-  } else if (!cpu.last_double_fault.empty()) {
-    out_ << explain_fault_chain(m, cpu.last_double_fault, false);
-  } else {
-    out_ << "nothing to explain: no shutdown, no fault caught at this stop, no double fault so far\n";
-  }
-}
+void DebugCli::why() { out_ << why_text(d_.machine(), caught_); }
 
 }  // namespace vtlab::cli

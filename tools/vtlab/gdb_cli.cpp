@@ -13,7 +13,7 @@
 
 namespace vtlab::cli {
 
-std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch, uint64_t checkpoint_interval) {
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::ArchPolicy arch, uint64_t checkpoint_interval) {
   std::unique_ptr<gdb::TcpListener> listener;
   try {
     listener = std::make_unique<gdb::TcpListener>(static_cast<uint16_t>(port));

@@ -20,6 +20,6 @@ namespace vtlab::cli {
 // Throws LoadError when the port cannot be listened on.  gdb may reverse
 // (bs/bc) with checkpoints every `checkpoint_interval` units of virtual time
 // (debugger/reverse.h; 0: no reverse execution).
-std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::Arch arch, uint64_t checkpoint_interval);
+std::optional<RunResult> serve_gdb(Session& session, unsigned port, gdb::ArchPolicy arch, uint64_t checkpoint_interval);
 
 }  // namespace vtlab::cli

@@ -141,11 +141,12 @@ int main(int argc, char** argv) {
                   "Wait for gdb on 127.0.0.1:PORT (0: any free port, named on stderr) before the first "
                   "instruction, and let it drive the run (target remote :PORT)")
       ->check(CLI::Range(0, 65535));
-  std::string gdb_arch = "i386";
+  std::string gdb_arch = "auto";
   run->add_option("--gdb-arch", gdb_arch,
-                  "The register file gdb sees: i386 (eax..edi, eip) or x86-64 (rax..r15, rip, fs_base, gs_base; "
-                  "for guests that enter long mode: gdb cannot switch later)")
-      ->check(CLI::IsMember({"i386", "x86-64"}))
+                  "The register file gdb sees: auto (the CPU mode's: i8086 in real mode, i386, x86-64 in long "
+                  "mode; gdb reads it again on `unset tdesc filename`), i386 (eax..edi, eip) or x86-64 "
+                  "(rax..r15, rip, fs_base, gs_base) throughout")
+      ->check(CLI::IsMember({"auto", "i386", "x86-64"}))
       ->capture_default_str();
   run->add_option("--checkpoint-interval", o.checkpoint_interval,
                   "gdb reverse execution: a checkpoint every this many units of virtual time (0: no reverse "

@@ -72,16 +72,9 @@ std::string set_physical(Debugger& d, const Args& a) {
 
 std::string translate(Debugger& d, const Args& a) {
   const uint64_t lin = number(a, 1, "linear address");
-  Access access = Access::Read;
-  bool user = false;
-  for (size_t i = 2; i < a.size(); ++i) {
-    if (a[i] == "r") access = Access::Read;
-    else if (a[i] == "w") access = Access::Write;
-    else if (a[i] == "x") access = Access::Execute;
-    else if (a[i] == "user") user = true;
-    else throw MonitorError("translate LIN [r|w|x] [user]");
-  }
-  return format_walk(explain_walk(d, lin, access, user));
+  const std::optional<WalkAccess> w = parse_walk_access(a, 2);
+  if (!w) throw MonitorError("translate LIN [r|w|x] [user]");
+  return format_walk(explain_walk(d, lin, w->access, w->user));
 }
 
 std::string table(Debugger& d, bool idt, const Args& a) {

@@ -23,6 +23,18 @@ std::optional<uint64_t> parse_number(std::string_view text) {
   return v;
 }
 
+std::optional<WalkAccess> parse_walk_access(const std::vector<std::string>& words, size_t from) {
+  WalkAccess w;
+  for (size_t i = from; i < words.size(); ++i) {
+    if (words[i] == "r") w.access = Access::Read;
+    else if (words[i] == "w") w.access = Access::Write;
+    else if (words[i] == "x") w.access = Access::Execute;
+    else if (words[i] == "user") w.user = true;
+    else return std::nullopt;
+  }
+  return w;
+}
+
 std::string memory_text(const Debugger& d, uint64_t addr, uint64_t count, unsigned unit, bool physical) {
   std::string out;
   std::vector<uint8_t> buf(count * unit);

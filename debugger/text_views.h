@@ -21,6 +21,14 @@ namespace vtlab {
 // or up to 16 decimal digits.
 std::optional<uint64_t> parse_number(std::string_view text);
 
+// The access a walk is explained for, from the words after the address
+// ("r", "w", "x", "user", in any order); nullopt for any other word.
+struct WalkAccess {
+  Access access = Access::Read;
+  bool user = false;
+};
+std::optional<WalkAccess> parse_walk_access(const std::vector<std::string>& words, size_t from);
+
 // `count` units of `unit` bytes (1, 2, 4 or 8) at a linear or physical
 // address, 16 bytes a line; "(cannot read ...)" where the bytes end.
 std::string memory_text(const Debugger& d, uint64_t addr, uint64_t count, unsigned unit, bool physical);

@@ -494,16 +494,9 @@ void DebugCli::disas(const Args& a) {
 
 void DebugCli::walk(const Args& a) {
   const uint64_t lin = number(arg(a, 1, "address"));
-  Access access = Access::Read;
-  bool user = false;
-  for (size_t i = 2; i < a.size(); ++i) {
-    if (a[i] == "r") access = Access::Read;
-    else if (a[i] == "w") access = Access::Write;
-    else if (a[i] == "x") access = Access::Execute;
-    else if (a[i] == "user") user = true;
-    else throw CommandError("walk ADDR [r|w|x] [user]");
-  }
-  out_ << format_walk(explain_walk(d_, lin, access, user));
+  const std::optional<WalkAccess> w = parse_walk_access(a, 2);
+  if (!w) throw CommandError("walk ADDR [r|w|x] [user]");
+  out_ << format_walk(explain_walk(d_, lin, w->access, w->user));
 }
 
 void DebugCli::tlb() { out_ << tlb_text(d_.machine().cpu()); }

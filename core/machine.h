@@ -77,6 +77,16 @@ struct RunResult {
   uint64_t instructions = 0;  // retired during this run
   uint64_t virtual_time = 0;  // virtual time that passed during this run
   double host_seconds = 0;
+
+  // A run made of slices: the sums, and the last slice's stop.
+  void append(const RunResult& slice) {
+    host_seconds += slice.host_seconds;
+    instructions += slice.instructions;
+    virtual_time += slice.virtual_time;
+    reason = slice.reason;
+    detail = slice.detail;
+    guest_status = slice.guest_status;
+  }
 };
 
 class Machine {

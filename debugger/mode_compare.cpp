@@ -35,12 +35,7 @@ double virtual_time_ratio(const ModeFigures& r, const ModeFigures& reference) {
 bool SlicedRun::step(uint64_t slice) {
   if (done_) return true;
   const RunResult r = m_.run(std::min(left_, slice));
-  total_.host_seconds += r.host_seconds;
-  total_.instructions += r.instructions;
-  total_.virtual_time += r.virtual_time;
-  total_.reason = r.reason;
-  total_.detail = r.detail;
-  total_.guest_status = r.guest_status;
+  total_.append(r);
   left_ -= std::min(left_, r.virtual_time);
   done_ = r.reason != StopReason::BudgetExhausted || left_ == 0;
   return done_;

@@ -48,9 +48,11 @@ inline std::string gui_missing() {
 // GUI's process only; every other test keeps it.  ctest runs tests in
 // parallel, and two `xvfb-run -a` starting together can pick the same
 // display (one then fails cleaning up after itself): a lock file makes the
-// GUI runs take turns.
+// GUI runs take turns.  flock -o keeps the lock out of xvfb-run's children
+// (an Xvfb orphaned by a killed run once held it for good), and -w bounds
+// the wait.
 inline std::string under_xvfb(const std::string& args) {
-  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" flock " + ::testing::TempDir() +
+  return "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" flock -o -w 600 " + ::testing::TempDir() +
          "/vtlab-xvfb.lock xvfb-run -a -s '-screen 0 1920x1200x24' " + kCli + " gui " + args;
 }
 

@@ -183,12 +183,7 @@ RunResult Session::run() {
   uint64_t left = o_.max_insns ? o_.max_insns : ~uint64_t{0};
   for (;;) {
     RunResult r = machine_->run(std::min(left, kSlice));
-    total.host_seconds += r.host_seconds;
-    total.instructions += r.instructions;
-    total.virtual_time += r.virtual_time;
-    total.reason = r.reason;
-    total.detail = r.detail;
-    total.guest_status = r.guest_status;
+    total.append(r);
     // An exit's modelled cost can carry virtual time past the budget.
     if (o_.max_insns) left -= std::min(left, r.virtual_time);
     if (r.reason == StopReason::Shutdown && o_.reboot && left != 0) {

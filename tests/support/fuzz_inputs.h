@@ -24,10 +24,11 @@ inline constexpr uint64_t kLoaderRam = 4ull << 20;
 unsigned run_loader_input(const uint8_t* data, size_t size);
 
 // --- the CPU on arbitrary code ------------------------------------------------
-// Byte 0 picks the start state (bits 0-2, modulo CpuStart::Count) and
-// StartExtras (bits 3-7), bytes 1-2 (little endian) bits 0-13 the offset
-// in the code of the handler every IDT/IVT vector points at and bits 14-15
-// the mode (native, trap, bt, hw: cpu_mode; hw is the sim backend), the rest is the code,
+// Byte 0 bits 0-2 and bytes 1-2 (little endian) bit 13 pick the start
+// state (bit 13 as its bit 3, modulo CpuStart::Count), byte 0 bits 3-7
+// the extras, bytes 1-2 bits 0-12 the offset in the code of the handler
+// every IDT/IVT vector points at (taken modulo the code's length) and bits
+// 14-15 the mode (native, trap, bt, hw: cpu_mode; hw is the sim backend), the rest is the code,
 // placed at kCode with EIP/IP on its first byte.  The machine is a full
 // Machine (devices wired) with kRam of RAM, run for at most `budget` units
 // of virtual time.
@@ -41,6 +42,10 @@ enum class CpuStart : uint8_t {
   Long0,       // 64-bit mode, CPL 0, 4-level paging: the first 16 MiB by 2 MiB pages, also
                // at the top of the address space (PML4 entry 511); 16-byte IDT gates, 64-bit TSS
   Long3,       // the same at CPL 3 (SYSCALL enabled: STAR/LSTAR point at the handler)
+  Flat1,       // flat 32-bit protected mode at CPL 1, paging off (ring-1 code, data and stack)
+  Flat2,       // the same at CPL 2
+  Paged1,      // CPL 1 with Paged0's 32-bit paging
+  Paged2,      // CPL 2 with the same paging
   Count
 };
 // Extra state bits on top of a start state (byte 0 bits 3-7).
@@ -59,12 +64,16 @@ inline constexpr uint64_t kUserStack = 0x70000, kKernelStack = 0x80000;
 inline constexpr uint16_t kCode0 = 0x08, kData0 = 0x10, kCode3 = 0x1B, kData3 = 0x23, kTssSel = 0x28;
 // Long-mode starts: 64-bit code selectors and the 16-byte TSS descriptor.
 inline constexpr uint16_t kCode64 = 0x30, kCode64User = 0x3B, kTss64Sel = 0x40;
+// Rings 1 and 2: code and data (stack) segments of that DPL, RPL = DPL.
+inline constexpr uint16_t kCode1 = 0x51, kData1 = 0x59, kCode2 = 0x62, kData2 = 0x6A;
 // Virtual time counts a REP string instruction once per 4096 iterations
 // (docs/ARCHITECTURE.md), so this budget allows up to ~4 M host-side
 // iterations: small enough that an input runs in well under a second.
 inline constexpr uint64_t kCpuBudget = 1000;
 
 const char* cpu_start_name(CpuStart s);
+// The privilege level a start state runs its code at.
+unsigned cpu_start_ring(CpuStart s);
 // Builds the machine state for `start` with the handler at kCode +
 // `handler_offset` (GDT, IDT or IVT, TSS, page tables), the `extras`
 // (extra::*) and code at kCode.

@@ -1,5 +1,7 @@
 #include "core/cpu.h"
 
+#include <bit>
+
 namespace vtlab {
 
 const char* stop_reason_name(StopReason r) {
@@ -20,6 +22,15 @@ namespace {
 bool pushes_error_code(uint8_t v) {
   return v == vec::DF || v == vec::TS || v == vec::NP || v == vec::SS || v == vec::GP || v == vec::PF ||
          v == vec::AC;
+}
+
+// Alignment checking (SDM vol. 3, 6.15 "#AC"): with CR0.AM and EFLAGS.AC,
+// a misaligned data access at CPL 3 faults with #AC(0); the CPU's own
+// table and stack accesses (`supervisor`) are exempt.  Sizes that are not
+// a power of two (far pointers, 10-byte reals) align to the largest one below.
+bool misaligned_user_access(const CpuState& s, uint64_t lin, unsigned size, bool supervisor) {
+  return (lin & (std::bit_floor(size) - 1)) && !supervisor && (s.cr0 & cr0::AM) && s.flags.test(flag::AC) &&
+         s.cpl() == 3;
 }
 }  // namespace
 
@@ -138,6 +149,8 @@ uint8_t Cpu::match_breakpoints(uint64_t lin, unsigned size, bool write, bool exe
 Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor, Access access) {
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, false, false);
+  if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
+    return raise(vec::AC, 0);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
@@ -165,6 +178,8 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
 Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor) {
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, true, false);
+  if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
+    return raise(vec::AC, 0);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;

@@ -133,6 +133,27 @@ TEST(FuzzStartRings, PrivilegeChecksAtRingsOneAndTwo) {
   }
 }
 
+// A fault's frame holds RF = 1 (SDM vol. 3, 17.3.1.1), as the silicon's
+// does (tests/fuzz/kvm_diff64.cpp): the UD2's #UD, in 32-bit and 64-bit
+// mode; INT3 (a software interrupt) pushes RF as it is, 0.
+TEST(FuzzStartFrames, FaultFramesHoldResumeFlag) {
+  for (const CpuStart start : {CpuStart::Flat3, CpuStart::Long3}) {
+    SCOPED_TRACE(cpu_start_name(start));
+    for (const bool fault : {true, false}) {
+      const uint8_t ud2[] = {0x0F, 0x0B, 0xF4}, int3[] = {0xCC, 0xF4, 0xF4};
+      MachineConfig cfg;
+      cfg.ram_bytes = kRam;
+      Machine m(cfg);
+      prepare_cpu(m, start, 2, fault ? ud2 : int3, 3);
+      const RunResult r = m.run(kCpuBudget);
+      EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+      const uint64_t pushed = start == CpuStart::Long3 ? m.memory().read(kKernelStack - 24, 8)
+                                                       : m.memory().read(kKernelStack - 12, 4);
+      EXPECT_EQ((pushed & flag::RF) != 0, fault);
+    }
+  }
+}
+
 // Which of the four loads (multiboot, flat at 1 MiB, flat at the address
 // in bytes 0-3, 64 KiB ROM) accept each loader seed.
 TEST(FuzzSeeds, LoaderSeedsLoadAsWritten) {

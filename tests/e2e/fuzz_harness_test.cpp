@@ -154,6 +154,24 @@ TEST(FuzzStartFrames, FaultFramesHoldResumeFlag) {
   }
 }
 
+// fuzz_cpu findings (timeouts of 11 s under the sanitizers with a budget
+// of 1000 units): REP MOVSB with a huge ECX, at CPL 3 with paging under
+// bt (the first) and trap (the second), the #GP handler re-running it.
+// The budget bounds the host work: it runs out, at kCpuBudget units.
+TEST(FuzzFindings, RepMovsWithAHugeCountStopsAtTheBudget) {
+  const std::vector<std::vector<uint8_t>> reproducers = {
+      {0x04, 0x0a, 0x80, 0xa1, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0xf3, 0xa4, 0x0f, 0xa2,
+       0x0f, 0x31, 0xcf},
+      {0x04, 0x23, 0x00, 0xa1, 0x00, 0x00, 0x00, 0x02, 0xfa, 0xf4, 0xbe, 0x00, 0x10, 0x00, 0x40, 0x00,
+       0x00, 0xb0, 0x78, 0xee, 0xec, 0x01, 0x0f, 0x00, 0x66, 0xba, 0xcc, 0xf8, 0x01, 0x00, 0x60, 0x40,
+       0x00, 0xf3, 0xa4, 0x0f, 0xa2, 0x0f, 0x31, 0xcf, 0xf3, 0xa4, 0x0f, 0xa2, 0x0f, 0x31, 0xcf}};
+  for (const std::vector<uint8_t>& input : reproducers) {
+    const RunResult r = run_cpu_input(input.data(), input.size());
+    EXPECT_EQ(r.reason, StopReason::BudgetExhausted) << r.detail;
+    EXPECT_EQ(r.virtual_time, kCpuBudget);
+  }
+}
+
 // Which of the four loads (multiboot, flat at 1 MiB, flat at the address
 // in bytes 0-3, 64 KiB ROM) accept each loader seed.
 TEST(FuzzSeeds, LoaderSeedsLoadAsWritten) {

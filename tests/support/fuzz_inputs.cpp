@@ -1,7 +1,12 @@
 #include "support/fuzz_inputs.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <vector>
 
 #include "core/loader/bios.h"
@@ -9,6 +14,7 @@
 #include "core/loader/load_error.h"
 #include "core/loader/multiboot.h"
 #include "devices/local_apic.h"
+#include "devices/virtio_mmio.h"
 #include "privilege/descriptors.h"
 
 namespace vtlab::test::fuzz {
@@ -267,13 +273,66 @@ RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   return m.run(budget);
 }
 
+namespace {
+
+// The virtio-blk image the device inputs use: a temporary file of
+// kDriveBytes, zeroed before each input so that every input starts alike.
+constexpr size_t kDriveBytes = 16 << 10;
+
+struct DriveImage {
+  std::string path;
+  DriveImage() {
+    char name[] = "/tmp/vtlab-fuzz-drive-XXXXXX";
+    const int fd = mkstemp(name);
+    if (fd < 0) throw std::runtime_error("fuzz: cannot create the virtio-blk image");
+    ::close(fd);
+    path = name;
+  }
+  ~DriveImage() { ::unlink(path.c_str()); }
+};
+
+const std::string& drive_image() {
+  static const DriveImage image;
+  std::ofstream(image.path, std::ios::binary | std::ios::trunc).write(std::string(kDriveBytes, '\0').data(), kDriveBytes);
+  return image.path;
+}
+
+// The driver side of the virtio-mmio handshake (virtio 1.1, 3.1.1) on
+// `base`, with queue `queue` of `size` entries at guest-chosen ring
+// addresses, so that later notifications make the device walk whatever the
+// input put in RAM there.
+void bring_up_virtio(PhysicalMemory& mem, uint64_t base, uint32_t queue, uint32_t size, uint32_t rings) {
+  using R = VirtioMmioDevice;
+  const auto put = [&](uint32_t reg, uint32_t v) { mem.write(base + reg, 4, v); };
+  put(R::kStatus, 0);
+  put(R::kStatus, R::kAcknowledge | R::kDriver);
+  put(R::kDriverFeaturesSel, 1);
+  put(R::kDriverFeatures, 1);  // VIRTIO_F_VERSION_1 (bit 32)
+  put(R::kDriverFeaturesSel, 0);
+  put(R::kDriverFeatures, 0);
+  put(R::kStatus, R::kAcknowledge | R::kDriver | R::kFeaturesOk);
+  put(R::kQueueSel, queue);
+  put(R::kQueueNum, size);
+  // Rings anywhere in RAM (and sometimes past it), 16-byte aligned.
+  const uint64_t desc = (uint64_t{rings} << 4) & 0xFFFFF0, avail = desc + 16 * size, used = (avail + 6 + 2 * size + 3) & ~3ull;
+  put(R::kQueueDescLow, static_cast<uint32_t>(desc));
+  put(R::kQueueDriverLow, static_cast<uint32_t>(avail));
+  put(R::kQueueDeviceLow, static_cast<uint32_t>(used));
+  put(R::kQueueReady, 1);
+  put(R::kStatus, R::kAcknowledge | R::kDriver | R::kFeaturesOk | R::kDriverOk);
+}
+
+}  // namespace
+
 size_t run_device_input(const uint8_t* data, size_t size) {
-  // Every port range machine.cpp wires, so most accesses reach a device.
-  static constexpr uint16_t kKnownPorts[] = {0x20, 0xA0, 0x4D0, 0x40, 0x61, 0x60, 0x64, 0x70,
-                                             0x92, 0x510, 0xCF9, 0x3F8, 0xF4, 0xE9, 0x80, 0x190};
   MachineConfig cfg;
   cfg.ram_bytes = kRam;
+  cfg.virtio.console = true;
+  cfg.virtio.drive = drive_image();
   Machine m(cfg);
+  // Every port range and MMIO range the machine registered, so a new
+  // device is covered without a change here.
+  const std::vector<Bus::Range> ports = m.io().ranges(), mmio = m.memory().mmio().ranges();
   // STI; HLT; JMP back to the STI, and an IRET as every vector's handler.
   const uint8_t idle[] = {0xFB, 0xF4, 0xEB, 0xFC};
   prepare_cpu(m, CpuStart::Flat0, 0, idle, sizeof idle);
@@ -283,14 +342,14 @@ size_t run_device_input(const uint8_t* data, size_t size) {
 
   size_t done = 0;
   for (size_t at = 0; at + 8 <= size; at += 8, ++done) {
-    const uint8_t kind = data[at] % 5, a = data[at + 1], b = data[at + 2], c = data[at + 3];
+    const uint8_t kind = data[at] % 7, a = data[at + 1], b = data[at + 2], c = data[at + 3];
     const uint32_t value = data[at + 4] | data[at + 5] << 8 | data[at + 6] << 16 | uint32_t{data[at + 7]} << 24;
     const uint16_t ab = static_cast<uint16_t>(a | b << 8);
     switch (kind) {
       case 0:
       case 1: {
-        const uint16_t port =
-            (c & 0x80) ? static_cast<uint16_t>(kKnownPorts[a % std::size(kKnownPorts)] + (b & 7)) : ab;
+        const Bus::Range& r = ports[a % ports.size()];
+        const uint16_t port = (c & 0x80) ? static_cast<uint16_t>(r.base + b % r.length) : ab;
         const unsigned width = (c & 3) == 3 ? 4 : 1u << (c & 3);
         if (kind == 0)
           m.cpu().port_in(port, width);
@@ -300,7 +359,10 @@ size_t run_device_input(const uint8_t* data, size_t size) {
       }
       case 2:
       case 3: {
-        const uint64_t addr = LocalApic::kBase + (ab & 0xFFF);
+        // Offsets up to 4 KiB into the range, so past its end as well, and
+        // any alignment.
+        const Bus::Range& r = mmio[a % mmio.size()];
+        const uint64_t addr = r.base + ((b | (c & 0xF0) << 4) & 0xFFF);
         const unsigned width = 1u << (c & 3);
         const uint64_t wide = width == 8 ? (uint64_t{value} << 32 | value) : value;
         if (kind == 2)
@@ -312,6 +374,12 @@ size_t run_device_input(const uint8_t* data, size_t size) {
       case 4:
         m.run(ab);
         m.cpu().clear_stop();  // a guest exit or reset request ends a run, not the sequence
+        break;
+      case 5:  // RAM the devices may read as rings and buffers
+        m.memory().write((a | b << 8 | uint32_t{c} << 16) & (kRam - 4), 4, value);
+        break;
+      case 6:
+        bring_up_virtio(m.memory(), VirtioDevices::slot_base(a & 1), b & 1, c, value);
         break;
     }
   }

@@ -41,7 +41,7 @@ constexpr uint32_t kArith = flag::kArith;
 // Interpreter instructions per case (a REP counts once per 4096
 // iterations): a 64-bit REP whose count a sequence made huge runs up to
 // the first unmapped page, 2 MiB on, like the silicon.
-constexpr uint64_t kInterpreterBudget = 4096;
+constexpr uint64_t kInterpreterBudget = 1024;
 
 // One instruction form.  `op`: opcode bytes after any 66/REX prefix.
 // Encoding: TwoRegs (ModRM reg, r/m), Group (ModRM /digit, r/m),
@@ -321,6 +321,33 @@ std::string difference(const State& in, const Outcome& hw, const Outcome& emu) {
   return d + " bytes";
 }
 
+uint64_t frame_flags(const Outcome& o, bool error_code) {
+  uint64_t v;
+  std::memcpy(&v, o.frame + (error_code ? 24 : 16), 8);
+  return v;
+}
+
+// Mismatches docs/FUZZING.md explains (exception priorities vtlab does not
+// model yet, and one this host's KVM gets wrong); nullptr for the others.
+const char* explained(const std::vector<std::string>& names, const State& in, const Outcome& hw, const Outcome& emu) {
+  const unsigned hv = unsigned(hw.rip - kHandler - 1), ev = unsigned(emu.rip - kHandler - 1);
+  const bool canonical_fault = ev == 12 || ev == 13;  // #SS(0) or #GP(0)
+  if (hv == 14 && canonical_fault && hw.cr2 >= kNonCanonical - 8 && hw.cr2 < kNonCanonical)
+    return "priority: #PF on the canonical part of an access that crosses into non-canonical space, before #GP";
+  if (hv == 17 && canonical_fault) return "priority: #AC before the non-canonical #GP/#SS";
+  for (const std::string& n : names)
+    if (n.starts_with("enter") && hv == 17 && ev != 17)
+      return "ENTER faults #AC for a misaligned new frame pointer before it writes";
+  // #DB after one iteration of a REP CMPS/SCAS under TF: everything agrees
+  // but the frame's arithmetic flags, which KVM leaves as they were before
+  // the instruction.
+  if (hv == 1 && ev == 1 && (in.flags & flag::TF) && std::memcmp(hw.gpr, emu.gpr, sizeof hw.gpr) == 0 &&
+      (frame_flags(hw, false) & kArith) == (in.flags & kArith) &&
+      ((frame_flags(hw, false) ^ frame_flags(emu, false)) & ~uint64_t{kArith}) == 0)
+    return "reference: KVM's #DB frame after a single-stepped REP CMPS/SCAS iteration keeps the old arithmetic flags";
+  return nullptr;
+}
+
 bool same(const Outcome& a, const Outcome& b) {
   return a.rip == b.rip && a.cr2 == b.cr2 && std::memcmp(a.gpr, b.gpr, sizeof a.gpr) == 0 &&
          std::memcmp(a.frame, b.frame, kFrameBytes) == 0 && std::memcmp(a.data, b.data, kDataBytes) == 0;
@@ -357,6 +384,10 @@ int main(int argc, char** argv) {
     const unsigned count = 1 + rng() % 3;
     std::vector<uint8_t> code;
     std::vector<std::string> names;
+    // A register an earlier snippet set up keeps its value: a later
+    // snippet's setup (LOOP's count, say) would otherwise turn the earlier
+    // one's small REP count into billions.
+    uint32_t fixed = 0;
     for (unsigned i = 0; i < count; ++i) {
       std::vector<uint8_t> one;
       if (rng() % 2) {
@@ -366,7 +397,13 @@ int main(int argc, char** argv) {
         names.push_back(f.name + (mem ? "/m" : ""));
       } else {
         const Snippet& sn = more[rng() % more.size()];
+        uint64_t before[16];
+        std::memcpy(before, in.gpr, sizeof before);
         one = sn.make(rng, kCode + code.size(), in);
+        for (unsigned r = 0; r < 16; ++r) {
+          if (fixed & (1u << r)) in.gpr[r] = before[r];
+          else if (in.gpr[r] != before[r]) fixed |= 1u << r;
+        }
         names.push_back(sn.name);
       }
       code.insert(code.end(), one.begin(), one.end());
@@ -384,11 +421,15 @@ int main(int argc, char** argv) {
     }
     const bool halted = run_interpreter(kvm.image, code, in, emu);
     const bool ok = halted && same(hw, emu);
+    const char* why = ok || !halted ? nullptr : explained(names, in, hw, emu);
     for (const std::string& name : names) {
       table.compared(name);
-      if (!ok) table.mismatch(name, (halted ? "" : "vtlab did not halt;") + difference(in, hw, emu) + hex_bytes(code));
+      if (why)
+        table.explained(name, why);
+      else if (!ok)
+        table.mismatch(name, (halted ? "" : "vtlab did not halt;") + difference(in, hw, emu) + hex_bytes(code));
     }
-    table.case_done(!ok, false);
+    table.case_done(!ok && !why, why != nullptr);
   }
   return table.print("kvm_diff64", args.cases, args.seed);
 }

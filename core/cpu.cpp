@@ -1,5 +1,7 @@
 #include "core/cpu.h"
 
+#include <bit>
+
 namespace vtlab {
 
 const char* stop_reason_name(StopReason r) {
@@ -20,6 +22,15 @@ namespace {
 bool pushes_error_code(uint8_t v) {
   return v == vec::DF || v == vec::TS || v == vec::NP || v == vec::SS || v == vec::GP || v == vec::PF ||
          v == vec::AC;
+}
+
+// Alignment checking (SDM vol. 3, 6.15 "#AC"): with CR0.AM and EFLAGS.AC,
+// a misaligned data access at CPL 3 faults with #AC(0); the CPU's own
+// table and stack accesses (`supervisor`) are exempt.  Sizes that are not
+// a power of two (far pointers, 10-byte reals) align to the largest one below.
+bool misaligned_user_access(const CpuState& s, uint64_t lin, unsigned size, bool supervisor) {
+  return (lin & (std::bit_floor(size) - 1)) && !supervisor && (s.cr0 & cr0::AM) && s.flags.test(flag::AC) &&
+         s.cpl() == 3;
 }
 }  // namespace
 
@@ -148,7 +159,7 @@ uint8_t Cpu::match_breakpoints(uint64_t lin, unsigned size, bool write, bool exe
 }
 
 Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervisor, Access access) {
-  if (access != Access::Execute && !watching_memory()) {
+  if (access != Access::Execute && !memory_checks_armed()) {
     if (const uint8_t* p = host_linear(lin, size, access == Access::Write, !supervisor && s.cpl() == 3)) {
       out = load_host(p, size);
       return Status::Ok;
@@ -156,6 +167,8 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, false, false);
+  if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
+    return raise(vec::AC, 0);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
@@ -182,7 +195,7 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
 }
 
 Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool supervisor) {
-  if (!watching_memory()) {
+  if (!memory_checks_armed()) {
     if (uint8_t* p = host_linear(lin, size, true, !supervisor && s.cpl() == 3)) {
       store_host(p, size, value);
       return Status::Ok;
@@ -190,6 +203,8 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
   }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, true, false);
+  if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
+    return raise(vec::AC, 0);
   const bool user = !supervisor && s.cpl() == 3;
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;

@@ -356,7 +356,7 @@ class Cpu {
   // host_write, attached by the slow path).  Anything else returns nullptr
   // and the slow path decides, so the fast path never changes a result.
   uint8_t* fast_data(unsigned seg, uint64_t offset, unsigned size, bool write) {
-    if (watching_memory()) [[unlikely]]
+    if (memory_checks_armed()) [[unlikely]]
       return nullptr;
     const SegmentCache& sc = s.seg[seg];
     uint64_t lin;
@@ -389,7 +389,12 @@ class Cpu {
     if (!host || (!e->user && user)) return nullptr;
     return host + (lin & kPageMask);
   }
-  bool watching_memory() const { return observer || write_capture || (s.dr[7] & 0xFF); }
+  // Something beyond segment and page rights applies to every access, so
+  // the fast paths step aside: a watcher, the hole detector's capture, a
+  // DR7 breakpoint, or alignment checking (CR0.AM with EFLAGS.AC).
+  bool memory_checks_armed() const {
+    return observer || write_capture || (s.dr[7] & 0xFF) || ((s.cr0 & cr0::AM) && s.flags.test(flag::AC));
+  }
   // Arms the TLB entry behind a slow access that succeeded at `phys`.
   void attach_host(uint64_t lin, uint64_t phys);
   static uint64_t load_host(const uint8_t* p, unsigned size) {

@@ -50,6 +50,15 @@ std::string event_name(const PendingEvent& ev) {
   }
 }
 
+// The RFLAGS image a frame holds.  For a fault the CPU pushes RF = 1 (SDM
+// vol. 3, 17.3.1.1), so the handler's IRET re-runs the instruction without
+// its instruction breakpoint firing again; a #DB fault (an instruction
+// breakpoint) and traps and interrupts push RF as it is.
+uint64_t frame_flags(const CpuState& s, const PendingEvent& ev) {
+  const bool fault = ev.kind == PendingEvent::Kind::Fault && ev.vector != vec::DB;
+  return s.flags.bits() | (fault ? uint64_t{flag::RF} : 0);
+}
+
 // --- real mode --------------------------------------------------------------
 
 // The IVT holds 4-byte IP:CS pointers; the frame is FLAGS, CS, IP on the
@@ -115,7 +124,7 @@ Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bo
     stack.push(width, s.seg[SS].selector);
     stack.push(width, s.gpr[RSP]);
   }
-  stack.push(width, s.flags.bits());
+  stack.push(width, frame_flags(s, ev));
   stack.push(width, s.seg[CS].selector);
   stack.push(width, return_rip);
   if (ev.has_error) stack.push(width, ev.error);
@@ -130,8 +139,6 @@ Status through_gate(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, bo
   commit_code_segment(s, sel, code, new_cpl);
   s.gpr[RSP] = stack.sp();
   s.rip = offset;
-  // RF stays clear: vtlab has no instruction breakpoints yet, so a fault
-  // handler's IRET need not suppress one.
   s.flags.set(flag::TF | flag::NT | flag::RF | flag::VM, false);
   const bool interrupt_gate = (gate.type() & 7) == sys_type::kInterruptGate16;
   if (interrupt_gate) s.flags.set(flag::IF, false);
@@ -168,7 +175,7 @@ Status through_gate64(Cpu& cpu, const PendingEvent& ev, const Descriptor& gate, 
   StackWriter stack(s.seg[SS], rsp & ~uint64_t{0xF}, 8, new_cpl == 3);
   stack.push(8, s.seg[SS].selector);
   stack.push(8, s.gpr[RSP]);
-  stack.push(8, s.flags.bits());
+  stack.push(8, frame_flags(s, ev));
   stack.push(8, s.seg[CS].selector);
   stack.push(8, return_rip);
   if (ev.has_error) stack.push(8, ev.error);

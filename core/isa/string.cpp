@@ -26,6 +26,7 @@
 // register, so the faulting element itself changes nothing.
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
@@ -149,6 +150,19 @@ struct ScasElement {
   }
 };
 
+// In 64-bit mode a REP with a 32-bit address size writes ECX (so clears
+// RCX[63:32]) before its first iteration, even one that faults or a count of
+// zero, and MOVS and STOS write ESI/EDI likewise.  The SDM leaves this
+// open; it is what the silicon does (measured by kvm_diff64,
+// docs/UNDEFINED_FLAGS.md), and what vtlab claims.
+template <typename Element> void zero_extend_counters(Cpu& cpu, const DecodedInsn& i) {
+  if (i.addrsize != 4 || cpu.s.code_size() != 8) return;
+  cpu.s.gpr[RCX] = static_cast<uint32_t>(cpu.s.gpr[RCX]);
+  if constexpr (std::is_same_v<Element, MovsElement>) cpu.s.gpr[RSI] = static_cast<uint32_t>(cpu.s.gpr[RSI]);
+  if constexpr (std::is_same_v<Element, MovsElement> || std::is_same_v<Element, StosElement>)
+    cpu.s.gpr[RDI] = static_cast<uint32_t>(cpu.s.gpr[RDI]);
+}
+
 // Runs one element, or as many as the REP prefix asks (SDM vol. 2, REP
 // operation): while the count is not zero, do an element, decrement the
 // count, and for CMPS/SCAS stop early when REPE sees ZF = 0 or REPNE sees
@@ -162,14 +176,20 @@ template <typename Element> struct Repeat {
     if (!i.has_rep()) return Element::template once<T>(cpu, i, stride);
 
     const bool stop_on_zf = i.prefixes & prefix::kRepne;  // REPNE stops on ZF = 1, REPE on ZF = 0
-    for (unsigned n = 0; n < kMaxIterationsPerCall; ++n) {
+    zero_extend_counters<Element>(cpu, i);
+    // Under TF the single-step trap follows each iteration (SDM vol. 3,
+    // 17.3.1.4), so one call runs one; a trap after an iteration that is not
+    // the last pushes RF = 1 (17.3.1.1), which the flags carry until then.
+    const bool single_step = cpu.s.flags.test(flag::TF);
+    const unsigned limit = single_step ? 1 : kMaxIterationsPerCall;
+    for (unsigned n = 0; n < limit; ++n) {
       const uint64_t count = cpu.reg_sized(RCX, i.addrsize);
       if (count == 0) return Status::Ok;
       // Runs the fast path can vouch for go at once: the same iterations,
       // the same registers after them, one host copy.
       if constexpr (requires { Element::template bulk<T>(cpu, i, count); }) {
         if (stride == sizeof(T)) {
-          const uint64_t done = Element::template bulk<T>(cpu, i, std::min<uint64_t>(count, kMaxIterationsPerCall - n));
+          const uint64_t done = Element::template bulk<T>(cpu, i, std::min<uint64_t>(count, limit - n));
           if (done != 0) {
             cpu.set_reg_sized(RCX, i.addrsize, count - done);
             n += static_cast<unsigned>(done) - 1;
@@ -183,7 +203,10 @@ template <typename Element> struct Repeat {
         if (cpu.s.flags.zf() == stop_on_zf) return Status::Ok;
       }
     }
-    if (cpu.reg_sized(RCX, i.addrsize) != 0) cpu.next_rip = cpu.s.rip;  // more to do: run again
+    if (cpu.reg_sized(RCX, i.addrsize) != 0) {
+      cpu.next_rip = cpu.s.rip;  // more to do: run again
+      if (single_step) cpu.s.flags.set(flag::RF, true);
+    }
     return Status::Ok;
   }
 };

@@ -32,7 +32,7 @@ constexpr uint64_t kCr0Bits = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | 
                               cr0::NW | cr0::CD | cr0::PG;
 // CR4 bits matching the CPUID features above; a CR4 bit for a feature the
 // processor lacks is reserved, and setting it is #GP(0).  PCE is left out:
-// there is no RDPMC.
+// there are no performance counters (RDPMC always faults).
 constexpr uint64_t kCr4Bits = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE;
 
 // The PDPTE registers a MOV to CR0/CR3/CR4 loads when PAE paging is in use
@@ -322,7 +322,13 @@ Status fwait(Cpu& cpu, const DecodedInsn&) {
 
 // --- the odd ones ---------------------------------------------------------
 
+// UD2, and UD1 and UD0 (which take a ModRM but never access it).
 Status ud2(Cpu& cpu, const DecodedInsn&) { return cpu.raise(vec::UD); }
+
+// RDPMC (SDM vol. 2): #GP(0) at CPL > 0 without CR4.PCE, and #GP(0) for a
+// counter index the processor lacks; this one has no performance counters
+// (and no CR4.PCE), so every RDPMC faults.
+Status rdpmc(Cpu& cpu, const DecodedInsn&) { return cpu.raise(vec::GP, 0); }
 
 // PAUSE is a spin-loop hint; one instruction is all it costs here.
 Status pause(Cpu&, const DecodedInsn&) { return Status::Ok; }
@@ -371,6 +377,9 @@ void register_system(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_WBINVD, fixed<&cache_control>, kPrivileged);
   t.add(ZYDIS_MNEMONIC_INVD, fixed<&cache_control>, kPrivileged);
   t.add(ZYDIS_MNEMONIC_UD2, fixed<&ud2>);
+  t.add(ZYDIS_MNEMONIC_UD1, fixed<&ud2>);
+  t.add(ZYDIS_MNEMONIC_UD0, fixed<&ud2>);
+  t.add(ZYDIS_MNEMONIC_RDPMC, fixed<&rdpmc>);
   t.add(ZYDIS_MNEMONIC_PAUSE, fixed<&pause>);
   t.add(ZYDIS_MNEMONIC_FNINIT, fixed<&fninit>);
   t.add(ZYDIS_MNEMONIC_FNSTSW, word_operand<&fnstsw>);

@@ -1,8 +1,9 @@
-// libFuzzer target: the CPU on arbitrary code bytes.  Byte 0 picks the
-// start state (real mode; flat protected mode at CPL 0 or 3, paging off,
-// 32-bit or PAE paging on), bytes 1-2 where every interrupt vector points
-// in the code; a full native-mode Machine runs it for kCpuBudget units of
-// virtual time (tests/support/fuzz_inputs.h).  It must stop for a stated
+// libFuzzer target: the CPU on arbitrary code bytes.  Byte 0 (and a bit of
+// bytes 1-2) picks the start state (real mode; flat protected mode at CPL
+// 0, 1, 2 or 3 with paging off or 32-bit paging; PAE paging at CPL 3;
+// 64-bit mode at CPL 0 or 3), bytes 1-2 where every interrupt vector
+// points in the code and the monitor mode; a full Machine runs it for
+// kCpuBudget units of virtual time (tests/support/fuzz_inputs.h).  It must stop for a stated
 // reason without a crash, a sanitizer report or an exception.
 #include <cstdio>
 #include <cstdlib>

@@ -16,13 +16,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <map>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/cpu.h"
 #include "core/interpreter.h"
+#include "diff_report.h"
 #include "kvm_guest.h"
 
 namespace {
@@ -220,22 +220,14 @@ State run_interpreter(const std::vector<uint8_t>& code, const State& in) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const unsigned cases = argc > 1 ? unsigned(std::strtoul(argv[1], nullptr, 0)) : 20000;
-  const unsigned seed = argc > 2 ? unsigned(std::strtoul(argv[2], nullptr, 0)) : 1;
+  using vtlab::kvmtest::DiffTable;
+  const vtlab::kvmtest::DiffArgs args = vtlab::kvmtest::parse_diff_args(argc, argv);
   Kvm kvm;
-  if (!kvm.open_vm()) {
-    std::printf("kvm_diff: skipped: %s\n", kvm.why_not.c_str());
-    return 77;
-  }
+  if (!kvm.open_vm()) return vtlab::kvmtest::skip("kvm_diff", kvm.why_not);
   const std::vector<Form> all = forms();
-  std::mt19937 rng(seed);
-  struct Tally {
-    unsigned cases = 0, mismatches = 0, unemulated = 0, explained = 0;
-    std::string example, reason;
-  };
-  std::map<std::string, Tally> table;
-  unsigned mismatches = 0, explained_total = 0;
-  for (unsigned n = 0; n < cases; ++n) {
+  std::mt19937 rng(args.seed);
+  DiffTable table;
+  for (unsigned n = 0; n < args.cases; ++n) {
     const Form& f = all[rng() % all.size()];
     const std::vector<uint8_t> code = encode(f, rng);
     State in;
@@ -243,47 +235,29 @@ int main(int argc, char** argv) {
     in.gpr[4] = 0x8000;  // ESP
     in.flags = rng() & kArith;
     State hw;
-    Tally& t = table[f.name];
     const Kvm::Result kr = kvm.run_case(code, in, hw);
-    if (kr == Kvm::Failed) {
-      std::printf("kvm_diff: skipped: %s\n", kvm.why_not.c_str());
-      return 77;
-    }
+    if (kr == Kvm::Failed) return vtlab::kvmtest::skip("kvm_diff", kvm.why_not);
     if (kr == Kvm::Unemulated) {
-      ++t.unemulated;
+      table.refused(f.name);
       continue;
     }
     const State emu = run_interpreter(code, in);
-    ++t.cases;
+    table.compared(f.name);
     bool same = (hw.flags & kArith) == (emu.flags & kArith);
     for (int i = 0; i < 8; ++i) same = same && hw.gpr[i] == emu.gpr[i];
-    if (!same && explained(f, code, hw, emu)) {
-      ++t.explained;
-      t.reason = explained(f, code, hw, emu);
-      ++explained_total;
+    const char* why = same ? nullptr : explained(f, code, hw, emu);
+    if (why) {
+      table.explained(f.name, why);
     } else if (!same) {
-      ++t.mismatches;
-      ++mismatches;
-      if (t.example.empty()) {
-        char buf[256];
-        std::snprintf(buf, sizeof buf, "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x -> kvm eax=%08x edx=%08x fl=%03x, vtlab eax=%08x edx=%08x fl=%03x",
-                      in.gpr[0], in.gpr[1], in.gpr[2], in.gpr[3], in.flags, hw.gpr[0], hw.gpr[2],
-                      hw.flags & kArith, emu.gpr[0], emu.gpr[2], emu.flags & kArith);
-        t.example = buf;
-        for (uint8_t b : code) t.example += " " + std::to_string(b);
-      }
+      char buf[256];
+      std::snprintf(buf, sizeof buf,
+                    "eax=%08x ecx=%08x edx=%08x ebx=%08x fl=%03x -> kvm eax=%08x edx=%08x fl=%03x, vtlab eax=%08x "
+                    "edx=%08x fl=%03x;",
+                    in.gpr[0], in.gpr[1], in.gpr[2], in.gpr[3], in.flags, hw.gpr[0], hw.gpr[2], hw.flags & kArith,
+                    emu.gpr[0], emu.gpr[2], emu.flags & kArith);
+      table.mismatch(f.name, buf + vtlab::kvmtest::hex_bytes(code));
     }
+    table.case_done(!same && !why, why != nullptr);
   }
-  std::printf("%-16s %8s %10s %10s %11s  first mismatch / explanation\n", "instruction", "cases", "mismatches",
-              "explained", "kvm-refused");
-  unsigned refused = 0;
-  for (const auto& [name, t] : table) {
-    std::printf("%-16s %8u %10u %10u %11u  %s\n", name.c_str(), t.cases, t.mismatches, t.explained, t.unemulated,
-                t.example.empty() ? t.reason.c_str() : t.example.c_str());
-    refused += t.unemulated;
-  }
-  std::printf("kvm_diff: %u cases refused by KVM's instruction emulator\n", refused);
-  std::printf("kvm_diff: %u cases, %zu forms, %u unexplained mismatches, %u explained (seed %u)\n", cases,
-              table.size(), mismatches, explained_total, seed);
-  return mismatches ? 1 : 0;
+  return table.print("kvm_diff", args.cases, args.seed);
 }

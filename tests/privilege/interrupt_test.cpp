@@ -96,7 +96,7 @@ TEST_F(ProtectedInterrupt, DivideErrorThroughInterruptGate) {
   EXPECT_EQ(esp(), CpuHarness::kStack - 12);
   EXPECT_EQ(stack32(0), 0x1234u);
   EXPECT_EQ(stack32(1), kCode0);
-  EXPECT_EQ(stack32(2), before);
+  EXPECT_EQ(stack32(2), before | flag::RF);  // a fault's frame holds RF = 1 (SDM vol. 3, 17.3.1.1)
   // An interrupt gate clears IF; every gate clears TF and NT.
   EXPECT_EQ(h.flags(), flag::kReserved1 | flag::CF | flag::SF);
 }
@@ -108,7 +108,7 @@ TEST_F(ProtectedInterrupt, TrapGateKeepsIf) {
   h.cpu.raise(vec::DE);
   deliver_event(h.cpu, h.cpu.pending(), 0x1234);
   EXPECT_EQ(s.rip, handler(vec::DE));
-  EXPECT_EQ(stack32(2), flag::kReserved1 | flag::IF | flag::TF);
+  EXPECT_EQ(stack32(2), flag::kReserved1 | flag::IF | flag::TF | flag::RF);  // #DE is a fault
   EXPECT_EQ(h.flags(), flag::kReserved1 | flag::IF);
 }
 
@@ -149,7 +149,7 @@ TEST_F(ProtectedInterrupt, RingThreeToRingZeroSwitchesToTheTssStack) {
   EXPECT_EQ(stack32(0), 0x0020u);  // error code
   EXPECT_EQ(stack32(1), 0x1000u);  // EIP
   EXPECT_EQ(stack32(2), kCode3);   // CS
-  EXPECT_EQ(stack32(3), flag::kReserved1 | flag::IF | (3u << flag::kIoplShift));
+  EXPECT_EQ(stack32(3), flag::kReserved1 | flag::IF | (3u << flag::kIoplShift) | flag::RF);  // a fault
   EXPECT_EQ(stack32(4), kUserStack);  // ESP
   EXPECT_EQ(stack32(5), kData3);      // SS
   EXPECT_EQ(s.seg[DS].selector, kData3);  // data segments are the handler's business

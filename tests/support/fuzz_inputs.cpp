@@ -1,7 +1,12 @@
 #include "support/fuzz_inputs.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <fstream>
 #include <iterator>
+#include <stdexcept>
 #include <vector>
 
 #include "core/loader/bios.h"
@@ -9,6 +14,7 @@
 #include "core/loader/load_error.h"
 #include "core/loader/multiboot.h"
 #include "devices/local_apic.h"
+#include "devices/virtio_mmio.h"
 #include "privilege/descriptors.h"
 
 namespace vtlab::test::fuzz {
@@ -17,6 +23,8 @@ namespace {
 
 // Descriptor access bytes (P, DPL, S, type) as the SDM draws them.
 constexpr uint8_t kAccCode0 = 0x9B, kAccData0 = 0x93, kAccCode3 = 0xFB, kAccData3 = 0xF3, kAccTss32Busy = 0x8B;
+constexpr uint8_t kAccCode1 = 0xBB, kAccData1 = 0xB3, kAccCode2 = 0xDB, kAccData2 = 0xD3;
+constexpr unsigned kGdtEntries = 14;  // null, rings 0/3, TSS, long mode (6-9), rings 1/2 (10-13)
 constexpr uint8_t kAccIntGate32Dpl3 = 0xEE, kAccTss64Busy = 0x8B;
 constexpr uint8_t kFlagsLong = 0xA;  // G, L
 constexpr uint64_t kPteP = 1, kPteRw = 2, kPteUs = 4, kPtePs = 0x80;
@@ -40,7 +48,7 @@ Descriptor gdt_entry(PhysicalMemory& mem, unsigned index) {
   return d;
 }
 
-void build_protected(Machine& m, bool ring3, uint32_t handler) {
+void build_protected(Machine& m, unsigned ring, uint32_t handler) {
   PhysicalMemory& mem = m.memory();
   CpuState& s = m.cpu().s;
   set_flat_protected_mode(s);
@@ -49,16 +57,27 @@ void build_protected(Machine& m, bool ring3, uint32_t handler) {
   mem.write(kGdt + 3 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode3));
   mem.write(kGdt + 4 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccData3));
   mem.write(kGdt + 5 * 8, 8, segment_descriptor(kTss, 0x67, kAccTss32Busy, 0));
-  s.gdtr = {kGdt, 6 * 8 - 1};
+  mem.write(kGdt + 10 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode1));
+  mem.write(kGdt + 11 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccData1));
+  mem.write(kGdt + 12 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode2));
+  mem.write(kGdt + 13 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccData2));
+  s.gdtr = {kGdt, kGdtEntries * 8 - 1};
   for (unsigned v = 0; v < 256; ++v) mem.write(kIdt + v * 8, 8, gate_descriptor(kCode0, handler, kAccIntGate32Dpl3));
   s.idtr = {kIdt, 256 * 8 - 1};
+  // Stacks for rings 0-2 (only ring 0's is used by the gates; a guest
+  // that builds a call gate to ring 1 or 2 finds one too).
   mem.write(kTss + 4, 4, kKernelStack);  // ESP0
   mem.write(kTss + 8, 4, kData0);        // SS0
+  mem.write(kTss + 12, 4, kKernelStack - 0x4000);
+  mem.write(kTss + 16, 4, kData1);
+  mem.write(kTss + 20, 4, kKernelStack - 0x8000);
+  mem.write(kTss + 24, 4, kData2);
   s.tr = segment_cache(kTssSel, gdt_entry(mem, 5));
-  const unsigned code = ring3 ? 3 : 1, data = ring3 ? 4 : 2;
-  s.seg[CS] = segment_cache(ring3 ? kCode3 : kCode0, gdt_entry(mem, code));
-  for (unsigned r : {ES, SS, DS, FS, GS}) s.seg[r] = segment_cache(ring3 ? kData3 : kData0, gdt_entry(mem, data));
-  s.gpr[RSP] = ring3 ? kUserStack : kKernelStack;
+  static constexpr uint16_t kCodeSel[] = {kCode0, kCode1, kCode2, kCode3}, kDataSel[] = {kData0, kData1, kData2, kData3};
+  const uint16_t code = kCodeSel[ring], data = kDataSel[ring];
+  s.seg[CS] = segment_cache(code, gdt_entry(mem, code >> 3));
+  for (unsigned r : {ES, SS, DS, FS, GS}) s.seg[r] = segment_cache(data, gdt_entry(mem, data >> 3));
+  s.gpr[RSP] = ring ? kUserStack : kKernelStack;
 }
 
 // 32-bit paging: a page directory, four page tables for the first 16 MiB
@@ -108,7 +127,6 @@ void build_long(Machine& m, bool ring3, uint32_t handler) {
   mem.write(kGdt + 7 * 8, 8, segment_descriptor(0, 0xFFFFF, kAccCode3, kFlagsLong));
   mem.write(kGdt + 8 * 8, 8, segment_descriptor(kTss, 0x67, kAccTss64Busy, 0));
   mem.write(kGdt + 9 * 8, 8, 0);  // base 63:32 = 0, upper type 0
-  s.gdtr = {kGdt, 10 * 8 - 1};
   for (unsigned v = 0; v < 256; ++v) {
     mem.write(kIdt + v * 16, 8, gate_descriptor(kCode64, handler, kAccIntGate32Dpl3));
     mem.write(kIdt + v * 16 + 8, 8, 0);
@@ -177,9 +195,27 @@ const char* cpu_start_name(CpuStart s) {
     case CpuStart::Pae3: return "pae-cpl3";
     case CpuStart::Long0: return "long-cpl0";
     case CpuStart::Long3: return "long-cpl3";
+    case CpuStart::Flat1: return "flat-cpl1";
+    case CpuStart::Flat2: return "flat-cpl2";
+    case CpuStart::Paged1: return "paged-cpl1";
+    case CpuStart::Paged2: return "paged-cpl2";
     case CpuStart::Count: break;
   }
   return "?";
+}
+
+unsigned cpu_start_ring(CpuStart s) {
+  switch (s) {
+    case CpuStart::Flat1:
+    case CpuStart::Paged1: return 1;
+    case CpuStart::Flat2:
+    case CpuStart::Paged2: return 2;
+    case CpuStart::Flat3:
+    case CpuStart::Paged3:
+    case CpuStart::Pae3:
+    case CpuStart::Long3: return 3;
+    default: return 0;
+  }
 }
 
 void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint8_t* code, size_t len,
@@ -197,12 +233,13 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
     s.idtr = {0, 0x3FF};
     s.gpr[RSP] = 0xFFF0;
   } else {
-    const bool ring3 = start == CpuStart::Flat3 || start == CpuStart::Paged3 || start == CpuStart::Pae3 ||
-                       start == CpuStart::Long3;
-    build_protected(m, ring3, handler);
-    if (start == CpuStart::Paged0 || start == CpuStart::Paged3) build_paging32(m);
+    const unsigned ring = cpu_start_ring(start);
+    build_protected(m, ring, handler);
+    if (start == CpuStart::Paged0 || start == CpuStart::Paged1 || start == CpuStart::Paged2 ||
+        start == CpuStart::Paged3)
+      build_paging32(m);
     if (start == CpuStart::Pae3) build_pae(m);
-    if (start == CpuStart::Long0 || start == CpuStart::Long3) build_long(m, ring3, handler);
+    if (start == CpuStart::Long0 || start == CpuStart::Long3) build_long(m, ring == 3, handler);
     if (extras & extra::kCr4) s.cr4 |= cr4::TSD | cr4::DE | cr4::PSE | cr4::PGE;
     if (extras & extra::kNxe) s.efer |= efer::NXE;
     m.cpu().paging_changed(false);
@@ -229,18 +266,73 @@ RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   // guest instructions as native.
   for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
   Machine m(cfg);
-  const auto start = static_cast<CpuStart>((data[0] & 7) % static_cast<uint8_t>(CpuStart::Count));
-  prepare_cpu(m, start, (data[1] | data[2] << 8) & 0x3FFF, data + 3, size - 3, data[0] & 0xF8);
+  const unsigned word = data[1] | data[2] << 8;
+  const unsigned index = (data[0] & 7) | ((word >> 13) & 1) << 3;
+  const auto start = static_cast<CpuStart>(index % static_cast<unsigned>(CpuStart::Count));
+  prepare_cpu(m, start, word & 0x1FFF, data + 3, size - 3, data[0] & 0xF8);
   return m.run(budget);
 }
 
+namespace {
+
+// The virtio-blk image the device inputs use: a temporary file of
+// kDriveBytes, zeroed before each input so that every input starts alike.
+constexpr size_t kDriveBytes = 16 << 10;
+
+struct DriveImage {
+  std::string path;
+  DriveImage() {
+    char name[] = "/tmp/vtlab-fuzz-drive-XXXXXX";
+    const int fd = mkstemp(name);
+    if (fd < 0) throw std::runtime_error("fuzz: cannot create the virtio-blk image");
+    ::close(fd);
+    path = name;
+  }
+  ~DriveImage() { ::unlink(path.c_str()); }
+};
+
+const std::string& drive_image() {
+  static const DriveImage image;
+  std::ofstream(image.path, std::ios::binary | std::ios::trunc).write(std::string(kDriveBytes, '\0').data(), kDriveBytes);
+  return image.path;
+}
+
+// The driver side of the virtio-mmio handshake (virtio 1.1, 3.1.1) on
+// `base`, with queue `queue` of `size` entries at guest-chosen ring
+// addresses, so that later notifications make the device walk whatever the
+// input put in RAM there.
+void bring_up_virtio(PhysicalMemory& mem, uint64_t base, uint32_t queue, uint32_t size, uint32_t rings) {
+  using R = VirtioMmioDevice;
+  const auto put = [&](uint32_t reg, uint32_t v) { mem.write(base + reg, 4, v); };
+  put(R::kStatus, 0);
+  put(R::kStatus, R::kAcknowledge | R::kDriver);
+  put(R::kDriverFeaturesSel, 1);
+  put(R::kDriverFeatures, 1);  // VIRTIO_F_VERSION_1 (bit 32)
+  put(R::kDriverFeaturesSel, 0);
+  put(R::kDriverFeatures, 0);
+  put(R::kStatus, R::kAcknowledge | R::kDriver | R::kFeaturesOk);
+  put(R::kQueueSel, queue);
+  put(R::kQueueNum, size);
+  // Rings anywhere in RAM (and sometimes past it), 16-byte aligned.
+  const uint64_t desc = (uint64_t{rings} << 4) & 0xFFFFF0, avail = desc + 16 * size, used = (avail + 6 + 2 * size + 3) & ~3ull;
+  put(R::kQueueDescLow, static_cast<uint32_t>(desc));
+  put(R::kQueueDriverLow, static_cast<uint32_t>(avail));
+  put(R::kQueueDeviceLow, static_cast<uint32_t>(used));
+  put(R::kQueueReady, 1);
+  put(R::kStatus, R::kAcknowledge | R::kDriver | R::kFeaturesOk | R::kDriverOk);
+}
+
+}  // namespace
+
 size_t run_device_input(const uint8_t* data, size_t size) {
-  // Every port range machine.cpp wires, so most accesses reach a device.
-  static constexpr uint16_t kKnownPorts[] = {0x20, 0xA0, 0x4D0, 0x40, 0x61, 0x60, 0x64, 0x70,
-                                             0x92, 0x510, 0xCF9, 0x3F8, 0xF4, 0xE9, 0x80, 0x190};
   MachineConfig cfg;
   cfg.ram_bytes = kRam;
+  cfg.virtio.console = true;
+  cfg.virtio.drive = drive_image();
   Machine m(cfg);
+  // Every port range and MMIO range the machine registered, so a new
+  // device is covered without a change here.
+  const std::vector<Bus::Range> ports = m.io().ranges(), mmio = m.memory().mmio().ranges();
   // STI; HLT; JMP back to the STI, and an IRET as every vector's handler.
   const uint8_t idle[] = {0xFB, 0xF4, 0xEB, 0xFC};
   prepare_cpu(m, CpuStart::Flat0, 0, idle, sizeof idle);
@@ -250,14 +342,14 @@ size_t run_device_input(const uint8_t* data, size_t size) {
 
   size_t done = 0;
   for (size_t at = 0; at + 8 <= size; at += 8, ++done) {
-    const uint8_t kind = data[at] % 5, a = data[at + 1], b = data[at + 2], c = data[at + 3];
+    const uint8_t kind = data[at] % 7, a = data[at + 1], b = data[at + 2], c = data[at + 3];
     const uint32_t value = data[at + 4] | data[at + 5] << 8 | data[at + 6] << 16 | uint32_t{data[at + 7]} << 24;
     const uint16_t ab = static_cast<uint16_t>(a | b << 8);
     switch (kind) {
       case 0:
       case 1: {
-        const uint16_t port =
-            (c & 0x80) ? static_cast<uint16_t>(kKnownPorts[a % std::size(kKnownPorts)] + (b & 7)) : ab;
+        const Bus::Range& r = ports[a % ports.size()];
+        const uint16_t port = (c & 0x80) ? static_cast<uint16_t>(r.base + b % r.length) : ab;
         const unsigned width = (c & 3) == 3 ? 4 : 1u << (c & 3);
         if (kind == 0)
           m.cpu().port_in(port, width);
@@ -267,7 +359,10 @@ size_t run_device_input(const uint8_t* data, size_t size) {
       }
       case 2:
       case 3: {
-        const uint64_t addr = LocalApic::kBase + (ab & 0xFFF);
+        // Offsets up to 4 KiB into the range, so past its end as well, and
+        // any alignment.
+        const Bus::Range& r = mmio[a % mmio.size()];
+        const uint64_t addr = r.base + ((b | (c & 0xF0) << 4) & 0xFFF);
         const unsigned width = 1u << (c & 3);
         const uint64_t wide = width == 8 ? (uint64_t{value} << 32 | value) : value;
         if (kind == 2)
@@ -279,6 +374,12 @@ size_t run_device_input(const uint8_t* data, size_t size) {
       case 4:
         m.run(ab);
         m.cpu().clear_stop();  // a guest exit or reset request ends a run, not the sequence
+        break;
+      case 5:  // RAM the devices may read as rings and buffers
+        m.memory().write((a | b << 8 | uint32_t{c} << 16) & (kRam - 4), 4, value);
+        break;
+      case 6:
+        bring_up_virtio(m.memory(), VirtioDevices::slot_base(a & 1), b & 1, c, value);
         break;
     }
   }

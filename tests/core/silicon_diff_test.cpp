@@ -1,0 +1,119 @@
+// Regression tests from the differential test against the silicon
+// (tests/fuzz/kvm_diff64.cpp, docs/FUZZING.md): each case is a reproducer
+// on which vtlab and the CPU disagreed, reduced to one instruction, with the
+// CPU's result.  Alignment checking (SDM vol. 3, 6.15 "#AC"), RDPMC, UD0/
+// UD1, TF under REP (17.3.1.4, RF in 17.3.1.1), and the 32-bit-address REP
+// forms in 64-bit mode.
+#include "core/system_fixture.h"
+
+namespace vtlab::test::system {
+namespace {
+
+constexpr uint64_t kUpper = 0xAAAA000000000000ull;
+
+// CPL 3 with CR0.AM and EFLAGS.AC: a misaligned data access faults #AC(0)
+// and changes nothing; aligned ones, CPL 0, or AM or AC clear do not.
+TEST(SiliconDiff, MisalignedUserAccessWithAmAndAcFaultsAc) {
+  const auto load = [](unsigned cpl, bool am, bool ac, uint64_t disp) {
+    CpuHarness h(64);
+    set_cpl(h, cpl);
+    if (am) h.cpu.s.cr0 |= cr0::AM;
+    h.cpu.s.flags.set(flag::AC, ac);
+    h.cpu.s.gpr[RBX] = CpuHarness::kData;
+    h.mem.write(CpuHarness::kData, 8, 0);
+    return std::pair{step(h, "mov rax, [rbx + " + std::to_string(disp) + "]"), h.cpu.pending()};
+  };
+  const auto [status, ev] = load(3, true, true, 4);
+  EXPECT_EQ(status, Status::Exception);
+  EXPECT_EQ(ev.vector, vec::AC);
+  EXPECT_TRUE(ev.has_error);
+  EXPECT_EQ(ev.error, 0u);
+  EXPECT_EQ(load(3, true, true, 8).first, Status::Ok);
+  EXPECT_EQ(load(0, true, true, 4).first, Status::Ok);
+  EXPECT_EQ(load(3, false, true, 4).first, Status::Ok);
+  EXPECT_EQ(load(3, true, false, 4).first, Status::Ok);
+}
+
+// A push at CPL 3 to a misaligned RSP is a data access too.
+TEST(SiliconDiff, PushToMisalignedStackFaultsAcAndLeavesRsp) {
+  CpuHarness h(64);
+  set_cpl(h, 3);
+  h.cpu.s.cr0 |= cr0::AM;
+  h.cpu.s.flags.set(flag::AC, true);
+  h.cpu.s.gpr[RSP] = CpuHarness::kStack - 2;
+  ASSERT_EQ(step(h, "push rax"), Status::Exception);
+  expect_fault(h, vec::AC, 0u);
+  EXPECT_EQ(h.cpu.s.gpr[RSP], CpuHarness::kStack - 2);
+}
+
+// This CPU has no performance counters: RDPMC is #GP(0) at every CPL.
+TEST(SiliconDiff, RdpmcFaultsGp) {
+  for (unsigned cpl : {0u, 3u}) {
+    CpuHarness h(64);
+    set_cpl(h, cpl);
+    ASSERT_EQ(step(h, "rdpmc"), Status::Exception);
+    expect_gp0(h);
+  }
+}
+
+TEST(SiliconDiff, Ud1AndUd0AreUndefined) {
+  for (const std::vector<uint8_t>& code : {std::vector<uint8_t>{0x0F, 0xB9, 0xC0}, {0x0F, 0xFF, 0xC0}}) {
+    CpuHarness h(64);
+    h.load(code);
+    ASSERT_EQ(h.execute_one(), Status::Exception);
+    expect_fault(h, vec::UD, std::nullopt);
+  }
+}
+
+// Under TF a REP instruction runs one iteration per execution, so the
+// single-step trap follows each; RIP stays on it and RF is set while
+// iterations remain (the frame's RF), and the last one leaves RF alone.
+TEST(SiliconDiff, RepUnderTrapFlagRunsOneIterationAtATime) {
+  CpuHarness h(64);
+  h.cpu.s.flags.set(flag::TF, true);
+  h.cpu.s.gpr[RCX] = 2;
+  h.cpu.s.gpr[RSI] = CpuHarness::kData;
+  h.cpu.s.gpr[RDI] = CpuHarness::kData + 0x100;
+  h.mem.write(CpuHarness::kData, 2, 0xBBAA);
+  h.load_asm("rep movsb");
+  ASSERT_EQ(h.execute_one(), Status::Ok);
+  EXPECT_EQ(h.cpu.s.gpr[RCX], 1u);
+  EXPECT_EQ(h.cpu.s.rip, CpuHarness::kCode);
+  EXPECT_TRUE(h.cpu.s.flags.test(flag::RF));
+  EXPECT_EQ(h.mem.read(CpuHarness::kData + 0x100, 2), 0xAAu);
+  h.cpu.s.flags.set(flag::RF, false);  // as the #DB delivery leaves it
+  ASSERT_EQ(h.execute_one(), Status::Ok);
+  EXPECT_EQ(h.cpu.s.gpr[RCX], 0u);
+  EXPECT_EQ(h.cpu.s.rip, CpuHarness::kCode + 2);
+  EXPECT_FALSE(h.cpu.s.flags.test(flag::RF));
+  EXPECT_EQ(h.mem.read(CpuHarness::kData + 0x100, 2), 0xBBAAu);
+}
+
+// In 64-bit mode a REP with the 0x67 prefix writes ECX, and MOVS/STOS
+// ESI/EDI, before any iteration: their upper halves clear even for a count
+// of zero.  LODS leaves RSI alone then.
+TEST(SiliconDiff, AddressSize32RepClearsUpperHalvesEvenWithCountZero) {
+  {
+    CpuHarness h(64);
+    h.cpu.s.gpr[RCX] = kUpper;
+    h.cpu.s.gpr[RSI] = kUpper | CpuHarness::kData;
+    h.cpu.s.gpr[RDI] = kUpper | (CpuHarness::kData + 0x100);
+    h.load({0x67, 0xF3, 0xA4});  // REP MOVSB with ECX, ESI, EDI
+    ASSERT_EQ(h.execute_one(), Status::Ok);
+    EXPECT_EQ(h.cpu.s.gpr[RCX], 0u);
+    EXPECT_EQ(h.cpu.s.gpr[RSI], CpuHarness::kData);
+    EXPECT_EQ(h.cpu.s.gpr[RDI], CpuHarness::kData + 0x100);
+  }
+  {
+    CpuHarness h(64);
+    h.cpu.s.gpr[RCX] = kUpper;
+    h.cpu.s.gpr[RSI] = kUpper | CpuHarness::kData;
+    h.load({0x67, 0xF3, 0xAC});  // REP LODSB
+    ASSERT_EQ(h.execute_one(), Status::Ok);
+    EXPECT_EQ(h.cpu.s.gpr[RCX], 0u);
+    EXPECT_EQ(h.cpu.s.gpr[RSI], kUpper | CpuHarness::kData);
+  }
+}
+
+}  // namespace
+}  // namespace vtlab::test::system

@@ -147,6 +147,13 @@ int debug_command(const DebugOptions& o) {
   DebugCli cli(dbg, std::cout, o.run.max_insns);
   cli.set_reverse(&reverse, [&muted](bool on) { muted = on; });
   std::cout << "vtlab debug: type help for the commands\n";
+  if (o.start_at) {
+    muted = true;
+    dbg.cont(o.start_at);
+    muted = false;
+    reverse.note_stop();
+    std::cout << "stopped before the first event of the triple fault (why: its chain; s: run into it; rs: back)\n";
+  }
   cli.print_location();
   std::string line;
   for (;;) {
@@ -573,25 +580,6 @@ void DebugCli::info() {
     if (c.kind == CatchKind::Io) what += fmt::format(" {:#x}-{:#x}", c.lo, c.hi);
     else if (!c.any) what += c.kind == CatchKind::Exception ? fmt::format(" {:#04x}", c.lo) : fmt::format(" {}", c.lo);
     out_ << fmt::format("{} catch {}, {} hits\n", c.id, what, c.hits);
-  }
-}
-
-// The explanations of debugger/fault_explain.h: a shutdown's chain first,
-// then the exception a catch stopped after, then the last double fault.
-void DebugCli::why() {
-  Machine& m = d_.machine();
-  const Cpu& cpu = m.cpu();
-  if (cpu.stop_requested() == StopReason::Shutdown && !cpu.shutdown_chain.empty()) {
-    out_ << explain_fault_chain(m, cpu.shutdown_chain, true);
-  } else if (caught_ && caught_->ev.kind == PendingEvent::Kind::Fault) {
-    const ChainedEvent fault{caught_->ev, cpu.s.cr2};
-    const std::string text = explain_delivery_fault(m, caught_->ev, fault);
-    out_ << fmt::format("{} at {:04x}:{:08x}: {}{}", event_text(caught_->ev), caught_->cs, caught_->return_rip, text,
-                        text.ends_with('\n') ? "" : "\n");
-  } else if (!cpu.last_double_fault.empty()) {
-    out_ << explain_fault_chain(m, cpu.last_double_fault, false);
-  } else {
-    out_ << "nothing to explain: no shutdown, no fault caught at this stop, no double fault so far\n";
   }
 }
 

@@ -17,6 +17,7 @@
 #include "core/cpu_state.h"
 #include "core/decoded_insn.h"
 #include "core/interrupt_controller.h"
+#include "core/segment_fault.h"
 #include "devices/bus.h"
 #include "mmu/page_walker.h"
 #include "mmu/phys_memory.h"
@@ -78,6 +79,11 @@ struct PendingEvent {
 struct ChainedEvent {
   PendingEvent event;
   uint64_t cr2 = 0;
+  // The first link: where the event was raised, and the segment check
+  // that raised it (check None if none did).
+  uint16_t cs = 0;
+  uint64_t rip = 0;
+  SegmentFaultWhy why;
 };
 
 class Cpu;
@@ -342,6 +348,8 @@ class Cpu {
   // during delivery was committed, so the registers are still those of the
   // first event.  debugger/fault_explain.h puts them in words.
   std::vector<ChainedEvent> shutdown_chain, last_double_fault;
+  // The last segment or gate check that refused (privilege/segment_refusal.h).
+  SegmentFaultWhy segment_refusal;
 
   // Called after CR0/CR3/CR4/EFER change: drops what the TLB may not keep.
   void paging_changed(bool keep_global);

@@ -28,13 +28,16 @@ std::string indent(const std::string& text, const char* pad) {
   return out;
 }
 
-// The instruction at CS:RIP, disassembled, or why it cannot be.
-std::string instruction_at_pc(Machine& m) {
+// The instruction at cs:rip, disassembled, or why it cannot be.  A chain
+// kept past its delivery (a #DF the guest survived) may name another CS
+// than the current one: its base is then unknown.
+std::string instruction_at(Machine& m, uint16_t cs, uint64_t rip) {
   const CpuState& s = m.cpu().s;
+  if (cs != s.seg[CS].selector) return "(in another code segment than CS now)";
   uint8_t bytes[15];
-  const size_t n = peek_linear(m, m.cpu().linear(CS, s.rip), bytes, sizeof bytes);
+  const size_t n = peek_linear(m, m.cpu().linear(CS, rip), bytes, sizeof bytes);
   if (n == 0) return "(code not mapped)";
-  return Decoder::format(bytes, n, s.code_size(), s.rip, false);
+  return Decoder::format(bytes, n, s.code_size(), rip, false);
 }
 
 std::string descriptor_text(const Descriptor& d, bool ia32e) {
@@ -95,7 +98,100 @@ std::string selector_reason(Machine& m, const PendingEvent& fault) {
   }
 }
 
+// The descriptor with what its kind holds: a segment's base and limit, a
+// gate's target.
+std::string decoded_descriptor(const Descriptor& d, bool ia32e) {
+  std::string text = descriptor_text(d, ia32e);
+  const unsigned t = d.type();
+  const bool gate = !d.s() && (t == sys_type::kCallGate16 || t == sys_type::kCallGate32 || t == sys_type::kTaskGate ||
+                               t == sys_type::kInterruptGate16 || t == sys_type::kInterruptGate32 ||
+                               t == sys_type::kTrapGate16 || t == sys_type::kTrapGate32);
+  if (!gate) return text + fmt::format(", base {:#x}, limit {:#x}", d.base(), d.limit());
+  if (t == sys_type::kTaskGate) return text + fmt::format(", to TSS {:#06x}", d.gate_selector());
+  return text + fmt::format(", to {:04x}:{:08x}", d.gate_selector(), d.gate_offset());
+}
+
+// What failed, with the numbers compared.
+std::string failed_check(const SegmentFaultWhy& w) {
+  Descriptor d;
+  d.lo = w.lo, d.hi = w.hi;
+  const unsigned r = rpl(w.selector), c = w.cpl, dpl = d.dpl();
+  switch (w.check) {
+    case SegmentCheck::None: return "none recorded";
+    case SegmentCheck::NullSelector: return "null selector";
+    case SegmentCheck::BeyondTable: {
+      if (w.limit == ~uint64_t{0}) return "TI = 1 but no LDT is loaded";
+      // A 16-byte descriptor's upper half was the part beyond (has_descriptor: the lower half was read).
+      const uint64_t last = w.offset + (w.has_descriptor ? 15 : 7);
+      if (last <= w.limit) return "the descriptor's address is not canonical";
+      return fmt::format("bytes {:#x}-{:#x} lie beyond the {} limit {:#06x}", w.offset, last,
+                         (w.selector & 4) ? "LDT" : "GDT", w.limit);
+    }
+    case SegmentCheck::WrongType: return "wrong type";
+    case SegmentCheck::RplAboveDpl: return fmt::format("RPL {} > DPL {}", r, dpl);
+    case SegmentCheck::CplAboveDpl: return fmt::format("CPL {} > DPL {}", c, dpl);
+    case SegmentCheck::RplNotCpl: return fmt::format("RPL {} != CPL {}", r, c);
+    case SegmentCheck::DplNotCpl: return fmt::format("DPL {} != CPL {}", dpl, c);
+    case SegmentCheck::DplAboveCpl: return fmt::format("DPL {} > CPL {}", dpl, c);
+    case SegmentCheck::RplAboveCpl: return fmt::format("RPL {} > CPL {}", r, c);
+    case SegmentCheck::RplBelowCpl: return fmt::format("RPL {} < CPL {}", r, c);
+    case SegmentCheck::DplNotRpl: return fmt::format("DPL {} != RPL {}", dpl, r);
+    case SegmentCheck::DplAboveRpl: return fmt::format("DPL {} > RPL {}", dpl, r);
+    case SegmentCheck::GateDpl: return fmt::format("DPL {} < max(CPL {}, RPL {})", dpl, c, r);
+    case SegmentCheck::NotPresent: return "not present (P = 0)";
+    case SegmentCheck::BeyondLimit:
+      if (w.limit == ~uint64_t{0}) return fmt::format("offset {:#x} is not canonical", w.offset);
+      return fmt::format("offset {:#x} > limit {:#x}", w.offset, w.limit);
+    case SegmentCheck::Busy: return (d.type() & 2) ? "the TSS is busy" : "the TSS is not busy";
+  }
+  return "?";
+}
+
 }  // namespace
+
+std::string explain_segment_refusal(const SegmentFaultWhy& w, bool ia32e) {
+  std::string first;
+  const bool names_selector = w.check != SegmentCheck::BeyondLimit || w.selector != 0;
+  if (names_selector) {
+    if (is_null_selector(w.selector))
+      first = fmt::format("selector {:#06x} (null)", w.selector);
+    else
+      first = fmt::format("selector {:#06x} ({} entry {}, RPL {})", w.selector, (w.selector & 4) ? "LDT" : "GDT",
+                          w.selector >> 3, rpl(w.selector));
+  }
+  if (w.has_descriptor) {
+    Descriptor d;
+    d.lo = w.lo, d.hi = w.hi;
+    first += (first.empty() ? "code segment " : " = ") + decoded_descriptor(d, ia32e);
+  }
+  if (!first.empty()) first += "\n";
+  return first + fmt::format("check failed at CPL {}: {}: {}\n", w.cpl, failed_check(w), w.rule);
+}
+
+std::string explain_raised_fault(Machine& m, const PendingEvent& fault) {
+  const Cpu& cpu = m.cpu();
+  const SegmentFaultWhy& w = cpu.segment_refusal;
+  if (w.check != SegmentCheck::None && w.icount == cpu.icount && w.vector == fault.vector && w.error == fault.error)
+    return explain_segment_refusal(w, cpu.s.long_mode_active());
+  return explain_delivery_fault(m, fault, ChainedEvent{fault, cpu.s.cr2, 0, 0, {}});
+}
+
+std::string explain_machine_faults(Machine& m) {
+  const Cpu& cpu = m.cpu();
+  std::string out;
+  if (cpu.stop_requested() == StopReason::Shutdown && !cpu.shutdown_chain.empty())
+    out += explain_fault_chain(m, cpu.shutdown_chain, true);
+  else if (!cpu.last_double_fault.empty())
+    out += "the last double fault the guest survived:\n" + explain_fault_chain(m, cpu.last_double_fault, false);
+  const SegmentFaultWhy& w = cpu.segment_refusal;
+  if (w.check != SegmentCheck::None) {
+    const PendingEvent ev{PendingEvent::Kind::Fault, w.vector, true, w.error};
+    out += fmt::format("the last segment or gate check that refused: {} at instruction {}\n", event_text(ev),
+                       w.icount) +
+           indent(explain_segment_refusal(w, cpu.s.long_mode_active()), "  ");
+  }
+  return out;
+}
 
 std::string explain_page_fault(Machine& m, uint64_t cr2, uint32_t error) {
   Cpu& cpu = m.cpu();
@@ -129,10 +225,12 @@ std::string explain_fault_chain(Machine& m, const std::vector<ChainedEvent>& cha
   std::string out = shutdown ? "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
                              : "double fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n";
   const ChainedEvent& first = chain.front();
-  out += fmt::format("  1. {} at {:04x}:{:08x}  {}\n", event_text(first.event), s.seg[CS].selector, s.rip,
-                     instruction_at_pc(m));
+  out += fmt::format("  1. {} at {:04x}:{:08x}  {}\n", event_text(first.event), first.cs, first.rip,
+                     instruction_at(m, first.cs, first.rip));
   if (first.event.vector == vec::PF && first.event.kind == PendingEvent::Kind::Fault)
     out += indent(explain_page_fault(m, first.cr2, first.event.error), "     ");
+  if (first.why.check != SegmentCheck::None)
+    out += indent(explain_segment_refusal(first.why, s.long_mode_active()), "     ");
   // Replays table 6-5 over the chain: which event each fault interrupted.
   PendingEvent delivering = first.event;
   for (size_t i = 1; i < chain.size(); ++i) {
@@ -152,7 +250,11 @@ std::string explain_fault_chain(Machine& m, const std::vector<ChainedEvent>& cha
       delivering = f.event;
     }
   }
-  if (!shutdown) out += "  the #DF handler was entered\n";
+  if (!shutdown) {
+    // The registers now are the handler's (or later): the chain's are gone.
+    out += "  the #DF handler was entered\n";
+    return out;
+  }
   if (s.long_mode_active()) {
     static const char* const kNames[16] = {"rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi",
                                            "r8",  "r9",  "r10", "r11", "r12", "r13", "r14", "r15"};

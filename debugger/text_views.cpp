@@ -114,8 +114,7 @@ std::string why_text(Machine& m, const std::optional<DeliveredEvent>& caught) {
   if (cpu.stop_requested() == StopReason::Shutdown && !cpu.shutdown_chain.empty())
     return explain_fault_chain(m, cpu.shutdown_chain, true);
   if (caught && caught->ev.kind == PendingEvent::Kind::Fault) {
-    const ChainedEvent fault{caught->ev, cpu.s.cr2};
-    const std::string text = explain_delivery_fault(m, caught->ev, fault);
+    const std::string text = explain_raised_fault(m, caught->ev);
     return fmt::format("{} at {:04x}:{:08x}: {}{}", event_text(caught->ev), caught->cs, caught->return_rip, text,
                        text.ends_with('\n') ? "" : "\n");
   }

@@ -41,6 +41,7 @@ void draw_paging(GuiState& st);  // the walk, the page-table tree, the TLB
 void draw_exits(GuiState& st);   // counters, timeline, log, holes
 void draw_console(GuiState& st); // commands and the serial console
 void draw_compare(GuiState& st);  // the same guest in several modes, side by side
+void draw_faults(GuiState& st);   // the fault chain, the last #DF, the last segment check refused
 
 // The page-table tree (panel_page_tree.cpp), under draw_paging.
 void draw_page_tree(GuiState& st);

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "debugger/fault_explain.h"
 #include "debugger/system_views.h"
 #include "mmu/walk_explain.h"
 
@@ -84,6 +85,13 @@ std::string dump_state(GuiState& st) {
   for (const Breakpoint& b : st.dbg().breakpoints())
     line(fmt::format("breakpoint {} {:x} hits {}", b.id, b.address, b.hits));
   line(fmt::format("serial {} bytes", st.machine().serial_transcript().size()));
+  // The Faults panel's text, line by line.
+  const std::string faults = explain_machine_faults(st.machine());
+  for (size_t at = 0; at < faults.size();) {
+    const size_t nl = faults.find('\n', at);
+    line("fault " + faults.substr(at, nl - at));
+    at = nl == std::string::npos ? faults.size() : nl + 1;
+  }
   // The Compare window, once a comparison has run: each mode's figures,
   // then its exits per reason (the ones that occurred).
   if (!st.compare->running())

@@ -20,6 +20,7 @@
 
 #include "privilege/far_transfer.h"
 #include "privilege/segment_load.h"
+#include "privilege/segment_refusal.h"
 #include "privilege/stack_access.h"
 #include "privilege/tss.h"
 
@@ -41,8 +42,13 @@ uint64_t gate_target_offset(const CpuState& s, const Descriptor& gate) {
 // otherwise one within the code segment's limit.
 Status check_gate_offset(Cpu& cpu, const Descriptor& gate, const Descriptor& code) {
   const uint64_t offset = gate_target_offset(cpu.s, gate);
-  const bool ok = cpu.s.long_mode_active() ? is_canonical(offset) : offset <= code.limit();
-  return ok ? Status::Ok : cpu.raise(vec::GP, 0);
+  if (cpu.s.long_mode_active())
+    return is_canonical(offset) ? Status::Ok
+                                : refuse_offset(cpu, vec::GP, 0, 0, &code, offset, ~uint64_t{0},
+                                                "a call gate's 64-bit offset must be canonical");
+  return offset <= code.limit() ? Status::Ok
+                                : refuse_offset(cpu, vec::GP, 0, 0, &code, offset, code.limit(),
+                                                "a call gate's offset must lie within its code segment's limit");
 }
 
 // The stack for the return address of a same-level CALL: the current one,
@@ -59,17 +65,32 @@ StackWriter same_level_stack(const CpuState& s) {
 // segment (DPL <= CPL); JMP only where a direct JMP could go.
 Status check_gate_and_target(Cpu& cpu, uint16_t gate_sel, const Descriptor& gate, bool call, Descriptor& code) {
   const unsigned cpl = cpu.s.cpl();
-  if (gate.dpl() < cpl || gate.dpl() < rpl(gate_sel)) return cpu.raise(vec::GP, selector_error(gate_sel, false));
-  if (!gate.present()) return cpu.raise(vec::NP, selector_error(gate_sel, false));
+  const uint32_t gate_error = selector_error(gate_sel, false);
+  if (gate.dpl() < cpl || gate.dpl() < rpl(gate_sel))
+    return refuse(cpu, vec::GP, gate_error, SegmentCheck::GateDpl, gate_sel, &gate,
+                  "a call gate is used only when max(CPL, RPL) <= its DPL");
+  if (!gate.present())
+    return refuse(cpu, vec::NP, gate_error, SegmentCheck::NotPresent, gate_sel, &gate, "the gate must be present");
   const uint16_t cs_sel = gate.gate_selector();
-  if (is_null_selector(cs_sel)) return cpu.raise(vec::GP, 0);
+  if (is_null_selector(cs_sel))
+    return refuse(cpu, vec::GP, 0, SegmentCheck::NullSelector, cs_sel, nullptr,
+                  "a call gate's code selector cannot be null");
   TRY(fetch_descriptor(cpu, cs_sel, code, vec::GP));
-  bool allowed = code.is_code() && code.dpl() <= cpl;
-  if (!call && !code.conforming()) allowed = allowed && code.dpl() == cpl;
+  const uint32_t error = selector_error(cs_sel, false);
+  if (!code.is_code())
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, cs_sel, &code, "a call gate leads to a code segment");
+  if (code.dpl() > cpl)
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplAboveCpl, cs_sel, &code,
+                  "a call gate leads to the same or a more privileged level (DPL <= CPL)");
+  if (!call && !code.conforming() && code.dpl() != cpl)
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplNotCpl, cs_sel, &code,
+                  "a JMP through a call gate does not change level: non-conforming code needs DPL = CPL");
   // IA-32e mode: only into 64-bit code (L=1, D=0).
-  if (cpu.s.long_mode_active() && (!code.long_code() || code.default_big())) allowed = false;
-  if (!allowed) return cpu.raise(vec::GP, selector_error(cs_sel, false));
-  if (!code.present()) return cpu.raise(vec::NP, selector_error(cs_sel, false));
+  if (cpu.s.long_mode_active() && (!code.long_code() || code.default_big()))
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, cs_sel, &code,
+                  "an IA-32e call gate leads to 64-bit code (L=1, D=0)");
+  if (!code.present())
+    return refuse(cpu, vec::NP, error, SegmentCheck::NotPresent, cs_sel, &code, "the code segment must be present");
   return Status::Ok;
 }
 

@@ -1,5 +1,7 @@
 #include "privilege/descriptors.h"
 
+#include "privilege/segment_refusal.h"
+
 namespace vtlab {
 
 SegmentCache segment_cache(uint16_t sel, const Descriptor& d) {
@@ -29,11 +31,15 @@ uint64_t descriptor_address(const CpuState& s, uint16_t sel) {
 }  // namespace
 
 Status fetch_descriptor(Cpu& cpu, uint16_t sel, Descriptor& out, uint8_t vector, bool ext) {
-  if (!selector_in_table(cpu.s, sel)) return cpu.raise(vector, selector_error(sel, ext));
+  if (!selector_in_table(cpu.s, sel))
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::BeyondTable, sel, nullptr,
+                  "a selector's descriptor must lie inside its table");
   const uint64_t addr = descriptor_address(cpu.s, sel);
   // "A segment descriptor memory address is non-canonical" (SDM vol. 2,
   // the 64-bit mode exceptions of every instruction that reads one).
-  if (!is_canonical(addr) || !is_canonical(addr + 7)) return cpu.raise(vector, selector_error(sel, ext));
+  if (!is_canonical(addr) || !is_canonical(addr + 7))
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::BeyondTable, sel, nullptr,
+                  "a descriptor's address must be canonical");
   uint64_t raw;
   TRY(cpu.read_linear(addr, 8, raw, /*supervisor=*/true));
   out.lo = static_cast<uint32_t>(raw);
@@ -48,7 +54,9 @@ Status fetch_upper_half(Cpu& cpu, uint16_t sel, Descriptor& d, uint8_t vector, b
   const uint32_t last = (sel & 0xFFF8u) + 15;
   const bool inside = (sel & 4) ? s.ldtr.present() && last <= s.ldtr.limit : last <= s.gdtr.limit;
   const uint64_t addr = descriptor_address(s, sel) + 8;
-  if (!inside || !is_canonical(addr + 7)) return cpu.raise(vector, selector_error(sel, ext));
+  if (!inside || !is_canonical(addr + 7))
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::BeyondTable, sel, &d,
+                  "a 16-byte descriptor must lie wholly inside its table");
   return cpu.read_linear(addr, 8, d.upper, /*supervisor=*/true);
 }
 

@@ -1,6 +1,7 @@
 #include "privilege/far_transfer.h"
 
 #include "privilege/segment_load.h"
+#include "privilege/segment_refusal.h"
 #include "privilege/stack_access.h"
 #include "privilege/task_switch.h"
 
@@ -16,10 +17,14 @@ bool real_or_v8086(const CpuState& s) { return s.real_mode() || s.v8086(); }
 // whose upper half must lie in the table and have type 0 (#GP(sel)).
 Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, bool call) {
   if (cpu.s.long_mode_active()) {
-    if (d.type() != sys_type::kCallGate32) return cpu.raise(vec::GP, selector_error(sel, false));
+    if (d.type() != sys_type::kCallGate32)
+      return refuse(cpu, vec::GP, selector_error(sel, false), SegmentCheck::WrongType, sel, &d,
+                    "in IA-32e mode a far JMP/CALL takes a code segment or a 64-bit call gate");
     Descriptor gate = d;
     TRY(fetch_upper_half(cpu, sel, gate, vec::GP));
-    if (gate.upper_type() != 0) return cpu.raise(vec::GP, selector_error(sel, false));
+    if (gate.upper_type() != 0)
+      return refuse(cpu, vec::GP, selector_error(sel, false), SegmentCheck::WrongType, sel, &gate,
+                    "the upper half of a 64-bit call gate must have type 0");
     return call ? call_through_gate(cpu, sel, gate) : jmp_through_gate(cpu, sel, gate);
   }
   const TaskSwitchCause cause = call ? TaskSwitchCause::Call : TaskSwitchCause::Jmp;
@@ -31,12 +36,15 @@ Status system_target(Cpu& cpu, uint16_t sel, const Descriptor& d, bool call) {
     case sys_type::kTss16Busy:
     case sys_type::kTss32Available:
     case sys_type::kTss32Busy: return jmp_call_to_tss(cpu, cause, sel, d);
-    default: return cpu.raise(vec::GP, selector_error(sel, false));
+    default:
+      return refuse(cpu, vec::GP, selector_error(sel, false), SegmentCheck::WrongType, sel, &d,
+                    "a far JMP/CALL takes a code segment, a call gate, a task gate or a TSS");
   }
 }
 
 Status fetch_far_target(Cpu& cpu, uint16_t sel, Descriptor& d) {
-  if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
+  if (is_null_selector(sel))
+    return refuse(cpu, vec::GP, 0, SegmentCheck::NullSelector, sel, nullptr, "a far JMP/CALL needs a code selector");
   return fetch_descriptor(cpu, sel, d, vec::GP);
 }
 
@@ -47,26 +55,54 @@ Status fetch_far_target(Cpu& cpu, uint16_t sel, Descriptor& d) {
 // In IA-32e mode a code segment with L=1 and D=1 is reserved: #GP(sel)
 // before any privilege check.
 Status check_code_target(Cpu& cpu, uint16_t sel, const Descriptor& d) {
-  if (!d.is_code() || (cpu.s.long_mode_active() && d.long_and_big()))
-    return cpu.raise(vec::GP, selector_error(sel, false));
+  const uint32_t error = selector_error(sel, false);
+  if (!d.is_code())
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, sel, &d,
+                  "a far JMP/CALL takes a code segment, a call gate, a task gate or a TSS");
+  if (cpu.s.long_mode_active() && d.long_and_big())
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, sel, &d,
+                  "a code segment with L=1 and D=1 is reserved in IA-32e mode");
   const unsigned cpl = cpu.s.cpl();
-  const bool allowed = d.conforming() ? d.dpl() <= cpl : (rpl(sel) <= cpl && d.dpl() == cpl);
-  if (!allowed) return cpu.raise(vec::GP, selector_error(sel, false));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  if (d.conforming() && d.dpl() > cpl)
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplAboveCpl, sel, &d,
+                  "conforming code is entered only from its DPL or a less privileged level (DPL <= CPL)");
+  constexpr const char* kOwnLevel =
+      "non-conforming code is entered directly only from its own level (DPL = CPL, RPL <= CPL); "
+      "other levels go through a call gate";
+  if (!d.conforming() && rpl(sel) > cpl)
+    return refuse(cpu, vec::GP, error, SegmentCheck::RplAboveCpl, sel, &d, kOwnLevel);
+  if (!d.conforming() && d.dpl() != cpl)
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplNotCpl, sel, &d, kOwnLevel);
+  if (!d.present())
+    return refuse(cpu, vec::NP, error, SegmentCheck::NotPresent, sel, &d, "the code segment must be present");
   return Status::Ok;
 }
 
 }  // namespace
 
 Status check_return_code_segment(Cpu& cpu, uint16_t sel, Descriptor& d) {
-  if (is_null_selector(sel)) return cpu.raise(vec::GP, 0);
+  if (is_null_selector(sel))
+    return refuse(cpu, vec::GP, 0, SegmentCheck::NullSelector, sel, nullptr, "a return needs a code selector");
   TRY(fetch_descriptor(cpu, sel, d, vec::GP));
   // A return may only go to the same or a less privileged level (RPL >= CPL);
   // IA-32e mode refuses L=1 with D=1.
-  const bool ok = d.is_code() && !(cpu.s.long_mode_active() && d.long_and_big()) && rpl(sel) >= cpu.s.cpl() &&
-                  (d.conforming() ? d.dpl() <= rpl(sel) : d.dpl() == rpl(sel));
-  if (!ok) return cpu.raise(vec::GP, selector_error(sel, false));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  const uint32_t error = selector_error(sel, false);
+  if (!d.is_code())
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, sel, &d, "a return goes to a code segment");
+  if (cpu.s.long_mode_active() && d.long_and_big())
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, sel, &d,
+                  "a code segment with L=1 and D=1 is reserved in IA-32e mode");
+  if (rpl(sel) < cpu.s.cpl())
+    return refuse(cpu, vec::GP, error, SegmentCheck::RplBelowCpl, sel, &d,
+                  "a return goes to the same or a less privileged level (RPL >= CPL)");
+  if (d.conforming() && d.dpl() > rpl(sel))
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplAboveRpl, sel, &d,
+                  "a return to conforming code needs DPL <= RPL");
+  if (!d.conforming() && d.dpl() != rpl(sel))
+    return refuse(cpu, vec::GP, error, SegmentCheck::DplNotRpl, sel, &d,
+                  "a return to non-conforming code needs DPL = RPL");
+  if (!d.present())
+    return refuse(cpu, vec::NP, error, SegmentCheck::NotPresent, sel, &d, "the code segment must be present");
   return Status::Ok;
 }
 
@@ -92,8 +128,13 @@ bool enters_64bit_mode(const CpuState& s, const Descriptor& code) {
 }
 
 Status check_target_offset(Cpu& cpu, const Descriptor& code, uint64_t offset) {
-  const bool ok = enters_64bit_mode(cpu.s, code) ? is_canonical(offset) : offset <= code.limit();
-  return ok ? Status::Ok : cpu.raise(vec::GP, 0);
+  if (enters_64bit_mode(cpu.s, code))
+    return is_canonical(offset) ? Status::Ok
+                                : refuse_offset(cpu, vec::GP, 0, 0, &code, offset, ~uint64_t{0},
+                                                "a 64-bit target offset must be canonical");
+  return offset <= code.limit() ? Status::Ok
+                                : refuse_offset(cpu, vec::GP, 0, 0, &code, offset, code.limit(),
+                                                "the target offset must lie within the code segment's limit");
 }
 
 Status check_return_stack_segment(Cpu& cpu, uint16_t ss_sel, unsigned new_cpl, const Descriptor& code,
@@ -110,7 +151,9 @@ SegmentCache return_stack_segment(uint16_t ss_sel, unsigned new_cpl, const Descr
 Status far_jmp(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
   offset &= all_ones(opsize);
   if (real_or_v8086(cpu.s)) {
-    if (offset > cpu.s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+    if (offset > cpu.s.seg[CS].limit)
+      return refuse_offset(cpu, vec::GP, 0, 0, nullptr, offset, cpu.s.seg[CS].limit,
+                           "the target offset must lie within CS's limit");
     commit_real_code_segment(cpu.s, sel);
     cpu.next_rip = offset;
     return Status::Ok;
@@ -146,7 +189,8 @@ Status far_call(Cpu& cpu, uint16_t sel, uint64_t offset, unsigned opsize) {
   stack.push(opsize, cpu.next_rip);
   TRY(stack.check_limits(cpu, vec::SS, 0));
   if (real_or_v8086(s)) {
-    if (offset > limit) return cpu.raise(vec::GP, 0);
+    if (offset > limit)
+      return refuse_offset(cpu, vec::GP, 0, 0, nullptr, offset, limit, "the target offset must lie within CS's limit");
   } else {
     TRY(check_target_offset(cpu, d, offset));
   }
@@ -171,7 +215,9 @@ Status far_ret(Cpu& cpu, unsigned opsize, uint16_t release) {
   const auto sel = static_cast<uint16_t>(cs);
 
   if (real_or_v8086(s)) {
-    if (offset > s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+    if (offset > s.seg[CS].limit)
+      return refuse_offset(cpu, vec::GP, 0, 0, nullptr, offset, s.seg[CS].limit,
+                           "the return offset must lie within CS's limit");
     stack.skip(release);
     commit_real_code_segment(s, sel);
     s.gpr[RSP] = stack.sp();

@@ -304,7 +304,17 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
   std::optional<std::pair<PendingEvent, PendingEvent>> df_cause;
   // The events of this delivery so far (Cpu::shutdown_chain), kept only
   // once a fault nests: most deliveries succeed and allocate nothing.
-  const ChainedEvent first_link{first, cpu.s.cr2};
+  // A chain's first link says where the event was raised and, when a
+  // segment check raised it just now, why (Cpu::segment_refusal).
+  const auto link = [&cpu](const PendingEvent& ev) {
+    ChainedEvent l{ev, cpu.s.cr2, cpu.s.seg[CS].selector, cpu.s.rip, {}};
+    const SegmentFaultWhy& why = cpu.segment_refusal;
+    if (why.check != SegmentCheck::None && why.icount == cpu.icount && why.vector == ev.vector &&
+        why.error == ev.error)
+      l.why = why;
+    return l;
+  };
+  const ChainedEvent first_link = link(first);
   std::vector<ChainedEvent> chain;
   bool replaced = false;         // a fault during delivery took the first event's place
   bool first_delivered = false;  // ... after a task gate switched tasks for it
@@ -326,7 +336,7 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
     }
     const PendingEvent nested = cpu.pending();
     if (chain.empty()) chain.push_back(first_link);
-    chain.push_back({nested, cpu.s.cr2});
+    chain.push_back(ChainedEvent{nested, cpu.s.cr2, 0, 0, {}});
     if (switched) {
       // The task switch completed: the fault (or the T-flag trap) belongs
       // to the new task, before its first instruction, and is delivered
@@ -334,7 +344,7 @@ bool deliver_event(Cpu& cpu, const PendingEvent& first, uint64_t return_rip) {
       if (!replaced) first_delivered = true;
       replaced = true;
       df_cause.reset();
-      chain = {{nested, cpu.s.cr2}};
+      chain = {link(nested)};
       ++cpu.events;  // each completed switch is an event: virtual time moves
       if (++switch_rounds == kMaxSwitchRounds) {
         cpu.request_stop(StopReason::Shutdown,

@@ -4,6 +4,7 @@
 
 #include "privilege/far_transfer.h"
 #include "privilege/segment_load.h"
+#include "privilege/segment_refusal.h"
 #include "privilege/stack_access.h"
 #include "privilege/task_switch.h"
 
@@ -18,7 +19,8 @@ Status iret_real_mode(Cpu& cpu, unsigned opsize) {
   TRY(stack.pop(opsize, ip));
   TRY(stack.pop(opsize, cs));
   TRY(stack.pop(opsize, fl));
-  if (ip > s.seg[CS].limit) return cpu.raise(vec::GP, 0);
+  if (ip > s.seg[CS].limit)
+    return refuse_offset(cpu, vec::GP, 0, 0, nullptr, ip, s.seg[CS].limit, "the return offset must lie within CS's limit");
   const uint64_t old = s.flags.bits();
   // A 16-bit IRET reloads FLAGS whole; a 32-bit one leaves VM, VIF and VIP
   // alone (the SDM's "AND 257FD5H OR (EFLAGS AND 1A0000H)").
@@ -128,7 +130,9 @@ Status iret(Cpu& cpu, unsigned opsize) {
     TRY(stack.pop(opsize, ss));
     TRY(check_stack_segment(cpu, static_cast<uint16_t>(ss), new_cpl, vec::GP, false, ssd));
   }
-  if (eip > d.limit()) return cpu.raise(vec::GP, 0);
+  if (eip > d.limit())
+    return refuse_offset(cpu, vec::GP, 0, 0, &d, eip, d.limit(),
+                         "the return offset must lie within the code segment's limit");
   TRY(mark_accessed(cpu, d));
   if (new_cpl > cpl) TRY(mark_accessed(cpu, ssd));
 

@@ -1,5 +1,7 @@
 #include "privilege/segment_load.h"
 
+#include "privilege/segment_refusal.h"
+
 namespace vtlab {
 
 namespace {
@@ -32,21 +34,38 @@ Status prepare_data_segment(Cpu& cpu, uint16_t sel, SegmentCache& out) {
 
 Status check_data_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
   TRY(fetch_descriptor(cpu, sel, d, vector, ext));
-  if (!d.is_data() && !d.readable_code()) return cpu.raise(vector, selector_error(sel, ext));
+  const uint32_t error = selector_error(sel, ext);
+  const int level = static_cast<int>(cpl);
+  if (!d.is_data() && !d.readable_code())
+    return refuse(cpu, vector, error, SegmentCheck::WrongType, sel, &d,
+                  "DS, ES, FS and GS take a data or readable code segment", level);
   // Conforming code may be read from any level; everything else only from
   // levels at least as privileged as the segment, for both CPL and RPL.
-  if (!d.conforming() && (rpl(sel) > d.dpl() || cpl > d.dpl())) return cpu.raise(vector, selector_error(sel, ext));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, ext));
+  constexpr const char* kLevel = "a data or non-conforming code segment is loaded only when max(CPL, RPL) <= DPL";
+  if (!d.conforming() && rpl(sel) > d.dpl())
+    return refuse(cpu, vector, error, SegmentCheck::RplAboveDpl, sel, &d, kLevel, level);
+  if (!d.conforming() && cpl > d.dpl())
+    return refuse(cpu, vector, error, SegmentCheck::CplAboveDpl, sel, &d, kLevel, level);
+  if (!d.present())
+    return refuse(cpu, vec::NP, error, SegmentCheck::NotPresent, sel, &d, "the segment must be present", level);
   return Status::Ok;
 }
 
 Status check_stack_segment(Cpu& cpu, uint16_t sel, unsigned cpl, uint8_t vector, bool ext, Descriptor& d) {
   // 64-bit mode's null SS is the caller's (null_stack_allowed).
-  if (is_null_selector(sel)) return cpu.raise(vector, ext ? 1 : 0);
+  const int level = static_cast<int>(cpl);
+  if (is_null_selector(sel))
+    return refuse(cpu, vector, ext ? 1 : 0, SegmentCheck::NullSelector, sel, nullptr,
+                  "SS cannot be null (except in 64-bit mode below CPL 3)", level);
   TRY(fetch_descriptor(cpu, sel, d, vector, ext));
-  if (rpl(sel) != cpl || !d.writable_data() || d.dpl() != cpl)
-    return cpu.raise(vector, selector_error(sel, ext));
-  if (!d.present()) return cpu.raise(vec::SS, selector_error(sel, ext));
+  const uint32_t error = selector_error(sel, ext);
+  constexpr const char* kLevel = "SS's RPL and DPL must both equal the CPL";
+  if (rpl(sel) != cpl) return refuse(cpu, vector, error, SegmentCheck::RplNotCpl, sel, &d, kLevel, level);
+  if (!d.writable_data())
+    return refuse(cpu, vector, error, SegmentCheck::WrongType, sel, &d, "SS takes a writable data segment", level);
+  if (d.dpl() != cpl) return refuse(cpu, vector, error, SegmentCheck::DplNotCpl, sel, &d, kLevel, level);
+  if (!d.present())
+    return refuse(cpu, vec::SS, error, SegmentCheck::NotPresent, sel, &d, "the stack segment must be present", level);
   return Status::Ok;
 }
 

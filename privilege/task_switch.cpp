@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "privilege/segment_load.h"
+#include "privilege/segment_refusal.h"
 #include "privilege/stack_access.h"
 #include "privilege/tss.h"
 
@@ -122,9 +123,14 @@ Status qualify_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
 
   Descriptor d;
   if (!is_null_selector(t.ldt)) {
-    if (t.ldt & 4) return cpu.raise(vec::TS, selector_error(t.ldt, ext));
+    constexpr const char* kLdt = "a task's LDT selector names a present LDT descriptor in the GDT";
+    if (t.ldt & 4)
+      return refuse(cpu, vec::TS, selector_error(t.ldt, ext), SegmentCheck::WrongType, t.ldt, nullptr, kLdt, cpl);
     TRY(fetch_descriptor(cpu, t.ldt, d, vec::TS, ext));
-    if (d.s() || d.type() != sys_type::kLdt || !d.present()) return cpu.raise(vec::TS, selector_error(t.ldt, ext));
+    if (d.s() || d.type() != sys_type::kLdt)
+      return refuse(cpu, vec::TS, selector_error(t.ldt, ext), SegmentCheck::WrongType, t.ldt, &d, kLdt, cpl);
+    if (!d.present())
+      return refuse(cpu, vec::TS, selector_error(t.ldt, ext), SegmentCheck::NotPresent, t.ldt, &d, kLdt, cpl);
     s.ldtr = segment_cache(t.ldt, d);
   }
 
@@ -133,11 +139,20 @@ Status qualify_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
   s.seg[SS] = segment_cache(t.seg[SS], d);
 
   const uint16_t cs = t.seg[CS];
-  if (is_null_selector(cs)) return cpu.raise(vec::TS, ext ? 1 : 0);
+  if (is_null_selector(cs))
+    return refuse(cpu, vec::TS, ext ? 1 : 0, SegmentCheck::NullSelector, cs, nullptr, "a task's CS cannot be null",
+                  cpl);
   TRY(fetch_descriptor(cpu, cs, d, vec::TS, ext));
-  if (!d.is_code() || (d.conforming() ? d.dpl() > cpl : d.dpl() != cpl))
-    return cpu.raise(vec::TS, selector_error(cs, ext));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(cs, ext));
+  if (!d.is_code())
+    return refuse(cpu, vec::TS, selector_error(cs, ext), SegmentCheck::WrongType, cs, &d,
+                  "a task's CS takes a code segment", cpl);
+  if (d.conforming() ? d.dpl() > cpl : d.dpl() != cpl)
+    return refuse(cpu, vec::TS, selector_error(cs, ext),
+                  d.conforming() ? SegmentCheck::DplAboveCpl : SegmentCheck::DplNotCpl, cs, &d,
+                  "a task's CS must suit its CPL (CS.RPL): DPL = CPL, or DPL <= CPL if conforming", cpl);
+  if (!d.present())
+    return refuse(cpu, vec::NP, selector_error(cs, ext), SegmentCheck::NotPresent, cs, &d,
+                  "the code segment must be present", cpl);
   TRY(mark_accessed(cpu, d));
   s.seg[CS] = segment_cache(cs, d);
 
@@ -184,7 +199,9 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   const bool leave_old = rq.cause == TaskSwitchCause::Jmp || rq.cause == TaskSwitchCause::Iret;
   if (!is_tss32(rq.tss))
     return cpu.unsupported(fmt::format("task switch to a 16-bit TSS ({:#06x}) is not modelled", rq.sel));
-  if (rq.tss.limit() < tss32::kMinLimit) return cpu.raise(vec::TS, selector_error(rq.sel, rq.ext));
+  if (rq.tss.limit() < tss32::kMinLimit)
+    return refuse_offset(cpu, vec::TS, selector_error(rq.sel, rq.ext), rq.sel, &rq.tss, tss32::kMinLimit,
+                         rq.tss.limit(), "a 32-bit TSS's limit must be at least 0x67");
   const unsigned old_word = tss_word_size(s.tr);
   if (old_word == 2)
     return cpu.unsupported(fmt::format("task switch from a 16-bit TSS ({:#06x}) is not modelled", s.tr.selector));
@@ -257,10 +274,19 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
 // The TSS descriptor a task gate or a task's back link names: it must be
 // in the GDT, a TSS, available (busy for IRET), and present.
 Status fetch_tss(Cpu& cpu, uint16_t sel, Descriptor& d, bool want_busy, uint8_t vector, bool ext) {
-  if ((sel & 4) || !selector_in_table(cpu.s, sel)) return cpu.raise(vector, selector_error(sel, ext));
+  if (sel & 4)
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::WrongType, sel, nullptr,
+                  "a TSS descriptor lives in the GDT (TI = 0)");
   TRY(fetch_descriptor(cpu, sel, d, vector, ext));
-  if (!is_tss(d) || is_busy(d) != want_busy) return cpu.raise(vector, selector_error(sel, ext));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, ext));
+  if (!is_tss(d))
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::WrongType, sel, &d,
+                  "a task gate or back link names a TSS");
+  if (is_busy(d) != want_busy)
+    return refuse(cpu, vector, selector_error(sel, ext), SegmentCheck::Busy, sel, &d,
+                  want_busy ? "IRET returns to a busy TSS" : "a task switch goes to an available (not busy) TSS");
+  if (!d.present())
+    return refuse(cpu, vec::NP, selector_error(sel, ext), SegmentCheck::NotPresent, sel, &d,
+                  "the TSS must be present");
   return Status::Ok;
 }
 
@@ -274,16 +300,28 @@ Status instruction_switch(Cpu& cpu, TaskSwitchCause cause, uint16_t sel, const D
 Status jmp_call_to_tss(Cpu& cpu, TaskSwitchCause cause, uint16_t sel, const Descriptor& d) {
   const unsigned cpl = cpu.s.cpl();
   // A TSS descriptor lives in the GDT only, and must not be running.
-  if (d.dpl() < cpl || d.dpl() < rpl(sel) || is_busy(d) || (sel & 4))
-    return cpu.raise(vec::GP, selector_error(sel, false));
-  if (!d.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  const uint32_t error = selector_error(sel, false);
+  if (sel & 4)
+    return refuse(cpu, vec::GP, error, SegmentCheck::WrongType, sel, &d, "a TSS descriptor lives in the GDT (TI = 0)");
+  if (d.dpl() < cpl || d.dpl() < rpl(sel))
+    return refuse(cpu, vec::GP, error, SegmentCheck::GateDpl, sel, &d,
+                  "a TSS is switched to only when max(CPL, RPL) <= its DPL");
+  if (is_busy(d))
+    return refuse(cpu, vec::GP, error, SegmentCheck::Busy, sel, &d,
+                  "a task switch goes to an available (not busy) TSS");
+  if (!d.present())
+    return refuse(cpu, vec::NP, error, SegmentCheck::NotPresent, sel, &d, "the TSS must be present");
   return instruction_switch(cpu, cause, sel, d);
 }
 
 Status jmp_call_through_task_gate(Cpu& cpu, TaskSwitchCause cause, uint16_t sel, const Descriptor& gate) {
   const unsigned cpl = cpu.s.cpl();
-  if (gate.dpl() < cpl || gate.dpl() < rpl(sel)) return cpu.raise(vec::GP, selector_error(sel, false));
-  if (!gate.present()) return cpu.raise(vec::NP, selector_error(sel, false));
+  if (gate.dpl() < cpl || gate.dpl() < rpl(sel))
+    return refuse(cpu, vec::GP, selector_error(sel, false), SegmentCheck::GateDpl, sel, &gate,
+                  "a task gate is used only when max(CPL, RPL) <= its DPL");
+  if (!gate.present())
+    return refuse(cpu, vec::NP, selector_error(sel, false), SegmentCheck::NotPresent, sel, &gate,
+                  "the gate must be present");
   const uint16_t tss_sel = gate.gate_selector();
   Descriptor d;
   TRY(fetch_tss(cpu, tss_sel, d, /*want_busy=*/false, vec::GP, false));

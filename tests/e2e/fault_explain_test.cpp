@@ -189,5 +189,116 @@ TEST(TripleFaultExplained, DebuggerWhyExplainsTheCaughtFaultAndTheShutdown) {
       << d.out;
 }
 
+// A double fault the guest survives: MOV DS raises #GP, whose gate is not
+// present (#NP: contributory twice, so #DF), and the #DF handler runs and
+// exits.  `vtlab run` explains it once the run is over: the first fault
+// with the segment check that raised it, the second with the gate that
+// refused, the class pair of table 6-5.
+TEST(DoubleFaultExplained, SurvivedDoubleFaultIsExplainedAtTheEnd) {
+  const CommandResult r = run_flat("SurvivedDoubleFault", R"(
+  lgdt [gdt0]
+  mov edi, 0x200000
+  mov ecx, 32
+1: mov eax, offset handler
+  mov word ptr [edi], ax
+  mov word ptr [edi+2], 0x08
+  mov dword ptr [edi+4], 0x00008E00
+  shr eax, 16
+  mov word ptr [edi+6], ax
+  add edi, 8
+  loop 1b
+  and byte ptr [0x20006d], 0x7f   # #GP's gate: not present
+  lidt [idt0]
+  mov esp, 0x90000
+  mov ax, 0x13
+  mov ds, ax
+handler:
+  mov al, 0x10
+  out 0xf4, al
+  .p2align 3
+gdt: .quad 0
+  .quad 0x00cf9a000000ffff
+  .quad 0x00cf92000000ffff
+gdt0: .word 0x17
+      .long gdt
+idt0: .word 0xff
+      .long 0x200000
+)");
+  EXPECT_EQ(r.status, 0x21);
+  EXPECT_EQ(r.err,
+      "vtlab: the guest took a double fault and its #DF handler ran; the last one:\n"
+      "double fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+      "  1. #GP(0x0010) at 0008:00100049  mov ds, ax\n"
+      "     selector 0x0013 (GDT entry 2, RPL 3) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
+      "     check failed at CPL 0: RPL 3 > DPL 0: a data or non-conforming code segment is loaded only when max(CPL, RPL) <= DPL\n"
+      "  2. #NP(0x006b) while delivering #GP(0x0010): IDT entry 0x0d = 00100e000008004b: 32-bit interrupt gate, DPL 0, not present: the gate is not present\n"
+      "     contributory then contributory: a double fault (#DF) is raised instead\n"
+      "  the #DF handler was entered\n");
+}
+
+// --on-triple-fault: bad values and combinations are one line and status 2.
+TEST(OnTripleFault, BadValuesAreOneLineErrors) {
+  const std::string guest = flat_guest("OnTripleFaultBad", "ud2\n");
+  CommandResult r = run_command(kCli + " run --serial none --on-triple-fault explode --flat 0x100000 " + guest);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vtlab: --on-triple-fault: explode not in {stop,reset,debug} (see vtlab --help)\n");
+  r = run_command(kCli + " run --serial none --on-triple-fault reset --flat 0x100000 " + guest);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vtlab: --on-triple-fault: restarting needs firmware at the reset vector: use it with --bios\n");
+  r = run_command(kCli + " run --serial none --reboot --on-triple-fault debug --flat 0x100000 " + guest);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err,
+            "vtlab: --reboot: the same as --on-triple-fault reset: it cannot be combined with --on-triple-fault "
+            "debug\n");
+}
+
+// --on-triple-fault debug: the chain is printed, then the debugger opens
+// on a replay stopped at the chain's first event (the UD2); stepping runs
+// into the shutdown, and reverse-step goes back past it.
+TEST(OnTripleFault, DebugStopsAtTheFirstFaultWithReverseStep) {
+  const std::string guest = flat_guest("OnTripleFaultDebug", "lidt [idt0]\nmov eax, 0x11111111\nud2\nidt0: .word 0\n .long 0\n");
+  const std::string cmds = ::testing::TempDir() + "/on-triple-fault.cmd";
+  std::ofstream(cmds) << "s\nwhy\nrs\nrs\nr\nq\n";
+  const CommandResult r = run_command(kCli + " run --serial none --on-triple-fault debug --flat 0x100000 " + guest +
+                                      " < " + cmds);
+  EXPECT_EQ(r.status, 0) << r.err;
+  // stderr: the stop line and the chain, as with stop.
+  EXPECT_EQ(r.err.rfind("vtlab: shutdown: triple fault: #GP(0x0043) while delivering #DF", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("  1. #UD at 0008:0010000c  ud2\n"), std::string::npos) << r.err;
+  EXPECT_EQ(r.out,
+            "vtlab debug: type help for the commands\n"
+            "stopped before the first event of the triple fault (why: its chain; s: run into it; rs: back)\n"
+            "0008:0010000c  ud2\n"
+            "(vtlab) s\n"
+            "machine stopped: shutdown (triple fault: #GP(0x0043) while delivering #DF (the #DF came from "
+            "#GP(0x006b) while delivering #GP(0x0033)))\n"
+            "(vtlab) why\n"
+            "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
+            "  1. #UD at 0008:0010000c  ud2\n"
+            "  2. #GP(0x0033) while delivering #UD: IDT entry 0x06 (bytes 0x30-0x37) lies beyond the IDT limit "
+            "0x0000\n"
+            "     benign then contributory: handled serially, #UD is lost\n"
+            "  3. #GP(0x006b) while delivering #GP(0x0033): IDT entry 0x0d (bytes 0x68-0x6f) lies beyond the IDT "
+            "limit 0x0000\n"
+            "     contributory then contributory: a double fault (#DF) is raised instead\n"
+            "  4. #GP(0x0043) while delivering #DF(0x0000): IDT entry 0x08 (bytes 0x40-0x47) lies beyond the IDT "
+            "limit 0x0000\n"
+            "     a fault while delivering #DF: the processor shuts down (triple fault)\n"
+            "  registers:\n"
+            "    eax=11111111 ecx=00000000 edx=00000603 ebx=00000000\n"
+            "    esp=00000000 ebp=00000000 esi=00000000 edi=00000000\n"
+            "    eflags=00000002 cr0=00000011 cr2=0x0 cr3=0x0 idtr=0x0/0x0 cpl=0\n"
+            "(vtlab) rs\n"
+            "0008:0010000c  ud2\n"
+            "(vtlab) rs\n"
+            "0008:00100007  mov eax, 0x11111111\n"
+            "(vtlab) r\n"
+            "eax 0x00000000  ecx 0x00000000  edx 0x00000603  ebx 0x00000000\n"
+            "esp 0x00000000  ebp 0x00000000  esi 0x00000000  edi 0x00000000\n"
+            "eip 0x00100007  eflags 0x00000002 [] iopl 0\n"
+            "mode protected, cpl 0, 32-bit code; 1 instructions, virtual time 1\n"
+            "(vtlab) q\n");
+}
+
 }  // namespace
 }  // namespace vtlab::test

@@ -137,6 +137,13 @@ int debug_command(const DebugOptions& o) {
   DebugCli cli(dbg, std::cout, o.run.max_insns);
   cli.set_reverse(&reverse, [&muted](bool on) { muted = on; });
   std::cout << "vtlab debug: type help for the commands\n";
+  if (o.start_at) {
+    muted = true;
+    dbg.cont(o.start_at);
+    muted = false;
+    reverse.note_stop();
+    std::cout << "stopped before the first event of the triple fault (why: its chain; s: run into it; rs: back)\n";
+  }
   cli.print_location();
   std::string line;
   for (;;) {

@@ -23,6 +23,9 @@ namespace vtlab::cli {
 struct DebugOptions {
   RunOptions run;
   std::string commands;  // a file of commands; empty: stdin
+  // Run (guest output muted) to this virtual time before the first
+  // command: --on-triple-fault debug's replay to the chain's first event.
+  uint64_t start_at = 0;
 };
 
 // The debug-only options (--mode, --serial, --commands); the machine
@@ -31,6 +34,10 @@ void add_debug_options(CLI::App* app, DebugOptions& o);
 // Exit status: 0 when every command worked, 1 when one failed (the rest
 // still ran), 2 for a bad command line or image.
 int debug_command(const DebugOptions& o);
+// `vtlab run --on-triple-fault debug`: the debugger on a replay of the run
+// `o` describes, stopped at virtual time `at` (the triple fault's: before
+// its chain's first event), commands from stdin.  Same exit status.
+int debug_first_fault(const RunOptions& o, uint64_t at);
 
 class DebugCli {
  public:

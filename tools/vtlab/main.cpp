@@ -35,12 +35,21 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
                     : std::nullopt;
   const vtlab::RunResult r = under_gdb ? *under_gdb : session.run();
   const int status = exit_status_for(r);
+  const vtlab::Cpu& cpu = session.machine().cpu();
+  const bool triple_fault = r.reason == vtlab::StopReason::Shutdown && !cpu.shutdown_chain.empty();
   if (r.reason != vtlab::StopReason::GuestExit) {
     std::fflush(stdout);
     std::cerr << stop_line(session.machine(), r);
     // A triple fault says why, event by event (debugger/fault_explain.h).
     if (r.reason == vtlab::StopReason::Shutdown)
-      std::cerr << vtlab::explain_fault_chain(session.machine(), session.machine().cpu().shutdown_chain, true);
+      std::cerr << vtlab::explain_fault_chain(session.machine(), cpu.shutdown_chain, true);
+  }
+  // A double fault the guest survived, once the run is over (a warning at
+  // the time would land in the middle of the guest's output): the last one.
+  if (!triple_fault && !cpu.last_double_fault.empty()) {
+    std::fflush(stdout);
+    std::cerr << "vtlab: the guest took a double fault and its #DF handler ran; the last one:\n"
+              << vtlab::explain_fault_chain(session.machine(), cpu.last_double_fault, false);
   }
   std::fflush(stdout);
   std::cerr << holes_summary(session.machine().monitor());
@@ -55,6 +64,12 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
       f << text;
     }
   }
+  // --on-triple-fault debug: the debugger on a replay, at the chain's first
+  // event; its exit status is the debugger's.
+  if (triple_fault && o.on_triple_fault == "debug" && gdb_port < 0) {
+    std::cout << std::flush;
+    return debug_first_fault(o, vtlab::run_position(session.machine()).virtual_time);
+  }
   return status;
 }
 
@@ -64,8 +79,8 @@ void add_machine_options(CLI::App* app, RunOptions& o) {
   app->add_option("--bios", o.bios,
                   "Power on at the reset vector with this firmware image (64, 128 or 256 KiB) instead of a KERNEL");
   app->add_flag("--reboot", o.reboot,
-                "With --bios: a reset request or triple fault restarts at the reset vector (default: stop, "
-                "as QEMU's -no-reboot)");
+                "With --bios: a reset request or triple fault restarts at the reset vector (the same as "
+                "--on-triple-fault reset; default: stop, as QEMU's -no-reboot)");
   app->add_option("-m,--memory", o.memory, "Guest RAM: a size with K, M or G suffix (bare number: MiB)")
       ->capture_default_str();
   app->add_option("--max-insns", o.max_insns,
@@ -114,6 +129,13 @@ int main(int argc, char** argv) {
                       "decided by VMCS controls; pv: a paravirtualized kernel at ring 1 that makes hypercalls, "
                       "docs/HYPERCALLS.md)")
       ->check(CLI::IsMember(modes))
+      ->capture_default_str();
+  run->add_option("--on-triple-fault", o.on_triple_fault,
+                  "What a triple fault does: stop (print the fault chain, exit status 6), reset (restart at the "
+                  "reset vector, as does a reset request; needs --bios; --reboot is the same), debug (print the "
+                  "chain, then open the command-line debugger on a replay stopped before the chain's first event, "
+                  "commands from stdin; rs steps back from there)")
+      ->check(CLI::IsMember({"stop", "reset", "debug"}))
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");

@@ -151,8 +151,12 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
 
   if (o.bios.empty() == o.kernel.empty())
     throw CLI::ValidationError("KERNEL", "give a KERNEL or --bios ROM, not both or neither");
-  if (o.reboot && o.bios.empty())
-    throw CLI::ValidationError("--reboot", "restarting needs firmware at the reset vector: use it with --bios");
+  if (o.reboot && o.on_triple_fault != "stop" && o.on_triple_fault != "reset")
+    throw CLI::ValidationError("--reboot", "the same as --on-triple-fault reset: it cannot be combined with "
+                                               "--on-triple-fault " + o.on_triple_fault);
+  if ((o.reboot || o.on_triple_fault == "reset") && o.bios.empty())
+    throw CLI::ValidationError(o.reboot ? "--reboot" : "--on-triple-fault",
+                               "restarting needs firmware at the reset vector: use it with --bios");
   if (!o.bios.empty()) {
     if (!o.flat.empty() || !o.append.empty())
       throw CLI::ValidationError("--bios", "firmware starts at the reset vector: --flat and --append do not apply");
@@ -186,7 +190,7 @@ RunResult Session::run() {
     total.append(r);
     // An exit's modelled cost can carry virtual time past the budget.
     if (o_.max_insns) left -= std::min(left, r.virtual_time);
-    if (r.reason == StopReason::Shutdown && o_.reboot && left != 0) {
+    if (r.reason == StopReason::Shutdown && (o_.reboot || o_.on_triple_fault == "reset") && left != 0) {
       std::fflush(stdout);
       std::fprintf(stderr, "vtlab: reboot: %s; restarting at the reset vector\n", r.detail.c_str());
       machine_->reset();

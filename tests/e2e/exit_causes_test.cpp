@@ -19,7 +19,9 @@ const std::string kCli = VTLAB_CLI;
 
 // The distinct (reason, cause) pairs of a run's --trace, in order of first appearance.
 std::vector<std::pair<std::string, std::string>> causes(const std::string& args, const std::string& guest) {
-  const std::string trace = testing::TempDir() + "exit_causes.trace";
+  // ctest runs tests in parallel processes: one file per test.
+  const std::string trace =
+      testing::TempDir() + "exit_causes_" + testing::UnitTest::GetInstance()->current_test_info()->name() + ".trace";
   const CommandResult r = run_command(kCli + " run --serial none --trace " + trace + " " + args + " " +
                                       sample_binary(guest));
   EXPECT_NE(r.status, 2) << r.err;

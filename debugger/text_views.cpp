@@ -99,13 +99,15 @@ std::string tlb_text(const Cpu& cpu) {
   return out + fmt::format("{} valid entries\n", v.size());
 }
 
-std::string exits_text(const ExitLog& log) {
+std::string exits_text(const ExitLog& log, size_t recent) {
   std::string out = fmt::format("{} exits, {} modelled cycles\n", log.total(), log.total_cycles());
   for (size_t i = 0; i < kExitReasons; ++i) {
     const auto reason = static_cast<ExitReason>(i);
     const ExitLog::ReasonCount& c = log.count(reason);
     if (c.count) out += fmt::format("  {:<20} {:>10} {:>14} cycles\n", exit_reason_name(reason), c.count, c.cycles);
   }
+  if (recent)
+    for (const ExitRecord& r : log.recent(recent)) out += "  " + exit_line(r) + "\n";
   return out;
 }
 

@@ -42,8 +42,9 @@ std::string tss_text(const SystemTables& t);
 // The TLB's valid entries and how many there are.
 std::string tlb_text(const Cpu& cpu);
 
-// The monitor's exits so far, per reason, with their modelled cycles.
-std::string exits_text(const ExitLog& log);
+// The monitor's exits so far, per reason, with their modelled cycles,
+// and the last `recent` exits, each with its cause (at most ExitLog keeps).
+std::string exits_text(const ExitLog& log, size_t recent = 0);
 
 // Why things went wrong (fault_explain.h): a shutdown's chain first, then
 // `caught` (the exception a catch stopped after, if any), then the last

@@ -1,9 +1,9 @@
 // What the monitor did: exits counted per reason with their modelled
 // cycles (core/exits.h, docs/EXITS.md), a histogram per reason, a timeline
-// of the recent exits over virtual time, their log with a filter, and in
-// trap mode the virtualization holes found (instructions that behave
-// differently deprivileged and do not trap: Popek and Goldberg's
-// sensitive-but-unprivileged set).
+// of the recent exits over virtual time, their log with each one's cause
+// and a filter, and in trap mode the virtualization holes found
+// (instructions that behave differently deprivileged and do not trap:
+// Popek and Goldberg's sensitive-but-unprivileged set).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -62,8 +62,8 @@ void draw_log(GuiState& st) {
   ImGui::BeginChild("log");
   // Newest first: the exit that just happened is the one to explain.
   for (auto it = recent.rbegin(); it != recent.rend(); ++it) {
-    const std::string line = fmt::format("t {:>10}  {:<18} key {:#06x}  rip {:08x}  cpl {}  {} cycles", it->time,
-                                         exit_reason_name(it->reason), it->key, it->rip, it->cpl, it->cost);
+    // The cause (the VMCS control, or the rule that made it trap) ends the line.
+    const std::string line = exit_line(*it);
     if (filter.PassFilter(line.c_str())) ImGui::TextUnformatted(line.c_str());
   }
   ImGui::EndChild();

@@ -11,6 +11,12 @@ namespace vtlab {
 namespace {
 Status call_monitor(Cpu& cpu, const DecodedInsn& insn) { return cpu.raise_sensitive(insn); }
 
+ExitCause because(CauseKind kind) {
+  ExitCause c;
+  c.kind = kind;
+  return c;
+}
+
 // What an inline translation does instead, in a few words for --bt-log.
 const char* inline_effect(uint16_t m) {
   switch (static_cast<ZydisMnemonic>(m)) {
@@ -64,11 +70,11 @@ void BinaryTranslationMonitor::on_block(Cpu& cpu, uint64_t lin, uint64_t phys, s
     live_blocks_ = 0;
     trace_faults_.clear();
     ++tc_flushes_;
-    note(cpu, ExitReason::TcFlush, 0);
+    note(cpu, ExitReason::TcFlush, 0, because(CauseKind::TcFull));
   }
   ++live_blocks_;
   ++blocks_;
-  note(cpu, ExitReason::BtTranslate, kBlock);
+  note(cpu, ExitReason::BtTranslate, kBlock, because(CauseKind::TranslateBlock));
   for (DecodedInsn& insn : insns) {
     switch (translation_of(insn)) {
       case Translation::Ident: ++ident_; continue;
@@ -84,7 +90,8 @@ void BinaryTranslationMonitor::on_block(Cpu& cpu, uint64_t lin, uint64_t phys, s
 Monitor::Action BinaryTranslationMonitor::on_sensitive(Cpu& cpu, const DecodedInsn& insn) {
   if (translation_of(insn) == Translation::Callout) {
     ++callout_runs_;
-    note(cpu, ExitReason::BtCallout, insn.mnemonic);
+    note(cpu, ExitReason::BtCallout, insn.mnemonic,
+         callout_cause(insn, cpu.s.cpl(), (cpu.s.flags.bits() & flag::IOPL) >> flag::kIoplShift));
   } else {
     ++inline_runs_;
   }
@@ -101,15 +108,15 @@ void BinaryTranslationMonitor::on_shadow_exit(Cpu& cpu, ExitReason reason, uint3
     unsigned& faults = trace_faults_[cpu.linear(CS, cpu.s.rip)];
     if (faults >= kTraceFaultsBeforeRetranslation) {
       ++callout_runs_;
-      note(cpu, ExitReason::BtCallout, kPageTableWriteCallout);
+      note(cpu, ExitReason::BtCallout, kPageTableWriteCallout, because(CauseKind::TracedWrite));
       return;
     }
     if (++faults == kTraceFaultsBeforeRetranslation) {
       ++retranslations_;
-      note(cpu, ExitReason::BtTranslate, kRetranslation);
+      note(cpu, ExitReason::BtTranslate, kRetranslation, because(CauseKind::TracedWrite));
     }
   }
-  note(cpu, reason, key);
+  note(cpu, reason, key, shadow_cause(reason));
 }
 
 std::vector<std::pair<std::string, uint64_t>> BinaryTranslationMonitor::counters() const {

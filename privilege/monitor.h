@@ -71,18 +71,23 @@ class Monitor {
 
  protected:
   void exit(Cpu& cpu, ExitReason reason, uint32_t key) { exit(cpu, reason, key, cpu.s.cpl()); }
-  // `guest_cpl`: the guest's own CPL, for a monitor that runs it at another ring.
-  void exit(Cpu& cpu, ExitReason reason, uint32_t key, unsigned guest_cpl) {
-    if (log_)
-      cpu.exit_cycles += log_->record(
-          ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(guest_cpl), cpu.virtual_time(), 0});
+  // `guest_cpl`: the guest's own CPL, for a monitor that runs it at another
+  // ring; `cause`: what made it exit (core/exits.h).
+  void exit(Cpu& cpu, ExitReason reason, uint32_t key, unsigned guest_cpl, ExitCause cause = {}) {
+    if (!log_) return;
+    ExitRecord r{reason, key, cpu.s.rip, static_cast<uint8_t>(guest_cpl), cpu.virtual_time(), 0};
+    r.cause = std::move(cause);
+    cpu.exit_cycles += log_->record(std::move(r));
   }
   // A hardware-assisted monitor's VM exit: also its VMX basic exit reason
   // and exit qualification (privilege/hw_sim/exit_reasons.h).
-  void exit(Cpu& cpu, ExitReason reason, uint32_t key, uint16_t vmx_reason, uint64_t qualification) {
-    if (log_)
-      cpu.exit_cycles += log_->record(ExitRecord{reason, key, cpu.s.rip, static_cast<uint8_t>(cpu.s.cpl()),
-                                                 cpu.virtual_time(), 0, vmx_reason, qualification});
+  void exit(Cpu& cpu, ExitReason reason, uint32_t key, uint16_t vmx_reason, uint64_t qualification,
+            ExitCause cause = {}) {
+    if (!log_) return;
+    ExitRecord r{reason, key, cpu.s.rip, static_cast<uint8_t>(cpu.s.cpl()), cpu.virtual_time(), 0, vmx_reason,
+                 qualification};
+    r.cause = std::move(cause);
+    cpu.exit_cycles += log_->record(std::move(r));
   }
 
  private:

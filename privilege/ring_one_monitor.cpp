@@ -16,6 +16,14 @@ namespace {
 constexpr uint64_t kRealCr0 = cr0::PE | cr0::ET | cr0::NE | cr0::WP | cr0::PG;
 constexpr uint64_t kGuestCr0Bits = cr0::MP | cr0::EM | cr0::TS | cr0::AM;
 
+ExitCause because(CauseKind kind, uint64_t arg = 0, unsigned cpl = 0) {
+  ExitCause c;
+  c.kind = kind;
+  c.arg = arg;
+  c.cpl = static_cast<uint8_t>(cpl);
+  return c;
+}
+
 bool privilege_fault(const PendingEvent& ev) {
   return ev.kind == PendingEvent::Kind::Fault &&
          (ev.vector == vec::GP || ev.vector == vec::NP || ev.vector == vec::SS || ev.vector == vec::TS);
@@ -97,13 +105,13 @@ Monitor::Action RingOneMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint6
     case PendingEvent::Kind::Sensitive:
       return on_sensitive(cpu, *ev.insn);
     case PendingEvent::Kind::External:
-      note(cpu, ExitReason::ExternalInterrupt, ev.vector);
+      note(cpu, ExitReason::ExternalInterrupt, ev.vector, because(CauseKind::DeviceInterrupt, ev.vector));
       break;
     case PendingEvent::Kind::Fault:
     case PendingEvent::Kind::Trap:
     case PendingEvent::Kind::SoftwareInt:
       if (privilege_fault(ev)) return emulate(cpu, ev);
-      note(cpu, ExitReason::GuestException, ev.vector);
+      note(cpu, ExitReason::GuestException, ev.vector, because(CauseKind::Reflected, ev.vector, cpu.s.cpl()));
       break;
   }
   reflect(cpu, ev, return_rip);
@@ -121,7 +129,8 @@ void RingOneMonitor::reflect(Cpu& cpu, const PendingEvent& ev, uint64_t return_r
   shadow_.set_virtual(false);
   in_virtual_ = false;
   ++cpu.events;
-  if (cpu.stop_requested() == StopReason::Shutdown) note(cpu, ExitReason::Shutdown, 0);
+  if (cpu.stop_requested() == StopReason::Shutdown)
+    note(cpu, ExitReason::Shutdown, 0, because(CauseKind::TripleFaultAlways));
   install_real(cpu, before);
 }
 
@@ -167,19 +176,21 @@ Monitor::Action RingOneMonitor::finish(Cpu& cpu, Status st, const PendingEvent& 
 Monitor::Action RingOneMonitor::emulate(Cpu& cpu, const PendingEvent& ev) {
   DecodedInsn insn;
   if (!decode_at(cpu, cpu.s.rip, insn)) {
-    note(cpu, ExitReason::GuestException, ev.vector);
+    note(cpu, ExitReason::GuestException, ev.vector, because(CauseKind::Reflected, ev.vector, cpu.s.cpl()));
     reflect(cpu, ev, cpu.s.rip);
     return Action::Handled;
   }
   const auto [reason, key] = exit_for(cpu, insn);
+  ExitCause why = deprivileged_cause(insn, cpu.s.cpl(), (cpu.s.flags.bits() & flag::IOPL) >> flag::kIoplShift,
+                                     static_cast<uint16_t>(key));
   const Status st = run_virtual(cpu, insn, (cpu.s.rip + insn.len) & all_ones(cpu.s.code_size()));
-  if (st == Status::Ok || st == Status::Halt) note(cpu, reason, key);
+  if (st == Status::Ok || st == Status::Halt) note(cpu, reason, key, std::move(why));
   return finish(cpu, st, cpu.pending());
 }
 
 Monitor::Action RingOneMonitor::raised(Cpu& cpu, const PendingEvent& ev) {
   if (ev.kind == PendingEvent::Kind::Fault) {
-    note(cpu, ExitReason::GuestException, ev.vector);
+    note(cpu, ExitReason::GuestException, ev.vector, because(CauseKind::Reflected, ev.vector, cpu.s.cpl()));
     reflect(cpu, ev, cpu.s.rip);
     return Action::Handled;
   }
@@ -216,7 +227,7 @@ void RingOneMonitor::install_real(Cpu& cpu, const VirtualCpu& before) {
   s.msrs[msr::kSysenterCs] = 0;  // SYSENTER faults, and the monitor redoes it
   tables_.install(s, v_);
   if (v_.interrupts && !before.interrupts && inner_ && inner_->intr_pending())
-    note(cpu, ExitReason::InterruptWindow, 0);
+    note(cpu, ExitReason::InterruptWindow, 0, because(CauseKind::VirtualIfOpened));
   if (virtual_interrupts(cpu)) cpu.intr_changed();
 }
 

@@ -53,7 +53,15 @@ class RingOneMonitor : public Monitor, public InterruptController {
   virtual Action on_sensitive(Cpu& cpu, const DecodedInsn& insn) = 0;
 
   // An exit the shadow page tables take (hidden page fault, trace fault).
-  virtual void on_shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key) { note(cpu, reason, key); }
+  virtual void on_shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key) {
+    note(cpu, reason, key, shadow_cause(reason));
+  }
+  // Why the shadow page tables exited: a missing entry or a traced write.
+  static ExitCause shadow_cause(ExitReason reason) {
+    ExitCause c;
+    c.kind = reason == ExitReason::PageTableWrite ? CauseKind::TracedWrite : CauseKind::ShadowFill;
+    return c;
+  }
 
   // Runs `insn` (with its own handler) on the virtual state at the
   // guest's privilege level, as bare metal would; the result stays.  The
@@ -69,7 +77,9 @@ class RingOneMonitor : public Monitor, public InterruptController {
   // The instruction at CS:`ip` as the guest's tables map it, and its text.
   bool decode_at(Cpu& cpu, uint64_t ip, DecodedInsn& insn, std::string* text = nullptr);
   unsigned guest_cpl(const Cpu& cpu) const;
-  void note(Cpu& cpu, ExitReason reason, uint32_t key) { exit(cpu, reason, key, guest_cpl(cpu)); }
+  void note(Cpu& cpu, ExitReason reason, uint32_t key, ExitCause cause = {}) {
+    exit(cpu, reason, key, guest_cpl(cpu), std::move(cause));
+  }
   // Whether every way into guest user code passes through the monitor, so
   // it knows the IF the guest gave its user code.  Under trap it does not:
   // the kernel's IRET to ring 3 runs at ring 1 without trapping and leaves

@@ -2,6 +2,11 @@
 
 #include <Zydis/Zydis.h>
 
+#include <array>
+#include <cctype>
+#include <string>
+
+#include "core/decoder.h"
 #include "core/cpu_state.h"
 #include "core/isa/registry.h"
 
@@ -206,6 +211,122 @@ SensitivityInfo classify(const DecodedInsn& i) {
     default:
       return kInnocuous;
   }
+}
+
+std::string_view insn_form(const DecodedInsn& i) {
+  static const auto kNames = [] {
+    std::array<std::string, ZYDIS_MNEMONIC_MAX_VALUE + 1> names;
+    for (size_t m = 0; m < names.size(); ++m) {
+      names[m] = mnemonic_name(static_cast<uint16_t>(m));
+      for (char& c : names[m]) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    return names;
+  }();
+  static const auto kMoves = [] {
+    std::array<std::string, 3 * 2 * 16> forms;  // CR, DR, Sreg; to, from; register number
+    constexpr std::array<const char*, 6> kSregs = {"ES", "CS", "SS", "DS", "FS", "GS"};
+    for (unsigned n = 0; n < 16; ++n)
+      for (unsigned from = 0; from < 2; ++from) {
+        const char* dir = from ? "MOV from " : "MOV to ";
+        forms[(0 * 2 + from) * 16 + n] = std::string(dir) + "CR" + std::to_string(n);
+        forms[(1 * 2 + from) * 16 + n] = std::string(dir) + "DR" + std::to_string(n);
+        forms[(2 * 2 + from) * 16 + n] = std::string(dir) + (n < kSregs.size() ? kSregs[n] : "?");
+      }
+    return forms;
+  }();
+  if (i.mnemonic == ZYDIS_MNEMONIC_MOV) {
+    for (unsigned from = 0; from < 2; ++from) {
+      const Operand& reg = i.op[from];
+      const unsigned n = reg.reg & 0xF;
+      if (reg.kind == OpKind::Creg) return kMoves[(0 * 2 + from) * 16 + n];
+      if (reg.kind == OpKind::Dreg) return kMoves[(1 * 2 + from) * 16 + n];
+      if (reg.kind == OpKind::Sreg) return kMoves[(2 * 2 + from) * 16 + n];
+    }
+  }
+  return i.mnemonic < kNames.size() ? std::string_view(kNames[i.mnemonic]) : std::string_view("?");
+}
+
+std::string_view hole_effect(const DecodedInsn& i) {
+  if (classify(i).kind != Sensitivity::Hole) return {};
+  switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
+    case ZYDIS_MNEMONIC_POPF:
+    case ZYDIS_MNEMONIC_POPFD:
+    case ZYDIS_MNEMONIC_POPFQ: return "silently drops IF";
+    case ZYDIS_MNEMONIC_PUSHF:
+    case ZYDIS_MNEMONIC_PUSHFD:
+    case ZYDIS_MNEMONIC_PUSHFQ: return "pushes the real IF and IOPL";
+    case ZYDIS_MNEMONIC_SGDT: return "stores the monitor's GDTR";
+    case ZYDIS_MNEMONIC_SIDT: return "stores the monitor's IDTR";
+    case ZYDIS_MNEMONIC_SLDT: return "stores the monitor's LDTR selector";
+    case ZYDIS_MNEMONIC_STR: return "stores the monitor's TR selector";
+    case ZYDIS_MNEMONIC_SMSW: return "reads the real CR0";
+    case ZYDIS_MNEMONIC_LAR:
+    case ZYDIS_MNEMONIC_LSL:
+    case ZYDIS_MNEMONIC_VERR:
+    case ZYDIS_MNEMONIC_VERW: return "judges DPL-0 descriptors by the real CPL";
+    case ZYDIS_MNEMONIC_IRET:
+    case ZYDIS_MNEMONIC_IRETD:
+    case ZYDIS_MNEMONIC_IRETQ: return "silently keeps IF and IOPL";
+    case ZYDIS_MNEMONIC_RET: return "compares the popped CS's RPL with the real CPL";
+    case ZYDIS_MNEMONIC_CALL:
+    case ZYDIS_MNEMONIC_JMP: return "DPL-0 code fails the check against the real CPL";
+    case ZYDIS_MNEMONIC_INT:
+    case ZYDIS_MNEMONIC_INT1:
+    case ZYDIS_MNEMONIC_INT3:
+    case ZYDIS_MNEMONIC_INTO: return "a DPL-0 gate fails the check against the real CPL";
+    case ZYDIS_MNEMONIC_MOV:
+      if (i.op[0].kind == OpKind::Sreg) return "a ring-0 selector fails the check against the real CPL";
+      return "reads the real selector, whose RPL shows the real CPL";
+    case ZYDIS_MNEMONIC_PUSH: return "pushes the real selector, whose RPL shows the real CPL";
+    default: return "a ring-0 selector fails the check against the real CPL";
+  }
+}
+
+ExitCause deprivileged_cause(const DecodedInsn& i, unsigned cpl, unsigned iopl, uint16_t port) {
+  ExitCause c;
+  c.cpl = static_cast<uint8_t>(cpl);
+  c.iopl = static_cast<uint8_t>(iopl);
+  c.insn = insn_form(i);
+  switch (classify(i).kind) {
+    case Sensitivity::Privileged: c.kind = CauseKind::Privileged; break;
+    case Sensitivity::IoplSensitive:
+      c.kind = is_port_io(i) ? CauseKind::PortIo : CauseKind::IoplSensitive;
+      c.arg = port;
+      break;
+    case Sensitivity::Hole:
+      // What faulted is the selector check, whatever else the hole does.
+      c.kind = CauseKind::RingCompression;
+      switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
+        case ZYDIS_MNEMONIC_IRET:
+        case ZYDIS_MNEMONIC_IRETD:
+        case ZYDIS_MNEMONIC_IRETQ:
+        case ZYDIS_MNEMONIC_RET: c.rule = "the return to RPL-0 code is below the real CPL"; break;
+        case ZYDIS_MNEMONIC_CALL:
+        case ZYDIS_MNEMONIC_JMP: c.rule = "DPL-0 code fails the check against the real CPL"; break;
+        default: c.rule = hole_effect(i);
+      }
+      break;
+    case Sensitivity::Innocuous:
+      // SYSENTER and SYSCALL: the monitor keeps their MSRs so they fault.
+      c.kind = CauseKind::RingCompression;
+      c.rule = "the monitor keeps its target MSRs so that it faults";
+      break;
+  }
+  return c;
+}
+
+// exit_cause_text (core/exits.cpp) reads the class from a callout's arg.
+static_assert(static_cast<int>(Sensitivity::IoplSensitive) == 2 && static_cast<int>(Sensitivity::Hole) == 3);
+
+ExitCause callout_cause(const DecodedInsn& i, unsigned cpl, unsigned iopl) {
+  ExitCause c;
+  c.kind = CauseKind::TranslatedCallout;
+  c.cpl = static_cast<uint8_t>(cpl);
+  c.iopl = static_cast<uint8_t>(iopl);
+  c.insn = insn_form(i);
+  c.arg = static_cast<uint64_t>(classify(i).kind);
+  c.rule = hole_effect(i);
+  return c;
 }
 
 std::string_view sensitivity_name(Sensitivity s) {

@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "core/decoded_insn.h"
+#include "core/exits.h"
 
 namespace vtlab {
 
@@ -48,6 +49,20 @@ SensitivityInfo classify(const DecodedInsn& insn);
 
 // IN, OUT, INS, OUTS: the instructions whose exit is `io`.
 bool is_port_io(const DecodedInsn& insn);
+
+// The instruction's form as the exit log names it: "MOV to CR3", "MOV
+// from DR7", "MOV to DS", "OUT", "CLI".  Static storage.
+std::string_view insn_form(const DecodedInsn& insn);
+// What a hole does wrong at the deprivileged ring, in a few words ("silently
+// drops IF"); "" for an instruction that is no hole.  Static storage.
+std::string_view hole_effect(const DecodedInsn& insn);
+
+// Why `insn` faulted at real CPL `cpl` under IOPL `iopl` and the monitor
+// emulated it (trap): the rule of this table that made it trap.  `port`
+// for port I/O.
+ExitCause deprivileged_cause(const DecodedInsn& insn, unsigned cpl, unsigned iopl, uint16_t port);
+// Why bt's translation of `insn` calls the monitor (a callout).
+ExitCause callout_cause(const DecodedInsn& insn, unsigned cpl, unsigned iopl);
 
 // "innocuous", "privileged", "iopl-sensitive", "hole".
 std::string_view sensitivity_name(Sensitivity s);

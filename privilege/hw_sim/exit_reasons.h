@@ -35,6 +35,7 @@ enum class ExitReason : uint16_t {
   IoInstruction = 30,
   Rdmsr = 31,
   Wrmsr = 32,
+  EntryFailureGuestState = 33,  // with bit 31 of the exit reason set
   Mwait = 36,
   MonitorTrapFlag = 37,
   Monitor = 39,

@@ -1,5 +1,7 @@
 #include "privilege/hw_sim/hw_sim_monitor.h"
 
+#include <memory>
+
 #include <Zydis/Zydis.h>
 #include <fmt/format.h>
 
@@ -7,6 +9,7 @@
 
 #include "core/isa/operands.h"
 #include "privilege/interrupts.h"
+#include "privilege/hw_sim/vm_entry.h"
 #include "privilege/sensitivity.h"
 
 namespace vtlab {
@@ -43,6 +46,28 @@ bool ldtr_tr(const DecodedInsn& i) {
   return is(i, {ZYDIS_MNEMONIC_LLDT, ZYDIS_MNEMONIC_LTR, ZYDIS_MNEMONIC_SLDT, ZYDIS_MNEMONIC_STR});
 }
 uint64_t shadowed(uint64_t real, uint64_t mask, uint64_t shadow) { return (real & ~mask) | (shadow & mask); }
+
+ExitCause because(CauseKind kind, uint64_t arg = 0) {
+  ExitCause c;
+  c.kind = kind;
+  c.arg = arg;
+  return c;
+}
+
+// Which control makes an access to `port` exit (SDM vol. 3C, 26.1.3), if any.
+ExitCause io_cause(const vmx::Controls& c, uint16_t port, unsigned size) {
+  if (!c.use_io_bitmaps) return because(c.unconditional_io_exiting ? CauseKind::UnconditionalIo : CauseKind::None);
+  if (uint32_t{port} + size > 0x10000) return because(CauseKind::IoWraps);
+  for (unsigned i = 0; i < size; ++i)
+    if (c.io_bitmap[port + i]) return because(CauseKind::IoBitmap, port + i);
+  return {};
+}
+
+ExitCause msr_cause(const vmx::Controls& c, uint32_t msr, bool write) {
+  if (!c.use_msr_bitmaps) return because(CauseKind::MsrBitmapsOff);
+  if (msr >= 0x2000 && msr - 0xC0000000u >= 0x2000) return because(CauseKind::MsrOutsideBitmaps, msr);
+  return because(write ? CauseKind::MsrWriteBitmap : CauseKind::MsrReadBitmap, msr);
+}
 }  // namespace
 
 HwSimMonitor::HwSimMonitor(const vmx::Controls& controls)
@@ -50,7 +75,8 @@ HwSimMonitor::HwSimMonitor(const vmx::Controls& controls)
       shadow_(unused_virtual_, [this](Cpu& cpu, Taxon r, uint32_t key) { shadow_exit(cpu, r, key); }),
       shadow_hook_(shadow_),
       ept_([this](Cpu& cpu, uint64_t gpa, uint64_t, uint64_t q) {
-        vm_exit(cpu, Taxon::Mmio, static_cast<uint32_t>(gpa & ~kPageMask), Vmx::EptViolation, q);
+        vm_exit(cpu, Taxon::Mmio, static_cast<uint32_t>(gpa & ~kPageMask), Vmx::EptViolation, q,
+                because(CauseKind::EptViolation, gpa));
       }) {
   if (const std::string why = c_.validate(); !why.empty()) throw std::invalid_argument("--vmcs: " + why);
 }
@@ -58,6 +84,20 @@ HwSimMonitor::HwSimMonitor(const vmx::Controls& controls)
 void HwSimMonitor::begin(Cpu& cpu) {
   cpu_ = &cpu;
   if (!started_) {
+    // VMLAUNCH: the checks of SDM vol. 3C, chapter 27, then the guest state loaded.
+    const vmx::GuestState guest = vmx::guest_state(cpu.s, c_);
+    if (const auto failed = vmx::check_vm_entry(c_, vmx::entry_controls(cpu.s, c_), guest)) {
+      const std::string text = failed->text();
+      if (failed->kind == vmx::EntryFailure::Kind::GuestState) {
+        ExitCause why = because(CauseKind::EntryFailure);
+        why.detail = std::make_shared<const std::string>(text);
+        vm_exit(cpu, Taxon::Shutdown, static_cast<uint32_t>(Vmx::EntryFailureGuestState), Vmx::EntryFailureGuestState,
+                0, std::move(why));
+      }
+      cpu.unsupported("hw-sim: " + text);
+      return;
+    }
+    vmx::load_given_guest_state(cpu.s, c_, guest);
     inner_ = cpu.intc;
     cpu.intc = this;
     if (c_.enable_ept) {
@@ -133,8 +173,8 @@ HwSimMonitor::Decision HwSimMonitor::decide(Cpu& cpu, const DecodedInsn& i) {
   const bool cpl0 = s.cpl() == 0 && !s.v8086();
   const bool pm = s.protected_mode() && !s.v8086();
   Decision d;
-  const auto exits = [&](bool yes, Taxon r, uint32_t key, Vmx v, uint64_t q = 0) {
-    d = Decision{yes, r, key, v, q};
+  const auto exits = [&](bool yes, Taxon r, uint32_t key, Vmx v, uint64_t q, ExitCause why) {
+    d = Decision{yes, r, key, v, q, false, std::move(why)};
   };
   if (is_port_io(i)) {
     const bool imm = i.op[0].kind == OpKind::Imm || i.op[1].kind == OpKind::Imm;
@@ -143,7 +183,7 @@ HwSimMonitor::Decision HwSimMonitor::decide(Cpu& cpu, const DecodedInsn& i) {
     const bool in = is(i, {ZYDIS_MNEMONIC_IN, ZYDIS_MNEMONIC_INSB, ZYDIS_MNEMONIC_INSW, ZYDIS_MNEMONIC_INSD});
     const bool string = !is(i, {ZYDIS_MNEMONIC_IN, ZYDIS_MNEMONIC_OUT});
     exits(c_.io_exits(port, size), Taxon::Io, port, Vmx::IoInstruction,
-          vmx::io_qualification(size, in, string, i.has_rep(), imm, port));
+          vmx::io_qualification(size, in, string, i.has_rep(), imm, port), io_cause(c_, port, size));
     const unsigned iopl = (s.flags.bits() & flag::IOPL) >> flag::kIoplShift;
     d.after = s.protected_mode() && (s.v8086() || s.cpl() > iopl);  // the TSS bitmap decides first
     return d;
@@ -152,72 +192,95 @@ HwSimMonitor::Decision HwSimMonitor::decide(Cpu& cpu, const DecodedInsn& i) {
     const unsigned n = i.op[0].reg, gpr = i.op[1].reg;
     const uint64_t value = s.gpr[gpr] & all_ones(i.op[1].size);
     bool yes = false;
-    if (n == 0) yes = ((value ^ c_.cr0_read_shadow) & c_.cr0_guest_host_mask) != 0;
-    else if (n == 4) yes = ((value ^ c_.cr4_read_shadow) & c_.cr4_guest_host_mask) != 0;
-    else if (n == 3) yes = c_.cr3_load_exiting;
-    else if (n == 8) yes = c_.cr8_load_exiting;
+    ExitCause why;
+    if (n == 0) {
+      const uint64_t owned = (value ^ c_.cr0_read_shadow) & c_.cr0_guest_host_mask;
+      yes = owned != 0;
+      why = because(CauseKind::Cr0Owned, owned);
+    } else if (n == 4) {
+      const uint64_t owned = (value ^ c_.cr4_read_shadow) & c_.cr4_guest_host_mask;
+      yes = owned != 0;
+      why = because(CauseKind::Cr4Owned, owned);
+    } else if (n == 3) {
+      yes = c_.cr3_load_exiting;
+      why = because(CauseKind::Cr3Load);
+    } else if (n == 8) {
+      yes = c_.cr8_load_exiting;
+      why = because(CauseKind::Cr8Load);
+    }
     exits(cpl0 && yes, Taxon::CrAccess, 16 + n, Vmx::CrAccess,
-          vmx::cr_qualification(n, vmx::CrAccessType::MovToCr, gpr));
+          vmx::cr_qualification(n, vmx::CrAccessType::MovToCr, gpr), std::move(why));
     return d;
   }
   if (reads_cr(i)) {
     const unsigned n = i.op[1].reg;
     const bool yes = (n == 3 && c_.cr3_store_exiting) || (n == 8 && c_.cr8_store_exiting);
     exits(cpl0 && yes, Taxon::CrAccess, n, Vmx::CrAccess,
-          vmx::cr_qualification(n, vmx::CrAccessType::MovFromCr, i.op[0].reg));
+          vmx::cr_qualification(n, vmx::CrAccessType::MovFromCr, i.op[0].reg),
+          because(n == 3 ? CauseKind::Cr3Store : CauseKind::Cr8Store));
     return d;
   }
   if (moves_dr(i)) {
     const bool from = i.op[1].kind == OpKind::Dreg;
     exits(cpl0, Taxon::PrivilegedInsn, i.mnemonic, Vmx::MovDr,
-          vmx::dr_qualification(from ? i.op[1].reg : i.op[0].reg, from, from ? i.op[0].reg : i.op[1].reg));
+          vmx::dr_qualification(from ? i.op[1].reg : i.op[0].reg, from, from ? i.op[0].reg : i.op[1].reg),
+          because(CauseKind::MovDr));
     return d;
   }
   const uint64_t mask = c_.cr0_guest_host_mask, shadow = c_.cr0_read_shadow;
   switch (static_cast<ZydisMnemonic>(i.mnemonic)) {
     case ZYDIS_MNEMONIC_CPUID:
-      exits(true, Taxon::Cpuid, static_cast<uint32_t>(s.gpr[RAX]), Vmx::Cpuid);
+      exits(true, Taxon::Cpuid, static_cast<uint32_t>(s.gpr[RAX]), Vmx::Cpuid, 0, because(CauseKind::CpuidAlways));
       break;
-    case ZYDIS_MNEMONIC_HLT: exits(cpl0, Taxon::Hlt, 0, Vmx::Hlt); break;
+    case ZYDIS_MNEMONIC_HLT: exits(cpl0, Taxon::Hlt, 0, Vmx::Hlt, 0, because(CauseKind::HltExiting)); break;
     case ZYDIS_MNEMONIC_INVLPG:
-      exits(cpl0, Taxon::Invlpg, 0, Vmx::Invlpg, cpu.linear(i.mem.seg, isa::effective_address(cpu, i)));
+      exits(cpl0, Taxon::Invlpg, 0, Vmx::Invlpg, cpu.linear(i.mem.seg, isa::effective_address(cpu, i)),
+            because(CauseKind::InvlpgExiting));
       break;
     case ZYDIS_MNEMONIC_RDTSC:
     case ZYDIS_MNEMONIC_RDTSCP:
       exits(cpl0 || !(s.cr4 & cr4::TSD), Taxon::PrivilegedInsn, i.mnemonic,
-            i.mnemonic == ZYDIS_MNEMONIC_RDTSC ? Vmx::Rdtsc : Vmx::Rdtscp);
+            i.mnemonic == ZYDIS_MNEMONIC_RDTSC ? Vmx::Rdtsc : Vmx::Rdtscp, 0, because(CauseKind::RdtscExiting));
       break;
-    case ZYDIS_MNEMONIC_MWAIT: exits(cpl0, Taxon::PrivilegedInsn, i.mnemonic, Vmx::Mwait); break;
-    case ZYDIS_MNEMONIC_MONITOR: exits(cpl0, Taxon::PrivilegedInsn, i.mnemonic, Vmx::Monitor); break;
+    case ZYDIS_MNEMONIC_MWAIT:
+      exits(cpl0, Taxon::PrivilegedInsn, i.mnemonic, Vmx::Mwait, 0, because(CauseKind::MwaitExiting));
+      break;
+    case ZYDIS_MNEMONIC_MONITOR:
+      exits(cpl0, Taxon::PrivilegedInsn, i.mnemonic, Vmx::Monitor, 0, because(CauseKind::MonitorExiting));
+      break;
     case ZYDIS_MNEMONIC_RDMSR:
     case ZYDIS_MNEMONIC_WRMSR: {
       const bool write = i.mnemonic == ZYDIS_MNEMONIC_WRMSR;
       const auto msr = static_cast<uint32_t>(s.gpr[RCX]);
       exits(cpl0 && c_.msr_exits(msr, write), write ? Taxon::MsrWrite : Taxon::MsrRead, msr,
-            write ? Vmx::Wrmsr : Vmx::Rdmsr);
+            write ? Vmx::Wrmsr : Vmx::Rdmsr, 0, msr_cause(c_, msr, write));
       break;
     }
     case ZYDIS_MNEMONIC_CLTS:
       exits(cpl0 && (mask & shadow & cr0::TS), Taxon::CrAccess, 16, Vmx::CrAccess,
-            vmx::cr_qualification(0, vmx::CrAccessType::Clts, 0));
+            vmx::cr_qualification(0, vmx::CrAccessType::Clts, 0), because(CauseKind::CltsOwned));
       break;
     case ZYDIS_MNEMONIC_LMSW: {
       // A register source is known here; a memory one is taken to change
       // what the monitor owns (it usually does: LMSW sets PE).
       const bool reg = i.op[0].kind == OpKind::Reg;
       const uint64_t src = reg ? s.gpr[i.op[0].reg] & 0xFFFF : 0;
-      const bool yes = !reg || ((src ^ shadow) & mask & 0xE) || ((mask & cr0::PE) && !(shadow & cr0::PE) && (src & cr0::PE));
+      const uint64_t owned = ((src ^ shadow) & mask & 0xE) | (mask & ~shadow & src & cr0::PE);
+      const bool yes = !reg || owned;
       exits(cpl0 && yes, Taxon::CrAccess, 16, Vmx::CrAccess,
-            vmx::cr_qualification(0, vmx::CrAccessType::Lmsw, 0, static_cast<uint16_t>(src)));
+            vmx::cr_qualification(0, vmx::CrAccessType::Lmsw, 0, static_cast<uint16_t>(src)),
+            because(CauseKind::LmswOwned, reg ? owned : mask & 0xF));
       break;
     }
     default:
       if (c_.descriptor_table_exiting && gdtr_idtr(i)) {
         const bool load = is(i, {ZYDIS_MNEMONIC_LGDT, ZYDIS_MNEMONIC_LIDT});
-        exits(load ? cpl0 : true, Taxon::PrivilegedInsn, i.mnemonic, Vmx::GdtrIdtrAccess);
+        exits(load ? cpl0 : true, Taxon::PrivilegedInsn, i.mnemonic, Vmx::GdtrIdtrAccess, 0,
+              because(CauseKind::DescriptorTableExiting));
       } else if (c_.descriptor_table_exiting && ldtr_tr(i)) {
         const bool load = is(i, {ZYDIS_MNEMONIC_LLDT, ZYDIS_MNEMONIC_LTR});
-        exits(pm && (load ? cpl0 : true), Taxon::PrivilegedInsn, i.mnemonic, Vmx::LdtrTrAccess);
+        exits(pm && (load ? cpl0 : true), Taxon::PrivilegedInsn, i.mnemonic, Vmx::LdtrTrAccess, 0,
+              because(CauseKind::DescriptorTableExiting));
       }
   }
   return d;
@@ -225,14 +288,14 @@ HwSimMonitor::Decision HwSimMonitor::decide(Cpu& cpu, const DecodedInsn& i) {
 
 Monitor::Action HwSimMonitor::on_sensitive(Cpu& cpu, const DecodedInsn& insn) {
   const Decision d = decide(cpu, insn);
-  if (d.exits && !d.after) vm_exit(cpu, d.reason, d.key, d.vmx, d.qualification);
+  if (d.exits && !d.after) vm_exit(cpu, d.reason, d.key, d.vmx, d.qualification, d.cause);
   cpu.next_rip = (cpu.s.rip + insn.len) & all_ones(cpu.s.code_size());
   const uint64_t rip = cpu.s.rip;
   const Status st = run_guest_insn(cpu, insn, d);
   if (d.exits && d.after && st == Status::Ok) {
     const uint64_t next = cpu.s.rip;
     cpu.s.rip = rip;  // the exit names the instruction, not the one after it
-    vm_exit(cpu, d.reason, d.key, d.vmx, d.qualification);
+    vm_exit(cpu, d.reason, d.key, d.vmx, d.qualification, d.cause);
     cpu.s.rip = next;
   }
   if (d.exits && d.vmx == Vmx::Hlt && st == Status::Halt) inject_on_entry_ = true;
@@ -314,11 +377,13 @@ Monitor::Action HwSimMonitor::finish(Cpu& cpu, Status st) {
 
 Monitor::Action HwSimMonitor::fault(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip) {
   if (exception_exits(ev))
-    vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, ev.vector == vec::PF ? cpu.s.cr2 : 0);
+    vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, ev.vector == vec::PF ? cpu.s.cr2 : 0,
+            because(CauseKind::ExceptionBitmap, ev.vector));
   deliver_event(cpu, ev, return_rip);
   ++cpu.events;
   // A triple fault in non-root operation always exits (SDM 25.2).
-  if (cpu.stop_requested() == StopReason::Shutdown) vm_exit(cpu, Taxon::Shutdown, 0, Vmx::TripleFault, 0);
+  if (cpu.stop_requested() == StopReason::Shutdown)
+    vm_exit(cpu, Taxon::Shutdown, 0, Vmx::TripleFault, 0, because(CauseKind::TripleFaultAlways));
   return Action::Handled;
 }
 
@@ -338,7 +403,8 @@ Monitor::Action HwSimMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_
       // VM entry: the guest was not running when it came.
       if (inject_on_entry_) inject_on_entry_ = false;
       else if (c_.external_interrupt_exiting)
-        vm_exit(cpu, Taxon::ExternalInterrupt, ev.vector, Vmx::ExternalInterrupt, 0);
+        vm_exit(cpu, Taxon::ExternalInterrupt, ev.vector, Vmx::ExternalInterrupt, 0,
+                because(CauseKind::ExternalInterruptExiting, ev.vector));
       return Action::Deliver;
     case PendingEvent::Kind::Fault:
     case PendingEvent::Kind::Trap:
@@ -346,7 +412,9 @@ Monitor::Action HwSimMonitor::on_event(Cpu& cpu, const PendingEvent& ev, uint64_
       return fault(cpu, ev, return_rip);
     case PendingEvent::Kind::SoftwareInt:
       // The engine delivers INT n itself: it retires only if delivered.
-      if (exception_exits(ev)) vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, 0);
+      if (exception_exits(ev))
+        vm_exit(cpu, Taxon::GuestException, ev.vector, Vmx::ExceptionOrNmi, 0,
+                because(CauseKind::ExceptionBitmap, ev.vector));
       return Action::Deliver;
   }
   return Action::Deliver;
@@ -358,15 +426,15 @@ bool HwSimMonitor::intr_pending() {
   if (window_armed_) {
     window_armed_ = false;
     if (pending && cpu_) {
-      vm_exit(*cpu_, Taxon::InterruptWindow, 0, Vmx::InterruptWindow, 0);
+      vm_exit(*cpu_, Taxon::InterruptWindow, 0, Vmx::InterruptWindow, 0, because(CauseKind::InterruptWindowExiting));
       inject_on_entry_ = true;
     }
   }
   return pending;
 }
 
-void HwSimMonitor::vm_exit(Cpu& cpu, Taxon reason, uint32_t key, Vmx vmx, uint64_t qualification) {
-  exit(cpu, reason, key, static_cast<uint16_t>(vmx), qualification);
+void HwSimMonitor::vm_exit(Cpu& cpu, Taxon reason, uint32_t key, Vmx vmx, uint64_t qualification, ExitCause cause) {
+  exit(cpu, reason, key, static_cast<uint16_t>(vmx), qualification, std::move(cause));
   ++by_vmx_[static_cast<unsigned>(vmx)];
   last_ = LastExit{static_cast<uint16_t>(vmx), qualification};
   // Without VPID the guest's and the monitor's translations share one tag:
@@ -380,7 +448,8 @@ void HwSimMonitor::vm_exit(Cpu& cpu, Taxon reason, uint32_t key, Vmx vmx, uint64
 // Shadow paging's exits are #PF exits (the shadow tables are not present
 // or write-protected there), qualified by the linear address.
 void HwSimMonitor::shadow_exit(Cpu& cpu, Taxon reason, uint32_t key) {
-  vm_exit(cpu, reason, key, Vmx::ExceptionOrNmi, shadow_hook_.lin_);
+  vm_exit(cpu, reason, key, Vmx::ExceptionOrNmi, shadow_hook_.lin_,
+          because(CauseKind::ShadowPageFault, shadow_hook_.lin_));
 }
 
 std::vector<std::pair<std::string, uint64_t>> HwSimMonitor::counters() const {

@@ -76,13 +76,15 @@ class HwSimMonitor final : public Monitor, public InterruptController {
     vmx::ExitReason vmx = vmx::ExitReason::Cpuid;
     uint64_t qualification = 0;
     bool after = false;  // exits only once the instruction's own checks passed (I/O under the TSS bitmap)
+    ExitCause cause;     // the control that selected the exit
   };
   Decision decide(Cpu& cpu, const DecodedInsn& insn);
   Action on_sensitive(Cpu& cpu, const DecodedInsn& insn);
   Status run_guest_insn(Cpu& cpu, const DecodedInsn& insn, const Decision& d);
   Action finish(Cpu& cpu, Status st);
   Action fault(Cpu& cpu, const PendingEvent& ev, uint64_t return_rip);
-  void vm_exit(Cpu& cpu, ExitReason reason, uint32_t key, vmx::ExitReason vmx, uint64_t qualification);
+  void vm_exit(Cpu& cpu, ExitReason reason, uint32_t key, vmx::ExitReason vmx, uint64_t qualification,
+               ExitCause cause);
   void shadow_exit(Cpu& cpu, ExitReason reason, uint32_t key);
   bool exception_exits(const PendingEvent& ev) const;
   void check_paging_mode(Cpu& cpu);

@@ -15,29 +15,78 @@ struct BoolControl {
   std::string_view name;
   std::string_view group;  // "pin", "primary", "secondary"
   bool Controls::*field;
+  unsigned bit;  // in its control word (SDM vol. 3C, tables 25-5 to 25-7)
 };
 constexpr std::array<BoolControl, 20> kBoolControls = {{
-    {"external_interrupt_exiting", "pin", &Controls::external_interrupt_exiting},
-    {"nmi_exiting", "pin", &Controls::nmi_exiting},
-    {"interrupt_window_exiting", "primary", &Controls::interrupt_window_exiting},
-    {"hlt_exiting", "primary", &Controls::hlt_exiting},
-    {"invlpg_exiting", "primary", &Controls::invlpg_exiting},
-    {"mwait_exiting", "primary", &Controls::mwait_exiting},
-    {"monitor_exiting", "primary", &Controls::monitor_exiting},
-    {"rdtsc_exiting", "primary", &Controls::rdtsc_exiting},
-    {"cr3_load_exiting", "primary", &Controls::cr3_load_exiting},
-    {"cr3_store_exiting", "primary", &Controls::cr3_store_exiting},
-    {"cr8_load_exiting", "primary", &Controls::cr8_load_exiting},
-    {"cr8_store_exiting", "primary", &Controls::cr8_store_exiting},
-    {"mov_dr_exiting", "primary", &Controls::mov_dr_exiting},
-    {"unconditional_io_exiting", "primary", &Controls::unconditional_io_exiting},
-    {"use_io_bitmaps", "primary", &Controls::use_io_bitmaps},
-    {"use_msr_bitmaps", "primary", &Controls::use_msr_bitmaps},
-    {"descriptor_table_exiting", "secondary", &Controls::descriptor_table_exiting},
-    {"unrestricted_guest", "secondary", &Controls::unrestricted_guest},
-    {"enable_ept", "secondary", &Controls::enable_ept},
-    {"enable_vpid", "secondary", &Controls::enable_vpid},
+    {"external_interrupt_exiting", "pin", &Controls::external_interrupt_exiting, 0},
+    {"nmi_exiting", "pin", &Controls::nmi_exiting, 3},
+    {"interrupt_window_exiting", "primary", &Controls::interrupt_window_exiting, 2},
+    {"hlt_exiting", "primary", &Controls::hlt_exiting, 7},
+    {"invlpg_exiting", "primary", &Controls::invlpg_exiting, 9},
+    {"mwait_exiting", "primary", &Controls::mwait_exiting, 10},
+    {"monitor_exiting", "primary", &Controls::monitor_exiting, 29},
+    {"rdtsc_exiting", "primary", &Controls::rdtsc_exiting, 12},
+    {"cr3_load_exiting", "primary", &Controls::cr3_load_exiting, 15},
+    {"cr3_store_exiting", "primary", &Controls::cr3_store_exiting, 16},
+    {"cr8_load_exiting", "primary", &Controls::cr8_load_exiting, 19},
+    {"cr8_store_exiting", "primary", &Controls::cr8_store_exiting, 20},
+    {"mov_dr_exiting", "primary", &Controls::mov_dr_exiting, 23},
+    {"unconditional_io_exiting", "primary", &Controls::unconditional_io_exiting, 24},
+    {"use_io_bitmaps", "primary", &Controls::use_io_bitmaps, 25},
+    {"use_msr_bitmaps", "primary", &Controls::use_msr_bitmaps, 28},
+    {"descriptor_table_exiting", "secondary", &Controls::descriptor_table_exiting, 2},
+    {"unrestricted_guest", "secondary", &Controls::unrestricted_guest, 7},
+    {"enable_ept", "secondary", &Controls::enable_ept, 1},
+    {"enable_vpid", "secondary", &Controls::enable_vpid, 5},
 }};
+
+// The control words written whole: the named controls take their bits,
+// the rest is kept as given.
+struct ControlWord {
+  std::string_view name;
+  std::string_view group;
+  uint32_t Controls::*other;
+};
+constexpr std::array<ControlWord, 3> kControlWords = {{
+    {"pin_based_controls", "pin", &Controls::pin_other},
+    {"primary_processor_based_controls", "primary", &Controls::primary_other},
+    {"secondary_processor_based_controls", "secondary", &Controls::secondary_other},
+}};
+
+uint32_t named_bits(const Controls& c, std::string_view group) {
+  uint32_t w = 0;
+  for (const BoolControl& b : kBoolControls)
+    if (b.group == group && c.*b.field) w |= 1u << b.bit;
+  return w;
+}
+
+uint32_t named_mask(std::string_view group) {
+  uint32_t m = 0;
+  for (const BoolControl& b : kBoolControls)
+    if (b.group == group) m |= 1u << b.bit;
+  return m;
+}
+
+// Guest-state fields --vmcs-set may give (vm_entry.cpp reads them).
+bool is_guest_field(std::string_view name) {
+  static constexpr std::array<std::string_view, 9> kPlain = {
+      "guest_cr0", "guest_cr3", "guest_cr4", "guest_rflags", "guest_rip", "guest_ia32_efer", "guest_activity_state",
+      "guest_gdtr_limit", "guest_idtr_limit"};
+  for (std::string_view p : kPlain)
+    if (name == p) return true;
+  static constexpr std::array<std::string_view, 8> kSegs = {"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"};
+  static constexpr std::array<std::string_view, 4> kParts = {"_selector", "_base", "_limit", "_access_rights"};
+  if (!name.starts_with("guest_")) return false;
+  name.remove_prefix(6);
+  for (std::string_view seg : kSegs)
+    for (std::string_view part : kParts)
+      if (name.size() == seg.size() + part.size() && name.starts_with(seg) && name.ends_with(part)) return true;
+  return false;
+}
+
+constexpr std::array<std::string_view, 7> kHostSelectors = {"host_es_selector", "host_cs_selector", "host_ss_selector",
+                                                            "host_ds_selector", "host_fs_selector", "host_gs_selector",
+                                                            "host_tr_selector"};
 
 constexpr uint32_t kMsrFsBase = 0xC0000100, kMsrGsBase = 0xC0000101, kMsrKernelGsBase = 0xC0000102;
 constexpr uint32_t kMsrSysenterCs = 0x174, kMsrSysenterEsp = 0x175, kMsrSysenterEip = 0x176, kMsrTsc = 0x10;
@@ -98,8 +147,21 @@ nlohmann::json ranges(const std::bitset<N>& bits, uint64_t base, bool set) {
 }
 }  // namespace
 
+uint32_t Controls::pin_word() const { return named_bits(*this, "pin") | pin_other; }
+uint32_t Controls::primary_word() const { return named_bits(*this, "primary") | primary_other; }
+uint32_t Controls::secondary_word() const { return named_bits(*this, "secondary") | secondary_other; }
+
 Controls Controls::defaults(bool nested) {
   Controls c;
+  c.pin_other = caps::kPinMust1;
+  c.primary_other = caps::kPrimaryMust1 | caps::kActivateSecondary;
+  // KVM's: save debug controls, a 64-bit host, interrupts acknowledged on
+  // exit, PAT and EFER saved and loaded.
+  c.exit_controls = caps::kExitMust1 | (1u << 2) | caps::kExitHostAddressSpaceSize | (1u << 15) | (0xFu << 18);
+  c.host_cr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::AM | cr0::PG;
+  c.host_cr3 = 0x1000;
+  c.host_cr4 = cr4::PSE | cr4::PAE | cr4::PGE | cr4::OSFXSR | cr4::OSXMMEXCPT | (1u << 13);
+  c.host_selectors = {0, 0x10, 0x18, 0, 0, 0, 0x40};
   c.enable_ept = nested;
   c.unrestricted_guest = nested;  // needs EPT
   // Shadow paging must see every address-space change and every #PF.
@@ -135,7 +197,44 @@ void Controls::set(std::string_view name, std::string_view value) {
       this->*b.field = parse_bool(value, name);
       return;
     }
-  if (name == "exception_bitmap") {
+  for (const ControlWord& w : kControlWords)
+    if (w.name == name) {
+      const uint64_t v = parse_number(value, name);
+      if (v > 0xFFFFFFFF) throw std::runtime_error(fmt::format("{}: a 32-bit control word", name));
+      for (const BoolControl& b : kBoolControls)
+        if (b.group == w.group) this->*b.field = (v >> b.bit) & 1;
+      this->*w.other = static_cast<uint32_t>(v) & ~named_mask(w.group);
+      return;
+    }
+  for (size_t i = 0; i < kHostSelectors.size(); ++i)
+    if (kHostSelectors[i] == name) {
+      const uint64_t v = parse_number(value, name);
+      if (v > 0xFFFF) throw std::runtime_error(fmt::format("{}: a 16-bit selector", name));
+      host_selectors[i] = static_cast<uint16_t>(v);
+      return;
+    }
+  if (is_guest_field(name)) {
+    guest[std::string(name)] = parse_number(value, name);
+  } else if (name == "vm_exit_controls" || name == "vm_entry_controls") {
+    const uint64_t v = parse_number(value, name);
+    if (v > 0xFFFFFFFF) throw std::runtime_error(fmt::format("{}: a 32-bit control word", name));
+    if (name == "vm_exit_controls") exit_controls = static_cast<uint32_t>(v);
+    else entry_controls = static_cast<uint32_t>(v);
+  } else if (name == "cr3_target_count") {
+    cr3_target_count = static_cast<uint32_t>(std::min<uint64_t>(parse_number(value, name), 0xFFFFFFFF));
+  } else if (name == "vpid") {
+    const uint64_t v = parse_number(value, name);
+    if (v > 0xFFFF) throw std::runtime_error("vpid: 16 bits");
+    vpid = static_cast<uint16_t>(v);
+  } else if (name == "ept_pointer") {
+    ept_pointer = parse_number(value, name);
+  } else if (name == "host_cr0") {
+    host_cr0 = parse_number(value, name);
+  } else if (name == "host_cr3") {
+    host_cr3 = parse_number(value, name);
+  } else if (name == "host_cr4") {
+    host_cr4 = parse_number(value, name);
+  } else if (name == "exception_bitmap") {
     const uint64_t v = parse_number(value, name);
     if (v > 0xFFFFFFFF) throw std::runtime_error("exception_bitmap: 32 bits, one per vector");
     exception_bitmap = static_cast<uint32_t>(v);
@@ -251,6 +350,10 @@ bool Controls::msr_exits(uint32_t msr, bool write) const {
 nlohmann::json Controls::to_json() const {
   nlohmann::json j;
   for (const BoolControl& b : kBoolControls) j[std::string(b.group)][std::string(b.name)] = this->*b.field;
+  j["pin_based_controls"] = fmt::format("{:#010x}", pin_word());
+  j["primary_processor_based_controls"] = fmt::format("{:#010x}", primary_word());
+  j["secondary_processor_based_controls"] = fmt::format("{:#010x}", secondary_word());
+  j["vm_exit_controls"] = fmt::format("{:#010x}", exit_controls);
   j["exception_bitmap"] = fmt::format("{:#010x}", exception_bitmap);
   j["cr0_guest_host_mask"] = fmt::format("{:#x}", cr0_guest_host_mask);
   j["cr0_read_shadow"] = fmt::format("{:#x}", cr0_read_shadow);

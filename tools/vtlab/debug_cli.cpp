@@ -87,7 +87,8 @@ const char* kHelp =
     "  tss                    the TSS that TR names, field by field\n"
     "  tlb                    the TLB's valid entries\n"
     "  vcpu                   trap/bt: the CPU as the guest believes it is (virtual CRs, tables, IF, IOPL, CPL)\n"
-    "  exits                  the monitor's exits so far, per reason, with their modelled cycles\n"
+    "  exits [N]              the monitor's exits so far, per reason, with their modelled cycles; and the\n"
+    "                         last N (at most 64), each with what caused it\n"
     "  translation            bt: the kernel block at CS:EIP beside its translation\n"
     "  why                    why the machine shut down (the triple fault's chain, event by event), or why\n"
     "                         the exception the last catch stopped after was raised (descriptor, gate, walk)\n"
@@ -235,7 +236,7 @@ bool DebugCli::execute(const std::string& line) {
     } else if (cmd == "vcpu") {
       vcpu();
     } else if (cmd == "exits") {
-      exits();
+      exits(a.size() > 1 ? number(a[1]) : 0);
     } else if (cmd == "why") {
       why();
     } else if (cmd == "translation") {
@@ -361,6 +362,8 @@ void DebugCli::report(const StopEvent& e) {
         case CatchKind::Exit:
           out_ << fmt::format("catch {}: exit {} (count {} -> {})\n", e.id, exit_reason_name(e.exit_reason),
                               e.before, e.after);
+          for (const ExitRecord& x : d_.machine().exits().recent(1))
+            if (const std::string why = exit_cause_text(x); !why.empty()) out_ << "  cause: " << why << "\n";
           break;
       }
       break;
@@ -458,7 +461,7 @@ void DebugCli::translation() {
     out_ << fmt::format("{:#010x}  {:<32} {}\n", t.lin, t.text, t.how);
 }
 
-void DebugCli::exits() { out_ << exits_text(d_.machine().exits()); }
+void DebugCli::exits(uint64_t last) { out_ << exits_text(d_.machine().exits(), last); }
 
 void DebugCli::table(bool idt, const Args& a) {
   const uint64_t first = a.size() > 1 ? number(a[1]) : 0;

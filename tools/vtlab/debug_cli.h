@@ -69,7 +69,7 @@ class DebugCli {
   void tlb();
   void vcpu();
   void translation();
-  void exits();
+  void exits(uint64_t last);
   void info();
   void add_catch(const Args& a);
   void reverse(bool step, uint64_t count);

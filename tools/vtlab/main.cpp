@@ -19,6 +19,7 @@
 #include "tools/vtlab/gui_cli.h"
 #include "tools/vtlab/options.h"
 #include "tools/vtlab/session.h"
+#include "tools/vtlab/stats.h"
 
 namespace {
 
@@ -54,7 +55,8 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
   std::fflush(stdout);
   std::cerr << holes_summary(session.machine().monitor());
   if (!o.stats.empty()) {
-    const std::string text = session.stats(r, status).dump(2) + "\n";
+    const std::string text = o.stats_format == "csv" ? exit_stats_csv(session.machine().exits(), o.mode)
+                                                     : session.stats(r, status).dump(2) + "\n";
     if (o.stats == "-") {
       std::fflush(stdout);
       std::cout << text << std::flush;
@@ -139,6 +141,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--serial", o.serial, "Where COM1 output goes: stdio, none or file:PATH")->capture_default_str();
   run->add_option("--stats", o.stats, "Write run statistics as JSON to FILE, or - for stdout");
+  run->add_option("--stats-format", o.stats_format,
+                  "--stats as json (everything) or csv (exit statistics: one row per reason, sub-key and RIP)")
+      ->check(CLI::IsMember({"json", "csv"}))
+      ->capture_default_str();
   run->add_option("--trace", o.trace, "Write every exit as one JSON line to FILE");
   run->add_option("--trace-limit", o.trace_limit, "At most this many lines in the --trace file")
       ->capture_default_str();

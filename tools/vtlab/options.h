@@ -28,6 +28,7 @@ struct RunOptions {
   std::string memory = "128M";
   std::string serial = "stdio";
   std::string stats;
+  std::string stats_format = "json";  // json, or csv: the exit statistics one row per reason/sub-key/RIP
   std::string append;
   std::string flat;
   std::string rtc_epoch;

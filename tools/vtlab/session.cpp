@@ -19,6 +19,7 @@
 #include "core/loader/load_error.h"
 #include "core/loader/multiboot.h"
 #include "devices/post_port.h"
+#include "tools/vtlab/stats.h"
 
 namespace vtlab::cli {
 
@@ -77,6 +78,7 @@ void TraceWriter::write(const ExitRecord& r) {
                       exit_reason_name(r.reason), r.key, r.rip, r.cpl, r.cost);
   if (r.vmx_reason != ExitRecord::kNoVmxReason)
     out_ << fmt::format(",\"vmx_reason\":{},\"qualification\":{}", r.vmx_reason, r.qualification);
+  if (const std::string cause = exit_cause_text(r); !cause.empty()) out_ << ",\"cause\":" << nlohmann::json(cause).dump();
   out_ << "}\n";
 }
 
@@ -286,6 +288,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["virtual_time"] = m.virtual_time();
   j["idle_time"] = m.cpu().idle;
   j["exits"] = exits_json(m.exits());
+  j["exit_stats"] = exit_stats_json(m.exits());
   j["holes"] = holes_json(m.monitor());
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : m.monitor().counters()) counters[name] = value;

@@ -1,5 +1,7 @@
 #include "core/cpu.h"
 
+#include "privilege/segment_refusal.h"
+
 #include <bit>
 
 namespace vtlab {
@@ -54,31 +56,56 @@ Status Cpu::raise_sensitive(const DecodedInsn& insn) {
   return Status::Exception;
 }
 
+// Each refusal records why (core/segment_fault.h) for the debugger's
+// explanations; the accesses that pass do not pay for it.
 Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access access) {
   const SegmentCache& sc = s.seg[seg];
+  const uint8_t vector = seg == SS ? vec::SS : vec::GP;
   const uint64_t last = offset + size - 1;
   if (s.real_mode() || s.v8086()) {
     // Real mode still checks the (hidden) limit: a word at FFFF faults.
-    return last > sc.limit ? segment_fault(seg) : Status::Ok;
+    if (last <= sc.limit) return Status::Ok;
+    return refuse_offset(*this, vector, 0, sc.selector, nullptr, last, sc.limit,
+                         "real and virtual-8086 mode still check the segment's hidden limit");
   }
   if (s.code_size() == 8) {
     // 64-bit mode has no limits and no type checks, only the canonical
     // rule, for the first and the last byte (SDM vol. 3, 5.3.1).
     const uint64_t lin = linear(seg, offset);
-    return is_canonical(lin) && is_canonical(lin + size - 1) ? Status::Ok : segment_fault(seg);
+    if (is_canonical(lin) && is_canonical(lin + size - 1)) return Status::Ok;
+    return refuse_offset(*this, vector, 0, sc.selector, nullptr, is_canonical(lin) ? lin + size - 1 : lin,
+                         ~uint64_t{0}, "a 64-bit-mode access must be canonical in its first and last byte");
   }
-  if (!sc.present()) return segment_fault(seg);
+  if (!sc.present()) {
+    if ((sc.selector & 0xFFFC) == 0)
+      return refuse(*this, vector, 0, SegmentCheck::NullSelector, sc.selector, nullptr,
+                    "a segment register holding a null selector cannot be used for an access");
+    return refuse(*this, vector, 0, SegmentCheck::NotPresent, sc.selector, nullptr,
+                  "the segment register's cache is not present");
+  }
   const uint32_t a = sc.attrs;
   if (a & ar::kCode) {
-    if (access == Access::Write || !(a & ar::kReadable)) return segment_fault(seg);
+    if (access == Access::Write)
+      return refuse(*this, vector, 0, SegmentCheck::WrongType, sc.selector, nullptr,
+                    "a code segment cannot be written");
+    if (!(a & ar::kReadable))
+      return refuse(*this, vector, 0, SegmentCheck::WrongType, sc.selector, nullptr,
+                    "an execute-only code segment cannot be read");
   } else if (access == Access::Write && !(a & ar::kWritable)) {
-    return segment_fault(seg);
+    return refuse(*this, vector, 0, SegmentCheck::WrongType, sc.selector, nullptr,
+                  "a read-only data segment cannot be written");
   }
   if (!(a & ar::kCode) && (a & ar::kExpandDown)) {
     const uint64_t upper = (a & ar::kDb) ? 0xFFFFFFFF : 0xFFFF;
-    if (offset <= sc.limit || last > upper) return segment_fault(seg);
+    if (offset <= sc.limit)
+      return refuse_offset(*this, vector, 0, sc.selector, nullptr, offset, sc.limit,
+                           "an expand-down segment's offsets lie ABOVE its limit");
+    if (last > upper)
+      return refuse_offset(*this, vector, 0, sc.selector, nullptr, last, upper,
+                           "an expand-down segment ends at 0xffff, or 0xffffffff with B = 1");
   } else if (last > sc.limit) {
-    return segment_fault(seg);
+    return refuse_offset(*this, vector, 0, sc.selector, nullptr, last, sc.limit,
+                         "every byte of the access must lie within the segment limit");
   }
   return Status::Ok;
 }

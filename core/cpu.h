@@ -423,7 +423,6 @@ class Cpu {
   }
   Status read_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t& out, Access access);
   Status write_mem_slow(unsigned seg, uint64_t offset, unsigned size, uint64_t value);
-  Status segment_fault(unsigned seg) { return raise(seg == SS ? vec::SS : vec::GP, 0); }
 
   PendingEvent pending_;
   uint64_t shadow_icount_ = ~uint64_t{0}, shadow_events_ = 0;

@@ -141,6 +141,7 @@ std::string failed_check(const SegmentFaultWhy& w) {
     case SegmentCheck::NotPresent: return "not present (P = 0)";
     case SegmentCheck::BeyondLimit:
       if (w.limit == ~uint64_t{0}) return fmt::format("offset {:#x} is not canonical", w.offset);
+      if (w.offset <= w.limit) return fmt::format("offset {:#x} <= limit {:#x}", w.offset, w.limit);  // expand-down
       return fmt::format("offset {:#x} > limit {:#x}", w.offset, w.limit);
     case SegmentCheck::Busy: return (d.type() & 2) ? "the TSS is busy" : "the TSS is not busy";
   }

@@ -191,4 +191,28 @@ TEST(SegmentFaultExplained, FarJumpBeyondLimit) {
 }
 
 }  // namespace
+// Ordinary data accesses name their check too (Cpu::check_segment).
+TEST(SegmentFaultExplained, DataWriteToAReadOnlySegment) {
+  EXPECT_EQ(why("ReadOnlyWrite", "mov ax, 0x30\nmov ds, ax\nmov dword ptr [0x1000], 1\n"),
+            "(vtlab) c\n"
+            "catch 1: #GP(0x0000) at 0008:001000a2, delivered\n"
+            "0008:00100040  hlt\n"
+            "(vtlab) why\n"
+            "#GP(0x0000) at 0008:001000a2: selector 0x0030 (GDT entry 6, RPL 0)\n"
+            "check failed at CPL 0: wrong type: a read-only data segment cannot be written\n"
+            "(vtlab) q\n");
+}
+
+TEST(SegmentFaultExplained, DataReadBeyondTheLimit) {
+  EXPECT_EQ(why("ReadBeyondLimit", "mov ax, 0x40\nmov ds, ax\nmov eax, [0x1fffe]\n"),
+            "(vtlab) c\n"
+            "catch 1: #GP(0x0000) at 0008:001000a2, delivered\n"
+            "0008:00100040  hlt\n"
+            "(vtlab) why\n"
+            "#GP(0x0000) at 0008:001000a2: selector 0x0040 (GDT entry 8, RPL 0)\n"
+            "check failed at CPL 0: offset 0x20001 > limit 0xffff: every byte of the access must lie within the "
+            "segment limit\n"
+            "(vtlab) q\n");
+}
+
 }  // namespace vtlab::test

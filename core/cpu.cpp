@@ -71,17 +71,8 @@ Status Cpu::check_segment(unsigned seg, uint64_t offset, unsigned size, Access a
   if (s.code_size() == 8) {
     // 64-bit mode has no limits and no type checks, only the canonical
     // rule, for the first and the last byte (SDM vol. 3, 5.3.1).
-    // What the silicon reports first (kvm_diff64, docs/FUZZING.md): #AC
-    // for a misaligned CPL-3 access under alignment checking, then a
-    // page fault on the canonical first page of an access that runs
-    // into non-canonical space, then #GP/#SS.
     const uint64_t lin = linear(seg, offset);
     if (is_canonical(lin) && is_canonical(lin + size - 1)) return Status::Ok;
-    if (misaligned_user_access(s, lin, size, false)) return raise(vec::AC, 0);
-    if (is_canonical(lin)) {
-      uint64_t phys;
-      TRY(translate(lin, access, s.cpl() == 3, phys));
-    }
     return refuse_offset(*this, vector, 0, sc.selector, nullptr, is_canonical(lin) ? lin + size - 1 : lin,
                          ~uint64_t{0}, "a 64-bit-mode access must be canonical in its first and last byte");
   }
@@ -203,14 +194,13 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, false, false);
+  if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
+    return raise(vec::AC, 0);
   const bool user = !supervisor && s.cpl() == 3;
-  const bool misaligned = misaligned_user_access(s, lin, size, supervisor);  // #AC after paging's faults
   const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
   uint64_t p0;
   TRY(translate(lin, access, user, p0, supervisor));
   if (first == size) {
-    if (misaligned) [[unlikely]]
-      return raise(vec::AC, 0);
     if (observer) [[unlikely]] observer->on_memory(p0, size, false);
     out = mem.read(p0, size);
     attach_host(lin, p0);
@@ -218,8 +208,6 @@ Status Cpu::read_linear(uint64_t lin, unsigned size, uint64_t& out, bool supervi
   }
   uint64_t p1;
   TRY(translate(lin + first, access, user, p1, supervisor));
-  if (misaligned) [[unlikely]]
-    return raise(vec::AC, 0);
   if (observer) [[unlikely]] {
     observer->on_memory(p0, first, false);
     observer->on_memory(p1, size - first, false);
@@ -242,16 +230,15 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
   }
   if (breakpoints_enabled()) [[unlikely]]
     data_breakpoint_hits |= match_breakpoints(lin, size, true, false);
-  const bool user = !supervisor && s.cpl() == 3;
-  const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
-  // Both pages must be writable before either is written; #PF comes
-  // before #AC (silicon, kvm_diff64; docs/FUZZING.md).
-  uint64_t p0, p1 = 0;
-  TRY(translate(lin, Access::Write, user, p0, supervisor));
-  if (first != size) TRY(translate(lin + first, Access::Write, user, p1, supervisor));
   if (misaligned_user_access(s, lin, size, supervisor)) [[unlikely]]
     return raise(vec::AC, 0);
+  const bool user = !supervisor && s.cpl() == 3;
+  const unsigned first = static_cast<unsigned>(std::min<uint64_t>(size, kPageSize - (lin & kPageMask)));
+  uint64_t p0;
+  TRY(translate(lin, Access::Write, user, p0, supervisor));
   if (write_capture) [[unlikely]] {
+    uint64_t p1;
+    if (first != size) TRY(translate(lin + first, Access::Write, user, p1, supervisor));
     write_capture->push_back(CapturedWrite{lin, static_cast<uint8_t>(size), value});
     if (discard_writes) return Status::Ok;
   }
@@ -261,6 +248,9 @@ Status Cpu::write_linear(uint64_t lin, unsigned size, uint64_t value, bool super
     attach_host(lin, p0);
     return Status::Ok;
   }
+  // Both pages must be writable before either is written.
+  uint64_t p1;
+  TRY(translate(lin + first, Access::Write, user, p1, supervisor));
   if (observer) [[unlikely]] {
     observer->on_memory(p0, first, true);
     observer->on_memory(p1, size - first, true);

@@ -56,6 +56,19 @@ inline std::string under_xvfb(const std::string& args) {
          "/vtlab-xvfb.lock xvfb-run -a -s '-screen 0 1920x1200x24' " + kCli + " gui " + args;
 }
 
+// Runs `vtlab gui ARGS` under Xvfb.  xvfb-run itself sometimes fails to
+// remove its temporary directory on a loaded machine (status 5, "problem
+// while cleaning up temporary directory") after vtlab has run: that run
+// says nothing about vtlab, so it is run again (a script is deterministic).
+inline CommandResult run_gui(const std::string& args) {
+  CommandResult r;
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    r = run_command(under_xvfb(args));
+    if (r.err.find("xvfb-run: error: problem while cleaning up temporary directory") == std::string::npos) break;
+  }
+  return r;
+}
+
 // Runs a script headless and returns the state dump (and the status).
 struct GuiRun {
   CommandResult r;
@@ -68,8 +81,8 @@ inline GuiRun run_script(const std::string& name, const std::string& script, con
   std::remove(state.c_str());
   if (!screenshot.empty()) std::remove(screenshot.c_str());
   GuiRun run;
-  run.r = run_command(under_xvfb("--script " + path + " --dump-state " + state +
-                                 (screenshot.empty() ? "" : " --screenshot " + screenshot) + " " + args));
+  run.r = run_gui("--script " + path + " --dump-state " + state +
+                  (screenshot.empty() ? "" : " --screenshot " + screenshot) + " " + args);
   run.state = read_file(state);
   return run;
 }

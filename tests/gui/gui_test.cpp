@@ -25,8 +25,8 @@ TEST(GuiHeadless, MiniOsIntoPagingScreenshotAndState) {
   const std::string png = ::testing::TempDir() + "/gui-paging.png";
   const std::string state = ::testing::TempDir() + "/gui-paging.txt";
   std::remove(png.c_str());
-  const CommandResult r = run_command(under_xvfb("--script " + script + " --screenshot " + png + " --dump-state " +
-                                                 state + " " + kMiniOs));
+  const CommandResult r =
+      run_gui("--script " + script + " --screenshot " + png + " --dump-state " + state + " " + kMiniOs);
   ASSERT_EQ(r.status, 0) << r.err;
   const std::string s = read_file(state);
   // The stop the catch made, where the CPU is, and what the panels show
@@ -65,7 +65,7 @@ TEST(GuiHeadless, BreakpointsStepsAndAFailingCommand) {
                                         "s 2\n"
                                         "frobnicate\n");
   const std::string state = ::testing::TempDir() + "/gui-steps.txt";
-  const CommandResult r = run_command(under_xvfb("--script " + script + " --dump-state " + state + " " + kMiniOs));
+  const CommandResult r = run_gui("--script " + script + " --dump-state " + state + " " + kMiniOs);
   EXPECT_EQ(r.status, 1) << r.err;
   EXPECT_NE(r.err.find("vtlab gui: script: \"frobnicate\" failed"), std::string::npos) << r.err;
   const std::string s = read_file(state);

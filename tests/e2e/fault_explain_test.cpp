@@ -195,18 +195,7 @@ TEST(TripleFaultExplained, DebuggerWhyExplainsTheCaughtFaultAndTheShutdown) {
 // with the segment check that raised it, the second with the gate that
 // refused, the class pair of table 6-5.
 TEST(DoubleFaultExplained, SurvivedDoubleFaultIsExplainedAtTheEnd) {
-  const CommandResult r = run_flat("SurvivedDoubleFault", R"(
-  lgdt [gdt0]
-  mov edi, 0x200000
-  mov ecx, 32
-1: mov eax, offset handler
-  mov word ptr [edi], ax
-  mov word ptr [edi+2], 0x08
-  mov dword ptr [edi+4], 0x00008E00
-  shr eax, 16
-  mov word ptr [edi+6], ax
-  add edi, 8
-  loop 1b
+  const CommandResult r = run_flat("SurvivedDoubleFault", std::string(kGatesToHandler) + R"(
   and byte ptr [0x20006d], 0x7f   # #GP's gate: not present
   lidt [idt0]
   mov esp, 0x90000

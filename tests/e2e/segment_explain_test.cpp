@@ -19,18 +19,7 @@ const std::string kCli = VTLAB_CLI;
 // A GDT of one segment of each kind the checks refuse, an IDT whose every
 // gate leads to a HLT, then `body`.
 std::string guest(const std::string& body) {
-  return R"(
-  lgdt [gdt0]
-  mov edi, 0x200000
-  mov ecx, 32
-1: mov eax, offset handler
-  mov word ptr [edi], ax
-  mov word ptr [edi+2], 0x08
-  mov dword ptr [edi+4], 0x00008E00
-  shr eax, 16
-  mov word ptr [edi+6], ax
-  add edi, 8
-  loop 1b
+  return std::string(kGatesToHandler) + R"(
   lidt [idt0]
   mov esp, 0x90000
   jmp body

@@ -11,18 +11,7 @@ namespace vtlab::test::gui {
 namespace {
 
 std::string double_fault_guest() {
-  const std::vector<uint8_t> code = assemble(R"(
-  lgdt [gdt0]
-  mov edi, 0x200000
-  mov ecx, 32
-1: mov eax, offset handler
-  mov word ptr [edi], ax
-  mov word ptr [edi+2], 0x08
-  mov dword ptr [edi+4], 0x00008E00
-  shr eax, 16
-  mov word ptr [edi+6], ax
-  add edi, 8
-  loop 1b
+  const std::vector<uint8_t> code = assemble(std::string(kGatesToHandler) + R"(
   and byte ptr [0x20006d], 0x7f   # #GP's gate: not present
   lidt [idt0]
   mov esp, 0x90000

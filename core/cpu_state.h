@@ -90,11 +90,28 @@ constexpr bool is_canonical(uint64_t lin) {
   return static_cast<uint64_t>(static_cast<int64_t>(lin << 16) >> 16) == lin;
 }
 
-// x87 state is carried (FNINIT/FNSTSW/FNSTCW are what freestanding guests
-// touch); arithmetic comes with its own issue.
+// The x87 FPU (SDM vol. 1, chapter 8).  `regs` are the physical registers
+// R0..R7 in their memory format (bytes 0-7 the significand with its explicit
+// integer bit, bytes 8-9 sign and 15-bit exponent); ST(i) is
+// regs[(TOP + i) & 7] with TOP in fsw bits 13:11.  `ftw` is the full tag word
+// (two bits per physical register: 00 valid, 01 zero, 10 special, 11 empty),
+// as FSTENV stores it; FXSAVE's abridged form is derived from it.  MMX
+// register MMi is the significand of Ri.  The last-instruction and
+// last-data pointers are what FSTENV/FSAVE/FXSAVE report.
 struct X87State {
   uint16_t fcw = 0x037F, fsw = 0, ftw = 0xFFFF;
-  std::array<std::array<uint8_t, 10>, 8> st{};
+  uint16_t fop = 0;             // last non-control opcode's low 11 bits
+  uint16_t fcs = 0, fds = 0;    // selectors of the last instruction and operand
+  uint64_t fip = 0, fdp = 0;    // their offsets
+  std::array<std::array<uint8_t, 10>, 8> regs{};
+};
+
+// SSE/SSE2 (SDM vol. 1, chapters 10-11): XMM0..XMM15 (XMM8-15 only in
+// 64-bit mode) as two little-endian quadwords each, and MXCSR (reset 1F80H:
+// every exception masked, round to nearest).
+struct SseState {
+  std::array<std::array<uint64_t, 2>, 16> xmm{};
+  uint32_t mxcsr = 0x1F80;
 };
 
 struct CpuState {
@@ -113,6 +130,7 @@ struct CpuState {
   std::array<uint64_t, 8> dr{0, 0, 0, 0, 0, 0, 0xFFFF0FF0, 0x400};
   std::map<uint32_t, uint64_t> msrs;
   X87State fpu;
+  SseState sse;
 
   // A stored MSR, or its reset value if no WRMSR has set it yet.
   uint64_t msr(uint32_t index, uint64_t reset_value = 0) const {

@@ -35,6 +35,9 @@ enum class OpKind : uint8_t {
   Dreg,     // debug register DRn
   Rel,      // relative branch: target = next RIP + imm
   Far,      // far pointer: selector imm2, offset imm
+  St,       // x87 stack register ST(reg)
+  Mmx,      // MMX register MM(reg)
+  Xmm,      // SSE register XMM(reg)
 };
 
 // 8-bit register operands: 0..15 are the low bytes (AL, CL, ..., SPL, ...,

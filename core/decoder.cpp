@@ -31,6 +31,9 @@ RegMap map_register(ZydisRegister r) {
     return {OpKind::Creg, uint8_t(r - ZYDIS_REGISTER_CR0)};
   if (r >= ZYDIS_REGISTER_DR0 && r <= ZYDIS_REGISTER_DR15)
     return {OpKind::Dreg, uint8_t(r - ZYDIS_REGISTER_DR0)};
+  if (r >= ZYDIS_REGISTER_ST0 && r <= ZYDIS_REGISTER_ST7) return {OpKind::St, uint8_t(r - ZYDIS_REGISTER_ST0)};
+  if (r >= ZYDIS_REGISTER_MM0 && r <= ZYDIS_REGISTER_MM7) return {OpKind::Mmx, uint8_t(r - ZYDIS_REGISTER_MM0)};
+  if (r >= ZYDIS_REGISTER_XMM0 && r <= ZYDIS_REGISTER_XMM15) return {OpKind::Xmm, uint8_t(r - ZYDIS_REGISTER_XMM0)};
   if (r == ZYDIS_REGISTER_IP || r == ZYDIS_REGISTER_EIP || r == ZYDIS_REGISTER_RIP) return {OpKind::Reg, kRegRip};
   return {OpKind::None, kNoReg};
 }
@@ -110,7 +113,7 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
     switch (o.type) {
       case ZYDIS_OPERAND_TYPE_REGISTER: {
         RegMap m = map_register(o.reg.value);
-        if (m.kind == OpKind::None) return DecodeStatus::Unsupported;  // x87/SSE registers
+        if (m.kind == OpKind::None) return DecodeStatus::Unsupported;  // AVX, mask, bound, ... registers
         op.kind = m.kind;
         op.reg = m.index;
         break;

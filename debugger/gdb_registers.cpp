@@ -107,7 +107,7 @@ uint64_t RegisterFile::value(const CpuState& s, const Reg& r) const {
 
 std::string RegisterFile::read(const CpuState& s, unsigned n) const {
   const Reg& r = regs_[n];
-  if (r.kind == Kind::St) return to_hex(s.fpu.st[r.index].data(), 10);
+  if (r.kind == Kind::St) return to_hex(s.fpu.regs[(((s.fpu.fsw >> 11) & 7) + r.index) & 7].data(), 10);  // ST(i)
   // A 32-bit layout shows the low halves of 64-bit registers.
   return to_hex_le(value(s, r) & all_ones(r.bytes), r.bytes);
 }

@@ -72,17 +72,19 @@ bool category_ends_block(ZydisInstructionCategory c) {
   }
 }
 
-ZydisMachineMode machine_mode(unsigned code_size) {
-  return code_size == 8 ? ZYDIS_MACHINE_MODE_LONG_64
-                        : (code_size == 4 ? ZYDIS_MACHINE_MODE_LEGACY_32 : ZYDIS_MACHINE_MODE_LEGACY_16);
-}
-
 }  // namespace
 
 Decoder::Decoder() {
   ZydisDecoderInit(&dec16_, ZYDIS_MACHINE_MODE_LEGACY_16, ZYDIS_STACK_WIDTH_16);
   ZydisDecoderInit(&dec32_, ZYDIS_MACHINE_MODE_LEGACY_32, ZYDIS_STACK_WIDTH_32);
   ZydisDecoderInit(&dec64_, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  // This CPU has neither BMI1 nor ABM (CPUID), so F3 0F BC/BD are BSF/BSR
+  // with an ignored REP prefix, as on every processor before them; Linux
+  // writes "rep; bsf" for __ffs exactly because old CPUs read it that way.
+  for (ZydisDecoder* d : {&dec16_, &dec32_, &dec64_}) {
+    ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_TZCNT, ZYAN_FALSE);
+    ZydisDecoderEnableMode(d, ZYDIS_DECODER_MODE_LZCNT, ZYAN_FALSE);
+  }
 }
 
 DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_size, DecodedInsn& out) const {
@@ -168,12 +170,21 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
 
 std::string Decoder::format(const uint8_t* bytes, size_t avail, unsigned code_size, uint64_t ip, bool att,
                             unsigned* length) {
-  ZydisDisassembledInstruction di;
-  const auto disassemble = att ? ZydisDisassembleATT : ZydisDisassembleIntel;
   if (length) *length = 0;
-  if (!ZYAN_SUCCESS(disassemble(machine_mode(code_size), ip, bytes, avail, &di))) return "(bad)";
-  if (length) *length = di.info.length;
-  return di.text;
+  // Decoded as decode() does (BSF, not TZCNT), so the text names what runs.
+  static const Decoder decoder;
+  const ZydisDecoder* d = code_size == 8 ? &decoder.dec64_ : (code_size == 4 ? &decoder.dec32_ : &decoder.dec16_);
+  ZydisDecodedInstruction zi;
+  ZydisDecodedOperand zo[ZYDIS_MAX_OPERAND_COUNT];
+  if (!ZYAN_SUCCESS(ZydisDecoderDecodeFull(d, bytes, avail, &zi, zo))) return "(bad)";
+  ZydisFormatter formatter;
+  ZydisFormatterInit(&formatter, att ? ZYDIS_FORMATTER_STYLE_ATT : ZYDIS_FORMATTER_STYLE_INTEL);
+  char text[256];
+  if (!ZYAN_SUCCESS(ZydisFormatterFormatInstruction(&formatter, &zi, zo, zi.operand_count_visible, text, sizeof text, ip,
+                                                    nullptr)))
+    return "(bad)";
+  if (length) *length = zi.length;
+  return text;
 }
 
 const char* mnemonic_name(uint16_t mnemonic) {

@@ -105,6 +105,11 @@ TEST(Bit, ScanForward) {
       {"bsf eax, ecx", 0x12345678, 0x00000000, CF | SF | OF | AF, 0x12345678, ZF | PF},
       {"bsf ax, cx", 0xABCD1234, 0x00000000, 0, 0xABCD1234, ZF | PF},
       {"bsf ax, cx", 0xABCD1234, 0xFFFF0100, 0, 0xABCD0008, 0},
+      // F3 0F BC is BSF on a CPU without BMI1 (this one): TZCNT would write
+      // 32 and set CF.  Linux's __ffs is "rep; bsf".
+      {"rep bsf eax, ecx", 0x12345678, 0x00000000, CF, 0x12345678, ZF | PF},
+      {"rep bsf eax, ecx", 0xFFFFFFFF, 0x00018000, 0, 15, PF},
+      {"rep bsr eax, ecx", 0xFFFFFFFF, 0x00018000, 0, 16, 0},
   });
 }
 

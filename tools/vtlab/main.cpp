@@ -77,20 +77,29 @@ int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) 
 
 // The options a guest run takes, shared by run and compare.
 void add_machine_options(CLI::App* app, RunOptions& o) {
-  app->add_option("KERNEL", o.kernel, "Multiboot v1 kernel (ELF or a.out kludge), or a flat binary with --flat");
+  app->add_option("KERNEL", o.kernel,
+                  "Multiboot v1 kernel (ELF or a.out kludge), a Linux bzImage (recognised by its header), or a flat "
+                  "binary with --flat");
+  app->add_option("--kernel-linux", o.kernel_linux,
+                  "Boot this Linux bzImage through the Linux/x86 boot protocol (the same as giving it as KERNEL)");
+  app->add_option("--initrd", o.initrd, "Linux: the initial ramdisk (e.g. a gzip'd cpio), loaded at the top of RAM");
+  app->add_option("--linux-entry", o.linux_entry,
+                  "Linux: enter the kernel through its 32-bit or 64-bit entry (auto: 64 for an x86_64 kernel)")
+      ->check(CLI::IsMember({"auto", "32", "64"}))
+      ->capture_default_str();
   app->add_option("--bios", o.bios,
                   "Power on at the reset vector with this firmware image (64, 128 or 256 KiB) instead of a KERNEL");
   app->add_flag("--reboot", o.reboot,
                 "With --bios: a reset request or triple fault restarts at the reset vector (the same as "
                 "--on-triple-fault reset; default: stop, as QEMU's -no-reboot)");
-  app->add_option("-m,--memory", o.memory, "Guest RAM: a size with K, M or G suffix (bare number: MiB)")
-      ->capture_default_str();
+  app->add_option("-m,--memory", o.memory,
+                  "Guest RAM: a size with K, M or G suffix (bare number: MiB); default 128M, 512M for a Linux kernel");
   app->add_option("--max-insns", o.max_insns,
                   "Stop after this much virtual time (1 unit = 1 guest ns): instructions retired, plus "
                   "exceptions and interrupts delivered, plus time slept in HLT, plus modelled exit costs "
                   "(0: no limit)")
       ->capture_default_str();
-  app->add_option("--append", o.append, "Kernel command line passed in the multiboot info");
+  app->add_option("--append", o.append, "Kernel command line (multiboot info, or the Linux boot protocol's)");
   app->add_option("--rtc-epoch", o.rtc_epoch,
                   "What the guest's RTC reads at power-on, in UTC: YYYY-MM-DD[THH:MM:SS] or @UNIX-SECONDS "
                   "(default 2025-01-01; the clock then runs on virtual time, so runs are repeatable)");

@@ -21,16 +21,23 @@ enum ExitStatus : int {
   kInternal = 12,     // internal error
 };
 
+inline constexpr const char* kDefaultMemory = "128M";
+// The x86_64 kernel alone asks for 64 MiB from 16 MiB up to decompress.
+inline constexpr const char* kDefaultLinuxMemory = "512M";
+
 struct RunOptions {
   std::string kernel;
   std::string bios;  // a firmware image instead of a kernel
   std::string mode = "native";
-  std::string memory = "128M";
+  std::string memory;  // empty: 128M, or 512M for a Linux kernel (kDefaultMemory, kDefaultLinuxMemory)
   std::string serial = "stdio";
   std::string stats;
   std::string stats_format = "json";  // json, or csv: the exit statistics one row per reason/sub-key/RIP
   std::string append;
   std::string flat;
+  std::string kernel_linux;          // --kernel-linux: a bzImage (KERNEL is recognised as one too)
+  std::string initrd;                // --initrd: the Linux kernel's initial ramdisk
+  std::string linux_entry = "auto";  // --linux-entry: auto, 32 or 64
   std::string rtc_epoch;
   std::string cost_model;
   std::string trace;

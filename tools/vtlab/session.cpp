@@ -16,6 +16,7 @@
 #include "privilege/pv_monitor.h"
 #include "privilege/monitor.h"
 #include "core/loader/flat.h"
+#include "core/loader/linux.h"
 #include "core/loader/load_error.h"
 #include "core/loader/multiboot.h"
 #include "devices/post_port.h"
@@ -85,9 +86,9 @@ void TraceWriter::write(const ExitRecord& r) {
 // --- the session -------------------------------------------------------------
 
 namespace {
-MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> serial_out) {
+MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> serial_out, bool linux_kernel) {
   MachineConfig cfg;
-  cfg.ram_bytes = parse_memory_size(o.memory);
+  cfg.ram_bytes = parse_memory_size(!o.memory.empty() ? o.memory : linux_kernel ? kDefaultLinuxMemory : kDefaultMemory);
   cfg.mode = o.mode;
   cfg.strict_holes = o.strict_holes;
   cfg.bt_tc_blocks = o.bt_tc_blocks;
@@ -133,7 +134,15 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
 }  // namespace
 
 Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) : o_(o) {
-  MachineConfig cfg = machine_config(o, std::move(serial_out));
+  if (!o.kernel_linux.empty() && !o.kernel.empty())
+    throw CLI::ValidationError("--kernel-linux", "give the kernel once: as KERNEL or with --kernel-linux");
+  const std::string& kernel = o.kernel_linux.empty() ? o.kernel : o.kernel_linux;
+  std::vector<uint8_t> image;
+  if (!kernel.empty()) image = read_file(kernel);
+  const bool linux_kernel = !o.kernel_linux.empty() || (o.flat.empty() && is_linux_kernel(image));
+  if (!linux_kernel && !o.initrd.empty())
+    throw CLI::ValidationError("--initrd", "an initrd goes with a Linux kernel (a bzImage as KERNEL or --kernel-linux)");
+  MachineConfig cfg = machine_config(o, std::move(serial_out), linux_kernel);
   if (!o.bt_log.empty()) {
     if (o.mode != "bt") throw CLI::ValidationError("--bt-log", "the translation log needs --mode bt");
     bt_log_ = std::make_unique<std::ofstream>(o.bt_log);
@@ -151,7 +160,7 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
     m.exits().set_sink([t = trace_.get()](const ExitRecord& r) { t->write(r); });
   }
 
-  if (o.bios.empty() == o.kernel.empty())
+  if (o.bios.empty() == kernel.empty())
     throw CLI::ValidationError("KERNEL", "give a KERNEL or --bios ROM, not both or neither");
   if (o.reboot && o.on_triple_fault != "stop" && o.on_triple_fault != "reset")
     throw CLI::ValidationError("--reboot", "the same as --on-triple-fault reset: it cannot be combined with "
@@ -165,8 +174,13 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
     load_bios(read_file(o.bios), m.memory(), m.cpu().s, o.bios);
     return;
   }
-  std::vector<uint8_t> image = read_file(o.kernel);
-  if (!o.flat.empty()) {
+  if (linux_kernel) {
+    LinuxBootOptions lo;
+    lo.cmdline = o.append;
+    if (!o.initrd.empty()) lo.initrd = read_file(o.initrd);
+    lo.entry = o.linux_entry == "32" ? LinuxEntry::Entry32 : o.linux_entry == "64" ? LinuxEntry::Entry64 : LinuxEntry::Auto;
+    load_linux(image, kernel, lo, m.memory(), m.cpu().s);
+  } else if (!o.flat.empty()) {
     uint64_t addr = 0;
     try {
       addr = std::stoull(o.flat, nullptr, 0);
@@ -276,7 +290,7 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   Machine& m = *machine_;
   nlohmann::json j;
   j["vtlab_version"] = VTLAB_VERSION;
-  j["kernel"] = o_.bios.empty() ? o_.kernel : o_.bios;
+  j["kernel"] = !o_.bios.empty() ? o_.bios : !o_.kernel_linux.empty() ? o_.kernel_linux : o_.kernel;
   j["mode"] = o_.mode;
   j["monitor"] = std::string(m.monitor().name());
   j["engine"] = std::string(m.engine().name());

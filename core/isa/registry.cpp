@@ -21,6 +21,13 @@ const InsnTable& insn_table() {
     register_segment(t);
     register_protect_ctrl(t);
     register_fast_syscall(t);
+    register_sse_move(t);
+    register_sse_integer(t);
+    register_sse_shuffle(t);
+    register_sse_float(t);
+    register_sse_convert(t);
+    register_sse_control(t);
+    register_fxsave(t);
     return t;
   }();
   return table;

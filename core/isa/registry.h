@@ -69,6 +69,13 @@ void register_model_specific(InsnTable& t);
 void register_segment(InsnTable& t);
 void register_protect_ctrl(InsnTable& t);
 void register_fast_syscall(InsnTable& t);
+void register_sse_move(InsnTable& t);
+void register_sse_integer(InsnTable& t);
+void register_sse_shuffle(InsnTable& t);
+void register_sse_float(InsnTable& t);
+void register_sse_convert(InsnTable& t);
+void register_sse_control(InsnTable& t);
+void register_fxsave(InsnTable& t);
 
 // Some mnemonics span two families: the owning binder hands these forms on.
 // MOV Sreg,r/m and MOV r/m,Sreg (core/isa/segment.cpp)
@@ -77,6 +84,9 @@ Handler bind_mov_sreg(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
 Handler bind_mov_creg(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
 // Far JMP/CALL/RET (core/isa/segment.cpp); near forms stay in control.cpp
 Handler bind_far_transfer(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+// MOVSD/CMPSD xmm forms (core/isa/sse_move.cpp, sse_float.cpp); string.cpp owns the mnemonics
+Handler bind_sse_movsd(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
+Handler bind_sse_cmpsd(DecodedInsn& insn, const ZydisDecodedInstruction& zi);
 
 // A binder for instructions with a single form: always handler H.
 template <Handler H> Handler fixed(DecodedInsn&, const ZydisDecodedInstruction&) { return H; }

@@ -213,7 +213,8 @@ template <typename Element> struct Repeat {
 
 template <typename Element> Handler bind_string(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
   // MOVSD and CMPSD are also SSE2 mnemonics; only the string forms are ours.
-  if (zi.meta.category != ZYDIS_CATEGORY_STRINGOP) return nullptr;
+  if (zi.meta.category != ZYDIS_CATEGORY_STRINGOP)
+    return zi.mnemonic == ZYDIS_MNEMONIC_MOVSD ? bind_sse_movsd(i, zi) : zi.mnemonic == ZYDIS_MNEMONIC_CMPSD ? bind_sse_cmpsd(i, zi) : nullptr;
   if (i.has_rep()) i.info |= info::kEndsBlock;  // its next RIP may be itself
   return by_size<Repeat<Element>>(i.opsize);
 }

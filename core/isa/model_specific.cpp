@@ -24,12 +24,13 @@ namespace {
 //                   stepping 3 because software must ignore SEP on family 6
 //                   with model < 3 and stepping < 3 (the Pentium Pro rule in
 //                   SDM vol. 2, SYSENTER)
-//            EBX    0: brand index 0, no CLFLUSH line size, one logical
-//                   processor, initial APIC ID 0
+//            EBX    0x00000800: brand index 0, CLFLUSH line size 8 (x 8 =
+//                   64 bytes), one logical processor, initial APIC ID 0
 //            ECX    0x00002000: CX16 (CMPXCHG16B) only: no SSE3 and later,
 //                   and no "hypervisor present" bit (the machine is
 //                   modelled, not virtualized)
-//            EDX    0x0001AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
+//            EDX    0x0789AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
+//                   CLFSH MMX FXSR SSE SSE2
 //   0x80000000      EAX = 0x80000008, the highest extended leaf
 //   0x80000001      EDX 0x24100800: SYSCALL (in 64-bit mode, as Intel
 //                   reports it), NX (EFER.NXE, the XD bit of PAE and 4-level
@@ -51,7 +52,7 @@ namespace {
 //   PCID    CR4.PCIDE is reserved: every CR3 load flushes non-global
 //           entries, which is what a CPU without PCIDs does.
 //   RDTSCP  no IA32_TSC_AUX.
-//   VME, MCE, MTRR, MCA, CLFSH, MMX, FXSR, SSE...: not implemented.
+//   VME, MCE, MTRR, MCA, SSE3 and later, XSAVE, AVX: not implemented.
 // PAT is set because the IA32_PAT MSR exists and memory types change
 // nothing in an interpreter: the PAT bits in page tables are simply ignored.
 // =========================================================================
@@ -63,7 +64,8 @@ struct CpuidRegs {
 namespace feature {  // CPUID.1:EDX
 inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
                           CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
-                          PAT = 1u << 16;
+                          PAT = 1u << 16, CLFSH = 1u << 19, MMX = 1u << 23, FXSR = 1u << 24, SSE = 1u << 25,
+                          SSE2 = 1u << 26;
 }
 namespace feature_ecx {  // CPUID.1:ECX
 inline constexpr uint32_t CX16 = 1u << 13;
@@ -80,7 +82,9 @@ constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
 constexpr uint32_t kSignature = 0x00000603;
 constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
                                   feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
-                                  feature::PAT;
+                                  feature::PAT | feature::CLFSH | feature::MMX | feature::FXSR | feature::SSE |
+                                  feature::SSE2;
+constexpr uint32_t kClflushLineSize = 8 << 8;  // EBX[15:8], in 8-byte units
 constexpr uint32_t kExtFeaturesEdx = ext_feature::SYSCALL | ext_feature::NX | ext_feature::Page1GB | ext_feature::LM;
 constexpr uint32_t kAddressSizes = (48u << 8) | kMaxPhysAddrBits;  // linear bits 15:8, physical 7:0
 constexpr char kVendor[] = "GenuineIntel";
@@ -97,7 +101,7 @@ CpuidRegs cpuid_leaf(uint32_t leaf) {
   if (!basic && !extended) leaf = kMaxBasicLeaf;
   switch (leaf) {
     case 0: return {kMaxBasicLeaf, dword_of(kVendor), dword_of(kVendor + 8), dword_of(kVendor + 4)};
-    case 1: return {kSignature, 0, feature_ecx::CX16, kFeaturesEdx};
+    case 1: return {kSignature, kClflushLineSize, feature_ecx::CX16, kFeaturesEdx};
     case 0x80000000: return {kMaxExtendedLeaf, 0, 0, 0};
     case 0x80000001: return {0, 0, ext_feature_ecx::LahfLm, kExtFeaturesEdx};
     case 0x80000005:

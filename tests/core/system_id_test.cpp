@@ -34,9 +34,9 @@ TEST(SystemCpuid, AddressSizesAndEmptyExtendedLeaves) {
 TEST(SystemCpuid, SignatureAndFeatures) {
   const Regs r = cpuid(1);
   EXPECT_EQ(r[0], 0x00000603u);  // family 6, model 0, stepping 3 (so SEP counts)
-  EXPECT_EQ(r[1], 0u);
+  EXPECT_EQ(r[1], 0x800u);     // CLFLUSH line: 8 x 8 bytes
   EXPECT_EQ(r[2], 1u << 13);  // CX16 only
-  EXPECT_EQ(r[3], 0x0001AB7Cu);
+  EXPECT_EQ(r[3], 0x0789AB7Cu);
   const uint32_t edx = r[3];
   EXPECT_FALSE(edx & (1u << 0)) << "FPU";
   EXPECT_TRUE(edx & (1u << 2)) << "DE";
@@ -51,6 +51,11 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   EXPECT_TRUE(edx & (1u << 15)) << "CMOV";
   EXPECT_TRUE(edx & (1u << 16)) << "PAT";
   EXPECT_FALSE(edx & (1u << 17)) << "PSE-36";
+  EXPECT_TRUE(edx & (1u << 19)) << "CLFSH";
+  EXPECT_TRUE(edx & (1u << 23)) << "MMX";
+  EXPECT_TRUE(edx & (1u << 24)) << "FXSR";
+  EXPECT_TRUE(edx & (1u << 25)) << "SSE";
+  EXPECT_TRUE(edx & (1u << 26)) << "SSE2";
 }
 
 TEST(SystemCpuid, BrandString) {

@@ -21,6 +21,7 @@ const InsnTable& insn_table() {
     register_segment(t);
     register_protect_ctrl(t);
     register_fast_syscall(t);
+    register_x87(t);
     return t;
   }();
   return table;

@@ -69,6 +69,7 @@ void register_model_specific(InsnTable& t);
 void register_segment(InsnTable& t);
 void register_protect_ctrl(InsnTable& t);
 void register_fast_syscall(InsnTable& t);
+void register_x87(InsnTable& t);
 
 // Some mnemonics span two families: the owning binder hands these forms on.
 // MOV Sreg,r/m and MOV r/m,Sreg (core/isa/segment.cpp)

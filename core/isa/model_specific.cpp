@@ -29,7 +29,7 @@ namespace {
 //            ECX    0x00002000: CX16 (CMPXCHG16B) only: no SSE3 and later,
 //                   and no "hypervisor present" bit (the machine is
 //                   modelled, not virtualized)
-//            EDX    0x0789AB7C: DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
+//            EDX    0x0789AB7D: FPU DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
 //                   CLFSH MMX FXSR SSE SSE2
 //   0x80000000      EAX = 0x80000008, the highest extended leaf
 //   0x80000001      EDX 0x24100800: SYSCALL (in 64-bit mode, as Intel
@@ -44,9 +44,6 @@ namespace {
 //                   basic or extended leaf (SDM vol. 2, CPUID)
 //
 // Left clear on purpose:
-//   FPU     only the x87 control instructions exist, no arithmetic.  A guest
-//           that probes with FNINIT/FNSTSW instead of CPUID reads a status
-//           word of 0 and may conclude there is one.
 //   PSE-36  4 MiB pages stay below 4 GiB: bits 21:13 of a 4 MiB PDE are
 //           reserved (mmu/walk32.cpp).
 //   PCID    CR4.PCIDE is reserved: every CR3 load flushes non-global
@@ -62,7 +59,7 @@ struct CpuidRegs {
 };
 
 namespace feature {  // CPUID.1:EDX
-inline constexpr uint32_t DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
+inline constexpr uint32_t FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
                           CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
                           PAT = 1u << 16, CLFSH = 1u << 19, MMX = 1u << 23, FXSR = 1u << 24, SSE = 1u << 25,
                           SSE2 = 1u << 26;
@@ -80,7 +77,7 @@ inline constexpr uint32_t LahfLm = 1u << 0;
 constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
 constexpr uint32_t kSignature = 0x00000603;
-constexpr uint32_t kFeaturesEdx = feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
+constexpr uint32_t kFeaturesEdx = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
                                   feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
                                   feature::PAT | feature::CLFSH | feature::MMX | feature::FXSR | feature::SSE |
                                   feature::SSE2;

@@ -28,6 +28,7 @@ const InsnTable& insn_table() {
     register_sse_convert(t);
     register_sse_control(t);
     register_fxsave(t);
+    register_x87(t);
     return t;
   }();
   return table;

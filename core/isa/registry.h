@@ -76,6 +76,7 @@ void register_sse_float(InsnTable& t);
 void register_sse_convert(InsnTable& t);
 void register_sse_control(InsnTable& t);
 void register_fxsave(InsnTable& t);
+void register_x87(InsnTable& t);
 
 // Some mnemonics span two families: the owning binder hands these forms on.
 // MOV Sreg,r/m and MOV r/m,Sreg (core/isa/segment.cpp)

@@ -1,6 +1,6 @@
 // System instructions: HLT, CLTS, LGDT/LIDT, SGDT/SIDT, LMSW/SMSW, MOV to
-// and from CRn and DRn, INVLPG, WBINVD/INVD, UD2, PAUSE, and the x87 control instructions guests use to probe for an FPU
-// (FNINIT, FNSTSW, FNSTCW, FLDCW, FWAIT).
+// and from CRn and DRn, INVLPG, WBINVD/INVD, UD2, PAUSE.  (The x87 control
+// instructions are in x87_control.cpp.)
 //
 // Privileged instructions (info::kPrivileged) check the CPL before anything
 // else and fault with #GP(0) unless it is 0, the order Bochs follows in every
@@ -270,56 +270,6 @@ Status invlpg(Cpu& cpu, const DecodedInsn& i) {
 // WBINVD/INVD: there are no caches to write back or drop.
 Status cache_control(Cpu& cpu, const DecodedInsn&) { return require_cpl0(cpu); }
 
-// --- x87 control ---------------------------------------------------------
-// Enough x87 for the FPU probe every freestanding guest runs; the state
-// lives in CpuState::fpu.  #NM follows SDM vol. 3, table 2-2: an x87
-// instruction faults when CR0.EM or CR0.TS is set; WAIT/FWAIT ignores EM
-// and faults only when both TS and MP are set.  No instruction here can set
-// an exception flag in the status word, so the pending-#MF check of the
-// waiting forms (FLDCW, FWAIT) has nothing to find yet; it comes with x87
-// arithmetic.
-
-Status x87_available(Cpu& cpu) {
-  return (cpu.s.cr0 & (cr0::EM | cr0::TS)) ? cpu.raise(vec::NM) : Status::Ok;
-}
-
-// FNINIT: control word 037F (all exceptions masked, 64-bit precision,
-// round to nearest), status 0, every register tagged empty.
-Status fninit(Cpu& cpu, const DecodedInsn&) {
-  TRY(x87_available(cpu));
-  cpu.s.fpu.fcw = 0x037F;
-  cpu.s.fpu.fsw = 0;
-  cpu.s.fpu.ftw = 0xFFFF;
-  return Status::Ok;
-}
-
-// FNSTSW AX or m16
-Status fnstsw(Cpu& cpu, const DecodedInsn& i) {
-  TRY(x87_available(cpu));
-  return write_op<uint16_t>(cpu, i, 0, cpu.s.fpu.fsw);
-}
-
-// FNSTCW m16
-Status fnstcw(Cpu& cpu, const DecodedInsn& i) {
-  TRY(x87_available(cpu));
-  return write_op<uint16_t>(cpu, i, 0, cpu.s.fpu.fcw);
-}
-
-// FLDCW m16.  Bit 6 always reads as 1, bits 7 and 13-15 as 0: measured on
-// the host (an Intel Xeon) with FLDCW 0000 -> 0040 and FFFF -> 1F7F.
-Status fldcw(Cpu& cpu, const DecodedInsn& i) {
-  TRY(x87_available(cpu));
-  uint16_t cw;
-  TRY(read_op<uint16_t>(cpu, i, 0, cw));
-  cpu.s.fpu.fcw = static_cast<uint16_t>((cw & 0x1F3F) | 0x0040);
-  return Status::Ok;
-}
-
-Status fwait(Cpu& cpu, const DecodedInsn&) {
-  if ((cpu.s.cr0 & (cr0::TS | cr0::MP)) == (cr0::TS | cr0::MP)) return cpu.raise(vec::NM);
-  return Status::Ok;
-}
-
 // --- the odd ones ---------------------------------------------------------
 
 // UD2, and UD1 and UD0 (which take a ModRM but never access it).
@@ -381,11 +331,6 @@ void register_system(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_UD0, fixed<&ud2>);
   t.add(ZYDIS_MNEMONIC_RDPMC, fixed<&rdpmc>);
   t.add(ZYDIS_MNEMONIC_PAUSE, fixed<&pause>);
-  t.add(ZYDIS_MNEMONIC_FNINIT, fixed<&fninit>);
-  t.add(ZYDIS_MNEMONIC_FNSTSW, word_operand<&fnstsw>);
-  t.add(ZYDIS_MNEMONIC_FNSTCW, memory_only<&fnstcw>);
-  t.add(ZYDIS_MNEMONIC_FLDCW, memory_only<&fldcw>);
-  t.add(ZYDIS_MNEMONIC_FWAIT, fixed<&fwait>);
 }
 
 }  // namespace vtlab::isa

@@ -4,13 +4,16 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cctype>
 #include <csignal>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <stdexcept>
 
+#include "core/loader/file.h"
 #include "core/loader/load_error.h"
 #include "debugger/text_views.h"
 #include "debugger/views.h"
@@ -93,7 +96,8 @@ const char* kHelp =
     "  why                    why the machine shut down (the triple fault's chain, event by event), or why\n"
     "                         the exception the last catch stopped after was raised (descriptor, gate, walk)\n"
     "  q, quit                leave\n"
-    "Numbers: 0x1f (hex) or 31 (decimal).\n";
+    "Numbers: 0x1f (hex) or 31 (decimal). With --system-map FILE (or a loader's name such as linux_entry),\n"
+    "an ADDR can be NAME[+OFFSET]: b takes its linear address, pb/xp/watch its physical one.\n";
 
 }  // namespace
 
@@ -105,6 +109,10 @@ void add_debug_options(CLI::App* app, DebugOptions& o) {
   app->add_option("--serial", o.run.serial, "Where COM1 output goes: stdio, none or file:PATH")
       ->capture_default_str();
   app->add_option("--commands", o.commands, "Read debugger commands from FILE instead of stdin");
+  app->add_option("--system-map", o.system_map,
+                  "A Linux System.map (nm's ADDRESS TYPE NAME lines): its names work as addresses (b start_kernel; "
+                  "pb: where the code sits in RAM, from phys_startup_32/64; boot with nokaslr)")
+      ->check(CLI::ExistingFile);
   app->add_option("--checkpoint-interval", o.run.checkpoint_interval,
                   "Reverse execution: a checkpoint every this many units of virtual time (0: none, replay from "
                   "power-on; modes whose monitor state has no snapshot always replay from power-on)")
@@ -116,13 +124,26 @@ int debug_command(const DebugOptions& o) {
   // Replays for reverse execution run the guest again: what it printed
   // then is not printed twice.
   bool muted = false;
-  const auto power_on = [&o, &serial, &muted]() {
+  std::map<std::string, uint64_t> loader_symbols;
+  const auto power_on = [&o, &serial, &muted, &loader_symbols]() {
     auto session = std::make_shared<Session>(o.run, [&serial, &muted](uint8_t b) {
       if (!muted) serial.put(b);
     });
+    loader_symbols = session->loader_symbols();
     return std::shared_ptr<Machine>(session, &session->machine());
   };
   std::shared_ptr<Machine> first = power_on();
+  SymbolTable symbols;
+  if (!o.system_map.empty()) {
+    const std::vector<uint8_t> text = read_file(o.system_map);
+    try {
+      symbols.load_system_map(std::string_view(reinterpret_cast<const char*>(text.data()), text.size()),
+                              o.system_map);
+    } catch (const std::runtime_error& e) {
+      throw LoadError(e.what());
+    }
+  }
+  for (const auto& [name, addr] : loader_symbols) symbols.define(name, addr);
   Debugger dbg(*first);
   ReverseExecution reverse(dbg, first, power_on, o.run.checkpoint_interval);
   first.reset();
@@ -136,6 +157,7 @@ int debug_command(const DebugOptions& o) {
   g_debugger.store(&dbg);
   std::signal(SIGINT, on_debug_interrupt);
   DebugCli cli(dbg, std::cout, o.run.max_insns);
+  cli.set_symbols(&symbols);
   cli.set_reverse(&reverse, [&muted](bool on) { muted = on; });
   std::cout << "vtlab debug: type help for the commands\n";
   if (o.start_at) {
@@ -191,14 +213,16 @@ bool DebugCli::execute(const std::string& line) {
     } else if (cmd == "rs" || cmd == "reverse-step" || cmd == "rc" || cmd == "reverse-continue") {
       reverse(cmd == "rs" || cmd == "reverse-step", count());
     } else if (cmd == "until") {
-      report(d_.run_to(number(arg(a, 1, "address")), budget_));
+      report(d_.run_to(address(arg(a, 1, "address"), false), budget_));
     } else if (cmd == "b" || cmd == "break" || cmd == "pb") {
       const bool phys = cmd == "pb";
-      const uint64_t addr = number(arg(a, 1, "address"));
+      const std::string& where = arg(a, 1, "address");
+      const uint64_t addr = address(where, phys);
       const unsigned id = d_.add_breakpoint(addr, phys);
-      out_ << fmt::format("breakpoint {} at {} {:#010x}\n", id, phys ? "physical" : "linear", addr);
+      out_ << fmt::format("breakpoint {} at {} {:#010x}{}\n", id, phys ? "physical" : "linear", addr,
+                          parse_number(where) ? "" : " (" + where + ")");
     } else if (cmd == "watch" || cmd == "rwatch" || cmd == "awatch") {
-      const uint64_t addr = number(arg(a, 1, "address"));
+      const uint64_t addr = address(arg(a, 1, "address"), true);
       const uint64_t len = a.size() > 2 ? number(a[2]) : 1;
       if (len == 0 || len > (1u << 20)) throw CommandError("length must be 1 to 1 MiB");
       const bool r = cmd != "watch", w = cmd != "rwatch";
@@ -472,6 +496,18 @@ void DebugCli::table(bool idt, const Args& a) {
       idt ? idt_view(d_, static_cast<unsigned>(first), n) : gdt_view(d_, static_cast<unsigned>(first), n), idt);
 }
 
+uint64_t DebugCli::address(const std::string& text, bool physical) const {
+  if (const std::optional<uint64_t> v = parse_number(text)) return *v;
+  if (symbols_) {
+    const std::optional<uint64_t> v = physical ? symbols_->physical(text) : symbols_->linear(text);
+    if (v) return *v;
+  }
+  const bool named = !text.empty() && (std::isalpha(static_cast<unsigned char>(text[0])) || text[0] == '_');
+  if (!named) throw CommandError("bad number: " + text);
+  throw CommandError("no symbol " + text +
+                     (symbols_ && symbols_->has_map() ? "" : " (no System.map: give vtlab debug --system-map FILE)"));
+}
+
 void DebugCli::examine(const std::string& fmt_text, const Args& a, bool physical) {
   uint64_t n = 1;
   unsigned unit = 4;
@@ -482,7 +518,7 @@ void DebugCli::examine(const std::string& fmt_text, const Args& a, bool physical
   }
   if (!digits.empty()) n = number(digits);
   if (n == 0 || n > 4096) throw CommandError("count must be 1 to 4096");
-  const uint64_t addr = number(arg(a, 1, "address"));
+  const uint64_t addr = address(arg(a, 1, "address"), physical);
   out_ << memory_text(d_, addr, n, unit, physical);
 }
 

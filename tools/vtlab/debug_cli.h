@@ -16,6 +16,7 @@
 
 #include "debugger/debugger.h"
 #include "debugger/reverse.h"
+#include "debugger/symbols.h"
 #include "tools/vtlab/options.h"
 
 namespace vtlab::cli {
@@ -23,6 +24,7 @@ namespace vtlab::cli {
 struct DebugOptions {
   RunOptions run;
   std::string commands;  // a file of commands; empty: stdin
+  std::string system_map;  // a Linux System.map: its names work as addresses
   // Run (guest output muted) to this virtual time before the first
   // command: --on-triple-fault debug's replay to the chain's first event.
   uint64_t start_at = 0;
@@ -54,6 +56,9 @@ class DebugCli {
   }
   // "0008:00100000  mov eax, 0x01": where the CPU is and what runs next.
   void print_location();
+  // Names (debugger/symbols.h) that b, pb, until, watch, x and xp take
+  // wherever they take an address; `symbols` outlives the DebugCli.
+  void set_symbols(const SymbolTable* symbols) { symbols_ = symbols; }
 
  private:
   using Args = std::vector<std::string>;
@@ -74,6 +79,8 @@ class DebugCli {
   void add_catch(const Args& a);
   void reverse(bool step, uint64_t count);
   void why();
+  // A number, or NAME[+OFFSET] from the symbols: the linear or physical address.
+  uint64_t address(const std::string& text, bool physical) const;
 
   Debugger& d_;
   std::ostream& out_;
@@ -83,6 +90,7 @@ class DebugCli {
   // The exception the last catch stopped after, for `why`.
   std::optional<DeliveredEvent> caught_;
   std::function<void(bool)> mute_;
+  const SymbolTable* symbols_ = nullptr;
 };
 
 }  // namespace vtlab::cli

@@ -29,6 +29,7 @@ using namespace vtlab::cli;
 int run_command(const RunOptions& o, int gdb_port, const std::string& gdb_arch) {
   SerialSink serial(o.serial);
   Session session(o, [&serial](uint8_t b) { serial.put(b); });
+  if (o.boot_log) serial.stamp_lines([&session] { return session.machine().virtual_time(); });
   install_signal_handlers();
   const std::optional<vtlab::RunResult> under_gdb =
       gdb_port >= 0 ? serve_gdb(session, static_cast<unsigned>(gdb_port), *vtlab::gdb::parse_arch(gdb_arch),
@@ -194,6 +195,9 @@ int main(int argc, char** argv) {
                   "IRQ 5; guest writes reach the file at once; docs/VIRTIO.md)");
   run->add_flag("--virtio-console", o.virtio_console,
                 "A virtio-console (virtio-mmio at 0xFEB00200, IRQ 6) whose output goes where COM1's does");
+  run->add_flag("--boot-log", o.boot_log,
+                "Start each line the guest prints on COM1 with the virtual time (guest seconds) and host time "
+                "(seconds since the run began) of its first byte: [v 1.234567s | h 0.52s] Linux version ...");
   run->add_flag("--post", o.post, "Print POST codes (ports 0x80/0x190) and debug-console lines (0xE9) on stderr as they come");
 
   CompareOptions c;

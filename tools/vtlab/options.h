@@ -44,6 +44,7 @@ struct RunOptions {
   uint64_t trace_limit = 100'000;
   uint64_t max_insns = 0;  // 0: no limit
   bool post = false;       // print POST codes and debug-console lines as they come
+  bool boot_log = false;   // stamp each console line with virtual and host time
   bool reboot = false;     // restart at the reset vector on a reset or triple fault
   std::string on_triple_fault = "stop";  // stop, reset (= --reboot) or debug
   bool strict_holes = false;  // trap: the first virtualization hole stops the run

@@ -53,8 +53,20 @@ SerialSink::~SerialSink() {
   else if (out_) std::fflush(out_);
 }
 
+void SerialSink::stamp_lines(std::function<uint64_t()> virtual_now) {
+  virtual_now_ = std::move(virtual_now);
+  host_start_ = std::chrono::steady_clock::now();
+}
+
 void SerialSink::put(uint8_t b) {
   if (!out_) return;
+  if (virtual_now_ && line_start_) {
+    const std::chrono::duration<double> host = std::chrono::steady_clock::now() - host_start_;
+    const uint64_t v = virtual_now_();
+    std::fprintf(out_, "[v %llu.%06llus | h %.2fs] ", static_cast<unsigned long long>(v / 1'000'000'000),
+                 static_cast<unsigned long long>(v % 1'000'000'000 / 1000), host.count());
+  }
+  line_start_ = b == '\n';
   std::fputc(b, out_);
   if (b == '\n') std::fflush(out_);
 }

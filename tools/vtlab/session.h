@@ -8,8 +8,10 @@
 #include <nlohmann/json.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -31,10 +33,17 @@ class SerialSink {
   SerialSink(const SerialSink&) = delete;
   SerialSink& operator=(const SerialSink&) = delete;
   void put(uint8_t b);
+  // --boot-log: each line starts with "[v 1.234567s | h 0.52s] ", the
+  // virtual time (from `virtual_now`, in guest ns) and the host time since
+  // this call at which its first byte came.
+  void stamp_lines(std::function<uint64_t()> virtual_now);
 
  private:
   FILE* out_ = nullptr;
   bool owned_ = false;
+  std::function<uint64_t()> virtual_now_;
+  std::chrono::steady_clock::time_point host_start_;
+  bool line_start_ = true;
 };
 
 // --trace FILE: one JSON object per exit, at most `limit` of them, then a
@@ -61,8 +70,13 @@ class Session {
 
   Machine& machine() { return *machine_; }
   nlohmann::json stats(const RunResult& r, int status) const;
+  // Names the loader defines for the debugger (debugger/symbols.h), at
+  // addresses where linear = physical: the Linux loader's `linux_entry`
+  // (the protected-mode entry it starts the CPU at).
+  const std::map<std::string, uint64_t>& loader_symbols() const { return loader_symbols_; }
 
  private:
+  std::map<std::string, uint64_t> loader_symbols_;
   const RunOptions& o_;
   std::unique_ptr<Machine> machine_;
   std::unique_ptr<TraceWriter> trace_;

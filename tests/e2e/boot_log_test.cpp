@@ -1,0 +1,89 @@
+// `vtlab run --boot-log`: every COM1 line starts with the virtual and host
+// time of its first byte. The virtual stamps follow from the deterministic
+// run, so they are the same every time; host stamps only have a format.
+#include <gtest/gtest.h>
+
+#include <regex>
+#include <sstream>
+
+#include "support/boot.h"
+
+namespace vtlab::test {
+
+namespace {
+const std::string kCli = VTLAB_CLI;
+const std::string kMiniOs = sample_binary("minios.elf");
+const std::string kHello = sample_binary("hello.elf");
+
+struct StampedLine {
+  uint64_t virtual_us = 0;  // the v stamp, in microseconds
+  std::string text;         // the guest's line, without the stamp
+};
+
+// Splits --boot-log output into lines; a line without a well-formed stamp fails the test.
+std::vector<StampedLine> parse(const std::string& out) {
+  static const std::regex kStamp(R"(^\[v (\d+)\.(\d{6})s \| h \d+\.\d{2}s\] (.*)$)");
+  std::vector<StampedLine> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    EXPECT_TRUE(std::regex_match(line, m, kStamp)) << "no stamp: " << line;
+    if (m.empty()) continue;
+    lines.push_back({std::stoull(m[1]) * 1'000'000 + std::stoull(m[2]), m[3]});
+  }
+  return lines;
+}
+}  // namespace
+
+TEST(BootLog, HelloLineIsStamped) {
+  CommandResult r = run_command(kCli + " run --boot-log " + kHello);
+  EXPECT_EQ(r.status, 1);
+  EXPECT_EQ(r.err, "");
+  const std::vector<StampedLine> lines = parse(r.out);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "Hello from vtlab guest!");
+  // hello prints within its first few thousand instructions.
+  EXPECT_EQ(lines[0].virtual_us, 0u);
+}
+
+// The stamps take nothing from the transcript: stripped of them, it is the
+// one the run without --boot-log prints; the virtual stamps never go back,
+// end within the run's virtual time, and repeat exactly on a second run.
+TEST(BootLog, MiniOsTranscriptUnchangedAndVirtualStampsDeterministic) {
+  const std::string stats = ::testing::TempDir() + "/vtlab-boot-log-stats.json";
+  CommandResult plain = run_command(kCli + " run " + kMiniOs);
+  CommandResult a = run_command(kCli + " run --boot-log --stats " + stats + " " + kMiniOs);
+  CommandResult b = run_command(kCli + " run --boot-log " + kMiniOs);
+  ASSERT_EQ(a.status, 67) << a.err;
+  EXPECT_EQ(b.status, 67);
+  const std::vector<StampedLine> la = parse(a.out), lb = parse(b.out);
+  std::string stripped;
+  for (const StampedLine& l : la) stripped += l.text + "\n";
+  EXPECT_EQ(stripped, plain.out);
+  ASSERT_EQ(la.size(), lb.size());
+  ASSERT_GT(la.size(), 10u);
+  const std::string json = read_text_file(stats);
+  const size_t at = json.find("\"virtual_time\": ");
+  ASSERT_NE(at, std::string::npos);
+  const uint64_t run_ns = std::stoull(json.substr(at + 16));
+  for (size_t i = 0; i < la.size(); ++i) {
+    EXPECT_EQ(la[i].virtual_us, lb[i].virtual_us) << "line " << i;
+    if (i) {
+      EXPECT_GE(la[i].virtual_us, la[i - 1].virtual_us) << "line " << i;
+    }
+  }
+  EXPECT_GT(la.back().virtual_us, la.front().virtual_us);
+  EXPECT_LE(la.back().virtual_us * 1000, run_ns);
+}
+
+// Stamps go where the console does: into the --serial file, not stdout.
+TEST(BootLog, StampsFollowTheSerialFile) {
+  const std::string path = ::testing::TempDir() + "/vtlab-boot-log.txt";
+  CommandResult r = run_command(kCli + " run --boot-log --serial file:" + path + " " + kHello);
+  EXPECT_EQ(r.out, "");
+  const std::vector<StampedLine> lines = parse(read_text_file(path));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].text, "Hello from vtlab guest!");
+}
+
+}  // namespace vtlab::test

@@ -56,7 +56,7 @@ struct BzImage {
   }
 };
 
-class LinuxLoaderTest : public ::testing::Test {
+class BzImageLoaderTest : public ::testing::Test {
  protected:
   PhysicalMemory mem{64ull << 20};
   CpuState cpu;
@@ -77,7 +77,7 @@ class LinuxLoaderTest : public ::testing::Test {
   }
 };
 
-TEST_F(LinuxLoaderTest, ZeroPageCommandLineAndKernel) {
+TEST_F(BzImageLoaderTest, ZeroPageCommandLineAndKernel) {
   BzImage k;
   k.payload = {0xDE, 0xAD, 0xBE, 0xEF};
   LinuxBootOptions o;
@@ -103,7 +103,7 @@ TEST_F(LinuxLoaderTest, ZeroPageCommandLineAndKernel) {
   EXPECT_EQ(at<uint64_t>(kBootParamsAddr + 0x268), 0u);
 }
 
-TEST_F(LinuxLoaderTest, E820Map) {
+TEST_F(BzImageLoaderTest, E820Map) {
   load(BzImage{});
   ASSERT_EQ(at<uint8_t>(kBootParamsAddr + kE820Entries), 4);
   const uint64_t expect[4][3] = {
@@ -117,7 +117,7 @@ TEST_F(LinuxLoaderTest, E820Map) {
   }
 }
 
-TEST_F(LinuxLoaderTest, InitrdAtTheTopOfRamBelowItsLimit) {
+TEST_F(BzImageLoaderTest, InitrdAtTheTopOfRamBelowItsLimit) {
   LinuxBootOptions o;
   o.initrd = std::vector<uint8_t>(0x1800, 0xA5);
   const LinuxBootInfo b = load(BzImage{}, o);
@@ -131,7 +131,7 @@ TEST_F(LinuxLoaderTest, InitrdAtTheTopOfRamBelowItsLimit) {
   EXPECT_EQ(load(low, o).initrd_addr, 0x2000000u - 0x2000);
 }
 
-TEST_F(LinuxLoaderTest, ThirtyTwoBitEntryState) {
+TEST_F(BzImageLoaderTest, ThirtyTwoBitEntryState) {
   load(BzImage{});
   EXPECT_EQ(cpu.rip, 0x100000u);
   EXPECT_EQ(cpu.gpr[RSI], kBootParamsAddr);
@@ -148,7 +148,7 @@ TEST_F(LinuxLoaderTest, ThirtyTwoBitEntryState) {
   EXPECT_EQ(at<uint64_t>(kGdtAddr + kBootDs), 0x00CF93000000FFFFull);
 }
 
-TEST_F(LinuxLoaderTest, SixtyFourBitEntryIdentityMapsFourGiB) {
+TEST_F(BzImageLoaderTest, SixtyFourBitEntryIdentityMapsFourGiB) {
   BzImage k;
   k.xloadflags = kXlfKernel64;
   const LinuxBootInfo b = load(k);
@@ -171,7 +171,7 @@ TEST_F(LinuxLoaderTest, SixtyFourBitEntryIdentityMapsFourGiB) {
   EXPECT_FALSE(cpu.long_mode_active());
 }
 
-TEST_F(LinuxLoaderTest, RefusalsNameTheReason) {
+TEST_F(BzImageLoaderTest, RefusalsNameTheReason) {
   EXPECT_EQ(refusal(BzImage{}), "(loaded)");
   std::vector<uint8_t> junk(0x1000, 0);
   try {
@@ -209,7 +209,7 @@ TEST_F(LinuxLoaderTest, RefusalsNameTheReason) {
 // A 32-bit "kernel" that prints the command line boot_params points at on
 // COM1 and leaves through isa-debug-exit: the CLI recognises the bzImage by
 // its header and boots it through the protocol.
-TEST(LinuxCli, KernelFoundByItsHeaderPrintsItsCommandLine) {
+TEST(BzImageCli, KernelFoundByItsHeaderPrintsItsCommandLine) {
   BzImage k;
   k.payload = {
       0x8B, 0xB6, 0x28, 0x02, 0x00, 0x00,  // mov esi, [esi + 0x228]   cmd_line_ptr

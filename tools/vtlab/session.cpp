@@ -192,6 +192,7 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
     if (!o.initrd.empty()) lo.initrd = read_file(o.initrd);
     lo.entry = o.linux_entry == "32" ? LinuxEntry::Entry32 : o.linux_entry == "64" ? LinuxEntry::Entry64 : LinuxEntry::Auto;
     load_linux(image, kernel, lo, m.memory(), m.cpu().s);
+    loader_symbols_["linux_entry"] = m.cpu().s.seg[CS].base + m.cpu().s.rip;
   } else if (!o.flat.empty()) {
     uint64_t addr = 0;
     try {

@@ -290,6 +290,11 @@ void register_data(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_MOV, bind_mov);
   t.add(ZYDIS_MNEMONIC_LEA, bind_lea);
   t.add(ZYDIS_MNEMONIC_NOP, fixed<&nop>);
+  // ENDBR32/64 sit in the hint-NOP space (F3 0F 1E FB/FA): without CET
+  // (CPUID.7, which this CPU does not have) they are NOPs, and Debian's
+  // userland is built with them.
+  t.add(ZYDIS_MNEMONIC_ENDBR32, fixed<&nop>);
+  t.add(ZYDIS_MNEMONIC_ENDBR64, fixed<&nop>);
   t.add(ZYDIS_MNEMONIC_MOVZX, bind_extend<Movzx>);
   t.add(ZYDIS_MNEMONIC_MOVSX, bind_extend<Movsx>);
   t.add(ZYDIS_MNEMONIC_XCHG, bind_rm_reg<Xchg>);

@@ -61,6 +61,23 @@ TEST(Data, MovRegImmRegMem) {
   EXPECT_EQ(h.cpu.icount, 7u);
 }
 
+// ENDBR32/ENDBR64 are hint NOPs on a CPU without CET: they retire and
+// change nothing (flags included).
+TEST(Data, EndbrIsANop) {
+  CpuHarness h;
+  h.load_asm(R"(
+    mov eax, 7
+    endbr32
+    endbr64
+    inc eax
+  )");
+  h.cpu.s.flags.set_bits(flag::kReserved1 | flag::CF);
+  ASSERT_EQ(h.run_to_end(), StopReason::BudgetExhausted);
+  EXPECT_EQ(h.reg32(RAX), 8u);
+  EXPECT_TRUE(h.cpu.s.flags.test(flag::CF));
+  EXPECT_EQ(h.cpu.icount, 4u);
+}
+
 TEST(Data, MovSixteenBitRealMode) {
   CpuHarness h(16);
   h.load_asm(R"(

@@ -12,6 +12,7 @@
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
 #include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -81,9 +82,10 @@ Engine& Machine::engine() {
 //   0x0CF9       reset control register
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
-//   0x03F8-3FF   COM1, 16550A UART
+//   0x03F8-3FF   COM1, 16550A UART (IRQ 4)
 // MMIO:
 //   0xFEE00000   local APIC (4 KiB)
+//   0xFEC00000   I/O APIC (4 KiB; 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2)
 //   0xFEB00000   virtio-blk, IRQ 5 (with --drive)   0xFEB00200  virtio-console, IRQ 6 (docs/VIRTIO.md)
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
@@ -93,7 +95,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
     if (serial) serial(b);
   };
   console_ = serial_sink;
-  com1_ = std::make_unique<Uart16550>(serial_sink);
+  com1_ = std::make_unique<Uart16550>(serial_sink, [this](bool level) { isa_irq(4, level); });
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
     guest_status_ = status;
     cpu_.request_stop(StopReason::GuestExit, "guest wrote to isa-debug-exit");
@@ -112,11 +114,13 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   // output changes makes the engine look again at the next boundary.
   const IntrChanged recheck = [this] { cpu_.intr_changed(); };
   pic_ = std::make_unique<DualPic>(recheck);
-  const auto irq = [this](unsigned line) { return [this, line](bool level) { pic_->set_irq(line, level); }; };
+  ioapic_ = std::make_unique<IoApic>([this](const ApicMessage& m) { return apic_->receive(m); });
+  const auto irq = [this](unsigned line) { return [this, line](bool level) { isa_irq(line, level); }; };
   pit_ = std::make_unique<Pit8254>(cpu_.clock, irq(0));
   port61_ = std::make_unique<SystemControlPortB>(cpu_.clock, *pit_);
   apic_ = std::make_unique<LocalApic>(cpu_.clock, recheck);
   apic_->set_extint_source(pic_.get());
+  apic_->set_eoi_broadcast([this](uint8_t vector) { ioapic_->eoi(vector); });
   cpu_.intc = apic_.get();
 
   // A reset request (i8042 0xFE, port 0x92 bit 0) ends the run as a
@@ -145,7 +149,18 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
   if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
     throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");
+  if (!mem_.map_mmio(IoApic::kBase, IoApic::kSize, ioapic_.get()))
+    throw std::logic_error("machine memory map: the I/O APIC overlaps RAM or ROM");
   virtio_ = std::make_unique<VirtioDevices>(cfg.virtio, mem_, irq, serial_sink);
+}
+
+// The I/O APIC's pins as a PC wires them: pin 0 belongs to the 8259A's own
+// INTR, so the PIT's IRQ 0 is on pin 2 (the interrupt source override the
+// MADT declares), and IRQ 2, the AT's cascade, reaches IRQ 9 as on the PIC.
+// Every entry starts masked, so guests that use only the 8259A see no change.
+void Machine::isa_irq(unsigned line, bool level) {
+  pic_->set_irq(line, level);
+  ioapic_->set_irq(line == 0 ? 2 : line == 2 ? 9 : line, level);
 }
 
 std::vector<PostCode> Machine::post_codes() const {

@@ -26,6 +26,7 @@ class DebugExit;
 class DebugConsole;
 class PostPort;
 class LocalApic;
+class IoApic;
 class DualPic;
 class Pit8254;
 class SystemControlPortB;
@@ -110,6 +111,7 @@ class Machine {
   Engine& engine();
   const LocalApic& apic() const { return *apic_; }
   const DualPic& pic() const { return *pic_; }
+  const IoApic& ioapic() const { return *ioapic_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   VirtioDevices& virtio() { return *virtio_; }
@@ -156,6 +158,8 @@ class Machine {
 
  private:
   void wire_devices(const MachineConfig& cfg);
+  // Drives ISA IRQ `line` (0-15) on both interrupt controllers.
+  void isa_irq(unsigned line, bool level);
   std::function<void(uint8_t)> console_;  // where COM1's bytes go (pv's console hypercall too)
   void note_debugcon(uint8_t b);
 
@@ -171,6 +175,7 @@ class Machine {
   std::unique_ptr<DebugConsole> debugcon_;
   std::unique_ptr<PostPort> post80_, post190_;
   std::unique_ptr<DualPic> pic_;
+  std::unique_ptr<IoApic> ioapic_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;

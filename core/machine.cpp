@@ -7,6 +7,7 @@
 
 #include "core/interpreter.h"
 #include "core/kvm/kvm_engine.h"
+#include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
@@ -80,6 +81,7 @@ Engine& Machine::engine() {
 //   0x0070-71    CMOS/RTC (IRQ 8)            0x0092     system control port A (A20, reset)
 //   0x04D0-4D1   ELCR (edge/level per IRQ)   0x0510-511 QEMU fw_cfg (signature, RAM, CPUs)
 //   0x0CF9       reset control register
+//   0x0600-60B   ACPI PM: PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (SCI: IRQ 9), as QEMU's PIIX4/ICH9
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
 //   0x03F8-3FF   COM1, 16550A UART (IRQ 4)
@@ -135,6 +137,12 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   port92_ = std::make_unique<SystemControlPortA>(a20, [this] { return cpu_.a20_mask == ~uint64_t{0}; }, reset);
   fw_cfg_ = std::make_unique<FwCfg>(cfg.ram_bytes, 1);
   reset_control_ = std::make_unique<ResetControl>(reset);
+  // ACPI S5 ends the run like isa-debug-exit, with status 0: the guest
+  // finished on purpose (the CLI exits 0).
+  acpi_pm_ = std::make_unique<AcpiPm>(cpu_.clock, irq(9), [this] {
+    guest_status_ = 0;
+    cpu_.request_stop(StopReason::GuestExit, "the guest powered the machine off (ACPI S5)");
+  });
 
   const bool ok = io_.insert(0x20, DualPic::kPorts, &pic_->master()) &&
                   io_.insert(0xA0, DualPic::kPorts, &pic_->slave()) &&
@@ -145,7 +153,8 @@ void Machine::wire_devices(const MachineConfig& cfg) {
                   io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) &&
                   io_.insert(0xCF9, ResetControl::kPorts, reset_control_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
                   io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
-                  io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get());
+                  io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get()) &&
+                  io_.insert(AcpiPm::kBase, AcpiPm::kPorts, acpi_pm_.get());
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
   if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
     throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");

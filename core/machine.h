@@ -27,6 +27,7 @@ class DebugConsole;
 class PostPort;
 class LocalApic;
 class IoApic;
+class AcpiPm;
 class DualPic;
 class Pit8254;
 class SystemControlPortB;
@@ -112,6 +113,7 @@ class Machine {
   const LocalApic& apic() const { return *apic_; }
   const DualPic& pic() const { return *pic_; }
   const IoApic& ioapic() const { return *ioapic_; }
+  const AcpiPm& acpi_pm() const { return *acpi_pm_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   VirtioDevices& virtio() { return *virtio_; }
@@ -176,6 +178,7 @@ class Machine {
   std::unique_ptr<PostPort> post80_, post190_;
   std::unique_ptr<DualPic> pic_;
   std::unique_ptr<IoApic> ioapic_;
+  std::unique_ptr<AcpiPm> acpi_pm_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;

@@ -88,6 +88,7 @@ Engine& Machine::engine() {
 // MMIO:
 //   0xFEE00000   local APIC (4 KiB)
 //   0xFEC00000   I/O APIC (4 KiB; 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2)
+//   0x000E0000   ACPI tables in RAM, RSDP first (only with MachineConfig::acpi_tables)
 //   0xFEB00000   virtio-blk, IRQ 5 (with --drive)   0xFEB00200  virtio-console, IRQ 6 (docs/VIRTIO.md)
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
@@ -161,6 +162,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   if (!mem_.map_mmio(IoApic::kBase, IoApic::kSize, ioapic_.get()))
     throw std::logic_error("machine memory map: the I/O APIC overlaps RAM or ROM");
   virtio_ = std::make_unique<VirtioDevices>(cfg.virtio, mem_, irq, serial_sink);
+  if (cfg.acpi_tables) acpi_tables_ = install_acpi_tables(mem_);
 }
 
 // The I/O APIC's pins as a PC wires them: pin 0 belongs to the 8259A's own

@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/exits.h"
 #include "core/snapshot.h"
+#include "devices/acpi_tables.h"
 #include "devices/bus.h"
 #include "devices/virtio_slots.h"
 #include "mmu/phys_memory.h"
@@ -70,6 +71,10 @@ struct MachineConfig {
   std::function<void(const PostCode&)> post_out;
   // virtio-mmio devices (docs/VIRTIO.md); virtio-console output goes where COM1's does.
   VirtioConfig virtio;
+  // Write the ACPI tables (devices/acpi_tables.h) into RAM at 0xE0000 when
+  // the machine is built: the Linux loader asks for them; other guests keep
+  // that RAM as it was.  The I/O APIC and the ACPI PM block exist either way.
+  bool acpi_tables = false;
 };
 
 struct RunResult {
@@ -114,6 +119,8 @@ class Machine {
   const DualPic& pic() const { return *pic_; }
   const IoApic& ioapic() const { return *ioapic_; }
   const AcpiPm& acpi_pm() const { return *acpi_pm_; }
+  // Where the ACPI tables are (rsdp 0: MachineConfig::acpi_tables was off).
+  const AcpiTables& acpi_tables() const { return acpi_tables_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   VirtioDevices& virtio() { return *virtio_; }
@@ -179,6 +186,7 @@ class Machine {
   std::unique_ptr<DualPic> pic_;
   std::unique_ptr<IoApic> ioapic_;
   std::unique_ptr<AcpiPm> acpi_pm_;
+  AcpiTables acpi_tables_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;

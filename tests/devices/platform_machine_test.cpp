@@ -4,6 +4,7 @@
 // and the S5 write ending the run.
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "core/machine.h"
@@ -103,6 +104,22 @@ TEST_F(PlatformMachineTest, SnapshotsKeepTheIoApicAndPmRegisters) {
   ASSERT_TRUE(m.restore(snap));
   EXPECT_EQ(ioapic_get(IoApic::REDTBL + 2 * 9), 0x18039u);
   EXPECT_EQ(m.io().read(AcpiPm::kBase + AcpiPm::PM1_EN, 2), 0x0100u);
+}
+
+TEST(PlatformMachine, AcpiTablesOnlyWhenAskedFor) {
+  MachineConfig c;
+  c.ram_bytes = 4ull << 20;
+  Machine plain(c);
+  EXPECT_EQ(plain.acpi_tables().rsdp, 0u);
+  uint8_t sig[8] = {};
+  ASSERT_TRUE(plain.memory().read_bytes(0xE0000, sig, 8));
+  EXPECT_EQ(std::string(sig, sig + 8), std::string(8, '\0'));
+  c.acpi_tables = true;
+  Machine linux_pc(c);
+  EXPECT_EQ(linux_pc.acpi_tables().rsdp, 0xE0000u);
+  EXPECT_EQ(linux_pc.acpi_tables().region_size, 0x1000u);
+  ASSERT_TRUE(linux_pc.memory().read_bytes(0xE0000, sig, 8));
+  EXPECT_EQ(std::string(sig, sig + 8), "RSD PTR ");
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "core/snapshot.h"
 
 namespace vtlab {
@@ -219,6 +221,38 @@ TEST_F(IoApicTest, SnapshotRoundTrips) {
   ASSERT_TRUE(other.load(r));
   EXPECT_EQ(other.entry(9), ioapic.entry(9));
   EXPECT_TRUE(other.input(9));
+}
+
+// The local APIC's side on its own: level-triggered messages set TMR and
+// only their EOI is broadcast; a later edge-triggered acceptance (a
+// self-IPI) clears TMR again.
+TEST(LocalApicMessages, LevelMessagesSetTmrAndTheirEoiIsBroadcast) {
+  uint64_t t = 0;
+  VirtualClock clock{[&t] { return t; }};
+  A apic{clock, [] {}};
+  apic.write(A::SVR, 4, 0x1FF);
+  std::vector<unsigned> broadcasts;
+  apic.set_eoi_broadcast([&](uint8_t v) { broadcasts.push_back(v); });
+  ApicMessage m;
+  m.vector = 0x51;
+  m.level = true;
+  EXPECT_TRUE(apic.receive(m));
+  EXPECT_EQ(apic.read(A::TMR0 + 0x20, 4), 1u << 0x11);
+  EXPECT_EQ(apic.acknowledge(), 0x51);
+  apic.write(A::EOI, 4, 0);
+  EXPECT_EQ(broadcasts, std::vector<unsigned>{0x51});
+  apic.write(A::ICR_LOW, 4, (1u << 18) | 0x51);  // self-IPI, edge
+  EXPECT_EQ(apic.read(A::TMR0 + 0x20, 4), 0u);
+  EXPECT_EQ(apic.acknowledge(), 0x51);
+  apic.write(A::EOI, 4, 0);
+  EXPECT_EQ(broadcasts.size(), 1u);
+  m.destination = 3;  // not this APIC (ID 0)
+  EXPECT_FALSE(apic.receive(m));
+  m.destination = 0;
+  m.delivery_mode = 4;  // NMI: not modelled
+  EXPECT_FALSE(apic.receive(m));
+  EXPECT_EQ(apic.ignored_messages(), 1u);
+  EXPECT_EQ(apic.read(A::IRR0 + 0x20, 4), 0u);
 }
 
 }  // namespace

@@ -2,8 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <vector>
-
 namespace vtlab {
 namespace {
 
@@ -596,34 +594,6 @@ TEST_F(LocalApicTest, DeadlinesPastTheEndOfTimeSaturateInsteadOfWrapping) {
   wr(A::LVT_TIMER, 0x30040);        // periodic, masked
   wr(A::TIMER_INITIAL, 0xFFFFFFFF);  // ~550 s per period
   EXPECT_EQ(clock.next_deadline(), VirtualClock::kNever);
-}
-
-// Messages from the I/O APIC: level-triggered ones set TMR, and only their
-// EOI is broadcast back; a later edge-triggered acceptance clears TMR.
-TEST_F(LocalApicTest, IoApicMessagesSetTmrAndLevelEoiIsBroadcast) {
-  wr(A::SVR, kSvrEnabled);
-  std::vector<unsigned> broadcasts;
-  apic.set_eoi_broadcast([&](uint8_t v) { broadcasts.push_back(v); });
-  ApicMessage m;
-  m.vector = 0x51;
-  m.level = true;
-  EXPECT_TRUE(apic.receive(m));
-  EXPECT_EQ(word(A::TMR0, 2), 1u << 0x11);
-  EXPECT_EQ(apic.acknowledge(), 0x51);
-  wr(A::EOI, 0);
-  EXPECT_EQ(broadcasts, std::vector<unsigned>{0x51});
-  self_ipi(0x51);  // the same vector, edge-triggered this time
-  EXPECT_EQ(word(A::TMR0, 2), 0u);
-  EXPECT_EQ(apic.acknowledge(), 0x51);
-  wr(A::EOI, 0);
-  EXPECT_EQ(broadcasts.size(), 1u);
-  m.destination = 3;  // not this APIC (ID 0)
-  EXPECT_FALSE(apic.receive(m));
-  m.destination = 0;
-  m.delivery_mode = 4;  // NMI: not modelled
-  EXPECT_FALSE(apic.receive(m));
-  EXPECT_EQ(apic.ignored_messages(), 1u);
-  EXPECT_EQ(word(A::IRR0, 2), 0u);
 }
 
 }  // namespace

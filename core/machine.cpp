@@ -7,11 +7,13 @@
 
 #include "core/interpreter.h"
 #include "core/kvm/kvm_engine.h"
+#include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
 #include "devices/debug_console.h"
 #include "devices/debug_exit.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
 #include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -79,11 +81,14 @@ Engine& Machine::engine() {
 //   0x0070-71    CMOS/RTC (IRQ 8)            0x0092     system control port A (A20, reset)
 //   0x04D0-4D1   ELCR (edge/level per IRQ)   0x0510-511 QEMU fw_cfg (signature, RAM, CPUs)
 //   0x0CF9       reset control register
+//   0x0600-60B   ACPI PM: PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (SCI: IRQ 9), as QEMU's PIIX4/ICH9
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
-//   0x03F8-3FF   COM1, 16550A UART
+//   0x03F8-3FF   COM1, 16550A UART (IRQ 4)
 // MMIO:
 //   0xFEE00000   local APIC (4 KiB)
+//   0xFEC00000   I/O APIC (4 KiB; 24 pins: ISA IRQ n on pin n, IRQ 0 on pin 2)
+//   0x000E0000   ACPI tables in RAM, RSDP first (only with MachineConfig::acpi_tables)
 //   0xFEB00000   virtio-blk, IRQ 5 (with --drive)   0xFEB00200  virtio-console, IRQ 6 (docs/VIRTIO.md)
 void Machine::wire_devices(const MachineConfig& cfg) {
   auto serial = cfg.serial_out;
@@ -93,7 +98,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
     if (serial) serial(b);
   };
   console_ = serial_sink;
-  com1_ = std::make_unique<Uart16550>(serial_sink);
+  com1_ = std::make_unique<Uart16550>(serial_sink, [this](bool level) { isa_irq(4, level); });
   debug_exit_ = std::make_unique<DebugExit>([this](uint32_t status) {
     guest_status_ = status;
     cpu_.request_stop(StopReason::GuestExit, "guest wrote to isa-debug-exit");
@@ -112,11 +117,13 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   // output changes makes the engine look again at the next boundary.
   const IntrChanged recheck = [this] { cpu_.intr_changed(); };
   pic_ = std::make_unique<DualPic>(recheck);
-  const auto irq = [this](unsigned line) { return [this, line](bool level) { pic_->set_irq(line, level); }; };
+  ioapic_ = std::make_unique<IoApic>([this](const ApicMessage& m) { return apic_->receive(m); });
+  const auto irq = [this](unsigned line) { return [this, line](bool level) { isa_irq(line, level); }; };
   pit_ = std::make_unique<Pit8254>(cpu_.clock, irq(0));
   port61_ = std::make_unique<SystemControlPortB>(cpu_.clock, *pit_);
   apic_ = std::make_unique<LocalApic>(cpu_.clock, recheck);
   apic_->set_extint_source(pic_.get());
+  apic_->set_eoi_broadcast([this](uint8_t vector) { ioapic_->eoi(vector); });
   cpu_.intc = apic_.get();
 
   // A reset request (i8042 0xFE, port 0x92 bit 0) ends the run as a
@@ -131,6 +138,12 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   port92_ = std::make_unique<SystemControlPortA>(a20, [this] { return cpu_.a20_mask == ~uint64_t{0}; }, reset);
   fw_cfg_ = std::make_unique<FwCfg>(cfg.ram_bytes, 1);
   reset_control_ = std::make_unique<ResetControl>(reset);
+  // ACPI S5 ends the run like isa-debug-exit, with status 0: the guest
+  // finished on purpose (the CLI exits 0).
+  acpi_pm_ = std::make_unique<AcpiPm>(cpu_.clock, irq(9), [this] {
+    guest_status_ = 0;
+    cpu_.request_stop(StopReason::GuestExit, "the guest powered the machine off (ACPI S5)");
+  });
 
   const bool ok = io_.insert(0x20, DualPic::kPorts, &pic_->master()) &&
                   io_.insert(0xA0, DualPic::kPorts, &pic_->slave()) &&
@@ -141,11 +154,24 @@ void Machine::wire_devices(const MachineConfig& cfg) {
                   io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) &&
                   io_.insert(0xCF9, ResetControl::kPorts, reset_control_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
                   io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
-                  io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get());
+                  io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get()) &&
+                  io_.insert(AcpiPm::kBase, AcpiPm::kPorts, acpi_pm_.get());
   if (!ok) throw std::logic_error("machine port map has overlapping devices");
   if (!mem_.map_mmio(LocalApic::kBase, LocalApic::kSize, apic_.get()))
     throw std::logic_error("machine memory map: the local APIC overlaps RAM or ROM");
+  if (!mem_.map_mmio(IoApic::kBase, IoApic::kSize, ioapic_.get()))
+    throw std::logic_error("machine memory map: the I/O APIC overlaps RAM or ROM");
   virtio_ = std::make_unique<VirtioDevices>(cfg.virtio, mem_, irq, serial_sink);
+  if (cfg.acpi_tables) acpi_tables_ = install_acpi_tables(mem_);
+}
+
+// The I/O APIC's pins as a PC wires them: pin 0 belongs to the 8259A's own
+// INTR, so the PIT's IRQ 0 is on pin 2 (the interrupt source override the
+// MADT declares), and IRQ 2, the AT's cascade, reaches IRQ 9 as on the PIC.
+// Every entry starts masked, so guests that use only the 8259A see no change.
+void Machine::isa_irq(unsigned line, bool level) {
+  pic_->set_irq(line, level);
+  ioapic_->set_irq(line == 0 ? 2 : line == 2 ? 9 : line, level);
 }
 
 std::vector<PostCode> Machine::post_codes() const {

@@ -15,6 +15,7 @@
 #include "core/engine.h"
 #include "core/exits.h"
 #include "core/snapshot.h"
+#include "devices/acpi_tables.h"
 #include "devices/bus.h"
 #include "devices/virtio_slots.h"
 #include "mmu/phys_memory.h"
@@ -26,6 +27,8 @@ class DebugExit;
 class DebugConsole;
 class PostPort;
 class LocalApic;
+class IoApic;
+class AcpiPm;
 class DualPic;
 class Pit8254;
 class SystemControlPortB;
@@ -68,6 +71,10 @@ struct MachineConfig {
   std::function<void(const PostCode&)> post_out;
   // virtio-mmio devices (docs/VIRTIO.md); virtio-console output goes where COM1's does.
   VirtioConfig virtio;
+  // Write the ACPI tables (devices/acpi_tables.h) into RAM at 0xE0000 when
+  // the machine is built: the Linux loader asks for them; other guests keep
+  // that RAM as it was.  The I/O APIC and the ACPI PM block exist either way.
+  bool acpi_tables = false;
 };
 
 struct RunResult {
@@ -110,6 +117,10 @@ class Machine {
   Engine& engine();
   const LocalApic& apic() const { return *apic_; }
   const DualPic& pic() const { return *pic_; }
+  const IoApic& ioapic() const { return *ioapic_; }
+  const AcpiPm& acpi_pm() const { return *acpi_pm_; }
+  // Where the ACPI tables are (rsdp 0: MachineConfig::acpi_tables was off).
+  const AcpiTables& acpi_tables() const { return acpi_tables_; }
   const Pit8254& pit() const { return *pit_; }
   const Interpreter& interpreter() const { return *interp_; }
   VirtioDevices& virtio() { return *virtio_; }
@@ -156,6 +167,8 @@ class Machine {
 
  private:
   void wire_devices(const MachineConfig& cfg);
+  // Drives ISA IRQ `line` (0-15) on both interrupt controllers.
+  void isa_irq(unsigned line, bool level);
   std::function<void(uint8_t)> console_;  // where COM1's bytes go (pv's console hypercall too)
   void note_debugcon(uint8_t b);
 
@@ -171,6 +184,9 @@ class Machine {
   std::unique_ptr<DebugConsole> debugcon_;
   std::unique_ptr<PostPort> post80_, post190_;
   std::unique_ptr<DualPic> pic_;
+  std::unique_ptr<IoApic> ioapic_;
+  std::unique_ptr<AcpiPm> acpi_pm_;
+  AcpiTables acpi_tables_;
   std::unique_ptr<Pit8254> pit_;
   std::unique_ptr<SystemControlPortB> port61_;
   std::unique_ptr<LocalApic> apic_;

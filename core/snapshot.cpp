@@ -7,9 +7,11 @@
 
 #include "core/interpreter.h"
 #include "core/machine.h"
+#include "devices/acpi_pm.h"
 #include "devices/cmos_rtc.h"
 #include "devices/fw_cfg.h"
 #include "devices/i8042.h"
+#include "devices/ioapic.h"
 #include "devices/local_apic.h"
 #include "devices/pic8259.h"
 #include "devices/pit8254.h"
@@ -135,6 +137,8 @@ MachineSnapshot Machine::save(const MachineSnapshot* previous) {
   reset_control_->save(w);
   post80_->save(w);
   post190_->save(w);
+  ioapic_->save(w);
+  acpi_pm_->save(w);
   w.put_string(serial_log_);
   w.put(serial_bytes_);
   w.put(static_cast<uint64_t>(debugcon_lines_.size()));
@@ -158,7 +162,8 @@ bool Machine::restore(const MachineSnapshot& s) {
   SnapshotReader r(s.devices);
   bool ok = com1_->load(r) && pic_->load(r) && pit_->load(r) && port61_->load(r) && apic_->load(r) &&
             rtc_->load(r) && kbc_->load(r) && port92_->load(r) && fw_cfg_->load(r) && reset_control_->load(r) &&
-            post80_->load(r) && post190_->load(r);
+            post80_->load(r) && post190_->load(r) && ioapic_->load(r) &&
+            acpi_pm_->load(r);
   std::string serial;
   uint64_t lines = 0;
   ok = ok && r.get_string(serial, kSerialLogLimit) && r.get(serial_bytes_) && r.get(lines) && lines <= kConsoleLines;

@@ -193,23 +193,10 @@ void LocalApic::write_icr(uint32_t low) {
   const uint32_t mode = delivery_mode(low);
   const uint32_t shorthand = (low >> 18) & 3;
   const bool logical = low & (1u << 11);
-  const uint8_t dest = s_.icr_high >> 24;
-  const uint8_t own_id = s_.id >> 24;
   bool to_self = false;
   switch (shorthand) {
     case 0:
-      if (!logical) {
-        to_self = dest == own_id || dest == 0xFF;
-      } else {
-        // Logical destination: flat model matches any common bit of the
-        // 8-bit logical ID; cluster model matches the cluster (high
-        // nibble) and any common bit of the low nibble (SDM 10.6.2.2).
-        const uint8_t ldr = s_.ldr >> 24;
-        if (s_.dfr >> 28 == 0xF)
-          to_self = (dest & ldr) != 0;
-        else
-          to_self = dest == 0xFF || ((dest >> 4) == (ldr >> 4) && (dest & ldr & 0x0F));
-      }
+      to_self = is_destination(static_cast<uint8_t>(s_.icr_high >> 24), logical);
       break;
     case 1: to_self = true; break;   // self
     case 2: to_self = true; break;   // all including self
@@ -230,6 +217,31 @@ void LocalApic::write_icr(uint32_t low) {
   accept_fixed(vector);
 }
 
+bool LocalApic::is_destination(uint8_t dest, bool logical) const {
+  if (!logical) return dest == (s_.id >> 24) || dest == 0xFF;
+  // Logical destination: flat model matches any common bit of the 8-bit
+  // logical ID; cluster model matches the cluster (high nibble) and any
+  // common bit of the low nibble (SDM 10.6.2.2).
+  const uint8_t ldr = s_.ldr >> 24;
+  if (s_.dfr >> 28 == 0xF) return (dest & ldr) != 0;
+  return dest == 0xFF || ((dest >> 4) == (ldr >> 4) && (dest & ldr & 0x0F));
+}
+
+bool LocalApic::receive(const ApicMessage& m) {
+  constexpr uint8_t kLowestPriority = 1;
+  if (!is_destination(m.destination, m.logical)) return false;
+  if (m.delivery_mode != kModeFixed && m.delivery_mode != kLowestPriority) {
+    ++ignored_messages_;
+    return false;
+  }
+  if (m.vector < 16) {
+    signal_error(kEsrReceiveIllegalVector);
+    return false;
+  }
+  accept_fixed(m.vector, m.level);
+  return true;
+}
+
 void LocalApic::write_divide(uint32_t v) {
   if (s_.timer_running) {
     // The count so far stays; the new divider starts a fresh period now.
@@ -240,17 +252,24 @@ void LocalApic::write_divide(uint32_t v) {
   timer_arm();
 }
 
-// SDM 10.8.5: EOI retires the highest-priority interrupt in service.
-// Level-triggered EOI broadcast has no I/O APIC to reach.
+// SDM 10.8.5: EOI retires the highest-priority interrupt in service; a
+// level-triggered one (TMR set) is broadcast to the I/O APIC as well.
 void LocalApic::eoi() {
   const int v = highest_isr();
-  if (v >= 0) clear_bit(s_.isr, static_cast<unsigned>(v));
+  if (v >= 0) {
+    const auto vector = static_cast<unsigned>(v);
+    clear_bit(s_.isr, vector);
+    if ((s_.tmr[vector / 32] >> (vector % 32) & 1) && eoi_broadcast_) eoi_broadcast_(static_cast<uint8_t>(vector));
+  }
   if (changed_) changed_();
 }
 
-void LocalApic::accept_fixed(uint8_t vector) {
+void LocalApic::accept_fixed(uint8_t vector, bool level) {
   set_bit(s_.irr, vector);
-  clear_bit(s_.tmr, vector);  // local and IPI interrupts here are edge-triggered
+  if (level)
+    set_bit(s_.tmr, vector);
+  else
+    clear_bit(s_.tmr, vector);
   if (changed_) changed_();
 }
 
@@ -389,11 +408,12 @@ void LocalApic::save(SnapshotWriter& w) const {
   w.put(misaligned_);
   w.put(ignored_ipis_);
   w.put(ignored_lvt_);
+  w.put(ignored_messages_);
 }
 
 bool LocalApic::load(SnapshotReader& r) {
   State s;
-  uint64_t counts[3] = {};
+  uint64_t counts[4] = {};
   r.get(s);
   r.get(counts);
   if (!r.ok()) return false;
@@ -401,6 +421,7 @@ bool LocalApic::load(SnapshotReader& r) {
   misaligned_ = counts[0];
   ignored_ipis_ = counts[1];
   ignored_lvt_ = counts[2];
+  ignored_messages_ = counts[3];
   return true;
 }
 

@@ -56,8 +56,16 @@
 //   (NMI, SMI, INIT, SIPI, lowest priority in the ICR; NMI/SMI/INIT in an
 //   LVT entry), LINT0/LINT1 in fixed mode (no pin levels are wired to
 //   them), the thermal and performance-counter sources (they never fire),
-//   level-triggered EOI broadcast (there is no I/O APIC).  APR reads 0, as
-//   on QEMU; delivery-status bits read 0 since delivery is instant.
+//   messages from the I/O APIC in modes other than fixed and lowest
+//   priority (ExtINT, NMI, SMI, INIT).  APR reads 0, as on QEMU;
+//   delivery-status bits read 0 since delivery is instant.
+//
+// * I/O APIC messages (devices/ioapic.h) are accepted into IRR when their
+//   destination names this APIC (physical: its ID or 0xFF; logical: LDR
+//   under DFR's model, as for IPIs), with TMR set for level-triggered
+//   ones; lowest priority among one CPU is this CPU.  EOI of a vector
+//   whose TMR bit is set broadcasts the vector to the I/O APIC, which
+//   clears the remote IRR of the entries using it (SDM 10.8.5).
 //
 // Accesses must be 32-bit and 16-byte aligned (SDM 10.4.1); anything else
 // is ignored (reads 0) and counted.
@@ -65,6 +73,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 
 #include "core/clock.h"
 #include "core/interrupt_controller.h"
@@ -74,6 +83,16 @@ namespace vtlab {
 
 class SnapshotReader;
 class SnapshotWriter;
+
+// An interrupt message on the APIC bus (the I/O APIC's redirection entry
+// as it leaves the chip): SDM 10.6's fields less the ICR's shorthand.
+struct ApicMessage {
+  uint8_t vector = 0;
+  uint8_t delivery_mode = 0;  // 0 fixed, 1 lowest priority, 2 SMI, 4 NMI, 5 INIT, 7 ExtINT
+  bool logical = false;       // destination mode
+  uint8_t destination = 0;
+  bool level = false;         // trigger mode
+};
 
 class LocalApic : public BusDevice, public InterruptController {
  public:
@@ -108,6 +127,14 @@ class LocalApic : public BusDevice, public InterruptController {
   // The interrupt controller behind LINT0 (the 8259A pair); may be null.
   void set_extint_source(InterruptController* pic) { pic_ = pic; }
 
+  // A message from the I/O APIC: true when this APIC accepted it into IRR
+  // (the sender sets remote IRR for a level-triggered one only then).
+  bool receive(const ApicMessage& m);
+  // Where EOI of a level-triggered vector is broadcast (the I/O APIC).
+  void set_eoi_broadcast(std::function<void(uint8_t vector)> f) { eoi_broadcast_ = std::move(f); }
+  // Whether a message to `destination` in this mode names this APIC.
+  bool is_destination(uint8_t destination, bool logical) const;
+
   // Back to the power-up state (with LINT0 in virtual-wire mode, above).
   void reset();
 
@@ -138,6 +165,8 @@ class LocalApic : public BusDevice, public InterruptController {
   // IPIs and LVT deliveries the model records but does not carry out.
   uint64_t ignored_ipis() const { return ignored_ipis_; }
   uint64_t ignored_lvt_deliveries() const { return ignored_lvt_; }
+  // I/O APIC messages in a delivery mode the model does not carry out.
+  uint64_t ignored_messages() const { return ignored_messages_; }
 
   // Checkpoints (core/snapshot.h): the registers and internal state, not
   // the wiring.  load() is false for a snapshot this device did not write.
@@ -157,9 +186,9 @@ class LocalApic : public BusDevice, public InterruptController {
   void write_divide(uint32_t v);
   void eoi();
 
-  // Interrupts from local sources and self-IPIs, as the SDM's "fixed"
-  // delivery: into IRR (edge-triggered, so TMR cleared).
-  void accept_fixed(uint8_t vector);
+  // Fixed delivery: into IRR, TMR saying how it was triggered (local
+  // sources and self-IPIs are edge-triggered).
+  void accept_fixed(uint8_t vector, bool level = false);
   void deliver_lvt(Lvt which);
   void signal_error(uint32_t esr_bit);
 
@@ -177,8 +206,9 @@ class LocalApic : public BusDevice, public InterruptController {
   VirtualClock::TimerId timer_id_;
   IntrChanged changed_;
   InterruptController* pic_ = nullptr;
+  std::function<void(uint8_t)> eoi_broadcast_;
   State s_;
-  uint64_t misaligned_ = 0, ignored_ipis_ = 0, ignored_lvt_ = 0;
+  uint64_t misaligned_ = 0, ignored_ipis_ = 0, ignored_lvt_ = 0, ignored_messages_ = 0;
 };
 
 }  // namespace vtlab

@@ -32,9 +32,20 @@ constexpr uint8_t kMsrAttached = kMsrCts | kMsrDsr | kMsrDcd;
 
 }  // namespace
 
-Uart16550::Uart16550(std::function<void(uint8_t)> tx) : tx_(std::move(tx)) {}
+Uart16550::Uart16550(std::function<void(uint8_t)> tx, std::function<void(bool)> irq)
+    : tx_(std::move(tx)), irq_(std::move(irq)) {}
 
-void Uart16550::reset() { s_ = State{}; }
+void Uart16550::reset() {
+  s_ = State{};
+  update_irq();
+}
+
+void Uart16550::update_irq() {
+  const bool level = board_irq();
+  if (level == irq_level_) return;
+  irq_level_ = level;
+  if (irq_) irq_(level);
+}
 
 // The UART's ports are byte registers on an 8-bit ISA device; a wider
 // access reaches consecutive registers one byte at a time, as the ISA bus
@@ -45,12 +56,14 @@ uint64_t Uart16550::read(uint64_t offset, unsigned size) {
     uint64_t b = offset + i < kPorts ? read_reg(static_cast<unsigned>(offset + i)) : 0xFF;
     v |= b << (8 * i);
   }
+  update_irq();  // reading IIR, LSR, MSR or RBR can acknowledge the interrupt
   return v;
 }
 
 void Uart16550::write(uint64_t offset, unsigned size, uint64_t value) {
   for (unsigned i = 0; i < size && offset + i < kPorts; ++i)
     write_reg(static_cast<unsigned>(offset + i), static_cast<uint8_t>(value >> (8 * i)));
+  update_irq();
 }
 
 uint8_t Uart16550::read_reg(unsigned reg) {
@@ -159,6 +172,7 @@ void Uart16550::transmit(uint8_t byte) {
 
 void Uart16550::receive(uint8_t byte) {
   if (!loopback()) push_rx(byte);
+  update_irq();
 }
 
 void Uart16550::push_rx(uint8_t byte) {
@@ -214,6 +228,8 @@ bool Uart16550::load(SnapshotReader& r) {
   r.get(s);
   if (!r.require(s.rx_head < kFifoSize && s.rx_count <= kFifoSize)) return false;
   s_ = s;
+  // The line's receivers keep their own saved state: no callback.
+  irq_level_ = board_irq();
   return true;
 }
 

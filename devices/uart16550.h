@@ -12,6 +12,12 @@
 //
 // No host threads: the host pushes input with receive() and is told about
 // output through the tx callback, both synchronously.
+//
+// The interrupt: the chip's INTR pin gated by MCR.OUT2, as a PC board wires
+// it to ISA IRQ 4 (OUT2 is forced inactive in loopback, so the gate is
+// closed there).  The irq callback is told each change of that line after
+// the register access or received byte that caused it; the PIC or IOAPIC
+// it drives latches the rising edge, as on ISA.
 #pragma once
 
 #include <array>
@@ -36,7 +42,7 @@ class Uart16550 : public BusDevice {
   static constexpr uint64_t kPorts = 8;
   static constexpr size_t kFifoSize = 16;
 
-  explicit Uart16550(std::function<void(uint8_t)> tx);
+  explicit Uart16550(std::function<void(uint8_t)> tx, std::function<void(bool)> irq = {});
 
   uint64_t read(uint64_t offset, unsigned size) override;
   void write(uint64_t offset, unsigned size, uint64_t value) override;
@@ -60,6 +66,8 @@ class Uart16550 : public BusDevice {
   // reaches the PIC; a machine that models that wiring uses out2().
   bool irq_line() const { return (iir() & 1) == 0; }
   bool out2() const { return (s_.mcr & kMcrOut2) && !loopback(); }
+  // What the board's IRQ line carries: irq_line() gated by out2().
+  bool board_irq() const { return irq_line() && out2(); }
 
   uint16_t divisor() const { return static_cast<uint16_t>(s_.dll | (s_.dlm << 8)); }
   bool loopback() const { return s_.mcr & kMcrLoop; }
@@ -77,6 +85,7 @@ class Uart16550 : public BusDevice {
   void transmit(uint8_t byte);
   void push_rx(uint8_t byte);
   uint8_t pop_rx();
+  void update_irq();
 
   static constexpr uint8_t kMcrOut2 = 0x08, kMcrLoop = 0x10;
 
@@ -89,6 +98,8 @@ class Uart16550 : public BusDevice {
   uint8_t iir() const;
 
   std::function<void(uint8_t)> tx_;
+  std::function<void(bool)> irq_;
+  bool irq_level_ = false;  // board_irq() as irq_ was last told
 
   // Everything reset() restores, in one aggregate so it cannot miss a field.
   struct State {

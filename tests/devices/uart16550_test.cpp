@@ -285,6 +285,160 @@ TEST_F(Uart16550Test, ResetRestoresPowerOnState) {
   EXPECT_EQ(sent, "k");
 }
 
+// COM1 as Linux's 8250 driver drives it, with the board's IRQ 4 line
+// recorded: '1' for each rise, '0' for each fall, in order.
+class Uart16550IrqTest : public Uart16550Test {
+ protected:
+  Uart16550IrqTest() : wired([](uint8_t) {}, [this](bool level) { edges.push_back(level ? '1' : '0'); }) {
+    EXPECT_TRUE(bus.insert(kCom1, U::kPorts, &wired));
+  }
+  uint8_t win(unsigned reg) { return static_cast<uint8_t>(bus.read(kCom1 + reg, 1)); }
+  void wout(unsigned reg, uint8_t v) { bus.write(kCom1 + reg, 1, v); }
+
+  std::string edges;
+  Uart16550 wired;
+  IoBus bus{"io"};
+};
+
+TEST_F(Uart16550IrqTest, TheBoardLineIsIntrGatedByOut2) {
+  wout(U::IER, 0x02);  // THRE pending at once, but OUT2 is off
+  EXPECT_TRUE(wired.irq_line());
+  EXPECT_FALSE(wired.board_irq());
+  EXPECT_EQ(edges, "");
+  wout(U::MCR, 0x08);  // OUT2 opens the gate
+  EXPECT_EQ(edges, "1");
+  EXPECT_EQ(win(U::IIR_FCR), 0x02);  // acknowledges THRE: the line falls
+  EXPECT_EQ(edges, "10");
+  wout(U::RBR_THR, 'a');  // THR empties again at once: a new rising edge
+  EXPECT_EQ(edges, "101");
+  wout(U::MCR, 0x18);  // loopback forces OUT2 inactive
+  EXPECT_EQ(edges, "1010");
+  EXPECT_TRUE(wired.irq_line());
+  wout(U::MCR, 0x08);
+  EXPECT_EQ(edges, "10101");
+  wout(U::IER, 0x00);
+  EXPECT_EQ(edges, "101010");
+}
+
+TEST_F(Uart16550IrqTest, ReceivedBytesRaiseTheLineUntilRead) {
+  wout(U::MCR, 0x0B);  // DTR | RTS | OUT2, as the driver's set_mctrl leaves it
+  wout(U::IER, 0x05);  // RX data and line status
+  wired.receive('x');
+  EXPECT_EQ(edges, "1");
+  EXPECT_EQ(win(U::IIR_FCR), 0x04);
+  EXPECT_EQ(edges, "1");  // reading IIR does not acknowledge RX data
+  EXPECT_EQ(win(U::RBR_THR), 'x');
+  EXPECT_EQ(edges, "10");
+  wired.receive('y');  // an overrun without FIFOs: line status outranks RX
+  wired.receive('z');
+  EXPECT_EQ(edges, "101");
+  EXPECT_EQ(win(U::IIR_FCR), 0x06);
+  EXPECT_EQ(win(U::LSR), 0x63);  // OE | DR, THRE | TEMT; the read clears OE
+  EXPECT_EQ(win(U::IIR_FCR), 0x04);
+  EXPECT_EQ(win(U::RBR_THR), 'z');
+  EXPECT_EQ(edges, "1010");
+}
+
+// autoconfig() in Linux's drivers/tty/serial/8250/8250_port.c, step by
+// step, with what each read must return for the driver to settle on
+// PORT_16550A.
+TEST_F(Uart16550IrqTest, LinuxAutoconfigFindsA16550A) {
+  // The IER test: 0 reads back as 0, 0x0F as 0x0F.
+  wout(U::IER, 0x00);
+  EXPECT_EQ(win(U::IER) & 0x0F, 0x00);
+  wout(U::IER, 0x0F);
+  EXPECT_EQ(win(U::IER) & 0x0F, 0x0F);
+  wout(U::IER, 0x00);
+  // The loopback test: LOOP | OUT2 | RTS makes MSR's top nibble DCD | CTS.
+  wout(U::MCR, 0x1A);
+  EXPECT_EQ(win(U::MSR) & 0xF0, 0x90);
+  wout(U::MCR, 0x00);
+  // LCR 0xBF (the 16650 EFR window): offset 2 is still FCR on a 16550.
+  wout(U::LCR, 0xBF);
+  wout(U::IIR_FCR, 0x00);
+  wout(U::LCR, 0x00);
+  wout(U::IIR_FCR, 0x01);  // FIFO enable
+  EXPECT_EQ(win(U::IIR_FCR) >> 6, 3);  // both FIFO bits: a 16550A
+  // autoconfig_16550a: no EFR (offset 2 under LCR 0xBF reads IIR, not 0).
+  wout(U::LCR, 0xBF);
+  EXPECT_NE(win(U::IIR_FCR), 0x00);
+  // Not a National SuperIO: LOOP does not show in "EXCR1" either way.
+  wout(U::LCR, 0x00);
+  const uint8_t mcr = win(U::MCR);
+  wout(U::LCR, 0xE0);
+  EXPECT_EQ((win(U::IIR_FCR) ^ mcr) & 0x10, 0);
+  wout(U::MCR, mcr ^ 0x10);
+  wout(U::LCR, 0xE0);
+  EXPECT_EQ((win(U::IIR_FCR) ^ mcr) & 0x10, 0);
+  wout(U::LCR, 0x00);
+  wout(U::MCR, mcr);
+  // Not a TI 16750: FCR bit 5 (64-byte FIFO) never shows in IIR bit 5.
+  wout(U::IIR_FCR, 0x21);
+  EXPECT_EQ(win(U::IIR_FCR) >> 5, 6);
+  wout(U::IIR_FCR, 0x01);
+  wout(U::LCR, 0x80);
+  wout(U::IIR_FCR, 0x21);
+  EXPECT_EQ(win(U::IIR_FCR) >> 5, 6);
+  wout(U::LCR, 0x00);
+  // Not an XScale: IER bit 6 (UUE) does not stick.
+  wout(U::IER, 0x40);
+  EXPECT_EQ(win(U::IER) & 0x40, 0);
+  wout(U::IER, 0x00);
+  // The driver's reset: FIFOs cleared, RBR read, IER 0.
+  wout(U::IIR_FCR, 0x07);
+  win(U::RBR_THR);
+  EXPECT_EQ(win(U::IIR_FCR), 0xC1);
+  EXPECT_EQ(edges, "");  // OUT2 was never set outside loopback
+}
+
+// serial8250_do_startup(): the "THRE re-assert" and TXEN probes decide
+// whether the driver trusts the THRE interrupt (else it polls on a timer).
+TEST_F(Uart16550IrqTest, LinuxStartupSeesThreReassertedOnEachIerWrite) {
+  wout(U::IIR_FCR, 0x07);
+  wout(U::LCR, 0x03);
+  wout(U::MCR, 0x0B);
+  wout(U::IER, 0x02);
+  const uint8_t iir1 = win(U::IIR_FCR);
+  wout(U::IER, 0x00);
+  wout(U::IER, 0x02);
+  const uint8_t iir = win(U::IIR_FCR);
+  wout(U::IER, 0x00);
+  EXPECT_EQ(iir1, 0xC2);
+  EXPECT_EQ(iir, 0xC2);  // re-asserted: no UART_BUG_THRE
+  // The TXEN probe: THRE enabled with TEMT set must show an interrupt.
+  wout(U::IER, 0x02);
+  EXPECT_EQ(win(U::LSR), 0x60);
+  EXPECT_EQ(win(U::IIR_FCR), 0xC2);
+  wout(U::IER, 0x00);
+  // Each enable was one pulse on IRQ 4.
+  EXPECT_EQ(edges, "101010");
+}
+
+// autoconfig_irq(): OUT1 | OUT2 and every IER source on must raise the
+// line (THRE is pending with an empty THR), and clearing IER drop it.
+TEST_F(Uart16550IrqTest, LinuxAutoconfigIrqSeesTheLineRise) {
+  wout(U::MCR, 0x0C);
+  wout(U::IER, 0x0F);
+  EXPECT_EQ(edges, "1");
+  win(U::LSR);
+  win(U::RBR_THR);
+  win(U::IIR_FCR);
+  win(U::MSR);
+  EXPECT_EQ(edges, "10");
+  wout(U::IER, 0x00);
+  wout(U::MCR, 0x00);
+  EXPECT_EQ(edges, "10");
+}
+
+TEST_F(Uart16550IrqTest, ResetDropsTheLine) {
+  wout(U::MCR, 0x08);
+  wout(U::IER, 0x02);
+  EXPECT_EQ(edges, "1");
+  wired.reset();
+  EXPECT_EQ(edges, "10");
+  EXPECT_FALSE(wired.board_irq());
+}
+
 TEST(Uart16550, WorksWithoutATxCallback) {
   Uart16550 uart(nullptr);
   uart.write(U::RBR_THR, 1, 'x');

@@ -155,6 +155,7 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
   if (!linux_kernel && !o.initrd.empty())
     throw CLI::ValidationError("--initrd", "an initrd goes with a Linux kernel (a bzImage as KERNEL or --kernel-linux)");
   MachineConfig cfg = machine_config(o, std::move(serial_out), linux_kernel);
+  cfg.acpi_tables = linux_kernel;  // so `poweroff` can reach ACPI S5 (docs/LINUX.md)
   if (!o.bt_log.empty()) {
     if (o.mode != "bt") throw CLI::ValidationError("--bt-log", "the translation log needs --mode bt");
     bt_log_ = std::make_unique<std::ofstream>(o.bt_log);
@@ -190,6 +191,7 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
     LinuxBootOptions lo;
     lo.cmdline = o.append;
     if (!o.initrd.empty()) lo.initrd = read_file(o.initrd);
+    lo.acpi_rsdp = m.acpi_tables().rsdp;
     lo.entry = o.linux_entry == "32" ? LinuxEntry::Entry32 : o.linux_entry == "64" ? LinuxEntry::Entry64 : LinuxEntry::Auto;
     load_linux(image, kernel, lo, m.memory(), m.cpu().s);
     loader_symbols_["linux_entry"] = m.cpu().s.seg[CS].base + m.cpu().s.rip;

@@ -148,6 +148,11 @@ constexpr uint64_t kMiscFastStrings = 1u << 0, kMiscReadOnly = (1u << 11) | (1u 
 // IA32_PAT at reset: WB WT UC- UC in entries 0-3, again in 4-7.
 constexpr uint64_t kPatReset = 0x0007040600070406ull;
 
+// IA32_BIOS_SIGN_ID: software writes 0, runs CPUID(1), and reads the loaded
+// microcode's revision in bits 63:32 (SDM vol. 3, 10.11.7.1).  No update is
+// ever loaded here, so it reads 0 and writes change nothing.
+constexpr uint32_t kBiosSignId = 0x8B;
+
 // Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7.
 bool valid_pat(uint64_t v) {
   for (unsigned n = 0; n < 8; ++n) {
@@ -163,6 +168,7 @@ Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
   switch (index) {
     case msr::kTsc: v = tsc(cpu); return Status::Ok;
     case msr::kApicBase: v = kApicBase; return Status::Ok;
+    case kBiosSignId: v = 0; return Status::Ok;
     case msr::kSysenterCs:
     case msr::kSysenterEsp:
     case msr::kSysenterEip: v = s.msr(index, 0); return Status::Ok;
@@ -196,6 +202,7 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
   CpuState& s = cpu.s;
   switch (index) {
     case msr::kTsc: s.msrs[index] = v - cpu.virtual_time(); return Status::Ok;
+    case kBiosSignId: return Status::Ok;
     case msr::kApicBase:
       if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
       if ((v | kApicBsp) != kApicBase) {

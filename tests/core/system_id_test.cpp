@@ -164,6 +164,17 @@ TEST(SystemMsr, SysenterMsrsAreStored) {
   EXPECT_EQ(read_msr(h, msr::kSysenterEip), 0xC0001000u);
 }
 
+// The microcode-revision handshake Linux's early_init_intel does: write 0,
+// CPUID(1), read.  No update is loaded, so it reads 0.
+TEST(SystemMsr, BiosSignIdReadsNoMicrocode) {
+  CpuHarness h;
+  EXPECT_EQ(write_msr(h, 0x8B, 0), Status::Ok);
+  EXPECT_EQ(read_msr(h, 0x8B), 0u);
+  EXPECT_EQ(write_msr(h, 0x8B, 0x1234'0000'0000), Status::Ok);
+  EXPECT_EQ(read_msr(h, 0x8B), 0u);
+  EXPECT_TRUE(h.cpu.s.msrs.empty());
+}
+
 TEST(SystemMsr, MiscEnableKeepsItsReadOnlyBits) {
   CpuHarness h;
   EXPECT_EQ(read_msr(h, msr::kMiscEnable), 0x1801u);
@@ -211,7 +222,7 @@ TEST(SystemMsr, EferLmeIsFrozenWhilePaging) {
 }
 
 TEST(SystemMsr, UnknownMsrsFault) {
-  for (uint32_t index : {0x8Bu, 0xC0000103u, 0xFFFFFFFFu}) {  // 0xC0000103: no RDTSCP
+  for (uint32_t index : {0x8Cu, 0xC0000103u, 0xFFFFFFFFu}) {  // 0xC0000103: no RDTSCP
     SCOPED_TRACE(index);
     CpuHarness h;
     h.cpu.s.gpr[RAX] = 0x1111;

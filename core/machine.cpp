@@ -19,6 +19,7 @@
 #include "devices/pit8254.h"
 #include "devices/port61.h"
 #include "devices/port92.h"
+#include "devices/pci_host.h"
 #include "devices/reset_control.h"
 #include "devices/post_port.h"
 #include "devices/uart16550.h"
@@ -80,7 +81,9 @@ Engine& Machine::engine() {
 //   0x0060, 64   i8042 keyboard controller (IRQ 1; A20, reset)
 //   0x0070-71    CMOS/RTC (IRQ 8)            0x0092     system control port A (A20, reset)
 //   0x04D0-4D1   ELCR (edge/level per IRQ)   0x0510-511 QEMU fw_cfg (signature, RAM, CPUs)
-//   0x0CF9       reset control register
+//   0x0CF8       PCI CONFIG_ADDRESS (dword)  0x0CFC-CFF PCI CONFIG_DATA: a 440FX host bridge
+//                                              at 00:00.0, nothing else on bus 0
+//   0x0CF9       reset control register (byte)
 //   0x0600-60B   ACPI PM: PM1a_EVT 0x600, PM1a_CNT 0x604, PM_TMR 0x608 (SCI: IRQ 9), as QEMU's PIIX4/ICH9
 //   0x0080       POST code (captured)        0x0190  POST code (captured)
 //   0x00E9       debug console (debugcon)    0x00F4  isa-debug-exit (4 ports)
@@ -138,6 +141,7 @@ void Machine::wire_devices(const MachineConfig& cfg) {
   port92_ = std::make_unique<SystemControlPortA>(a20, [this] { return cpu_.a20_mask == ~uint64_t{0}; }, reset);
   fw_cfg_ = std::make_unique<FwCfg>(cfg.ram_bytes, 1);
   reset_control_ = std::make_unique<ResetControl>(reset);
+  pci_ = std::make_unique<PciHost>();
   // ACPI S5 ends the run like isa-debug-exit, with status 0: the guest
   // finished on purpose (the CLI exits 0).
   acpi_pm_ = std::make_unique<AcpiPm>(cpu_.clock, irq(9), [this] {
@@ -152,7 +156,9 @@ void Machine::wire_devices(const MachineConfig& cfg) {
                   io_.insert(0x64, 1, &kbc_->control_port()) && io_.insert(0x70, CmosRtc::kPorts, rtc_.get()) &&
                   io_.insert(0x92, SystemControlPortA::kPorts, port92_.get()) &&
                   io_.insert(0x510, FwCfg::kPorts, fw_cfg_.get()) &&
-                  io_.insert(0xCF9, ResetControl::kPorts, reset_control_.get()) && io_.insert(0x3F8, 8, com1_.get()) &&
+                  io_.insert(0xCF9, ResetControl::kPorts, reset_control_.get()) &&
+                  io_.insert(PciHost::kAddressPort, 1, &pci_->address_port()) &&
+                  io_.insert(PciHost::kDataPort, PciHost::kDataPorts, &pci_->data_port()) && io_.insert(0x3F8, 8, com1_.get()) &&
                   io_.insert(0xF4, 4, debug_exit_.get()) && io_.insert(0xE9, 1, debugcon_.get()) &&
                   io_.insert(0x80, 1, post80_.get()) && io_.insert(0x190, 1, post190_.get()) &&
                   io_.insert(AcpiPm::kBase, AcpiPm::kPorts, acpi_pm_.get());

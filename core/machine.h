@@ -37,6 +37,7 @@ class CmosRtc;
 class I8042;
 class FwCfg;
 class ResetControl;
+class PciHost;
 class Interpreter;
 class KvmEngine;
 class Monitor;
@@ -195,6 +196,7 @@ class Machine {
   std::unique_ptr<SystemControlPortA> port92_;
   std::unique_ptr<FwCfg> fw_cfg_;
   std::unique_ptr<ResetControl> reset_control_;
+  std::unique_ptr<PciHost> pci_;
   std::unique_ptr<VirtioDevices> virtio_;
   std::string serial_log_;
   std::vector<ConsoleLine> debugcon_lines_;

@@ -18,6 +18,7 @@
 #include "devices/port61.h"
 #include "devices/port92.h"
 #include "devices/post_port.h"
+#include "devices/pci_host.h"
 #include "devices/reset_control.h"
 #include "devices/uart16550.h"
 #include "mmu/phys_memory.h"
@@ -135,6 +136,7 @@ MachineSnapshot Machine::save(const MachineSnapshot* previous) {
   port92_->save(w);
   fw_cfg_->save(w);
   reset_control_->save(w);
+  pci_->save(w);
   post80_->save(w);
   post190_->save(w);
   ioapic_->save(w);
@@ -161,7 +163,7 @@ bool Machine::restore(const MachineSnapshot& s) {
     return false;
   SnapshotReader r(s.devices);
   bool ok = com1_->load(r) && pic_->load(r) && pit_->load(r) && port61_->load(r) && apic_->load(r) &&
-            rtc_->load(r) && kbc_->load(r) && port92_->load(r) && fw_cfg_->load(r) && reset_control_->load(r) &&
+            rtc_->load(r) && kbc_->load(r) && port92_->load(r) && fw_cfg_->load(r) && reset_control_->load(r) && pci_->load(r) &&
             post80_->load(r) && post190_->load(r) && ioapic_->load(r) &&
             acpi_pm_->load(r);
   std::string serial;

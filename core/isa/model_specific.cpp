@@ -29,8 +29,8 @@ namespace {
 //            ECX    0x00002000: CX16 (CMPXCHG16B) only: no SSE3 and later,
 //                   and no "hypervisor present" bit (the machine is
 //                   modelled, not virtualized)
-//            EDX    0x0789AB7D: FPU DE PSE TSC MSR PAE CX8 APIC SEP PGE CMOV PAT
-//                   CLFSH MMX FXSR SSE SSE2
+//            EDX    0x0789EBFD: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE MCA
+//                   CMOV PAT CLFSH MMX FXSR SSE SSE2
 //   0x80000000      EAX = 0x80000008, the highest extended leaf
 //   0x80000001      EDX 0x24100800: SYSCALL (in 64-bit mode, as Intel
 //                   reports it), NX (EFER.NXE, the XD bit of PAE and 4-level
@@ -49,7 +49,10 @@ namespace {
 //   PCID    CR4.PCIDE is reserved: every CR3 load flushes non-global
 //           entries, which is what a CPU without PCIDs does.
 //   RDTSCP  no IA32_TSC_AUX.
-//   VME, MCE, MTRR, MCA, SSE3 and later, XSAVE, AVX: not implemented.
+//   VME, MTRR, SSE3 and later, XSAVE, AVX: not implemented.
+// MCE and MCA are set with one machine-check bank that never reports an
+// error (see the MSRs below): nothing here fails, and Linux prints an error
+// at boot on a CPU without them.
 // PAT is set because the IA32_PAT MSR exists and memory types change
 // nothing in an interpreter: the PAT bits in page tables are simply ignored.
 // =========================================================================
@@ -60,7 +63,8 @@ struct CpuidRegs {
 
 namespace feature {  // CPUID.1:EDX
 inline constexpr uint32_t FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
-                          CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13, CMOV = 1u << 15,
+                          MCE = 1u << 7, CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13,
+                          MCA = 1u << 14, CMOV = 1u << 15,
                           PAT = 1u << 16, CLFSH = 1u << 19, MMX = 1u << 23, FXSR = 1u << 24, SSE = 1u << 25,
                           SSE2 = 1u << 26;
 }
@@ -78,7 +82,8 @@ constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
 constexpr uint32_t kSignature = 0x00000603;
 constexpr uint32_t kFeaturesEdx = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
-                                  feature::CX8 | feature::APIC | feature::SEP | feature::PGE | feature::CMOV |
+                                  feature::MCE | feature::CX8 | feature::APIC | feature::SEP | feature::PGE |
+                                  feature::MCA | feature::CMOV |
                                   feature::PAT | feature::CLFSH | feature::MMX | feature::FXSR | feature::SSE |
                                   feature::SSE2;
 constexpr uint32_t kClflushLineSize = 8 << 8;  // EBX[15:8], in 8-byte units
@@ -153,6 +158,14 @@ constexpr uint64_t kPatReset = 0x0007040600070406ull;
 // ever loaded here, so it reads 0 and writes change nothing.
 constexpr uint32_t kBiosSignId = 0x8B;
 
+// Machine-check architecture (SDM vol. 3, 16.3): IA32_MCG_CAP reports one
+// bank and no optional registers (no MCG_CTL, CMCI, LMCE, SER); the bank's
+// CTL takes any value, and its STATUS, ADDR and MISC read 0 and take only
+// 0 (writing 1s to MCi_STATUS is #GP(0)).  No error is ever logged.
+constexpr uint32_t kMcgCap = 0x179, kMcgStatus = 0x17A, kMc0Ctl = 0x400, kMc0Status = 0x401, kMc0Addr = 0x402,
+                   kMc0Misc = 0x403;
+constexpr uint64_t kMcgCapValue = 1;  // bank count in bits 7:0
+
 // Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7.
 bool valid_pat(uint64_t v) {
   for (unsigned n = 0; n < 8; ++n) {
@@ -169,6 +182,12 @@ Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
     case msr::kTsc: v = tsc(cpu); return Status::Ok;
     case msr::kApicBase: v = kApicBase; return Status::Ok;
     case kBiosSignId: v = 0; return Status::Ok;
+    case kMcgCap: v = kMcgCapValue; return Status::Ok;
+    case kMc0Ctl: v = s.msr(index, 0); return Status::Ok;
+    case kMcgStatus:
+    case kMc0Status:
+    case kMc0Addr:
+    case kMc0Misc: v = 0; return Status::Ok;
     case msr::kSysenterCs:
     case msr::kSysenterEsp:
     case msr::kSysenterEip: v = s.msr(index, 0); return Status::Ok;
@@ -203,6 +222,12 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
   switch (index) {
     case msr::kTsc: s.msrs[index] = v - cpu.virtual_time(); return Status::Ok;
     case kBiosSignId: return Status::Ok;
+    case kMcgCap: return cpu.raise(vec::GP, 0);  // read-only
+    case kMc0Ctl: s.msrs[index] = v; return Status::Ok;
+    case kMcgStatus:
+    case kMc0Status:
+    case kMc0Addr:
+    case kMc0Misc: return v == 0 ? Status::Ok : cpu.raise(vec::GP, 0);
     case msr::kApicBase:
       if (v & kApicBaseReserved) return cpu.raise(vec::GP, 0);
       if ((v | kApicBsp) != kApicBase) {

@@ -33,7 +33,8 @@ constexpr uint64_t kCr0Bits = cr0::PE | cr0::MP | cr0::EM | cr0::TS | cr0::ET | 
 // CR4 bits matching the CPUID features above; a CR4 bit for a feature the
 // processor lacks is reserved, and setting it is #GP(0).  PCE is left out:
 // there are no performance counters (RDPMC always faults).
-constexpr uint64_t kCr4Bits = cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::PGE | cr4::OSFXSR | cr4::OSXMMEXCPT;
+constexpr uint64_t kCr4Bits =
+    cr4::TSD | cr4::DE | cr4::PSE | cr4::PAE | cr4::MCE | cr4::PGE | cr4::OSFXSR | cr4::OSXMMEXCPT;
 
 // The PDPTE registers a MOV to CR0/CR3/CR4 loads when PAE paging is in use
 // after it (SDM 4.4.1); #GP(0) with nothing changed when a present entry

@@ -36,7 +36,7 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   EXPECT_EQ(r[0], 0x00000603u);  // family 6, model 0, stepping 3 (so SEP counts)
   EXPECT_EQ(r[1], 0x800u);     // CLFLUSH line: 8 x 8 bytes
   EXPECT_EQ(r[2], 1u << 13);  // CX16 only
-  EXPECT_EQ(r[3], 0x0789AB7Du);
+  EXPECT_EQ(r[3], 0x0789EBFDu);
   const uint32_t edx = r[3];
   EXPECT_TRUE(edx & (1u << 0)) << "FPU";
   EXPECT_TRUE(edx & (1u << 2)) << "DE";
@@ -44,10 +44,12 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   EXPECT_TRUE(edx & (1u << 4)) << "TSC";
   EXPECT_TRUE(edx & (1u << 5)) << "MSR";
   EXPECT_TRUE(edx & (1u << 6)) << "PAE";
+  EXPECT_TRUE(edx & (1u << 7)) << "MCE";
   EXPECT_TRUE(edx & (1u << 8)) << "CX8";
   EXPECT_TRUE(edx & (1u << 9)) << "APIC";
   EXPECT_TRUE(edx & (1u << 11)) << "SEP";
   EXPECT_TRUE(edx & (1u << 13)) << "PGE";
+  EXPECT_TRUE(edx & (1u << 14)) << "MCA";
   EXPECT_TRUE(edx & (1u << 15)) << "CMOV";
   EXPECT_TRUE(edx & (1u << 16)) << "PAT";
   EXPECT_FALSE(edx & (1u << 17)) << "PSE-36";
@@ -173,6 +175,26 @@ TEST(SystemMsr, BiosSignIdReadsNoMicrocode) {
   EXPECT_EQ(write_msr(h, 0x8B, 0x1234'0000'0000), Status::Ok);
   EXPECT_EQ(read_msr(h, 0x8B), 0u);
   EXPECT_TRUE(h.cpu.s.msrs.empty());
+}
+
+// One machine-check bank that never logs anything: Linux's MCE setup
+// writes MC0_CTL all ones and clears MC0_STATUS.
+TEST(SystemMsr, OneQuietMachineCheckBank) {
+  CpuHarness h;
+  EXPECT_EQ(read_msr(h, 0x179), 1u);  // IA32_MCG_CAP: 1 bank, no MCG_CTL/CMCI/LMCE
+  EXPECT_EQ(write_msr(h, 0x179, 1), Status::Exception);
+  expect_gp0(h);
+  EXPECT_EQ(write_msr(h, 0x400, ~uint64_t{0}), Status::Ok);
+  EXPECT_EQ(read_msr(h, 0x400), ~uint64_t{0});
+  for (uint32_t index : {0x17Au, 0x401u, 0x402u, 0x403u}) {
+    SCOPED_TRACE(index);
+    EXPECT_EQ(read_msr(h, index), 0u);
+    EXPECT_EQ(write_msr(h, index, 0), Status::Ok);
+    EXPECT_EQ(write_msr(h, index, 1), Status::Exception);
+    expect_gp0(h);
+  }
+  EXPECT_EQ(read_msr(h, 0x404), std::nullopt);  // no bank 1
+  expect_gp0(h);
 }
 
 TEST(SystemMsr, MiscEnableKeepsItsReadOnlyBits) {

@@ -127,6 +127,9 @@ std::string exit_cause_text(const ExitRecord& r) {
     case CauseKind::VirtualIfOpened: return "the guest's virtual IF went to 1 with an interrupt pending";
     case CauseKind::ShadowFill: return "the shadow page table had no entry: filled from the guest's walk";
     case CauseKind::TracedWrite: return "a write to a write-protected (traced) guest page-table or descriptor-table page";
+    case CauseKind::HoleTrapped:
+      return fmt::format("{} at CPL {} is a virtualization hole ({}): with --holes trap it traps as if privileged",
+                         c.insn, c.cpl, c.rule);
   }
   return {};
 }

@@ -93,6 +93,7 @@ enum class CauseKind : uint8_t {
   VirtualIfOpened,    // the guest's virtual IF went to 1 with an interrupt pending
   ShadowFill,         // the shadow page table had no entry
   TracedWrite,        // a write to a write-protected guest page-table or descriptor-table page
+  HoleTrapped,        // insn; rule: what the hole does; trap --holes trap: a hole traps as if privileged
 };
 
 struct ExitCause {

@@ -41,7 +41,8 @@ Machine::Machine(const MachineConfig& cfg) : mem_(cfg.ram_bytes), cpu_(mem_, io_
   if (cfg.mode == "native")
     monitor_ = std::make_unique<NativeMonitor>();
   else if (cfg.mode == "trap")
-    monitor_ = std::make_unique<TrapAndEmulateMonitor>(cfg.strict_holes);
+    monitor_ = std::make_unique<TrapAndEmulateMonitor>(
+        cfg.strict_holes, cfg.trap_holes ? TrapAndEmulateMonitor::HolePolicy::Trap : TrapAndEmulateMonitor::HolePolicy::Real);
   else if (cfg.mode == "bt")
     monitor_ = std::make_unique<BinaryTranslationMonitor>([this] { interp_->flush(); }, cfg.bt_tc_blocks, cfg.bt_log);
   else if (cfg.mode == "hw" && cfg.hw_backend == "sim")

@@ -49,6 +49,9 @@ struct MachineConfig {
   std::string mode = "native";
   // trap: stop at the first virtualization hole found.
   bool strict_holes = false;
+  // trap: the holes trap to the monitor as if x86 were classically
+  // virtualizable (--holes trap), instead of behaving as real x86 does.
+  bool trap_holes = false;
   // bt: kernel blocks translated before the translation cache is flushed,
   // and where every translation is described (nullptr: nowhere).
   size_t bt_tc_blocks = 4096;

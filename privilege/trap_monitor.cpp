@@ -60,8 +60,29 @@ InsnOutcome TrapAndEmulateMonitor::dry_run(Cpu& cpu, const DecodedInsn& insn, ui
   return bare;
 }
 
+Monitor::Action TrapAndEmulateMonitor::trap_hole(Cpu& cpu, const DecodedInsn& insn) {
+  CpuState& s = cpu.s;
+  ExitCause why;
+  why.kind = CauseKind::HoleTrapped;
+  why.cpl = static_cast<uint8_t>(s.cpl());
+  why.iopl = static_cast<uint8_t>((s.flags.bits() & flag::IOPL) >> flag::kIoplShift);
+  why.insn = insn_form(insn);
+  why.rule = hole_effect(insn);
+  const uint64_t site = cpu.linear(CS, s.rip);
+  const Status st = run_virtual(cpu, insn, (s.rip + insn.len) & all_ones(s.code_size()));
+  // Counted like emulate()'s traps: when the guest's own fault follows,
+  // that reflection is the one exit.
+  if (st == Status::Ok || st == Status::Halt) {
+    exit(cpu, ExitReason::PrivilegedInsn, insn.mnemonic, 0, std::move(why));
+    ++trapped_holes_;
+    if (trapped_sites_.size() < kMaxHoles) trapped_sites_.insert(site);
+  }
+  return finish(cpu, st, cpu.pending());
+}
+
 Monitor::Action TrapAndEmulateMonitor::on_sensitive(Cpu& cpu, const DecodedInsn& insn) {
   CpuState& s = cpu.s;
+  if (policy_ == HolePolicy::Trap && s.cpl() == 1) return trap_hole(cpu, insn);
   const uint64_t site = cpu.linear(CS, s.rip);
   const uint64_t next_rip = (s.rip + insn.len) & all_ones(s.code_size());
   const bool watch = s.cpl() == 1 && holes_.size() < kMaxHoles && !hole_sites_.count(site);

@@ -3,6 +3,8 @@
 // descriptors) the whole-guest tests in tests/e2e/trap_test.cpp rest on.
 #include <gtest/gtest.h>
 
+#include <Zydis/Zydis.h>
+
 #include <vector>
 
 #include "core/machine.h"
@@ -15,13 +17,14 @@ namespace {
 constexpr uint64_t kCode = 0x1000, kDir = 0x10000, kTable0 = 0x11000, kTableTop = 0x12000, kPage = 0x20000;
 
 struct TrapMachine {
-  static MachineConfig cfg(const char* mode) {
+  static MachineConfig cfg(const char* mode, bool trap_holes) {
     MachineConfig c;
     c.ram_bytes = 4ull << 20;
     c.mode = mode;
+    c.trap_holes = trap_holes;
     return c;
   }
-  explicit TrapMachine(const char* mode = "trap") : m(cfg(mode)) {
+  explicit TrapMachine(const char* mode = "trap", bool trap_holes = false) : m(cfg(mode, trap_holes)) {
     set_flat_protected_mode(m.cpu().s);
     m.cpu().s.rip = kCode;
   }
@@ -157,6 +160,47 @@ TEST_P(TrapVsNative, AGdtEditIsSeenByTheNextSegmentLoad) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Modes, TrapVsNative, ::testing::Values("native", "trap"));
+
+// Three holes after CLI: real x86 gives the ring-1 answers and the detector
+// names each site; with --holes trap each traps, is emulated on the virtual
+// CPU and is counted as privileged-insn, and the guest gets bare metal's.
+class TrapHolePolicy : public ::testing::TestWithParam<bool> {};
+
+TEST_P(TrapHolePolicy, PushfSgdtAndMovFromCs) {
+  const bool trapped = GetParam();
+  TrapMachine t("trap", trapped);
+  constexpr uint64_t kGdt = 0x3000;
+  t.m.memory().write(kGdt + 0x08, 8, 0x00CF9B000000FFFF);  // flat code
+  t.m.memory().write(kGdt + 0x10, 8, 0x00CF93000000FFFF);  // flat data
+  t.m.cpu().s.gdtr = TableRegister{kGdt, 0x17};
+  t.m.cpu().s.gpr[RSP] = 0x7000;
+  t.code({
+      0xFA,                                      // cli
+      0x9C,                                      // pushfd
+      0x58,                                      // pop eax
+      0x0F, 0x01, 0x05, 0x00, 0x80, 0x00, 0x00,  // sgdt [0x8000]
+      0x8C, 0xC9,                                // mov cx, cs
+      0xF4,                                      // hlt (IF 0: the machine halts)
+  });
+  const RunResult r = t.m.run(1000000);
+  EXPECT_EQ(r.reason, StopReason::Halted) << r.detail;
+  const CpuState& s = t.m.cpu().s;
+  EXPECT_EQ(s.gpr[RAX], trapped ? 0x00000002u : 0x00000202u);  // IF as the guest set it, or the real 1
+  EXPECT_EQ(t.word(0x8002), trapped ? kGdt : window::kBase);
+  EXPECT_EQ(s.gpr[RCX] & 0xFFFF, trapped ? 0x0008u : 0x0009u);
+  EXPECT_EQ(t.m.monitor().holes().size(), trapped ? 0u : 3u);
+  EXPECT_EQ(t.count(ExitReason::PrivilegedInsn, ZYDIS_MNEMONIC_CLI), 1u);
+  EXPECT_EQ(t.count(ExitReason::PrivilegedInsn, ZYDIS_MNEMONIC_PUSHFD), trapped ? 1u : 0u);
+  EXPECT_EQ(t.count(ExitReason::PrivilegedInsn, ZYDIS_MNEMONIC_SGDT), trapped ? 1u : 0u);
+  EXPECT_EQ(t.count(ExitReason::PrivilegedInsn, ZYDIS_MNEMONIC_MOV), trapped ? 1u : 0u);
+  EXPECT_EQ(t.m.exits().count(ExitReason::PrivilegedInsn).count, trapped ? 4u : 1u);
+  const auto* monitor = dynamic_cast<const TrapAndEmulateMonitor*>(&t.m.monitor());
+  ASSERT_NE(monitor, nullptr);
+  EXPECT_EQ(monitor->trapped_sites(), trapped ? 3u : 0u);
+  EXPECT_EQ(monitor->trapped_holes(), trapped ? 3u : 0u);
+}
+
+INSTANTIATE_TEST_SUITE_P(RealAndTrapped, TrapHolePolicy, ::testing::Bool());
 
 // A guest that starts in real mode is refused with a reason, not run wrongly.
 TEST(TrapMonitor, RealModeGuestStopsAsUnsupported) {

@@ -168,6 +168,13 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_flag("--strict-holes", o.strict_holes,
                "trap: stop at the first virtualization hole (exit status 8) instead of listing them at the end");
+  run->add_option("--holes", o.holes,
+                  "trap: what the sensitive-but-unprivileged instructions do at ring 1: real (as on real x86: "
+                  "the guest gets the ring-1 answer, the detector reports each site) or trap (as if x86 were "
+                  "classically virtualizable: each traps and is emulated, a privileged-insn exit; "
+                  "docs/TRAP_AND_EMULATE.md)")
+      ->check(CLI::IsMember({"real", "trap"}))
+      ->capture_default_str();
   run->add_option("--bt-log", o.bt_log,
                   "bt: write every kernel block translated, guest code beside its translation, to FILE");
   run->add_option("--bt-tc-blocks", o.bt_tc_blocks,

@@ -48,6 +48,7 @@ struct RunOptions {
   bool reboot = false;     // restart at the reset vector on a reset or triple fault
   std::string on_triple_fault = "stop";  // stop, reset (= --reboot) or debug
   bool strict_holes = false;  // trap: the first virtualization hole stops the run
+  std::string holes = "real";  // trap: "real" (as x86 is) or "trap" (as if x86 were virtualizable)
   std::string bt_log;         // bt: describe every translation in this file
   uint64_t bt_tc_blocks = 4096;
   std::string drive;            // --drive file=IMG[,readonly=on]: a virtio-blk disk

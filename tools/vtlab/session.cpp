@@ -14,6 +14,7 @@
 #include "privilege/bt_monitor.h"
 #include "privilege/hw_sim/hw_sim_monitor.h"
 #include "privilege/pv_monitor.h"
+#include "privilege/trap_monitor.h"
 #include "privilege/monitor.h"
 #include "core/loader/flat.h"
 #include "core/loader/linux.h"
@@ -103,6 +104,7 @@ MachineConfig machine_config(const RunOptions& o, std::function<void(uint8_t)> s
   cfg.ram_bytes = parse_memory_size(!o.memory.empty() ? o.memory : linux_kernel ? kDefaultLinuxMemory : kDefaultMemory);
   cfg.mode = o.mode;
   cfg.strict_holes = o.strict_holes;
+  cfg.trap_holes = o.holes == "trap";
   cfg.bt_tc_blocks = o.bt_tc_blocks;
   cfg.hw_backend = o.hw_backend;
   cfg.hw_paging = o.hw_paging;
@@ -178,6 +180,10 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
   if (o.reboot && o.on_triple_fault != "stop" && o.on_triple_fault != "reset")
     throw CLI::ValidationError("--reboot", "the same as --on-triple-fault reset: it cannot be combined with "
                                                "--on-triple-fault " + o.on_triple_fault);
+  if (o.holes == "trap" && o.mode != "trap")
+    throw CLI::ValidationError("--holes", "it chooses what the trap monitor does with the holes: use it with --mode trap");
+  if (o.holes == "trap" && o.strict_holes)
+    throw CLI::ValidationError("--holes", "with --holes trap every hole traps, so --strict-holes has none to stop at");
   if ((o.reboot || o.on_triple_fault == "reset") && o.bios.empty())
     throw CLI::ValidationError(o.reboot ? "--reboot" : "--on-triple-fault",
                                "restarting needs firmware at the reset vector: use it with --bios");
@@ -295,6 +301,12 @@ std::string holes_summary(const Monitor& monitor) {
     return "vtlab: bt: no virtualization holes: the kernel's sensitive instructions run translated, on the "
            "virtual CPU\n";
   if (monitor.name() != "trap") return {};
+  if (const auto* t = dynamic_cast<const TrapAndEmulateMonitor*>(&monitor);
+      t && t->hole_policy() == TrapAndEmulateMonitor::HolePolicy::Trap)
+    return fmt::format("vtlab: trap: {} sensitive-but-unprivileged site{} trapped ({} trap{}), as a classically "
+                       "virtualizable x86 would (--holes trap)\n",
+                       t->trapped_sites(), t->trapped_sites() == 1 ? "" : "s", t->trapped_holes(),
+                       t->trapped_holes() == 1 ? "" : "s");
   std::string out = fmt::format("vtlab: trap: {} virtualization hole{} found\n", holes.size(), holes.size() == 1 ? "" : "s");
   for (const Monitor::Hole& h : holes)
     out += fmt::format("  hole at {:#010x}  {:<24} got {}; bare metal: {}\n", h.rip, h.insn, h.observed, h.bare_metal);
@@ -319,6 +331,8 @@ nlohmann::json Session::stats(const RunResult& r, int status) const {
   j["exits"] = exits_json(m.exits());
   j["exit_stats"] = exit_stats_json(m.exits());
   j["holes"] = holes_json(m.monitor());
+  if (const auto* t = dynamic_cast<const TrapAndEmulateMonitor*>(&m.monitor()))
+    j["hole_policy"] = t->hole_policy() == TrapAndEmulateMonitor::HolePolicy::Trap ? "trap" : "real";
   nlohmann::json counters = nlohmann::json::object();
   for (const auto& [name, value] : m.monitor().counters()) counters[name] = value;
   j["monitor_counters"] = counters;

@@ -7,6 +7,8 @@
 // repeatable.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "support/boot.h"
 
 namespace vtlab::test {
@@ -76,6 +78,22 @@ TEST(TrapHoles, OptionNeedsTrapModeAndExcludesStrictHoles) {
   EXPECT_NE(b.err.find("--strict-holes has none to stop at"), std::string::npos) << b.err;
   CommandResult c = run_command(kCli + " run --mode trap --holes maybe --serial none " + sample_binary("holes.elf"));
   EXPECT_EQ(c.status, 2);
+}
+
+// In compare, --holes is the trap column's policy; the other modes run as
+// always (the native reference would refuse it otherwise).
+TEST(TrapHoles, CompareAppliesItToTheTrapColumn) {
+  CommandResult r = run_command(kCli + " compare --format json --modes trap,bt --holes trap " +
+                                sample_binary("holes.elf"));
+  ASSERT_EQ(r.status, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const auto& m : j["modes"]) {
+    SCOPED_TRACE(m["mode"].get<std::string>());
+    EXPECT_EQ(m["transcript_matches_native"], true);
+  }
+  EXPECT_EQ(j["modes"][1]["mode"], "trap");
+  EXPECT_EQ(j["modes"][1]["holes"].size(), 0u);
+  EXPECT_EQ(j["modes"][1]["exits"]["by_reason"]["privileged-insn"]["count"], 45);
 }
 
 }  // namespace vtlab::test

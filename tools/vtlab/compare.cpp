@@ -270,6 +270,7 @@ RunOptions compare_run_options(const RunOptions& base, const std::string& mode, 
     ro.hw_backend = mode.substr(3);
   }
   if (mode == "pv" && !pv_kernel.empty()) ro.kernel = pv_kernel;
+  if (ro.mode != "trap") ro.holes = "real";  // --holes is the trap monitor's policy
   return ro;
 }
 

@@ -111,6 +111,14 @@ void add_machine_options(CLI::App* app, RunOptions& o) {
                   "/dev/kvm; `vtlab info` says what it can run, docs/KVM.md)")
       ->check(CLI::IsMember({"sim", "kvm"}))
       ->capture_default_str();
+  app->add_option("--holes", o.holes,
+                  "trap (in compare: the trap column): what the sensitive-but-unprivileged instructions do at "
+                  "ring 1: real (as on real x86: the guest gets the ring-1 answer, the detector reports each "
+                  "site) or trap (as if x86 were "
+                  "classically virtualizable: each traps and is emulated, a privileged-insn exit; "
+                  "docs/TRAP_AND_EMULATE.md)")
+      ->check(CLI::IsMember({"real", "trap"}))
+      ->capture_default_str();
   app->add_option("--flat", o.flat,
                   "Load KERNEL as a flat binary at ADDR and start there in 32-bit flat protected mode");
 }
@@ -168,13 +176,6 @@ int main(int argc, char** argv) {
       ->allow_extra_args(false);
   run->add_flag("--strict-holes", o.strict_holes,
                "trap: stop at the first virtualization hole (exit status 8) instead of listing them at the end");
-  run->add_option("--holes", o.holes,
-                  "trap: what the sensitive-but-unprivileged instructions do at ring 1: real (as on real x86: "
-                  "the guest gets the ring-1 answer, the detector reports each site) or trap (as if x86 were "
-                  "classically virtualizable: each traps and is emulated, a privileged-insn exit; "
-                  "docs/TRAP_AND_EMULATE.md)")
-      ->check(CLI::IsMember({"real", "trap"}))
-      ->capture_default_str();
   run->add_option("--bt-log", o.bt_log,
                   "bt: write every kernel block translated, guest code beside its translation, to FILE");
   run->add_option("--bt-tc-blocks", o.bt_tc_blocks,

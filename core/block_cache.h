@@ -34,6 +34,8 @@ struct Block {
   // a binary translator translates (Monitor::translated_rings).
   unsigned flavor = 0;
   unsigned bytes = 0; // length of the decoded bytes
+  // Its first instruction is a debugger's stop point (Interpreter::set_stop_points).
+  bool stop_point = false;
   std::vector<DecodedInsn> insns;
 
   // Block chaining: the blocks that ran after this one, each with the

@@ -83,7 +83,11 @@ StopReason Interpreter::run(uint64_t max_insns) {
   const bool at_limit = end > kVirtualTimeLimit;
   if (at_limit) end = kVirtualTimeLimit;
   CpuState& s = cpu_.s;
+  stopped_at_point_ = false;
+  run_start_icount_ = cpu_.icount;
+  run_start_time_ = now;
   for (;;) {
+    if (stopped_at_point_) return StopReason::BudgetExhausted;
     if (StopReason r = pre_check(end); r != StopReason::None) {
       if (r == StopReason::BudgetExhausted && at_limit) {
         cpu_.request_stop(StopReason::Unsupported,
@@ -107,7 +111,13 @@ StopReason Interpreter::run(uint64_t max_insns) {
     const bool resume = s.flags.test(flag::RF);
     const uint64_t icount = cpu_.icount, events = cpu_.events;
     cpu_.data_breakpoint_hits = 0;
-    if (const Block* b = fetch_block()) run_block(*b);
+    if (const Block* b = fetch_block()) {
+      if (stops_before(*b)) {
+        stopped_at_point_ = true;
+        continue;
+      }
+      run_block(*b);
+    }
     // Traps follow an instruction that completed without an event of its
     // own (a fault, or INT n, which clears TF on the way in).
     if (cpu_.icount != icount + 1 || cpu_.events != events || cpu_.stop_requested() != StopReason::None) continue;
@@ -170,6 +180,10 @@ void Interpreter::run_blocks() {
       }
       link_from_previous(b);
     }
+    if (stops_before(*b)) [[unlikely]] {
+      stopped_at_point_ = true;
+      return;
+    }
     // The epoch from before the block ran: if running it drops any block
     // (itself included, by writing its own code), it is no link.
     const uint64_t epoch = cache_.epoch();
@@ -215,6 +229,14 @@ void Interpreter::link_from_previous(const Block* b) {
   l = Block::Link{b, cpu_.s.rip, cache_.epoch(), cpu_.tlb.generation(), context_};
 }
 
+void Interpreter::set_stop_points(std::unordered_set<uint64_t> linear, std::unordered_set<uint64_t> physical) {
+  if (linear == stop_linear_ && physical == stop_physical_) return;
+  stop_linear_ = std::move(linear);
+  stop_physical_ = std::move(physical);
+  cache_.flush();
+  previous_ = nullptr;
+}
+
 StopReason Interpreter::step() {
   StopReason r = run(1);
   return r == StopReason::BudgetExhausted ? StopReason::None : r;
@@ -250,7 +272,7 @@ bool Interpreter::run_block(const Block& b) {
       // entry, and those counts must not depend on how fast vtlab is.
       if (s.rip == start && (i.info & isa::info::kNearBranch) && cpu.icount < cpu.check_at &&
           deliveries_ == deliveries && cpu.virtual_time() - cpu.icount == other_time &&
-          cpu.tlb.generation() == generation && b.phys != ~uint64_t{0} && !cpu.translation_hook &&
+          cpu.tlb.generation() == generation && b.phys != ~uint64_t{0} && !cpu.translation_hook && !b.stop_point &&
           !s.flags.test(flag::TF | flag::RF) && !cpu.breakpoints_enabled() &&
           !(cpu.intr_maybe_pending && s.flags.test(flag::IF))) {
         ++chained_;
@@ -419,6 +441,12 @@ std::unique_ptr<Block> Interpreter::build_block(uint64_t lin, uint64_t phys, uns
       if (!b->insns.empty()) break;
       st = cpu_.raise(vec::GP, 0);
       return nullptr;
+    }
+    if (!stop_linear_.empty() || !stop_physical_.empty()) [[unlikely]] {
+      if (is_stop_point(cpu_.linear(CS, ip), phys + off)) {
+        if (!b->insns.empty()) break;  // the point starts a block of its own
+        b->stop_point = true;
+      }
     }
     b->insns.push_back(d);
     off += d.len;

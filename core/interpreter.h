@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_set>
 
 #include "core/block_cache.h"
 #include "core/decoder.h"
@@ -44,6 +45,15 @@ class Interpreter : public Engine {
     translated_rings_ = m ? m->translated_rings() : 0;
   }
   bool halted() const { return halted_; }
+  // Where a debugger wants runs to stop before an instruction executes:
+  // linear addresses (CS.base + RIP) and physical ones.  Blocks are built
+  // to end before such an address, so a run pays one flag test per block
+  // instead of stepping; a change drops the decoded blocks.  A run never
+  // stops where it starts (that is how a debugger steps off a breakpoint),
+  // and one that stops at a point returns BudgetExhausted with
+  // stopped_at_point() true.
+  void set_stop_points(std::unordered_set<uint64_t> linear, std::unordered_set<uint64_t> physical);
+  bool stopped_at_point() const { return stopped_at_point_; }
   // Machine snapshots (core/snapshot.h): what reset() forgets, put back.
   uint8_t held_data_hits() const { return held_data_hits_; }
   void restore_run_state(bool halted, uint8_t held_data_hits) {
@@ -93,6 +103,17 @@ class Interpreter : public Engine {
   uint64_t deliveries_ = 0;  // events delivered or handled (deliver())
   mutable uint64_t chained_ = 0;
   bool halted_ = false;
+  std::unordered_set<uint64_t> stop_linear_, stop_physical_;
+  bool stopped_at_point_ = false;
+  uint64_t run_start_icount_ = 0, run_start_time_ = 0;
+  bool is_stop_point(uint64_t linear, uint64_t physical) const {
+    return stop_linear_.count(linear) || stop_physical_.count(physical);
+  }
+  // A block that starts at a stop point, entered after the run's first
+  // instruction or event: the run ends before it.
+  bool stops_before(const Block& b) const {
+    return b.stop_point && (cpu_.icount != run_start_icount_ || cpu_.virtual_time() != run_start_time_);
+  }
   uint8_t held_data_hits_ = 0;  // data breakpoints a MOV SS / POP SS holds off
 };
 

@@ -119,6 +119,7 @@ Debugger::~Debugger() { detach(); }
 
 void Debugger::detach() {
   if (!m_) return;
+  interp_->set_stop_points({}, {});
   interp_->set_monitor(inner_monitor_);
   m_->cpu().observer = nullptr;
   m_ = nullptr;
@@ -195,8 +196,26 @@ bool Debugger::has_catch(CatchKind k) const {
   return std::any_of(catches_.begin(), catches_.end(), [k](const Catch& c) { return c.kind == k; });
 }
 
+// Breakpoints and run-to targets become the interpreter's stop points in
+// native mode, so `c` runs blocks at full speed up to them.  Under a monitor
+// the debugger steps instead: bt charges a translation per block and shadow
+// or nested paging charge TLB misses per block entry, so blocks cut at stop
+// points would change the counts a run without the debugger gives.
+bool Debugger::stop_points_in_engine() const { return inner_monitor_->name() == "native"; }
+
+void Debugger::sync_stop_points(std::optional<uint64_t> target) {
+  std::unordered_set<uint64_t> linear, physical;
+  if (stop_points_in_engine()) {
+    for (const Breakpoint& b : breakpoints_) (b.physical ? physical : linear).insert(b.address);
+    if (target) linear.insert(*target);
+  }
+  interp_->set_stop_points(std::move(linear), std::move(physical));
+}
+
 bool Debugger::armed(bool has_target) const {
-  return has_target || !breakpoints_.empty() || !watchpoints_.empty() || !catches_.empty();
+  if (!watchpoints_.empty() || !catches_.empty()) return true;
+  if (stop_points_in_engine()) return false;
+  return has_target || !breakpoints_.empty();
 }
 
 // --- addresses and memory -----------------------------------------------------
@@ -443,6 +462,7 @@ StopEvent Debugger::run(std::optional<uint64_t> target, uint64_t budget) {
   stop_requested_.store(false);
   Cpu& cpu = m_->cpu();
   const uint64_t start = cpu.virtual_time();
+  sync_stop_points(target);
   for (bool first = true;; first = false) {
     if (cpu.stop_requested() != StopReason::None) return machine_stop();
     if (stop_requested_.exchange(false)) return stop_of(StopEvent::Kind::Interrupted);

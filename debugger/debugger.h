@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <unordered_set>
 #include <string>
 #include <vector>
 
@@ -199,6 +200,8 @@ class Debugger {
   // catches checked around it.
   StopEvent step_once(uint64_t cap);
   bool armed(bool has_target) const;
+  bool stop_points_in_engine() const;
+  void sync_stop_points(std::optional<uint64_t> target);
   bool has_catch(CatchKind k) const;
   std::optional<StopEvent> breakpoint_at_pc();
   std::optional<StopEvent> check_catches(const Snapshot& before, std::optional<unsigned> cr_insn);

@@ -107,4 +107,54 @@ TEST(BlockChain, AnAddressSpaceSwitchBreaksTheLink) {
   EXPECT_EQ(s.gpr[RSI], 0x12u);  // 1 + 0x10 + 1
 }
 
+// A debugger's stop points (Interpreter::set_stop_points): the run ends
+// before the instruction at the point, found between blocks (the block
+// before it ends there; a block that loops on itself does not loop past
+// it), and a run that starts at a point executes it.
+TEST(StopPoints, RunsStopBeforeAndStepOff) {
+  FlatMachine f;
+  f.put(0x1000, {
+                    0xB9, 0x0A, 0x00, 0x00, 0x00,  // mov ecx, 10
+                    0x40,                          // 0x1005: inc eax
+                    0x43,                          // 0x1006: inc ebx   <- stop point (mid-block)
+                    0x49,                          // dec ecx
+                    0x75, 0xFB,                    // jnz 0x1005
+                    0xF4,                          // hlt
+                });
+  Interpreter& in = f.m.interpreter();
+  in.set_stop_points({0x1006}, {});
+  for (uint64_t round = 1; round <= 10; ++round) {
+    SCOPED_TRACE(round);
+    const RunResult r = f.m.run(100'000);
+    EXPECT_EQ(r.reason, StopReason::BudgetExhausted);
+    EXPECT_TRUE(in.stopped_at_point());
+    EXPECT_EQ(f.m.cpu().s.rip, 0x1006u);
+    EXPECT_EQ(f.m.cpu().s.gpr[RAX], round);
+    EXPECT_EQ(f.m.cpu().s.gpr[RBX], round - 1);
+    EXPECT_EQ(f.m.cpu().icount, 2 + 4 * (round - 1));
+  }
+  EXPECT_EQ(f.m.run(100'000).reason, StopReason::Halted);
+  EXPECT_FALSE(in.stopped_at_point());
+  EXPECT_EQ(f.m.cpu().s.gpr[RBX], 10u);
+
+  // A physical point at the loop's start, which its own block jumps back to.
+  FlatMachine g;
+  g.put(0x1000, {0xB9, 0x03, 0x00, 0x00, 0x00, 0x40, 0x49, 0x75, 0xFC, 0xF4});
+  g.m.interpreter().set_stop_points({}, {0x1005});
+  unsigned stops = 0;
+  while (g.m.run(100'000).reason == StopReason::BudgetExhausted) {
+    ASSERT_TRUE(g.m.interpreter().stopped_at_point());
+    EXPECT_EQ(g.m.cpu().s.rip, 0x1005u);
+    ++stops;
+  }
+  EXPECT_EQ(stops, 3u);
+  EXPECT_EQ(g.m.cpu().s.gpr[RAX], 3u);
+  // Cleared, nothing stops.
+  FlatMachine h;
+  h.put(0x1000, {0xB9, 0x03, 0x00, 0x00, 0x00, 0x40, 0x49, 0x75, 0xFC, 0xF4});
+  h.m.interpreter().set_stop_points({0x1005}, {});
+  h.m.interpreter().set_stop_points({}, {});
+  EXPECT_EQ(h.m.run(100'000).reason, StopReason::Halted);
+}
+
 }  // namespace vtlab::test

@@ -128,5 +128,29 @@ TEST_F(LinuxBoot, Amd64HardwareAssistedSim) {
   EXPECT_GT(exits(b, "msr-write"), 0u);
 }
 
+// The debugger stops at the kernel's entries: where the boot loader starts
+// the decompressor (linux_entry), where the decompressor enters the kernel
+// proper (physical 16 MiB, the 686 kernel's startup_32), and, with the
+// System.map, start_kernel at its virtual address.
+TEST_F(LinuxBoot, I386DebuggerStopsAtTheEntries) {
+  const auto k = kernel("i386");
+  if (!k) GTEST_SKIP() << skip_reason_;
+  const std::string commands = ::testing::TempDir() + "/vtlab-linux-debug.txt";
+  const bool map = !k->system_map.empty();
+  std::ofstream(commands) << "pb 0x1000000\n"
+                          << (map ? "b start_kernel\n" : "") << "c\nregs\n" << (map ? "c\n" : "") << "q\n";
+  const CommandResult r = run_command(std::string(VTLAB_CLI) + " debug --serial none --commands " + commands +
+                                      (map ? " --system-map " + k->system_map : "") + " --kernel-linux " +
+                                      k->bzimage + " --initrd " + k->initrd + " --append '" + kAppend + "'");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("0010:00100000  cld"), std::string::npos) << r.out;  // linux_entry, before anything ran
+  EXPECT_NE(r.out.find("breakpoint 1\n0010:01000000  "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("eip 0x01000000"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mode protected, cpl 0, 32-bit code"), std::string::npos) << r.out;
+  if (map) {
+    EXPECT_NE(r.out.find("breakpoint 2\n0060:c1"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace vtlab::test

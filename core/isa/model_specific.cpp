@@ -29,8 +29,8 @@ namespace {
 //            ECX    0x00002000: CX16 (CMPXCHG16B) only: no SSE3 and later,
 //                   and no "hypervisor present" bit (the machine is
 //                   modelled, not virtualized)
-//            EDX    0x0789EBFD: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP PGE MCA
-//                   CMOV PAT CLFSH MMX FXSR SSE SSE2
+//            EDX    0x0789FBFD: FPU DE PSE TSC MSR PAE MCE CX8 APIC SEP MTRR PGE
+//                   MCA CMOV PAT CLFSH MMX FXSR SSE SSE2
 //   0x80000000      EAX = 0x80000008, the highest extended leaf
 //   0x80000001      EDX 0x24100800: SYSCALL (in 64-bit mode, as Intel
 //                   reports it), NX (EFER.NXE, the XD bit of PAE and 4-level
@@ -49,7 +49,10 @@ namespace {
 //   PCID    CR4.PCIDE is reserved: every CR3 load flushes non-global
 //           entries, which is what a CPU without PCIDs does.
 //   RDTSCP  no IA32_TSC_AUX.
-//   VME, MTRR, SSE3 and later, XSAVE, AVX: not implemented.
+//   VME, SSE3 and later, XSAVE, AVX: not implemented.
+// MTRR is set with read-only MTRRs (see the MSRs below): all memory is
+// write-back, which is what an interpreter's memory is; Linux skips PAT
+// setup on a CPU without MTRRs.
 // MCE and MCA are set with one machine-check bank that never reports an
 // error (see the MSRs below): nothing here fails, and Linux prints an error
 // at boot on a CPU without them.
@@ -63,7 +66,8 @@ struct CpuidRegs {
 
 namespace feature {  // CPUID.1:EDX
 inline constexpr uint32_t FPU = 1u << 0, DE = 1u << 2, PSE = 1u << 3, TSC = 1u << 4, MSR = 1u << 5, PAE = 1u << 6,
-                          MCE = 1u << 7, CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, PGE = 1u << 13,
+                          MCE = 1u << 7, CX8 = 1u << 8, APIC = 1u << 9, SEP = 1u << 11, MTRR = 1u << 12,
+                          PGE = 1u << 13,
                           MCA = 1u << 14, CMOV = 1u << 15,
                           PAT = 1u << 16, CLFSH = 1u << 19, MMX = 1u << 23, FXSR = 1u << 24, SSE = 1u << 25,
                           SSE2 = 1u << 26;
@@ -82,7 +86,8 @@ constexpr uint32_t kMaxBasicLeaf = 1;
 constexpr uint32_t kMaxExtendedLeaf = 0x80000008;
 constexpr uint32_t kSignature = 0x00000603;
 constexpr uint32_t kFeaturesEdx = feature::FPU | feature::DE | feature::PSE | feature::TSC | feature::MSR | feature::PAE |
-                                  feature::MCE | feature::CX8 | feature::APIC | feature::SEP | feature::PGE |
+                                  feature::MCE | feature::CX8 | feature::APIC | feature::SEP | feature::MTRR |
+                                  feature::PGE |
                                   feature::MCA | feature::CMOV |
                                   feature::PAT | feature::CLFSH | feature::MMX | feature::FXSR | feature::SSE |
                                   feature::SSE2;
@@ -166,6 +171,14 @@ constexpr uint32_t kMcgCap = 0x179, kMcgStatus = 0x17A, kMc0Ctl = 0x400, kMc0Sta
                    kMc0Misc = 0x403;
 constexpr uint64_t kMcgCapValue = 1;  // bank count in bits 7:0
 
+// Memory-type range registers (SDM vol. 3, 12.11), read-only: IA32_MTRRCAP
+// has no variable ranges, no fixed ranges and no write-combining;
+// IA32_MTRR_DEF_TYPE has MTRRs enabled with default type 6 (write-back), so
+// every address is WB.  Writes are accepted and change nothing: memory
+// types mean nothing to an interpreter.
+constexpr uint32_t kMtrrCap = 0xFE, kMtrrDefType = 0x2FF;
+constexpr uint64_t kMtrrDefTypeValue = (1u << 11) | 6;  // E, type WB
+
 // Each PAT entry must name a memory type: 0, 1, 4, 5, 6 or 7.
 bool valid_pat(uint64_t v) {
   for (unsigned n = 0; n < 8; ++n) {
@@ -183,6 +196,8 @@ Status read_msr(Cpu& cpu, uint32_t index, uint64_t& v) {
     case msr::kApicBase: v = kApicBase; return Status::Ok;
     case kBiosSignId: v = 0; return Status::Ok;
     case kMcgCap: v = kMcgCapValue; return Status::Ok;
+    case kMtrrCap: v = 0; return Status::Ok;
+    case kMtrrDefType: v = kMtrrDefTypeValue; return Status::Ok;
     case kMc0Ctl: v = s.msr(index, 0); return Status::Ok;
     case kMcgStatus:
     case kMc0Status:
@@ -222,7 +237,9 @@ Status write_msr(Cpu& cpu, uint32_t index, uint64_t v) {
   switch (index) {
     case msr::kTsc: s.msrs[index] = v - cpu.virtual_time(); return Status::Ok;
     case kBiosSignId: return Status::Ok;
-    case kMcgCap: return cpu.raise(vec::GP, 0);  // read-only
+    case kMcgCap:
+    case kMtrrCap: return cpu.raise(vec::GP, 0);  // read-only registers
+    case kMtrrDefType: return Status::Ok;       // read-only MTRRs: the write is dropped
     case kMc0Ctl: s.msrs[index] = v; return Status::Ok;
     case kMcgStatus:
     case kMc0Status:

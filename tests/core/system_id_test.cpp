@@ -36,7 +36,7 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   EXPECT_EQ(r[0], 0x00000603u);  // family 6, model 0, stepping 3 (so SEP counts)
   EXPECT_EQ(r[1], 0x800u);     // CLFLUSH line: 8 x 8 bytes
   EXPECT_EQ(r[2], 1u << 13);  // CX16 only
-  EXPECT_EQ(r[3], 0x0789EBFDu);
+  EXPECT_EQ(r[3], 0x0789FBFDu);
   const uint32_t edx = r[3];
   EXPECT_TRUE(edx & (1u << 0)) << "FPU";
   EXPECT_TRUE(edx & (1u << 2)) << "DE";
@@ -48,6 +48,7 @@ TEST(SystemCpuid, SignatureAndFeatures) {
   EXPECT_TRUE(edx & (1u << 8)) << "CX8";
   EXPECT_TRUE(edx & (1u << 9)) << "APIC";
   EXPECT_TRUE(edx & (1u << 11)) << "SEP";
+  EXPECT_TRUE(edx & (1u << 12)) << "MTRR";
   EXPECT_TRUE(edx & (1u << 13)) << "PGE";
   EXPECT_TRUE(edx & (1u << 14)) << "MCA";
   EXPECT_TRUE(edx & (1u << 15)) << "CMOV";
@@ -194,6 +195,19 @@ TEST(SystemMsr, OneQuietMachineCheckBank) {
     expect_gp0(h);
   }
   EXPECT_EQ(read_msr(h, 0x404), std::nullopt);  // no bank 1
+  expect_gp0(h);
+}
+
+// Read-only MTRRs: everything write-back, no ranges to program.
+TEST(SystemMsr, MtrrsAreReadOnlyWriteBack) {
+  CpuHarness h;
+  EXPECT_EQ(read_msr(h, 0xFE), 0u);     // IA32_MTRRCAP: VCNT 0, no FIX, no WC
+  EXPECT_EQ(read_msr(h, 0x2FF), 0x806u);  // IA32_MTRR_DEF_TYPE: enabled, WB
+  EXPECT_EQ(write_msr(h, 0x2FF, 0), Status::Ok);
+  EXPECT_EQ(read_msr(h, 0x2FF), 0x806u);
+  EXPECT_EQ(write_msr(h, 0xFE, 0), Status::Exception);
+  expect_gp0(h);
+  EXPECT_EQ(read_msr(h, 0x200), std::nullopt);  // IA32_MTRR_PHYSBASE0: no variable ranges
   expect_gp0(h);
 }
 

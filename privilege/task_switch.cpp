@@ -171,9 +171,10 @@ Status qualify_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
 // the new task.  So every register the fault left unusable takes its
 // descriptor unchecked wherever the table can supply one; a handler that
 // runs in the new task then has a stack to push its frame on.
-Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
+Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext, uint16_t tss, const Descriptor& tss_d) {
   const Status st = qualify_task_segments(cpu, t, ext);
   if (st != Status::Exception) return st;
+  note_from_tss(cpu, tss, tss_d);
   const PendingEvent fault = cpu.pending();
   CpuState& s = cpu.s;
   const uint64_t cr2 = s.cr2;  // a failed unchecked read must not leave a trace
@@ -205,7 +206,12 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   const unsigned old_word = tss_word_size(s.tr);
   if (old_word == 2)
     return cpu.unsupported(fmt::format("task switch from a 16-bit TSS ({:#06x}) is not modelled", s.tr.selector));
-  if (old_word == 0 || s.tr.limit < tss32::kLastSaved) return cpu.raise(vec::TS, selector_error(s.tr.selector, rq.ext));
+  if (old_word == 0)
+    return refuse_current_tss(cpu, vec::TS, selector_error(s.tr.selector, rq.ext), SegmentCheck::WrongType, 0,
+                              "a task switch saves the old task in the TSS TR holds");
+  if (s.tr.limit < tss32::kLastSaved)
+    return refuse_current_tss(cpu, vec::TS, selector_error(s.tr.selector, rq.ext), SegmentCheck::BeyondLimit,
+                              tss32::kLastSaved, "the old task's TSS must hold the state a switch saves (to 0x5f)");
 
   TaskImage t;
   TRY(read_task_image(cpu, rq.tss.base(), t));
@@ -250,7 +256,7 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   for (unsigned r = 0; r < 8; ++r) s.gpr[r] = t.gpr[r];
   // The new task starts here: a fault in its segment loads returns to it.
   s.rip = cpu.next_rip = t.eip;
-  TRY(load_task_segments(cpu, t, rq.ext));
+  TRY(load_task_segments(cpu, t, rq.ext, rq.sel, new_d));
   if (!pdptes_ok) return cpu.raise(vec::GP, 0);
 
   // An exception delivered through a task gate leaves its error code on
@@ -330,13 +336,24 @@ Status jmp_call_through_task_gate(Cpu& cpu, TaskSwitchCause cause, uint16_t sel,
 
 Status task_return(Cpu& cpu) {
   const SegmentCache& tr = cpu.s.tr;
-  if (tss_word_size(tr) == 0 || tr.limit < 1) return cpu.raise(vec::TS, selector_error(tr.selector, false));
+  if (tss_word_size(tr) == 0)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, false), SegmentCheck::WrongType, 0,
+                              "IRET with NT = 1 reads the previous-task link from the TSS TR holds");
+  if (tr.limit < 1)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, false), SegmentCheck::BeyondLimit, 1,
+                              "the TSS must hold the previous-task link (bytes 0-1)");
   uint64_t link;
   TRY(cpu.read_linear(tr.base & 0xFFFFFFFF, 2, link, /*supervisor=*/true));
   const auto sel = static_cast<uint16_t>(link);
-  if (is_null_selector(sel)) return cpu.raise(vec::TS, selector_error(sel, false));
   Descriptor d;
-  TRY(fetch_tss(cpu, sel, d, /*want_busy=*/true, vec::TS, false));
+  const Status st = is_null_selector(sel)
+                        ? refuse(cpu, vec::TS, selector_error(sel, false), SegmentCheck::NullSelector, sel, nullptr,
+                                 "IRET with NT = 1 returns to the task the previous-task link names")
+                        : fetch_tss(cpu, sel, d, /*want_busy=*/true, vec::TS, false);
+  if (st != Status::Ok) {
+    note_from_tss(cpu, tr.selector, current_tss_descriptor(cpu));
+    return st;
+  }
   return instruction_switch(cpu, TaskSwitchCause::Iret, sel, d);
 }
 

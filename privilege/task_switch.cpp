@@ -177,7 +177,10 @@ Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext, uint16_t tss, 
   note_from_tss(cpu, tss, tss_d);
   const PendingEvent fault = cpu.pending();
   CpuState& s = cpu.s;
-  const uint64_t cr2 = s.cr2;  // a failed unchecked read must not leave a trace
+  // A failed unchecked read must not leave a trace: neither CR2 nor the
+  // refusal that explains `fault`.
+  const uint64_t cr2 = s.cr2;
+  const SegmentFaultWhy why = cpu.segment_refusal;
   for (unsigned sr = 0; sr < kNumSegRegs; ++sr) {
     if (s.seg[sr].present() || is_null_selector(t.seg[sr])) continue;
     Descriptor d;
@@ -185,6 +188,7 @@ Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext, uint16_t tss, 
       s.seg[sr] = segment_cache(t.seg[sr], d);
   }
   s.cr2 = cr2;
+  cpu.segment_refusal = why;
   // The new task's CPL is its CS.RPL (table 7-1), whatever DPL the
   // unchecked SS carries: CPL is SS.DPL here, so set it.
   s.seg[SS].attrs = (s.seg[SS].attrs & ~ar::kDplMask) | (rpl(t.seg[CS]) << ar::kDplShift);

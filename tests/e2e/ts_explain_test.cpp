@@ -29,8 +29,9 @@ const std::string kCli = VTLAB_CLI;
 constexpr uint32_t kTss0 = 0x300000, kTssBadLdt = 0x300100, kTssSmall = 0x300200, kTssBadSs = 0x300300;
 
 // Writes a 32-bit TSS image: EIP at `newtask`, EFLAGS 2, ESP 0x80000,
-// CS 0x08, the data registers 0x10, SS `ss` and the LDT selector `ldt`.
-std::string task_image(uint32_t at, unsigned ss, unsigned ldt) {
+// CS 0x08, ES and DS 0x10, FS `fs` (GS null), SS `ss` and the LDT
+// selector `ldt`.
+std::string task_image(uint32_t at, unsigned ss, unsigned ldt, unsigned fs = 0) {
   return fmt::format(R"(
   mov dword ptr [{0:#x}], offset newtask
   mov dword ptr [{1:#x}], 2
@@ -41,14 +42,15 @@ std::string task_image(uint32_t at, unsigned ss, unsigned ldt) {
   mov word ptr [{6:#x}], 0x10
   mov word ptr [{7:#x}], {9:#x}
 )",
-                     at + 0x20, at + 0x24, at + 0x38, at + 0x48, at + 0x4C, at + 0x50, at + 0x54, at + 0x60, ss, ldt);
+                     at + 0x20, at + 0x24, at + 0x38, at + 0x48, at + 0x4C, at + 0x50, at + 0x54, at + 0x60, ss, ldt) +
+         (fs ? fmt::format("  mov word ptr [{:#x}], {:#x}\n", at + 0x58, fs) : "");
 }
 
 // kGatesToHandler's IDT (every exception to a HLT), TR loaded with the
 // TSS at 0x18, then `body`.  `idt` is the IDTR the guest loads.
 std::string guest(const std::string& body, const std::string& idt = ".word 0xff\n .long 0x200000") {
   return std::string(kGatesToHandler) + "  lidt [idt0]\n  mov esp, 0x90000\n" +
-         task_image(kTssBadLdt, 0x10, 0x10) + task_image(kTssSmall, 0x10, 0) + task_image(kTssBadSs, 0x13, 0) + R"(
+         task_image(kTssBadLdt, 0x10, 0x10, 0x80) + task_image(kTssSmall, 0x10, 0) + task_image(kTssBadSs, 0x13, 0) + R"(
   mov ax, 0x18
   ltr ax
   jmp body
@@ -91,13 +93,16 @@ std::string why(const std::string& name, const std::string& body) {
 
 // A far JMP through a task gate: the switch commits, then the new task's
 // LDT selector names a data segment: #TS in the new task, at its EIP.
+// (Its FS selector lies beyond the GDT: the registers the fault left
+// unusable then load unchecked, and that failed load must not take the
+// #TS's explanation.)
 TEST(TaskSwitchExplained, LdtSelectorNamesADataSegment) {
   EXPECT_EQ(why("TsBadLdt", ".byte 0xea\n.long 0\n.word 0x38\n"),
             "(vtlab) c\n"
-            "catch 1: #TS(0x0010) at 0008:00100129, delivered\n"
-            "0008:00100128  hlt\n"
+            "catch 1: #TS(0x0010) at 0008:00100132, delivered\n"
+            "0008:00100131  hlt\n"
             "(vtlab) why\n"
-            "#TS(0x0010) at 0008:00100129: selector 0x0010 (GDT entry 2, RPL 0) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
+            "#TS(0x0010) at 0008:00100132: selector 0x0010 (GDT entry 2, RPL 0) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
             "read from TSS 0x0020 (GDT entry 4) = 00008b3001000067: 32-bit TSS (busy), DPL 0, present, base 0x300100, limit 0x67\n"
             "check failed at CPL 0: wrong type: a task's LDT selector names a present LDT descriptor in the GDT\n"
             "(vtlab) q\n");
@@ -107,10 +112,10 @@ TEST(TaskSwitchExplained, LdtSelectorNamesADataSegment) {
 TEST(TaskSwitchExplained, StackSelectorRplNotTheNewCpl) {
   EXPECT_EQ(why("TsBadSs", ".byte 0x9a\n.long 0\n.word 0x30\n"),
             "(vtlab) c\n"
-            "catch 1: #TS(0x0010) at 0008:00100129, delivered\n"
-            "0008:00100128  hlt\n"
+            "catch 1: #TS(0x0010) at 0008:00100132, delivered\n"
+            "0008:00100131  hlt\n"
             "(vtlab) why\n"
-            "#TS(0x0010) at 0008:00100129: selector 0x0013 (GDT entry 2, RPL 3) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
+            "#TS(0x0010) at 0008:00100132: selector 0x0013 (GDT entry 2, RPL 3) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
             "read from TSS 0x0030 (GDT entry 6) = 00008b3003000067: 32-bit TSS (busy), DPL 0, present, base 0x300300, limit 0x67\n"
             "check failed at CPL 0: RPL 3 != CPL 0: SS's RPL and DPL must both equal the CPL\n"
             "(vtlab) q\n");
@@ -121,10 +126,10 @@ TEST(TaskSwitchExplained, StackSelectorRplNotTheNewCpl) {
 TEST(TaskSwitchExplained, TssLimitBelow0x67) {
   EXPECT_EQ(why("TsSmall", ".byte 0xea\n.long 0\n.word 0x28\n"),
             "(vtlab) c\n"
-            "catch 1: #TS(0x0028) at 0008:0010017c, delivered\n"
-            "0008:00100128  hlt\n"
+            "catch 1: #TS(0x0028) at 0008:00100184, delivered\n"
+            "0008:00100131  hlt\n"
             "(vtlab) why\n"
-            "#TS(0x0028) at 0008:0010017c: selector 0x0028 (GDT entry 5, RPL 0) = 0000893002000040: 32-bit TSS (available), DPL 0, present, base 0x300200, limit 0x40\n"
+            "#TS(0x0028) at 0008:00100184: selector 0x0028 (GDT entry 5, RPL 0) = 0000893002000040: 32-bit TSS (available), DPL 0, present, base 0x300200, limit 0x40\n"
             "check failed at CPL 0: offset 0x67 > limit 0x40: a 32-bit TSS's limit must be at least 0x67\n"
             "(vtlab) q\n");
 }
@@ -134,10 +139,10 @@ TEST(TaskSwitchExplained, TssLimitBelow0x67) {
 TEST(TaskSwitchExplained, OldTssTooShortToSaveIn) {
   EXPECT_EQ(why("TsOldSmall", "mov ax, 0x28\nltr ax\n.byte 0xea\n.long 0\n.word 0x20\n"),
             "(vtlab) c\n"
-            "catch 1: #TS(0x0028) at 0008:00100183, delivered\n"
-            "0008:00100128  hlt\n"
+            "catch 1: #TS(0x0028) at 0008:0010018b, delivered\n"
+            "0008:00100131  hlt\n"
             "(vtlab) why\n"
-            "#TS(0x0028) at 0008:00100183: selector 0x0028 (GDT entry 5, RPL 0) = 00008b3002000040: 32-bit TSS (busy), DPL 0, present, base 0x300200, limit 0x40\n"
+            "#TS(0x0028) at 0008:0010018b: selector 0x0028 (GDT entry 5, RPL 0) = 00008b3002000040: 32-bit TSS (busy), DPL 0, present, base 0x300200, limit 0x40\n"
             "check failed at CPL 0: offset 0x5f > limit 0x40: the old task's TSS must hold the state a switch saves (to 0x5f)\n"
             "(vtlab) q\n");
 }
@@ -146,10 +151,10 @@ TEST(TaskSwitchExplained, OldTssTooShortToSaveIn) {
 TEST(TaskSwitchExplained, IretWithNtToANullBackLink) {
   EXPECT_EQ(why("TsNullLink", "pushfd\nor dword ptr [esp], 0x4000\npopfd\niretd\n"),
             "(vtlab) c\n"
-            "catch 1: #TS(0x0000) at 0008:00100185, delivered\n"
-            "0008:00100128  hlt\n"
+            "catch 1: #TS(0x0000) at 0008:0010018d, delivered\n"
+            "0008:00100131  hlt\n"
             "(vtlab) why\n"
-            "#TS(0x0000) at 0008:00100185: selector 0x0000 (null)\n"
+            "#TS(0x0000) at 0008:0010018d: selector 0x0000 (null)\n"
             "read from TSS 0x0018 (GDT entry 3) = 00008b3000000067: 32-bit TSS (busy), DPL 0, present, base 0x300000, limit 0x67\n"
             "check failed at CPL 0: null selector: IRET with NT = 1 returns to the task the previous-task link names\n"
             "(vtlab) q\n");
@@ -160,7 +165,7 @@ TEST(TaskSwitchExplained, IretWithNtToANullBackLink) {
 // `monitor why` prints the same chain.
 const std::string kBadLdtChain =
     "triple fault, event by event (SDM vol. 3, 6.15 and table 6-5):\n"
-    "  1. #TS(0x0010) at 0008:00100129  hlt\n"
+    "  1. #TS(0x0010) at 0008:00100132  hlt\n"
     "     selector 0x0010 (GDT entry 2, RPL 0) = 00cf92000000ffff: data, read/write, DPL 0, present, base 0x0, limit 0xffffffff\n"
     "     read from TSS 0x0020 (GDT entry 4) = 00008b3001000067: 32-bit TSS (busy), DPL 0, present, base 0x300100, limit 0x67\n"
     "     check failed at CPL 0: wrong type: a task's LDT selector names a present LDT descriptor in the GDT\n"
@@ -181,7 +186,7 @@ TEST(TaskSwitchExplained, UnhandledItIsTheFirstEventOfTheTripleFault) {
   EXPECT_EQ(r.status, 6);
   EXPECT_EQ(r.err,
             "vtlab: shutdown: triple fault: #GP(0x0043) while delivering #DF (the #DF came from #GP(0x0053) while "
-            "delivering #TS(0x0010)) (after 288 instructions, at 0008:00100129)\n" +
+            "delivering #TS(0x0010)) (after 289 instructions, at 0008:00100132)\n" +
                 kBadLdtChain);
 }
 

@@ -44,6 +44,11 @@ struct SegmentFaultWhy {
   // Cpu::icount when it was written: a fault raised by the instruction at
   // that count is the one it explains.
   uint64_t icount = 0;
+  // When the selector was read from a TSS (a task switch's new task, SDM
+  // vol. 3, table 7-1; IRET's previous-task link): that TSS's selector
+  // (non-zero) and its descriptor.
+  uint16_t from_tss = 0;
+  uint32_t tss_lo = 0, tss_hi = 0;
 };
 
 }  // namespace vtlab

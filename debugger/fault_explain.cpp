@@ -166,6 +166,12 @@ std::string explain_segment_refusal(const SegmentFaultWhy& w, bool ia32e) {
     first += (first.empty() ? "code segment " : " = ") + decoded_descriptor(d, ia32e);
   }
   if (!first.empty()) first += "\n";
+  if (w.from_tss != 0) {
+    Descriptor tss;
+    tss.lo = w.tss_lo, tss.hi = w.tss_hi;
+    first += fmt::format("read from TSS {:#06x} (GDT entry {}) = {}\n", w.from_tss, w.from_tss >> 3,
+                         decoded_descriptor(tss, ia32e));
+  }
   return first + fmt::format("check failed at CPL {}: {}: {}\n", w.cpl, failed_check(w), w.rule);
 }
 

@@ -36,4 +36,39 @@ Status refuse_offset(Cpu& cpu, uint8_t vector, uint32_t error, uint16_t sel, con
   return st;
 }
 
+Descriptor current_tss_descriptor(const Cpu& cpu) {
+  const SegmentCache& tr = cpu.s.tr;
+  // Base, limit (in pages when G is set) and the access rights at their
+  // places in the 8-byte descriptor; a 64-bit TSS's upper base in `upper`.
+  const bool pages = tr.attrs & ar::kGranularity;
+  const uint32_t raw_limit = static_cast<uint32_t>(pages ? tr.limit >> 12 : tr.limit) & 0xFFFFF;
+  const auto base = static_cast<uint32_t>(tr.base);
+  Descriptor d;
+  d.lo = (raw_limit & 0xFFFF) | (base << 16);
+  d.hi = ((base >> 16) & 0xFF) | ((tr.attrs & 0xFF) << 8) | (raw_limit & 0xF0000) | ((tr.attrs & 0xF000) << 8) |
+         (base & 0xFF000000);
+  d.upper = tr.base >> 32;
+  return d;
+}
+
+Status refuse_current_tss(Cpu& cpu, uint8_t vector, uint32_t error, SegmentCheck check, uint64_t offset,
+                          const char* rule) {
+  const Descriptor d = current_tss_descriptor(cpu);
+  const Status st = refuse(cpu, vector, error, check, cpu.s.tr.selector, &d, rule);
+  if (check == SegmentCheck::BeyondLimit) {
+    cpu.segment_refusal.offset = offset;
+    cpu.segment_refusal.limit = cpu.s.tr.limit;
+  }
+  return st;
+}
+
+void note_from_tss(Cpu& cpu, uint16_t tss, const Descriptor& d) {
+  SegmentFaultWhy& w = cpu.segment_refusal;
+  const PendingEvent& ev = cpu.pending();
+  if (w.check == SegmentCheck::None || w.icount != cpu.icount || w.vector != ev.vector || w.error != ev.error) return;
+  w.from_tss = tss;
+  w.tss_lo = d.lo;
+  w.tss_hi = d.hi;
+}
+
 }  // namespace vtlab

@@ -16,5 +16,15 @@ namespace vtlab {
 // An offset beyond a limit (or, with `limit` ~0, not canonical).
 [[gnu::cold]] Status refuse_offset(Cpu& cpu, uint8_t vector, uint32_t error, uint16_t sel, const Descriptor* d,
                                    uint64_t offset, uint64_t limit, const char* rule);
+// The current task's TSS refused (its limit, or TR not holding a TSS):
+// the descriptor is rebuilt from TR's cache, which is what the CPU checks.
+// `offset` beyond TR's limit for BeyondLimit; ignored otherwise.
+[[gnu::cold]] Status refuse_current_tss(Cpu& cpu, uint8_t vector, uint32_t error, SegmentCheck check,
+                                        uint64_t offset, const char* rule);
+// Marks the refusal just raised, if there is one, as one of a selector
+// read from the TSS `tss` (described by `d`).
+[[gnu::cold]] void note_from_tss(Cpu& cpu, uint16_t tss, const Descriptor& d);
+// The descriptor TR's cache was loaded from, rebuilt from the cache.
+Descriptor current_tss_descriptor(const Cpu& cpu);
 
 }  // namespace vtlab

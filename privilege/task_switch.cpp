@@ -171,12 +171,16 @@ Status qualify_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
 // the new task.  So every register the fault left unusable takes its
 // descriptor unchecked wherever the table can supply one; a handler that
 // runs in the new task then has a stack to push its frame on.
-Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
+Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext, uint16_t tss, const Descriptor& tss_d) {
   const Status st = qualify_task_segments(cpu, t, ext);
   if (st != Status::Exception) return st;
+  note_from_tss(cpu, tss, tss_d);
   const PendingEvent fault = cpu.pending();
   CpuState& s = cpu.s;
-  const uint64_t cr2 = s.cr2;  // a failed unchecked read must not leave a trace
+  // A failed unchecked read must not leave a trace: neither CR2 nor the
+  // refusal that explains `fault`.
+  const uint64_t cr2 = s.cr2;
+  const SegmentFaultWhy why = cpu.segment_refusal;
   for (unsigned sr = 0; sr < kNumSegRegs; ++sr) {
     if (s.seg[sr].present() || is_null_selector(t.seg[sr])) continue;
     Descriptor d;
@@ -184,6 +188,7 @@ Status load_task_segments(Cpu& cpu, const TaskImage& t, bool ext) {
       s.seg[sr] = segment_cache(t.seg[sr], d);
   }
   s.cr2 = cr2;
+  cpu.segment_refusal = why;
   // The new task's CPL is its CS.RPL (table 7-1), whatever DPL the
   // unchecked SS carries: CPL is SS.DPL here, so set it.
   s.seg[SS].attrs = (s.seg[SS].attrs & ~ar::kDplMask) | (rpl(t.seg[CS]) << ar::kDplShift);
@@ -205,7 +210,12 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   const unsigned old_word = tss_word_size(s.tr);
   if (old_word == 2)
     return cpu.unsupported(fmt::format("task switch from a 16-bit TSS ({:#06x}) is not modelled", s.tr.selector));
-  if (old_word == 0 || s.tr.limit < tss32::kLastSaved) return cpu.raise(vec::TS, selector_error(s.tr.selector, rq.ext));
+  if (old_word == 0)
+    return refuse_current_tss(cpu, vec::TS, selector_error(s.tr.selector, rq.ext), SegmentCheck::WrongType, 0,
+                              "a task switch saves the old task in the TSS TR holds");
+  if (s.tr.limit < tss32::kLastSaved)
+    return refuse_current_tss(cpu, vec::TS, selector_error(s.tr.selector, rq.ext), SegmentCheck::BeyondLimit,
+                              tss32::kLastSaved, "the old task's TSS must hold the state a switch saves (to 0x5f)");
 
   TaskImage t;
   TRY(read_task_image(cpu, rq.tss.base(), t));
@@ -250,7 +260,7 @@ Status switch_tasks(Cpu& cpu, const SwitchRequest& rq, bool& committed) {
   for (unsigned r = 0; r < 8; ++r) s.gpr[r] = t.gpr[r];
   // The new task starts here: a fault in its segment loads returns to it.
   s.rip = cpu.next_rip = t.eip;
-  TRY(load_task_segments(cpu, t, rq.ext));
+  TRY(load_task_segments(cpu, t, rq.ext, rq.sel, new_d));
   if (!pdptes_ok) return cpu.raise(vec::GP, 0);
 
   // An exception delivered through a task gate leaves its error code on
@@ -330,13 +340,24 @@ Status jmp_call_through_task_gate(Cpu& cpu, TaskSwitchCause cause, uint16_t sel,
 
 Status task_return(Cpu& cpu) {
   const SegmentCache& tr = cpu.s.tr;
-  if (tss_word_size(tr) == 0 || tr.limit < 1) return cpu.raise(vec::TS, selector_error(tr.selector, false));
+  if (tss_word_size(tr) == 0)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, false), SegmentCheck::WrongType, 0,
+                              "IRET with NT = 1 reads the previous-task link from the TSS TR holds");
+  if (tr.limit < 1)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, false), SegmentCheck::BeyondLimit, 1,
+                              "the TSS must hold the previous-task link (bytes 0-1)");
   uint64_t link;
   TRY(cpu.read_linear(tr.base & 0xFFFFFFFF, 2, link, /*supervisor=*/true));
   const auto sel = static_cast<uint16_t>(link);
-  if (is_null_selector(sel)) return cpu.raise(vec::TS, selector_error(sel, false));
   Descriptor d;
-  TRY(fetch_tss(cpu, sel, d, /*want_busy=*/true, vec::TS, false));
+  const Status st = is_null_selector(sel)
+                        ? refuse(cpu, vec::TS, selector_error(sel, false), SegmentCheck::NullSelector, sel, nullptr,
+                                 "IRET with NT = 1 returns to the task the previous-task link names")
+                        : fetch_tss(cpu, sel, d, /*want_busy=*/true, vec::TS, false);
+  if (st != Status::Ok) {
+    note_from_tss(cpu, tr.selector, current_tss_descriptor(cpu));
+    return st;
+  }
   return instruction_switch(cpu, TaskSwitchCause::Iret, sel, d);
 }
 

@@ -1,6 +1,7 @@
 #include "privilege/tss.h"
 
 #include "privilege/segment_load.h"
+#include "privilege/segment_refusal.h"
 
 namespace vtlab {
 
@@ -19,7 +20,12 @@ Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t&
   const SegmentCache& tr = cpu.s.tr;
   const unsigned word = tss_word_size(tr);
   const uint32_t sp_at = word == 4 ? 4 + 8 * cpl : 2 + 4 * cpl;
-  if (word == 0 || sp_at + word + 1 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
+  if (word == 0)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, ext), SegmentCheck::WrongType, 0,
+                              "a stack switch reads the new stack from the TSS TR holds");
+  if (sp_at + word + 1 > tr.limit)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, ext), SegmentCheck::BeyondLimit,
+                              sp_at + word + 1, "the TSS must hold the stack (ESP and SS) for the new privilege level");
   uint64_t ss;
   TRY(cpu.read_linear(table_address(cpu.s, tr.base + sp_at), word, sp, /*supervisor=*/true));
   TRY(cpu.read_linear(table_address(cpu.s, tr.base + sp_at + word), 2, ss, /*supervisor=*/true));
@@ -29,7 +35,9 @@ Status inner_stack(Cpu& cpu, unsigned cpl, bool ext, uint16_t& ss_sel, uint64_t&
 
 Status tss64_stack(Cpu& cpu, uint32_t offset, bool ext, uint64_t& rsp) {
   const SegmentCache& tr = cpu.s.tr;
-  if (offset + 7 > tr.limit) return cpu.raise(vec::TS, selector_error(tr.selector, ext));
+  if (offset + 7 > tr.limit)
+    return refuse_current_tss(cpu, vec::TS, selector_error(tr.selector, ext), SegmentCheck::BeyondLimit, offset + 7,
+                              "the TSS must hold the stack pointer (RSPn or ISTn) the event switches to");
   return cpu.read_linear(tr.base + offset, 8, rsp, /*supervisor=*/true);
 }
 

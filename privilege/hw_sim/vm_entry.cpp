@@ -47,6 +47,9 @@ uint32_t segment_ar(const SegmentCache& sc, bool unusable) { return sc.attrs | (
 }  // namespace
 
 std::string EntryFailure::text() const {
+  if (kind == Kind::NotModelled)
+    return fmt::format("VM entry stopped (not modelled by vtlab): {} = {:#x}: {} (SDM {})", field, value, check,
+                       section);
   const char* what = kind == Kind::Control     ? "VM-instruction error 7 (VM entry with invalid control field(s))"
                      : kind == Kind::HostState ? "VM-instruction error 8 (VM entry with invalid host-state field(s))"
                                                : "basic exit reason 33 (VM-entry failure due to invalid guest state)";
@@ -87,6 +90,9 @@ GuestState guest_state(const CpuState& s, const Controls& c) {
     else if (name == "guest_gdtr_limit") g.gdtr_limit = static_cast<uint32_t>(v);
     else if (name == "guest_idtr_limit") g.idtr_limit = static_cast<uint32_t>(v);
     else if (name == "guest_activity_state") g.activity_state = static_cast<uint32_t>(v);
+    else if (name == "guest_interruptibility_state") g.interruptibility = static_cast<uint32_t>(v);
+    else if (name == "guest_pending_debug_exceptions") g.pending_debug = v;
+    else if (name == "vmcs_link_pointer") g.vmcs_link_pointer = v;
     for (unsigned i = 0; i < GuestState::kSegs; ++i) {
       const std::string prefix = fmt::format("guest_{}_", kSegNames[i]);
       if (!name.starts_with(prefix)) continue;
@@ -123,6 +129,75 @@ void load_given_guest_state(CpuState& s, const Controls& c, const GuestState& g)
       sc.attrs = seg.access_rights & ~kUnusable & ~((seg.access_rights & kUnusable) ? ar::kPresent : 0u);
   }
 }
+
+namespace {
+
+// SDM 27.3.1.5 after the activity state's own values: blocking that needs
+// the active state, the interruptibility state, the pending debug
+// exceptions and the VMCS link pointer (no event injection is modelled,
+// so the checks against the VM-entry interruption-information field never
+// apply).
+std::optional<EntryFailure> check_non_register_state(const GuestState& g) {
+  const auto fail = [](std::string field, uint64_t value, std::string check) {
+    return EntryFailure{EntryFailure::Kind::GuestState, std::string(kGuestNonRegister), std::move(field), value,
+                        std::move(check)};
+  };
+  constexpr uint32_t kBlockingBySti = 1, kBlockingByMovSs = 2, kBlockingBySmi = 4, kEnclaveInterruption = 16;
+  const uint32_t blocking = g.interruptibility & (kBlockingBySti | kBlockingByMovSs);
+  if (g.activity_state != 0 && blocking)
+    return fail("guest_activity_state", g.activity_state,
+                fmt::format("must be 0 (active) while the interruptibility state ({:#x}) blocks by {}",
+                            g.interruptibility, (blocking & kBlockingBySti) ? "STI" : "MOV SS"));
+
+  const uint32_t i = g.interruptibility;
+  const auto bad_interruptibility = [&](std::string check) {
+    return fail("guest_interruptibility_state", i, std::move(check));
+  };
+  if (i & ~0x1Fu)
+    return bad_interruptibility(fmt::format("reserved bit {} must be 0 (bits 31:5)", std::countr_zero(i & ~0x1Fu)));
+  if ((i & kBlockingBySti) && (i & kBlockingByMovSs))
+    return bad_interruptibility("bits 0 (blocking by STI) and 1 (blocking by MOV SS) cannot both be 1");
+  if ((i & kBlockingBySti) && !(g.rflags & flag::IF))
+    return bad_interruptibility(fmt::format("bit 0 (blocking by STI) must be 0 while RFLAGS.IF is 0 (guest_rflags = {:#x})",
+                                            g.rflags));
+  if (i & kBlockingBySmi) return bad_interruptibility("bit 2 (blocking by SMI) must be 0 outside SMM");
+  if (i & kEnclaveInterruption)
+    return bad_interruptibility("bit 4 (enclave interruption) must be 0: the modelled processor has no SGX "
+                                "(CPUID.(EAX=07H,ECX=0):EBX[2] = 0)");
+
+  const uint64_t p = g.pending_debug;
+  const auto bad_pending = [&](std::string check) { return fail("guest_pending_debug_exceptions", p, std::move(check)); };
+  constexpr uint64_t kPendingReserved = ~uint64_t{0x1FFFF} | 0xFF0 | (1u << 13) | (1u << 15);
+  constexpr uint64_t kBs = 1u << 14, kRtm = 1u << 16;
+  if (p & kPendingReserved)
+    return bad_pending(fmt::format("reserved bit {} must be 0 (bits 11:4, 13, 15 and 63:17)",
+                                   std::countr_zero(p & kPendingReserved)));
+  if (p & kRtm)
+    return bad_pending("bit 16 (RTM) must be 0: the modelled processor has no RTM (CPUID.(EAX=07H,ECX=0):EBX[11] = 0)");
+  // IA32_DEBUGCTL is not modelled: its BTF is 0, so BS must equal TF.
+  if (blocking || g.activity_state == 1) {
+    const bool tf = g.rflags & flag::TF;
+    if (tf && !(p & kBs))
+      return bad_pending(fmt::format("bit 14 (BS) must be 1: RFLAGS.TF is 1 (and IA32_DEBUGCTL.BTF 0) with {}",
+                                     blocking ? "blocking by STI or MOV SS" : "the activity state HLT"));
+    if (!tf && (p & kBs))
+      return bad_pending(fmt::format("bit 14 (BS) must be 0: RFLAGS.TF is 0 with {}",
+                                     blocking ? "blocking by STI or MOV SS" : "the activity state HLT"));
+  }
+
+  const uint64_t link = g.vmcs_link_pointer;
+  if (link != ~uint64_t{0}) {
+    const auto bad_link = [&](std::string check) { return fail("vmcs_link_pointer", link, std::move(check)); };
+    if (link & 0xFFF) return bad_link("bits 11:0 must be 0 (4-KByte aligned) unless the field is FFFFFFFF_FFFFFFFFH");
+    if (link & kPhysMask) return bad_link(fmt::format("bits 63:{} (beyond MAXPHYADDR) must be 0", caps::kMaxPhysAddr));
+    return bad_link("the 4 bytes it points at must hold the VMCS revision identifier, with bit 31 equal to \"VMCS "
+                    "shadowing\" (0): vtlab keeps no VMCS regions in guest memory and does not model VMCS shadowing, "
+                    "so the field must be FFFFFFFF_FFFFFFFFH");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 std::optional<EntryFailure> check_vm_entry(const Controls& c, uint32_t entry, const GuestState& g) {
   using Kind = EntryFailure::Kind;
@@ -163,6 +238,17 @@ std::optional<EntryFailure> check_vm_entry(const Controls& c, uint32_t entry, co
     return fail(Kind::Control, kExitControls, "vm_exit_controls", c.exit_controls, why);
   if (auto why = reserved_bits(entry, caps::kEntryMust1, caps::kEntryMay1, "IA32_VMX_TRUE_ENTRY_CTLS"); !why.empty())
     return fail(Kind::Control, kEntryControls, "vm_entry_controls", entry, why);
+  if (const uint64_t count = c.entry_msr_load_count; count != 0) {
+    const uint64_t addr = c.entry_msr_load_address;
+    const auto bad = [&](std::string check) {
+      return fail(Kind::Control, kEntryControls, "vm_entry_msr_load_address", addr, std::move(check));
+    };
+    if (addr & 0xF) return bad("with a non-zero MSR-load count, bits 3:0 must be 0 (16-byte aligned)");
+    if (addr & kPhysMask) return bad(fmt::format("bits 63:{} (beyond MAXPHYADDR) must be 0", caps::kMaxPhysAddr));
+    if ((addr + count * 16 - 1) & kPhysMask)
+      return bad(fmt::format("the area's last byte ({:#x}, {} entries of 16 bytes) must lie below MAXPHYADDR (36 bits)",
+                             addr + count * 16 - 1, count));
+  }
   if (entry & caps::kEntryToSmm)
     return fail(Kind::Control, kEntryControls, "vm_entry_controls", entry, "\"entry to SMM\" (bit 10) must be 0 outside SMM");
   if (entry & caps::kEntryDeactivateDualMonitor)
@@ -248,6 +334,17 @@ std::optional<EntryFailure> check_vm_entry(const Controls& c, uint32_t entry, co
   if (!v8086 && !ug && (ss.selector & 3) != (cs.selector & 3))
     return seg_fail(GuestState::SS, "selector", ss.selector,
                     fmt::format("RPL (bits 1:0) must equal CS's RPL ({})", cs.selector & 3));
+  // A virtual-8086 guest's CS, SS, DS, ES, FS and GS are real-mode-like
+  // segments: base = selector << 4, limit 0xFFFF, access rights 0xF3.
+  static constexpr std::array<unsigned, 6> kV86Order = {GuestState::CS, GuestState::SS, GuestState::DS,
+                                                        GuestState::ES, GuestState::FS, GuestState::GS};
+  if (v8086) {
+    for (unsigned i : kV86Order)
+      if (g.seg[i].base != uint64_t{g.seg[i].selector} << 4)
+        return seg_fail(i, "base", g.seg[i].base,
+                        fmt::format("with RFLAGS.VM 1 (a virtual-8086 guest) the base must be the selector shifted "
+                                    "left 4 bits ({:#x})", uint32_t{g.seg[i].selector} << 4));
+  }
   for (unsigned i : {GuestState::TR, GuestState::FS, GuestState::GS, GuestState::LDTR})
     if (!canonical(g.seg[i].base) && (i == GuestState::TR || !(g.seg[i].access_rights & kUnusable)))
       return seg_fail(i, "base", g.seg[i].base, "the base address must be canonical");
@@ -255,7 +352,16 @@ std::optional<EntryFailure> check_vm_entry(const Controls& c, uint32_t entry, co
   for (unsigned i : {GuestState::SS, GuestState::DS, GuestState::ES})
     if (!(g.seg[i].access_rights & kUnusable) && (g.seg[i].base >> 32))
       return seg_fail(i, "base", g.seg[i].base, "bits 63:32 of the base must be 0 while the register is usable");
-  if (!v8086) {
+  if (v8086) {
+    for (unsigned i : kV86Order)
+      if (g.seg[i].limit != 0xFFFF)
+        return seg_fail(i, "limit", g.seg[i].limit, "with RFLAGS.VM 1 (a virtual-8086 guest) the limit must be 0xffff");
+    for (unsigned i : kV86Order)
+      if (g.seg[i].access_rights != 0xF3)
+        return seg_fail(i, "access_rights", g.seg[i].access_rights,
+                        "with RFLAGS.VM 1 (a virtual-8086 guest) the access rights must be 0xf3 (present, DPL 3, "
+                        "read/write accessed data, usable)");
+  } else {
     const unsigned cs_type = cs.access_rights & 0xF, cs_dpl = (cs.access_rights >> 5) & 3,
                    ss_dpl = (ss.access_rights >> 5) & 3;
     const auto ar_fail = [&](unsigned i, std::string check) {
@@ -358,6 +464,12 @@ std::optional<EntryFailure> check_vm_entry(const Controls& c, uint32_t entry, co
       return fail(Kind::GuestState, kGuestNonRegister, "guest_activity_state", g.activity_state,
                   "the activity state must be 0 (active), 1 (HLT), 2 (shutdown) or 3 (wait-for-SIPI)");
   }
+  if (auto failed = check_non_register_state(g)) return failed;
+
+  // --- 27.4: everything checked; a real processor now loads the MSRs.
+  if (c.entry_msr_load_count != 0)
+    return fail(Kind::NotModelled, "27.4 Loading MSRs", "vm_entry_msr_load_count", c.entry_msr_load_count,
+                "loading MSRs on VM entry is not modelled: the count must be 0");
   return std::nullopt;
 }
 

@@ -8,9 +8,13 @@
 // processor's capability MSRs (vmcs.h, caps), CR3-target count, VPID, the
 // EPT pointer; host CR0/CR3/CR4 and selectors, address-space size; guest
 // CR0/CR3/CR4, IA32_EFER, the segment registers (selector, base, limit,
-// access rights), GDTR/IDTR limits, RIP, RFLAGS and the activity state.
-// No VMCS link pointer, interruptibility state, pending debug exceptions,
-// MSR-load areas (exit reason 34) or virtual-8086 guest segments.
+// access rights, and the virtual-8086 rules when RFLAGS.VM is 1), GDTR/IDTR
+// limits, RIP, RFLAGS, the activity state, the interruptibility state, the
+// pending debug exceptions and the VMCS link pointer; the VM-entry
+// MSR-load count and address.  Loading MSRs on entry (27.4, exit reason
+// 34) is not modelled: a non-zero count that passes the address checks is
+// refused as not modelled.  The interruptibility state and pending debug
+// exceptions are checked, not loaded.
 #pragma once
 
 #include <array>
@@ -36,6 +40,9 @@ struct GuestState {
   std::array<Segment, kSegs> seg{};
   uint32_t gdtr_limit = 0, idtr_limit = 0;
   uint32_t activity_state = 0;
+  uint32_t interruptibility = 0;     // SDM 25.4.2, table 25-3
+  uint64_t pending_debug = 0;        // table 25-4
+  uint64_t vmcs_link_pointer = ~uint64_t{0};
 };
 
 // The fields from the CPU as a monitor writes them at VM entry (the bits
@@ -47,7 +54,9 @@ GuestState guest_state(const CpuState& s, const Controls& c);
 uint32_t entry_controls(const CpuState& s, const Controls& c);
 
 struct EntryFailure {
-  enum class Kind { Control, HostState, GuestState } kind;
+  // NotModelled: a real processor would go on (loading MSRs, 27.4); vtlab
+  // stops there and says so.
+  enum class Kind { Control, HostState, GuestState, NotModelled } kind;
   std::string section;  // "27.3.1.2 Checks on Guest Segment Registers"
   std::string field;    // "guest_cs_access_rights"
   uint64_t value;

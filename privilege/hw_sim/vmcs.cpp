@@ -69,9 +69,10 @@ uint32_t named_mask(std::string_view group) {
 
 // Guest-state fields --vmcs-set may give (vm_entry.cpp reads them).
 bool is_guest_field(std::string_view name) {
-  static constexpr std::array<std::string_view, 9> kPlain = {
+  static constexpr std::array<std::string_view, 12> kPlain = {
       "guest_cr0", "guest_cr3", "guest_cr4", "guest_rflags", "guest_rip", "guest_ia32_efer", "guest_activity_state",
-      "guest_gdtr_limit", "guest_idtr_limit"};
+      "guest_gdtr_limit", "guest_idtr_limit", "guest_interruptibility_state", "guest_pending_debug_exceptions",
+      "vmcs_link_pointer"};
   for (std::string_view p : kPlain)
     if (name == p) return true;
   static constexpr std::array<std::string_view, 8> kSegs = {"es", "cs", "ss", "ds", "fs", "gs", "ldtr", "tr"};
@@ -220,6 +221,12 @@ void Controls::set(std::string_view name, std::string_view value) {
     if (v > 0xFFFFFFFF) throw std::runtime_error(fmt::format("{}: a 32-bit control word", name));
     if (name == "vm_exit_controls") exit_controls = static_cast<uint32_t>(v);
     else entry_controls = static_cast<uint32_t>(v);
+  } else if (name == "vm_entry_msr_load_count") {
+    const uint64_t v = parse_number(value, name);
+    if (v > 0xFFFFFFFF) throw std::runtime_error("vm_entry_msr_load_count: 32 bits");
+    entry_msr_load_count = static_cast<uint32_t>(v);
+  } else if (name == "vm_entry_msr_load_address") {
+    entry_msr_load_address = parse_number(value, name);
   } else if (name == "cr3_target_count") {
     cr3_target_count = static_cast<uint32_t>(std::min<uint64_t>(parse_number(value, name), 0xFFFFFFFF));
   } else if (name == "vpid") {

@@ -96,6 +96,8 @@ struct Controls {
   uint32_t pin_other = 0, primary_other = 0, secondary_other = 0;
   uint32_t exit_controls = 0;
   std::optional<uint32_t> entry_controls;  // else as KVM writes it for the guest at entry
+  uint32_t entry_msr_load_count = 0;  // the VM-entry MSR-load area (SDM 25.8.2)
+  uint64_t entry_msr_load_address = 0;
   uint32_t cr3_target_count = 0;
   uint16_t vpid = 1;
   std::optional<uint64_t> ept_pointer;  // else the model's own (write-back, 4-level)

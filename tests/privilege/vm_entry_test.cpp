@@ -2,8 +2,11 @@
 // a multiboot guest's state under KVM's controls enters; each bad field
 // fails the first check it breaks, named with the field, its value and
 // the SDM section, as a control (VM-instruction error 7), host-state
-// (error 8) or guest-state (basic exit reason 33) failure.
+// (error 8) or guest-state (basic exit reason 33) failure; a non-zero
+// MSR-load count that passes its checks stops as not modelled.
 #include <gtest/gtest.h>
+
+#include <fmt/format.h>
 
 #include "core/cpu_state.h"
 #include "privilege/hw_sim/vm_entry.h"
@@ -130,6 +133,99 @@ TEST(VmEntry, GuestStateChecks) {
                    "guest_cs_selector=0x1b", "guest_activity_state=1"}),
             kGuest + "guest_activity_state = 0x1: HLT (1) needs SS.DPL 0, and SS.DPL is 3 (SDM 27.3.1.5 Checks on Guest "
                      "Non-Register State)");
+}
+
+TEST(VmEntry, NonRegisterStateChecks) {
+  const std::string s5 = " (SDM 27.3.1.5 Checks on Guest Non-Register State)";
+  // The multiboot guest runs with RFLAGS 0x2: IF and TF clear.
+  EXPECT_EQ(entry({"guest_interruptibility_state=0x20"}),
+            kGuest + "guest_interruptibility_state = 0x20: reserved bit 5 must be 0 (bits 31:5)" + s5);
+  EXPECT_EQ(entry({"guest_interruptibility_state=3", "guest_rflags=0x202"}),
+            kGuest + "guest_interruptibility_state = 0x3: bits 0 (blocking by STI) and 1 (blocking by MOV SS) cannot "
+                     "both be 1" + s5);
+  EXPECT_EQ(entry({"guest_interruptibility_state=1"}),
+            kGuest + "guest_interruptibility_state = 0x1: bit 0 (blocking by STI) must be 0 while RFLAGS.IF is 0 "
+                     "(guest_rflags = 0x2)" + s5);
+  EXPECT_EQ(entry({"guest_interruptibility_state=1", "guest_rflags=0x202"}), "");
+  EXPECT_EQ(entry({"guest_interruptibility_state=2"}), "");
+  EXPECT_EQ(entry({"guest_interruptibility_state=4"}),
+            kGuest + "guest_interruptibility_state = 0x4: bit 2 (blocking by SMI) must be 0 outside SMM" + s5);
+  EXPECT_EQ(entry({"guest_interruptibility_state=0x10"}),
+            kGuest + "guest_interruptibility_state = 0x10: bit 4 (enclave interruption) must be 0: the modelled processor "
+                     "has no SGX (CPUID.(EAX=07H,ECX=0):EBX[2] = 0)" + s5);
+  EXPECT_EQ(entry({"guest_interruptibility_state=2", "guest_activity_state=1"}),
+            kGuest + "guest_activity_state = 0x1: must be 0 (active) while the interruptibility state (0x2) blocks by "
+                     "MOV SS" + s5);
+
+  EXPECT_EQ(entry({"guest_pending_debug_exceptions=0x10"}),
+            kGuest + "guest_pending_debug_exceptions = 0x10: reserved bit 4 must be 0 (bits 11:4, 13, 15 and 63:17)" + s5);
+  EXPECT_EQ(entry({"guest_pending_debug_exceptions=0x100000000"}),
+            kGuest + "guest_pending_debug_exceptions = 0x100000000: reserved bit 32 must be 0 (bits 11:4, 13, 15 and "
+                     "63:17)" + s5);
+  EXPECT_EQ(entry({"guest_pending_debug_exceptions=0x10000"}),
+            kGuest + "guest_pending_debug_exceptions = 0x10000: bit 16 (RTM) must be 0: the modelled processor has no "
+                     "RTM (CPUID.(EAX=07H,ECX=0):EBX[11] = 0)" + s5);
+  // BS against TF only counts with blocking by STI or MOV SS, or in HLT.
+  EXPECT_EQ(entry({"guest_pending_debug_exceptions=0x4000"}), "");
+  EXPECT_EQ(entry({"guest_pending_debug_exceptions=0x4000", "guest_interruptibility_state=2"}),
+            kGuest + "guest_pending_debug_exceptions = 0x4000: bit 14 (BS) must be 0: RFLAGS.TF is 0 with blocking by "
+                     "STI or MOV SS" + s5);
+  EXPECT_EQ(entry({"guest_rflags=0x102", "guest_activity_state=1"}),
+            kGuest + "guest_pending_debug_exceptions = 0x0: bit 14 (BS) must be 1: RFLAGS.TF is 1 (and "
+                     "IA32_DEBUGCTL.BTF 0) with the activity state HLT" + s5);
+  EXPECT_EQ(entry({"guest_rflags=0x102", "guest_activity_state=1", "guest_pending_debug_exceptions=0x4001"}), "");
+
+  EXPECT_EQ(entry({"vmcs_link_pointer=0xffffffffffffffff"}), "");
+  EXPECT_EQ(entry({"vmcs_link_pointer=0x1001"}),
+            kGuest + "vmcs_link_pointer = 0x1001: bits 11:0 must be 0 (4-KByte aligned) unless the field is "
+                     "FFFFFFFF_FFFFFFFFH" + s5);
+  EXPECT_EQ(entry({"vmcs_link_pointer=0x1000000000"}),
+            kGuest + "vmcs_link_pointer = 0x1000000000: bits 63:36 (beyond MAXPHYADDR) must be 0" + s5);
+  EXPECT_EQ(entry({"vmcs_link_pointer=0"}),
+            kGuest + "vmcs_link_pointer = 0x0: the 4 bytes it points at must hold the VMCS revision identifier, with "
+                     "bit 31 equal to \"VMCS shadowing\" (0): vtlab keeps no VMCS regions in guest memory and does not "
+                     "model VMCS shadowing, so the field must be FFFFFFFF_FFFFFFFFH" + s5);
+}
+
+TEST(VmEntry, MsrLoadArea) {
+  const std::string s3 = " (SDM 27.2.1.3 VM-Entry Control Fields)";
+  EXPECT_EQ(entry({"vm_entry_msr_load_address=0x1008"}), "");  // no count: the address goes unchecked
+  EXPECT_EQ(entry({"vm_entry_msr_load_count=1", "vm_entry_msr_load_address=0x1008"}),
+            kControl + "vm_entry_msr_load_address = 0x1008: with a non-zero MSR-load count, bits 3:0 must be 0 (16-byte "
+                       "aligned)" + s3);
+  EXPECT_EQ(entry({"vm_entry_msr_load_count=1", "vm_entry_msr_load_address=0x1000000000"}),
+            kControl + "vm_entry_msr_load_address = 0x1000000000: bits 63:36 (beyond MAXPHYADDR) must be 0" + s3);
+  EXPECT_EQ(entry({"vm_entry_msr_load_count=17", "vm_entry_msr_load_address=0xfffffff00"}),
+            kControl + "vm_entry_msr_load_address = 0xfffffff00: the area's last byte (0x100000000f, 17 entries of 16 "
+                       "bytes) must lie below MAXPHYADDR (36 bits)" + s3);
+  // A well-formed area passes every check; loading it is what vtlab lacks.
+  EXPECT_EQ(entry({"vm_entry_msr_load_count=2", "vm_entry_msr_load_address=0x1000"}),
+            "VM entry stopped (not modelled by vtlab): vm_entry_msr_load_count = 0x2: loading MSRs on VM entry is not "
+            "modelled: the count must be 0 (SDM 27.4 Loading MSRs)");
+  // Guest state is checked first: a bad field there is the failure.
+  EXPECT_EQ(entry({"vm_entry_msr_load_count=2", "vm_entry_msr_load_address=0x1000", "guest_rflags=0"}),
+            kGuest + "guest_rflags = 0x0: bit 1 must be 1 (SDM 27.3.1.4 Checks on Guest RIP, RFLAGS, and SSP)");
+}
+
+// RFLAGS.VM = 1: CS, SS, DS, ES, FS and GS must look like real-mode
+// segments, checked base first, then limit, then access rights.
+TEST(VmEntry, Virtual8086GuestSegments) {
+  const std::string segs = " (SDM 27.3.1.2 Checks on Guest Segment Registers)";
+  std::vector<std::string> v86 = {"guest_rflags=0x20002"};
+  EXPECT_EQ(entry(v86), kGuest + "guest_cs_base = 0x0: with RFLAGS.VM 1 (a virtual-8086 guest) the base must be the "
+                                 "selector shifted left 4 bits (0x80)" + segs);
+  for (const char* seg : {"cs", "ss", "ds", "es", "fs", "gs"}) v86.push_back(fmt::format("guest_{}_selector=0", seg));
+  EXPECT_EQ(entry(v86), kGuest + "guest_cs_limit = 0xffffffff: with RFLAGS.VM 1 (a virtual-8086 guest) the limit must "
+                                 "be 0xffff" + segs);
+  for (const char* seg : {"cs", "ss", "ds", "es", "fs", "gs"}) v86.push_back(fmt::format("guest_{}_limit=0xffff", seg));
+  EXPECT_EQ(entry(v86), kGuest + "guest_cs_access_rights = 0xc09b: with RFLAGS.VM 1 (a virtual-8086 guest) the access "
+                                 "rights must be 0xf3 (present, DPL 3, read/write accessed data, usable)" + segs);
+  for (const char* seg : {"cs", "ss", "ds", "es", "fs", "gs"})
+    v86.push_back(fmt::format("guest_{}_access_rights=0xf3", seg));
+  EXPECT_EQ(entry(v86), "");
+  v86.push_back("guest_gs_base=0x10");
+  EXPECT_EQ(entry(v86), kGuest + "guest_gs_base = 0x10: with RFLAGS.VM 1 (a virtual-8086 guest) the base must be the "
+                                 "selector shifted left 4 bits (0x0)" + segs);
 }
 
 }  // namespace vtlab::vmx

@@ -13,10 +13,9 @@
 //     be loaded); FXRSTOR then does not check MXCSR either;
 //   - the REX.W forms store 64-bit FIP/FDP in place of FIP:FCS and FDP:FDS;
 //     FXRSTOR64 leaves FCS and FDS as they were.
-// The abridged tag <-> full tag conversion is local here; the x87 family's
-// helpers (core/isa/x87_state.h) can absorb it when they land.
 #include "core/isa/registry.h"
 #include "core/isa/sse_common.h"
+#include "core/isa/x87_state.h"
 
 namespace vtlab::isa {
 
@@ -26,26 +25,6 @@ using namespace simd;
 
 constexpr unsigned kImageSize = 512;
 constexpr unsigned kMxcsrOffset = 24, kStOffset = 32, kXmmOffset = 160;
-
-// One bit per physical register: 1 unless the full tag is 11 (empty).
-uint8_t abridged_tags(uint16_t ftw) {
-  uint8_t r = 0;
-  for (unsigned k = 0; k < 8; ++k)
-    if (((ftw >> (2 * k)) & 3) != 3) r |= uint8_t(1u << k);
-  return r;
-}
-
-// The full tag FXRSTOR derives for a register marked non-empty (SDM vol. 1,
-// 10.5.1.1): 10 special for exponent all ones, a denormal or an unnormal
-// (integer bit clear with a nonzero exponent), 01 zero, 00 valid.
-unsigned full_tag(const std::array<uint8_t, 10>& r) {
-  uint64_t significand;
-  std::memcpy(&significand, r.data(), 8);
-  const unsigned exponent = (unsigned(r[9] & 0x7F) << 8) | r[8];
-  if (exponent == 0x7FFF) return 2;
-  if (exponent == 0) return significand == 0 ? 1 : 2;
-  return (significand >> 63) ? 0 : 2;
-}
 
 template <typename T> void put(uint8_t* image, unsigned at, T v) { std::memcpy(image + at, &v, sizeof(T)); }
 template <typename T> T take(const uint8_t* image, unsigned at) {
@@ -73,7 +52,7 @@ template <bool kRexW> Status fxsave(Cpu& cpu, const DecodedInsn& i) {
   std::array<uint8_t, kImageSize> image{};
   put<uint16_t>(image.data(), 0, f.fcw);
   put<uint16_t>(image.data(), 2, f.fsw);
-  image[4] = abridged_tags(f.ftw);
+  image[4] = x87_abridged_tag(f);
   put<uint16_t>(image.data(), 6, f.fop & 0x7FF);
   if (kRexW) {
     put<uint64_t>(image.data(), 8, f.fip);
@@ -121,10 +100,7 @@ template <bool kRexW> Status fxrstor(Cpu& cpu, const DecodedInsn& i) {
     f.fds = take<uint16_t>(image.data(), 20);
   }
   for (unsigned st = 0; st < 8; ++st) std::memcpy(f.regs[(top(f) + st) & 7].data(), &image[kStOffset + 16 * st], 10);
-  const uint8_t abridged = image[4];
-  uint16_t ftw = 0;
-  for (unsigned k = 0; k < 8; ++k) ftw |= uint16_t(((abridged >> k) & 1 ? full_tag(f.regs[k]) : 3u) << (2 * k));
-  f.ftw = ftw;
+  f.ftw = x87_full_tag_from_abridged(f, image[4]);
   if (sse_state) {
     cpu.s.sse.mxcsr = mxcsr;
     for (unsigned n = 0; n < xmm_count(cpu); ++n) std::memcpy(cpu.s.sse.xmm[n].data(), &image[kXmmOffset + 16 * n], 16);

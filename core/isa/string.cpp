@@ -123,13 +123,15 @@ struct LodsElement {
   }
 };
 
-// CMPS subtracts the destination from the source: [SI] - ES:[DI].
+// CMPS subtracts the destination from the source: [SI] - ES:[DI].  The
+// silicon reads ES:[DI] first: its faults come before [SI]'s (measured:
+// docs/FUZZING.md).
 struct CmpsElement {
   static constexpr bool kCompares = true;
   template <typename T> static Status once(Cpu& cpu, const DecodedInsn& i, uint64_t stride) {
     T a, b;
-    TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), a));
     TRY(cpu.read<T>(ES, index_reg(cpu, i, RDI), b));
+    TRY(cpu.read<T>(i.mem.seg, index_reg(cpu, i, RSI), a));
     cpu.s.flags.set_sub<T>(a, b, static_cast<T>(a - b));
     advance(cpu, i, RSI, stride);
     advance(cpu, i, RDI, stride);

@@ -53,6 +53,10 @@ struct Outcome {
   uint64_t cr2;
   uint8_t frame[kFrameBytes];
   uint8_t data[kDataBytes];
+  // KVM's side only, not compared: instructions this host's KVM ran
+  // through its instruction emulator rather than the CPU (its
+  // insn_emulation counter; the ring-0 HLT counts one).
+  uint64_t emulated;
 };
 
 // One form: `make` returns its bytes for linear address `at`, and sets in

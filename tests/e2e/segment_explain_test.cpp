@@ -49,13 +49,7 @@ std::string why(const std::string& name, const std::string& body) {
   const std::vector<uint8_t> code = assemble(guest(body), 32, 0x100000);
   const std::string bin = ::testing::TempDir() + "/" + name + ".bin";
   std::ofstream(bin, std::ios::binary).write(reinterpret_cast<const char*>(code.data()), code.size());
-  const std::string cmds = ::testing::TempDir() + "/" + name + ".cmd";
-  std::ofstream(cmds) << "catch exception\nc\nwhy\nq\n";
-  const CommandResult r =
-      run_command(kCli + " debug --serial none --flat 0x100000 --commands " + cmds + " " + bin);
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
-  const size_t at = r.out.find("(vtlab) c\n");
-  return at == std::string::npos ? r.out : r.out.substr(at);
+  return why_at_first_exception(name, bin);
 }
 
 TEST(SegmentFaultExplained, RplAboveDpl) {

@@ -81,14 +81,7 @@ std::string guest_file(const std::string& name, const std::string& source) {
 // `vtlab debug` to the guest's first exception, then `why`: the transcript
 // from the catch on.
 std::string why(const std::string& name, const std::string& body) {
-  const std::string bin = guest_file(name, guest(body));
-  const std::string cmds = ::testing::TempDir() + "/" + name + ".cmd";
-  std::ofstream(cmds) << "catch exception\nc\nwhy\nq\n";
-  const CommandResult r =
-      run_command(kCli + " debug --serial none --flat 0x100000 --commands " + cmds + " " + bin);
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
-  const size_t at = r.out.find("(vtlab) c\n");
-  return at == std::string::npos ? r.out : r.out.substr(at);
+  return why_at_first_exception(name, guest_file(name, guest(body)));
 }
 
 // A far JMP through a task gate: the switch commits, then the new task's

@@ -1,5 +1,6 @@
 #include "support/boot.h"
 
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -64,6 +65,16 @@ CommandResult run_command(const std::string& cmd) {
   r.err = read_text_file(err_path);
   unlink(err_path);
   return r;
+}
+
+std::string why_at_first_exception(const std::string& name, const std::string& bin) {
+  const std::string cmds = ::testing::TempDir() + "/" + name + ".cmd";
+  std::ofstream(cmds) << "catch exception\nc\nwhy\nq\n";
+  const CommandResult r =
+      run_command(std::string(VTLAB_CLI) + " debug --serial none --flat 0x100000 --commands " + cmds + " " + bin);
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  const size_t at = r.out.find("(vtlab) c\n");
+  return at == std::string::npos ? r.out : r.out.substr(at);
 }
 
 }  // namespace vtlab::test

@@ -49,4 +49,9 @@ struct CommandResult {
 };
 CommandResult run_command(const std::string& cmd);
 
+// `vtlab debug` on the flat binary `bin` (loaded and started at 0x100000),
+// run to its first exception (`catch exception`), then `why`: the
+// transcript from the `c` on.  `name` names the command file.
+std::string why_at_first_exception(const std::string& name, const std::string& bin);
+
 }  // namespace vtlab::test

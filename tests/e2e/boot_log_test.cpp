@@ -3,7 +3,10 @@
 // run, so they are the same every time; host stamps only have a format.
 #include <gtest/gtest.h>
 
-#include <regex>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <cstring>
 #include <sstream>
 
 #include "support/boot.h"
@@ -20,16 +23,31 @@ struct StampedLine {
   std::string text;         // the guest's line, without the stamp
 };
 
+// "[v S.UUUUUUs | h H.HHs] TEXT": the stamp re-printed from what was read
+// must be the line's prefix, so only the exact format passes.
+bool parse_stamp(const std::string& line, StampedLine& out) {
+  unsigned long long secs = 0, host = 0;
+  char micros[7] = {}, hundredths[3] = {};
+  int end = 0;
+  if (std::sscanf(line.c_str(), "[v %llu.%6[0-9]s | h %llu.%2[0-9]s]%n", &secs, micros, &host, hundredths, &end) != 4 ||
+      end == 0)
+    return false;
+  const std::string prefix = fmt::format("[v {}.{}s | h {}.{}s] ", secs, micros, host, hundredths);
+  if (std::strlen(micros) != 6 || std::strlen(hundredths) != 2 || line.compare(0, prefix.size(), prefix) != 0)
+    return false;
+  out = {secs * 1'000'000 + std::stoull(micros), line.substr(prefix.size())};
+  return true;
+}
+
 // Splits --boot-log output into lines; a line without a well-formed stamp fails the test.
 std::vector<StampedLine> parse(const std::string& out) {
-  static const std::regex kStamp(R"(^\[v (\d+)\.(\d{6})s \| h \d+\.\d{2}s\] (.*)$)");
   std::vector<StampedLine> lines;
   std::istringstream in(out);
   for (std::string line; std::getline(in, line);) {
-    std::smatch m;
-    EXPECT_TRUE(std::regex_match(line, m, kStamp)) << "no stamp: " << line;
-    if (m.empty()) continue;
-    lines.push_back({std::stoull(m[1]) * 1'000'000 + std::stoull(m[2]), m[3]});
+    StampedLine l;
+    const bool ok = parse_stamp(line, l);
+    EXPECT_TRUE(ok) << "no stamp: " << line;
+    if (ok) lines.push_back(l);
   }
   return lines;
 }

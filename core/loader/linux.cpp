@@ -72,16 +72,18 @@ LinuxBootInfo load_linux(const std::vector<uint8_t>& f, const std::string& name,
   const auto fail = [&](const std::string& why) { throw LoadError(fmt::format("{}: {}", name, why)); };
   if (!is_linux_kernel(f)) fail("not a Linux kernel (no \"HdrS\" boot-protocol header at offset 0x202)");
 
+  // The setup code (at least 5 sectors) holds the whole header, so past
+  // this check every header field is inside the file.
+  const unsigned setup_sects = f[kSetupSects] ? f[kSetupSects] : 4;
+  const size_t pm_offset = size_t{setup_sects + 1} * 512;
+  if (pm_offset >= f.size())
+    fail(fmt::format("truncated: the setup code ends at {:#x} but the file is {:#x} bytes", pm_offset, f.size()));
   LinuxBootInfo info;
   info.protocol = get<uint16_t>(f, kVersion);
   if (info.protocol < kMinProtocol)
     fail(fmt::format("boot protocol {} is too old: vtlab needs {} or later (Linux 2.6.22+)",
                      version_text(info.protocol), version_text(kMinProtocol)));
   if (!(f[kLoadFlags] & kLoadedHigh)) fail("a zImage (loaded low, below 1 MiB) is not supported: use a bzImage");
-  unsigned setup_sects = f[kSetupSects] ? f[kSetupSects] : 4;
-  const size_t pm_offset = size_t{setup_sects + 1} * 512;
-  if (pm_offset >= f.size())
-    fail(fmt::format("truncated: the setup code ends at {:#x} but the file is {:#x} bytes", pm_offset, f.size()));
   info.version = kernel_version_string(f);
 
   const uint16_t xloadflags = info.protocol >= 0x020C ? get<uint16_t>(f, kXLoadFlags) : 0;

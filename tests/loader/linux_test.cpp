@@ -180,6 +180,15 @@ TEST_F(BzImageLoaderTest, RefusalsNameTheReason) {
   } catch (const LoadError& e) {
     EXPECT_STREQ(e.what(), "k: not a Linux kernel (no \"HdrS\" boot-protocol header at offset 0x202)");
   }
+  // A header cut short after "HdrS": refused before any field past it is read.
+  std::vector<uint8_t> cut = BzImage{}.build();
+  cut.resize(0x208);
+  try {
+    load_linux(cut, "k", {}, mem, cpu);
+    ADD_FAILURE();
+  } catch (const LoadError& e) {
+    EXPECT_STREQ(e.what(), "k: truncated: the setup code ends at 0x600 but the file is 0x208 bytes");
+  }
   BzImage old;
   old.protocol = 0x0205;
   EXPECT_EQ(refusal(old), "bzImage: boot protocol 2.05 is too old: vtlab needs 2.06 or later (Linux 2.6.22+)");
@@ -238,6 +247,9 @@ TEST(BzImageCli, KernelFoundByItsHeaderPrintsItsCommandLine) {
   r = run_command(cli + " run --initrd " + path + " " + std::string(VTLAB_SAMPLES_DIR) + "/hello.elf");
   EXPECT_EQ(r.status, 2);
   EXPECT_EQ(r.err, "vtlab: --initrd: an initrd goes with a Linux kernel (a bzImage as KERNEL or --kernel-linux)\n");
+  r = run_command(cli + " run --flat 0x100000 --kernel-linux " + path);
+  EXPECT_EQ(r.status, 2);
+  EXPECT_EQ(r.err, "vtlab: --flat: a Linux kernel is loaded by the boot protocol, not as a flat binary\n");
 }
 
 }  // namespace

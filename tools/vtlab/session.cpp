@@ -154,6 +154,8 @@ Session::Session(const RunOptions& o, std::function<void(uint8_t)> serial_out) :
   std::vector<uint8_t> image;
   if (!kernel.empty()) image = read_file(kernel);
   const bool linux_kernel = !o.kernel_linux.empty() || (o.flat.empty() && is_linux_kernel(image));
+  if (!o.kernel_linux.empty() && !o.flat.empty())
+    throw CLI::ValidationError("--flat", "a Linux kernel is loaded by the boot protocol, not as a flat binary");
   if (!linux_kernel && !o.initrd.empty())
     throw CLI::ValidationError("--initrd", "an initrd goes with a Linux kernel (a bzImage as KERNEL or --kernel-linux)");
   MachineConfig cfg = machine_config(o, std::move(serial_out), linux_kernel);

@@ -36,6 +36,8 @@ struct Block {
   unsigned bytes = 0; // length of the decoded bytes
   // Its first instruction is a debugger's stop point (Interpreter::set_stop_points).
   bool stop_point = false;
+  // The decoded instructions, then one end-of-block record (the engine's
+  // loop stops on reaching it).
   std::vector<DecodedInsn> insns;
 
   // Block chaining: the blocks that ran after this one, each with the

@@ -76,13 +76,21 @@ struct DecodedInsn {
   uint8_t cond = 0;      // condition code for Jcc/SETcc/CMOVcc/LOOPcc
   uint8_t nops = 0;      // visible operands
   uint8_t info = 0;      // InsnInfo flags (see core/isa/registry.h)
+  // A CMP or TEST fused with the Jcc after it (core/isa/fusion.h): the
+  // Jcc's operand size and displacement; `len` then covers both and
+  // `info` and `cond` are the Jcc's.
+  uint8_t jcc_opsize = 0;
+  int32_t jcc_disp = 0;
   MemRef mem;
   Operand op[3];
+  uint8_t jcc_len = 0;   // the fused Jcc's length
   // The instruction's own handler when a monitor replaced `exec` at decode
   // time (Monitor::on_block); nullptr otherwise.
   Handler original = nullptr;
 
   bool has_rep() const { return prefixes & (prefix::kRep | prefix::kRepne); }
 };
+// The fused-pair fields sit in what was padding: a block's records stay 72 bytes.
+static_assert(sizeof(DecodedInsn) == 72);
 
 }  // namespace vtlab

@@ -57,18 +57,11 @@ class Flags {
 
   // Condition `cc` (Jcc/SETcc/CMOVcc encoding); the template form lets a
   // handler bound to one condition test just that (Jcc binds one per cc).
-  template <unsigned cc> bool cond() const {
-    bool r;
-    if constexpr (cc >> 1 == 0) r = of();
-    else if constexpr (cc >> 1 == 1) r = cf();
-    else if constexpr (cc >> 1 == 2) r = zf();
-    else if constexpr (cc >> 1 == 3) r = cf() || zf();
-    else if constexpr (cc >> 1 == 4) r = sf();
-    else if constexpr (cc >> 1 == 5) r = pf();
-    else if constexpr (cc >> 1 == 6) r = sf() != of();
-    else r = zf() || (sf() != of());
-    return r != bool(cc & 1);
-  }
+  template <unsigned cc> bool cond() const { return cond_of<cc>(*this); }
+  // The same right after recording operation `op` (a fused CMP/TEST and
+  // Jcc, core/isa/fusion.h): with the operation known at compile time only
+  // what the condition needs is computed.
+  template <Op op, unsigned cc> bool cond_after() const { return cond_of<cc>(After<op>{*this}); }
   bool cond(unsigned cc) const {
     bool r;
     switch (cc >> 1) {
@@ -123,30 +116,68 @@ class Flags {
     bits_ = (bits_ & ~uint64_t{flag::CF}) | (c ? flag::CF : 0);
   }
 
+  // CF and OF of a recorded operation, one rule per operation.
+  template <Op op> bool cf_of() const {
+    if constexpr (op == Op::Add) return r_ < a_;
+    else if constexpr (op == Op::Adc) return cin_ ? r_ <= a_ : r_ < a_;
+    else if constexpr (op == Op::Sub) return a_ < b_;
+    else if constexpr (op == Op::Sbb) return cin_ ? a_ <= b_ : a_ < b_;
+    else if constexpr (op == Op::Neg) return a_ != 0;
+    else if constexpr (op == Op::Inc || op == Op::Dec) return bits_ & flag::CF;
+    else return false;
+  }
+  template <Op op> bool of_of() const {
+    if constexpr (op == Op::Add || op == Op::Adc) return ((a_ ^ r_) & (b_ ^ r_) & sign_) != 0;
+    else if constexpr (op == Op::Sub || op == Op::Sbb) return ((a_ ^ b_) & (a_ ^ r_) & sign_) != 0;
+    else if constexpr (op == Op::Inc) return r_ == sign_;
+    else if constexpr (op == Op::Dec || op == Op::Neg) return a_ == sign_;
+    else return false;
+  }
   bool eval_cf() const {
     switch (op_) {
-      case Op::Add: return r_ < a_;
-      case Op::Adc: return cin_ ? r_ <= a_ : r_ < a_;
-      case Op::Sub: return a_ < b_;
-      case Op::Sbb: return cin_ ? a_ <= b_ : a_ < b_;
-      case Op::Neg: return a_ != 0;
+      case Op::Add: return cf_of<Op::Add>();
+      case Op::Adc: return cf_of<Op::Adc>();
+      case Op::Sub: return cf_of<Op::Sub>();
+      case Op::Sbb: return cf_of<Op::Sbb>();
+      case Op::Neg: return cf_of<Op::Neg>();
       case Op::Inc:
-      case Op::Dec: return bits_ & flag::CF;
+      case Op::Dec: return cf_of<Op::Inc>();
       default: return false;
     }
   }
   bool eval_of() const {
-    const uint64_t s = sign_;
     switch (op_) {
       case Op::Add:
-      case Op::Adc: return ((a_ ^ r_) & (b_ ^ r_) & s) != 0;
+      case Op::Adc: return of_of<Op::Add>();
       case Op::Sub:
-      case Op::Sbb: return ((a_ ^ b_) & (a_ ^ r_) & s) != 0;
-      case Op::Inc: return r_ == s;
-      case Op::Dec: return a_ == s;
-      case Op::Neg: return a_ == s;
+      case Op::Sbb: return of_of<Op::Sub>();
+      case Op::Inc: return of_of<Op::Inc>();
+      case Op::Dec:
+      case Op::Neg: return of_of<Op::Dec>();
       default: return false;
     }
+  }
+  // The flags of a recorded operation known at compile time (cond_after).
+  template <Op op> struct After {
+    const Flags& f;
+    bool cf() const { return f.cf_of<op>(); }
+    bool zf() const { return f.r_ == 0; }
+    bool sf() const { return (f.r_ & f.sign_) != 0; }
+    bool of() const { return f.of_of<op>(); }
+    bool pf() const { return parity(f.r_); }
+  };
+  // Condition `cc` from any source of the five flags it may need.
+  template <unsigned cc, typename F> static bool cond_of(const F& f) {
+    bool r;
+    if constexpr (cc >> 1 == 0) r = f.of();
+    else if constexpr (cc >> 1 == 1) r = f.cf();
+    else if constexpr (cc >> 1 == 2) r = f.zf();
+    else if constexpr (cc >> 1 == 3) r = f.cf() || f.zf();
+    else if constexpr (cc >> 1 == 4) r = f.sf();
+    else if constexpr (cc >> 1 == 5) r = f.pf();
+    else if constexpr (cc >> 1 == 6) r = f.sf() != f.of();
+    else r = f.zf() || (f.sf() != f.of());
+    return r != bool(cc & 1);
   }
   bool eval_af() const {
     // Logic ops leave AF undefined; Intel and AMD parts clear it, as we do.

@@ -5,10 +5,17 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/isa/fusion.h"
 #include "core/isa/registry.h"
 #include "privilege/interrupts.h"
 
 namespace vtlab {
+
+namespace {
+// The record after a block's last instruction (Block::insns): reaching it
+// ends run_block's loop without a bounds test per instruction.
+Status end_of_block(Cpu&, const DecodedInsn&) { return Status::Stop; }
+}  // namespace
 
 Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
   cpu_.mem.set_code_write_hook([this](uint64_t paddr, uint64_t len) {
@@ -249,38 +256,50 @@ bool Interpreter::run_block(const Block& b) {
   const uint64_t start = s.rip, generation = cpu.tlb.generation(), deliveries = deliveries_;
   const uint64_t other_time = cpu.virtual_time() - cpu.icount;
   const DecodedInsn* const first = b.insns.data();
-  const DecodedInsn* const end = first + b.insns.size();
-  uint64_t rip = start;  // s.rip, kept in a register between handlers
-  for (const DecodedInsn* p = first; p != end; ++p) {
-    const DecodedInsn& i = *p;
-    const uint64_t straight = rip + i.len;
+  const DecodedInsn* const sentinel = first + b.insns.size() - 1;  // end_of_block
+  // Whether the block may go round again as a loop (below), as far as the
+  // block and the engine's set-up decide.
+  const bool loopable = b.phys != ~uint64_t{0} && !cpu.translation_hook && !b.stop_point;
+  // Where the instruction at p ends: RIP lives in a register between
+  // handlers and, on the straight path, is never reloaded from memory.
+  const DecodedInsn* p = first;
+  uint64_t straight = start + p->len;
+  for (;;) {
     cpu.next_rip = straight & ip_mask;
-    const Status st = i.exec(cpu, i);
+    const Status st = p->exec(cpu, *p);
     if (st == Status::Ok) [[likely]] {
-      rip = s.rip = cpu.next_rip;
+      const uint64_t next = cpu.next_rip;
+      s.rip = next;
+      // A fused pair (core/isa/fusion.h) counts its first instruction itself.
       const uint64_t retired = ++cpu.icount;
       // A taken branch, a restarted REP, or IP wrapping at the top of a
       // 16-bit segment leaves the straight line of bytes the block holds.
-      if (((retired < cpu.check_at) & (rip == straight))) [[likely]]
+      if (next == straight && retired < cpu.check_at) [[likely]] {
+        straight += (++p)->len;
         continue;
-      const bool same_context = !(i.info & isa::info::kEndsBlock) || (i.info & isa::info::kNearBranch);
+      }
+      const uint8_t info = p->info;
+      const bool same_context = !(info & isa::info::kEndsBlock) || (info & isa::info::kNearBranch);
       // A loop that is this one block goes round again without leaving,
       // under the conditions run_blocks checks between blocks, plus an
       // unchanged mapping (the chain's TLB condition).  Not under a monitor
       // that answers TLB misses (shadow or nested paging): there the
       // modelled unified TLB's code-entry evictions are charged per block
       // entry, and those counts must not depend on how fast vtlab is.
-      if (s.rip == start && (i.info & isa::info::kNearBranch) && cpu.icount < cpu.check_at &&
-          deliveries_ == deliveries && cpu.virtual_time() - cpu.icount == other_time &&
-          cpu.tlb.generation() == generation && b.phys != ~uint64_t{0} && !cpu.translation_hook && !b.stop_point &&
-          !s.flags.test(flag::TF | flag::RF) && !cpu.breakpoints_enabled() &&
+      if (next == start && (info & isa::info::kNearBranch) && loopable && retired < cpu.check_at &&
+          deliveries_ == deliveries && cpu.virtual_time() - retired == other_time &&
+          cpu.tlb.generation() == generation && !s.flags.test(flag::TF | flag::RF) && !cpu.breakpoints_enabled() &&
           !(cpu.intr_maybe_pending && s.flags.test(flag::IF))) {
         ++chained_;
-        p = first - 1;
-        rip = start;
+        p = first;
+        straight = start + p->len;
         continue;
       }
       return same_context;
+    }
+    if (p == sentinel) {
+      const uint8_t info = p[-1].info;
+      return !(info & isa::info::kEndsBlock) || (info & isa::info::kNearBranch);
     }
     switch (st) {
       case Status::Exception:
@@ -289,7 +308,7 @@ bool Interpreter::run_block(const Block& b) {
           // if it went straight on, so does the block.
           deliver_pending();
           if (s.rip == straight && !halted_ && cpu.icount < cpu.check_at) {
-            rip = s.rip;
+            straight += (++p)->len;
             continue;
           }
           return false;
@@ -306,8 +325,6 @@ bool Interpreter::run_block(const Block& b) {
     }
     return false;
   }
-  const DecodedInsn& last = b.insns.back();
-  return !(last.info & isa::info::kEndsBlock) || (last.info & isa::info::kNearBranch);
 }
 
 bool Interpreter::deliver(const PendingEvent& ev, uint64_t return_rip) {
@@ -363,6 +380,10 @@ const Block* Interpreter::fetch_block() {
     if (b) {
       b->flavor = flavor;
       if (monitor_) monitor_->on_block(cpu_, lin, b->phys, b->insns);
+      isa::fuse_pairs(b->insns, s.rip, all_ones(mode));
+      DecodedInsn end;
+      end.exec = &end_of_block;
+      b->insns.push_back(end);
     }
     if (b) {
       const bool cacheable = !hit && b->phys != ~uint64_t{0} &&

@@ -10,6 +10,9 @@
 // "LOCK": "#UD if the LOCK prefix is used with an instruction not listed
 // or if the destination is not a memory operand").  A legal LOCK needs no
 // work here: one interpreter thread makes every read-modify-write atomic.
+#include <utility>
+
+#include "core/isa/fusion.h"
 #include "core/isa/operands.h"
 #include "core/isa/registry.h"
 
@@ -31,6 +34,7 @@ struct Adc {
   template <typename T> static void flags(Flags& f, T a, T b, T r, bool cf) { f.set_adc(a, b, r, cf); }
 };
 struct Sub {
+  static constexpr Flags::Op kFlags = Flags::Op::Sub;  // what flags() records
   template <typename T> static T compute(T a, T b, bool) { return T(a - b); }
   template <typename T> static void flags(Flags& f, T a, T b, T r, bool) { f.set_sub(a, b, r); }
 };
@@ -39,6 +43,7 @@ struct Sbb {
   template <typename T> static void flags(Flags& f, T a, T b, T r, bool cf) { f.set_sbb(a, b, r, cf); }
 };
 struct And {
+  static constexpr Flags::Op kFlags = Flags::Op::Logic;
   template <typename T> static T compute(T a, T b, bool) { return T(a & b); }
   template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
 };
@@ -96,6 +101,54 @@ template <typename Op> struct Compare {
   }
 };
 
+// CMP or TEST and the Jcc after it, run as one (core/isa/fusion.h).  The
+// record is the compare's; len covers both, jcc_* describe the branch.
+template <typename Op, unsigned cc> struct CompareJcc {
+  template <typename T, Form F0, Form F1> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    TRY((Compare<Op>::template run<T, F0, F1>(cpu, i)));
+    // The compare has retired.  If the run must end here, leave with RIP
+    // at the Jcc (the engine counts the compare).
+    if (cpu.icount + 1 >= cpu.check_at) [[unlikely]] {
+      cpu.next_rip -= i.jcc_len;
+      return Status::Ok;
+    }
+    ++cpu.icount;
+    if (!cpu.s.flags.template cond_after<Op::kFlags, cc>()) return Status::Ok;
+    cpu.s.rip = cpu.next_rip - i.jcc_len;  // a #GP for the target is the Jcc's
+    return jump_near(cpu, cpu.next_rip + static_cast<uint64_t>(int64_t{i.jcc_disp}), i.jcc_opsize);
+  }
+};
+
+// The forms worth a fused handler: byte, dword and qword compares of a
+// register, a memory operand or an immediate.
+template <typename Op, unsigned cc, typename T> Handler compare_jcc_form(const DecodedInsn& i) {
+  using enum Form;
+  using Shape = CompareJcc<Op, cc>;
+  const OpKind k0 = i.op[0].kind, k1 = i.op[1].kind;
+  if (k0 == OpKind::Reg && k1 == OpKind::Reg) return &Shape::template run<T, Reg, Reg>;
+  if (k0 == OpKind::Reg && k1 == OpKind::Imm) return &Shape::template run<T, Reg, Imm>;
+  if (k0 == OpKind::Reg && k1 == OpKind::Mem) return &Shape::template run<T, Reg, Mem>;
+  if (k0 == OpKind::Mem && k1 == OpKind::Reg) return &Shape::template run<T, Mem, Reg>;
+  if (k0 == OpKind::Mem && k1 == OpKind::Imm) return &Shape::template run<T, Mem, Imm>;
+  return nullptr;
+}
+
+template <typename Op, unsigned cc> Handler compare_jcc_sized(const DecodedInsn& i) {
+  switch (i.op[0].size) {
+    case 1: return compare_jcc_form<Op, cc, uint8_t>(i);
+    case 4: return compare_jcc_form<Op, cc, uint32_t>(i);
+    case 8: return compare_jcc_form<Op, cc, uint64_t>(i);
+    default: return nullptr;
+  }
+}
+
+template <typename Op, unsigned... cc>
+Handler compare_jcc_by_cond(const DecodedInsn& i, unsigned cond, std::integer_sequence<unsigned, cc...>) {
+  Handler h = nullptr;
+  ((cond == cc ? (h = compare_jcc_sized<Op, cc>(i), 0) : 0), ...);
+  return h;
+}
+
 // dest <- OP dest (INC DEC NEG NOT)
 template <typename Op> struct UpdateUnary {
   template <typename T, Form F0 = Form::Any, Form = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
@@ -122,6 +175,13 @@ template <typename Op> Handler bind_unary(DecodedInsn& i, const ZydisDecodedInst
 }
 
 }  // namespace
+
+Handler bind_compare_jcc(const DecodedInsn& cmp, unsigned cc) {
+  constexpr auto kConds = std::make_integer_sequence<unsigned, 16>{};
+  if (cmp.mnemonic == ZYDIS_MNEMONIC_CMP) return compare_jcc_by_cond<Sub>(cmp, cc, kConds);
+  if (cmp.mnemonic == ZYDIS_MNEMONIC_TEST) return compare_jcc_by_cond<And>(cmp, cc, kConds);
+  return nullptr;
+}
 
 void register_alu(InsnTable& t) {
   t.add(ZYDIS_MNEMONIC_ADD, bind_binary<Update<Add>>);

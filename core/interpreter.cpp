@@ -274,7 +274,9 @@ bool Interpreter::run_block(const Block& b) {
       const uint64_t retired = ++cpu.icount;
       // A taken branch, a restarted REP, or IP wrapping at the top of a
       // 16-bit segment leaves the straight line of bytes the block holds.
-      if (next == straight && retired < cpu.check_at) [[likely]] {
+      // One branch for both tests (`&`): two (`&&`) made bench int 7 %
+      // slower though they save two host instructions.
+      if ((next == straight) & (retired < cpu.check_at)) [[likely]] {
         straight += (++p)->len;
         continue;
       }

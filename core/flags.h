@@ -28,7 +28,7 @@ enum Cond : uint8_t { O, NO, B, AE, E, NE, BE, A, S, NS, P, NP, L, GE, LE, G };
 
 class Flags {
  public:
-  enum class Op : uint8_t { Stored, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg };
+  enum class Op : uint8_t { Stored, Add, Adc, Sub, Sbb, Logic, Inc, Dec, Neg, Shl, Shr, Sar };
 
   // The full register, arithmetic flags evaluated.
   uint64_t bits() const {
@@ -94,6 +94,9 @@ class Flags {
   template <typename T> void set_sbb(T a, T b, T r, bool cin) { record(Op::Sbb, a, b, r, cin); }
   template <typename T> void set_logic(T r) { record(Op::Logic, T{0}, T{0}, r); }
   template <typename T> void set_neg(T a, T r) { record(Op::Neg, a, T{0}, r); }
+  // SHL/SHR/SAR by a masked count 1..63 (a count of 0 changes no flag and
+  // records nothing): `a` is the value shifted, `r` the result.
+  template <typename T> void set_shift(Op op, T a, unsigned count, T r) { record(op, a, T(count), r); }
   // INC/DEC leave CF alone: keep the current CF stored before recording.
   template <typename T> void set_inc(T a, T r) { keep_cf(); record(Op::Inc, a, T{1}, r); }
   template <typename T> void set_dec(T a, T r) { keep_cf(); record(Op::Dec, a, T{1}, r); }
@@ -116,7 +119,10 @@ class Flags {
     bits_ = (bits_ & ~uint64_t{flag::CF}) | (c ? flag::CF : 0);
   }
 
-  // CF and OF of a recorded operation, one rule per operation.
+  // CF and OF of a recorded operation, one rule per operation.  The
+  // shifts' rules (and their choices where the SDM says undefined: OF is
+  // the first 1-bit step's, AF is 0) are docs/UNDEFINED_FLAGS.md's; b_ is
+  // the count, and a bit past the width reads as 0 (a_ is zero-extended).
   template <Op op> bool cf_of() const {
     if constexpr (op == Op::Add) return r_ < a_;
     else if constexpr (op == Op::Adc) return cin_ ? r_ <= a_ : r_ < a_;
@@ -124,6 +130,12 @@ class Flags {
     else if constexpr (op == Op::Sbb) return cin_ ? a_ <= b_ : a_ < b_;
     else if constexpr (op == Op::Neg) return a_ != 0;
     else if constexpr (op == Op::Inc || op == Op::Dec) return bits_ & flag::CF;
+    // The last bit shifted out: SHL's is 0 once the count passes the width,
+    // SAR's the sign bit.
+    else if constexpr (op == Op::Shl) return (uint64_t{1} << (b_ - 1)) <= sign_ && ((a_ << (b_ - 1)) & sign_);
+    else if constexpr (op == Op::Shr) return (a_ >> (b_ - 1)) & 1;
+    else if constexpr (op == Op::Sar)
+      return (uint64_t{1} << (b_ - 1)) < sign_ ? (a_ >> (b_ - 1)) & 1 : (a_ & sign_) != 0;
     else return false;
   }
   template <Op op> bool of_of() const {
@@ -131,6 +143,8 @@ class Flags {
     else if constexpr (op == Op::Sub || op == Op::Sbb) return ((a_ ^ b_) & (a_ ^ r_) & sign_) != 0;
     else if constexpr (op == Op::Inc) return r_ == sign_;
     else if constexpr (op == Op::Dec || op == Op::Neg) return a_ == sign_;
+    else if constexpr (op == Op::Shl) return ((a_ ^ (a_ << 1)) & sign_) != 0;
+    else if constexpr (op == Op::Shr) return (a_ & sign_) != 0;
     else return false;
   }
   bool eval_cf() const {
@@ -142,6 +156,9 @@ class Flags {
       case Op::Neg: return cf_of<Op::Neg>();
       case Op::Inc:
       case Op::Dec: return cf_of<Op::Inc>();
+      case Op::Shl: return cf_of<Op::Shl>();
+      case Op::Shr: return cf_of<Op::Shr>();
+      case Op::Sar: return cf_of<Op::Sar>();
       default: return false;
     }
   }
@@ -154,6 +171,8 @@ class Flags {
       case Op::Inc: return of_of<Op::Inc>();
       case Op::Dec:
       case Op::Neg: return of_of<Op::Dec>();
+      case Op::Shl: return of_of<Op::Shl>();
+      case Op::Shr: return of_of<Op::Shr>();
       default: return false;
     }
   }
@@ -180,8 +199,9 @@ class Flags {
     return r != bool(cc & 1);
   }
   bool eval_af() const {
-    // Logic ops leave AF undefined; Intel and AMD parts clear it, as we do.
-    if (op_ == Op::Logic) return false;
+    // Logic ops and shifts leave AF undefined; Intel and AMD parts clear
+    // it, as we do.
+    if (op_ == Op::Logic || op_ >= Op::Shl) return false;
     return ((a_ ^ b_ ^ r_) & 0x10) != 0;
   }
   uint32_t eval_arith() const {

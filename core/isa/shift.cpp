@@ -1,8 +1,9 @@
 // Shifts and rotates: SHL/SAL SHR SAR ROL ROR RCL RCR SHLD SHRD
 // (Intel SDM vol. 2, "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR", "SHLD", "SHRD").
 //
-// Flags are computed eagerly (their rules depend on the count) and stored
-// with Flags::set_arith.  Where the SDM says "undefined", vtlab returns
+// SHL, SHR and SAR record their flags lazily (Flags::set_shift: the rules
+// live in core/flags.h); the rotates and double shifts compute theirs
+// eagerly and store them with Flags::set_arith.  Where the SDM says "undefined", vtlab returns
 // what the Intel host it was developed on returns; docs/UNDEFINED_FLAGS.md
 // lists each case and how it was measured.  In short:
 //   - OF for counts other than 1 is the OF of the first 1-bit step, so one
@@ -40,37 +41,29 @@ template <typename T> struct Out {
   uint32_t flags;  // the six arithmetic flags after the instruction
 };
 
-// Each operation: (dest, masked count 1..63, flags before) -> result, flags.
+// The plain shifts: (dest, masked count 1..63) -> result; their flags are
+// recorded as Flags operation kFlags.
 
 struct Shl {
-  static constexpr bool kIgnoresOldFlags = true;
-  template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
-    constexpr unsigned w = kBits<T>;
-    const T r = c < w ? T(a << c) : T{0};
-    // CF: the last bit shifted out, 0 once the count passes the width.
-    const bool cf = c <= w && bit(a, w - c);
-    // OF: the sign change of the first 1-bit step.
-    return {r, szp_flags(r) | cf_of(cf, msb(a) != bit(a, w - 2))};
-  }
+  static constexpr Flags::Op kFlags = Flags::Op::Shl;
+  template <typename T> static T result(T a, unsigned c) { return c < kBits<T> ? T(a << c) : T{0}; }
 };
 
 struct Shr {
-  static constexpr bool kIgnoresOldFlags = true;
-  template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
-    const T r = c < kBits<T> ? T(a >> c) : T{0};
-    return {r, szp_flags(r) | cf_of(bit(a, c - 1), msb(a))};
-  }
+  static constexpr Flags::Op kFlags = Flags::Op::Shr;
+  template <typename T> static T result(T a, unsigned c) { return c < kBits<T> ? T(a >> c) : T{0}; }
 };
 
 struct Sar {
-  static constexpr bool kIgnoresOldFlags = true;
-  template <typename T> static Out<T> apply(T a, unsigned c, uint32_t) {
+  static constexpr Flags::Op kFlags = Flags::Op::Sar;
+  template <typename T> static T result(T a, unsigned c) {
     constexpr unsigned w = kBits<T>;
-    const T r = T(static_cast<Signed<T>>(a) >> (c < w ? c : w - 1));
-    const bool cf = c < w ? bit(a, c - 1) : msb(a);  // past the width only sign bits fall out
-    return {r, szp_flags(r) | cf_of(cf, false)};
+    return T(static_cast<Signed<T>>(a) >> (c < w ? c : w - 1));
   }
 };
+
+// The rotates and double shifts: (dest, masked count 1..63, flags before)
+// -> result, flags.
 
 // Rotates change only CF and OF; SF ZF AF PF keep their values.
 constexpr uint32_t kKeptByRotate = flag::SF | flag::ZF | flag::AF | flag::PF;
@@ -180,9 +173,7 @@ struct Shrd {
 // --- the handlers ------------------------------------------------------------
 
 // SHL r/m,1 / r/m,CL / r/m,imm8 and the rotates.
-// Shifts define every flag they touch; rotates keep some, so only they
-// need the old flags evaluated.
-template <typename Op> constexpr bool kReadsOldFlags = !requires { Op::kIgnoresOldFlags; };
+template <typename Op> constexpr bool kLazyFlags = requires { Op::kFlags; };
 
 template <typename Op> struct ShiftBy {
   template <typename T, Form F0 = Form::Any, Form F1 = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
@@ -192,10 +183,16 @@ template <typename Op> struct ShiftBy {
     TRY((read_as<uint8_t, F1>(cpu, i, 1, count)));
     const unsigned c = count & kCountMask<T>;
     if (c == 0) return write_as<T, F0>(cpu, i, 0, a);  // the store's checks still run
-    const uint32_t old = kReadsOldFlags<Op> ? static_cast<uint32_t>(cpu.s.flags.bits()) : 0;
-    const Out<T> o = Op::apply(a, c, old);
-    TRY((write_as<T, F0>(cpu, i, 0, o.r)));
-    cpu.s.flags.set_arith(o.flags);
+    if constexpr (kLazyFlags<Op>) {
+      const T r = Op::template result<T>(a, c);
+      TRY((write_as<T, F0>(cpu, i, 0, r)));
+      cpu.s.flags.set_shift(Op::kFlags, a, c, r);
+    } else {
+      // Rotates keep some flags, so they need the old ones evaluated.
+      const Out<T> o = Op::apply(a, c, static_cast<uint32_t>(cpu.s.flags.bits()));
+      TRY((write_as<T, F0>(cpu, i, 0, o.r)));
+      cpu.s.flags.set_arith(o.flags);
+    }
     return Status::Ok;
   }
 };

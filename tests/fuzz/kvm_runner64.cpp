@@ -8,6 +8,7 @@
 #include "core/cpu.h"
 #include "core/interpreter.h"
 #include "core/isa/x87_state.h"
+#include "core/kvm/kvm_state.h"
 
 namespace vtlab::kvmtest {
 
@@ -24,11 +25,33 @@ constexpr uint64_t kInterpreterBudget = 1024;
 constexpr uint64_t kCr0 = cr0::PE | cr0::MP | cr0::ET | cr0::NE | cr0::WP | cr0::AM | cr0::PG;
 constexpr uint64_t kCr4 = cr4::PAE | cr4::OSFXSR | cr4::OSXMMEXCPT;
 
-// The legacy region of an XSAVE image (SDM vol. 1, table 10-2) and its
-// header's XSTATE_BV, whose bits 0 and 1 say the x87 and SSE parts are
-// not in their initial configuration (vol. 1, 13.4.2): without them
-// XRSTOR would load FNINIT's state whatever the region holds.
-constexpr unsigned kFcw = 0, kFsw = 2, kFtw = 4, kMxcsr = 24, kSt = 32, kXmm = 160, kXstateBv = 512;
+// A case's x87/SSE state in vtlab's CpuState and back.  FXSAVE's view:
+// physical register j is ST((j - TOP) & 7); the full tag word is derived
+// from the abridged one and the registers.
+void to_cpu_state(const FpuState& f, CpuState& s) {
+  const unsigned top = (f.fsw >> 11) & 7;
+  s.fpu.fcw = f.fcw;
+  s.fpu.fsw = f.fsw;
+  for (unsigned i = 0; i < 8; ++i) std::memcpy(s.fpu.regs[(top + i) & 7].data(), f.st[i], 10);
+  s.fpu.ftw = isa::x87_full_tag_from_abridged(s.fpu, f.ftw);
+  for (unsigned r = 0; r < 16; ++r) s.sse.xmm[r] = {f.xmm[r][0], f.xmm[r][1]};
+  s.sse.mxcsr = f.mxcsr;
+}
+
+FpuState from_cpu_state(const CpuState& s) {
+  FpuState f;
+  f.fcw = s.fpu.fcw;
+  f.fsw = s.fpu.fsw;
+  f.ftw = isa::x87_abridged_tag(s.fpu);
+  const unsigned top = (s.fpu.fsw >> 11) & 7;
+  for (unsigned i = 0; i < 8; ++i) std::memcpy(f.st[i], s.fpu.regs[(top + i) & 7].data(), 10);
+  for (unsigned r = 0; r < 16; ++r) {
+    f.xmm[r][0] = s.sse.xmm[r][0];
+    f.xmm[r][1] = s.sse.xmm[r][1];
+  }
+  f.mxcsr = s.sse.mxcsr;
+  return f;
+}
 
 // The guest's segment registers, control registers and tables as KVM's
 // special registers; the interpreter gets the same from set_interpreter.
@@ -85,33 +108,21 @@ bool Kvm64::setup() {
   return true;
 }
 
+// Through the hw-kvm engine's own conversion (core/kvm/kvm_state.h).
 bool Kvm64::set_fpu(const FpuState& in) {
   std::vector<uint32_t> image = xsave_;
-  uint8_t* x = reinterpret_cast<uint8_t*>(image.data());
-  std::memcpy(x + kFcw, &in.fcw, 2);
-  std::memcpy(x + kFsw, &in.fsw, 2);
-  x[kFtw] = in.ftw;
-  std::memset(x + 6, 0, 18);  // FOP, FIP, FDP
-  std::memcpy(x + kMxcsr, &in.mxcsr, 4);
-  for (unsigned i = 0; i < 8; ++i) {
-    std::memset(x + kSt + 16 * i, 0, 16);
-    std::memcpy(x + kSt + 16 * i, in.st[i], 10);
-  }
-  std::memcpy(x + kXmm, in.xmm, sizeof in.xmm);
-  x[kXstateBv] |= 3;
+  CpuState s;
+  to_cpu_state(in, s);
+  to_kvm_xsave(s, reinterpret_cast<uint8_t*>(image.data()));
   return ioctl(vcpu, kKvmSetXsave, image.data()) == 0;
 }
 
 bool Kvm64::get_fpu(FpuState& out) {
   std::vector<uint32_t> image(xsave_.size());
   if (ioctl(vcpu, get_xsave_, image.data()) < 0) return false;
-  const uint8_t* x = reinterpret_cast<const uint8_t*>(image.data());
-  std::memcpy(&out.fcw, x + kFcw, 2);
-  std::memcpy(&out.fsw, x + kFsw, 2);
-  out.ftw = x[kFtw];
-  std::memcpy(&out.mxcsr, x + kMxcsr, 4);
-  for (unsigned i = 0; i < 8; ++i) std::memcpy(out.st[i], x + kSt + 16 * i, 10);
-  std::memcpy(out.xmm, x + kXmm, sizeof out.xmm);
+  CpuState s;
+  from_kvm_xsave(reinterpret_cast<const uint8_t*>(image.data()), s);
+  out = from_cpu_state(s);
   return true;
 }
 
@@ -177,15 +188,7 @@ bool run_interpreter(const std::vector<uint8_t>& image, const std::vector<uint8_
   s.efer = efer::LME | efer::LMA;
   s.cr0 = kCr0;
   cpu.paging_changed(false);
-  // FXRSTOR's view of the state: physical register j is ST((j - TOP) & 7);
-  // the full tag word is derived from the abridged one and the registers.
-  const unsigned top = (in.fpu.fsw >> 11) & 7;
-  s.fpu.fcw = in.fpu.fcw;
-  s.fpu.fsw = in.fpu.fsw;
-  for (unsigned i = 0; i < 8; ++i) std::memcpy(s.fpu.regs[(top + i) & 7].data(), in.fpu.st[i], 10);
-  s.fpu.ftw = isa::x87_full_tag_from_abridged(s.fpu, in.fpu.ftw);
-  for (unsigned r = 0; r < 16; ++r) s.sse.xmm[r] = {in.fpu.xmm[r][0], in.fpu.xmm[r][1]};
-  s.sse.mxcsr = in.fpu.mxcsr;
+  to_cpu_state(in.fpu, s);
   for (int i = 0; i < 16; ++i) s.gpr[i] = in.gpr[i];
   s.flags.set_bits(in.flags | 2);
   s.rip = kCode;
@@ -195,16 +198,7 @@ bool run_interpreter(const std::vector<uint8_t>& image, const std::vector<uint8_
   out.cr2 = s.cr2;
   mem.read_bytes(kKernelStack - kFrameBytes, out.frame, kFrameBytes);
   mem.read_bytes(kData, out.data, kDataBytes);
-  out.fpu.fcw = s.fpu.fcw;
-  out.fpu.fsw = s.fpu.fsw;
-  out.fpu.ftw = isa::x87_abridged_tag(s.fpu);
-  const unsigned top_after = (s.fpu.fsw >> 11) & 7;
-  for (unsigned i = 0; i < 8; ++i) std::memcpy(out.fpu.st[i], s.fpu.regs[(top_after + i) & 7].data(), 10);
-  for (unsigned r = 0; r < 16; ++r) {
-    out.fpu.xmm[r][0] = s.sse.xmm[r][0];
-    out.fpu.xmm[r][1] = s.sse.xmm[r][1];
-  }
-  out.fpu.mxcsr = s.sse.mxcsr;
+  out.fpu = from_cpu_state(s);
   return why == StopReason::Halted && s.cpl() == 0 && s.rip > kHandler && s.rip <= kHandler + 256;
 }
 

@@ -50,6 +50,13 @@ struct FpuState {
   uint8_t st[8][10] = {};
   uint64_t xmm[16][2] = {};
   uint32_t mxcsr = 0x1F80;
+  // The last x87 instruction's address (compared), its opcode and its
+  // memory operand's address (not compared: this CPU, like every Intel
+  // one since about 2013, stores them only for an instruction with an
+  // unmasked exception: CPUID.(7,0):EBX[6] FDP_EXCPTN_ONLY, and FOP
+  // compatibility mode off, SDM vol. 1, 8.1.9.1); 0 at the start.
+  uint16_t fop = 0;
+  uint64_t fip = 0, fdp = 0;
 };
 
 struct State {

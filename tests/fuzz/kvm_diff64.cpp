@@ -197,6 +197,7 @@ std::string difference(const State& in, const Outcome& hw, const Outcome& emu) {
   if (x.fsw != y.fsw) add("fsw", x0.fsw, x.fsw, y.fsw);
   if (x.ftw != y.ftw) add("ftw", x0.ftw, x.ftw, y.ftw);
   if (x.mxcsr != y.mxcsr) add("mxcsr", x0.mxcsr, x.mxcsr, y.mxcsr);
+  if (x.fip != y.fip) add("fip", x0.fip, x.fip, y.fip);
   const auto part = [](const uint8_t* st, unsigned offset, unsigned bytes) {
     uint64_t v = 0;
     std::memcpy(&v, st + offset, bytes);

@@ -36,6 +36,9 @@ void to_cpu_state(const FpuState& f, CpuState& s) {
   s.fpu.ftw = isa::x87_full_tag_from_abridged(s.fpu, f.ftw);
   for (unsigned r = 0; r < 16; ++r) s.sse.xmm[r] = {f.xmm[r][0], f.xmm[r][1]};
   s.sse.mxcsr = f.mxcsr;
+  s.fpu.fop = f.fop;
+  s.fpu.fip = f.fip;
+  s.fpu.fdp = f.fdp;
 }
 
 FpuState from_cpu_state(const CpuState& s) {
@@ -50,6 +53,9 @@ FpuState from_cpu_state(const CpuState& s) {
     f.xmm[r][1] = s.sse.xmm[r][1];
   }
   f.mxcsr = s.sse.mxcsr;
+  f.fop = s.fpu.fop;
+  f.fip = s.fpu.fip;
+  f.fdp = s.fpu.fdp;
   return f;
 }
 
@@ -203,7 +209,7 @@ bool run_interpreter(const std::vector<uint8_t>& image, const std::vector<uint8_
 }
 
 bool same(const FpuState& a, const FpuState& b) {
-  return a.fcw == b.fcw && a.fsw == b.fsw && a.ftw == b.ftw && a.mxcsr == b.mxcsr &&
+  return a.fip == b.fip && a.fcw == b.fcw && a.fsw == b.fsw && a.ftw == b.ftw && a.mxcsr == b.mxcsr &&
          std::memcmp(a.st, b.st, sizeof a.st) == 0 && std::memcmp(a.xmm, b.xmm, sizeof a.xmm) == 0;
 }
 

@@ -7,14 +7,16 @@
 // and divide, bit scans and tests, SHLD/SHRD, CMOVcc, SETcc, XADD,
 // CMPXCHG, MOVSXD, BSWAP, IMUL imm8, CBW/CWDE/CDQE, CWD/CDQ/CQO), and the
 // string, stack, control-transfer and faulting snippets of
-// kvm_snippets64.cpp.  In a KVM guest the code runs natively (this host's
+// kvm_snippets64.cpp, and the x87, MMX, SSE and SSE2 forms of
+// kvm_simd64.cpp, from a random x87/SSE state.  In a KVM guest the code runs natively (this host's
 // KVM runs long-mode CPL 3 code on the CPU itself; docs/FUZZING.md); the
 // first exception (the UD2's #UD, or an earlier fault or trap) is delivered
 // through the guest's IDT to vector v's ring-0 HLT.  vtlab's interpreter
 // runs the same code from the same state to the same kind of HLT.
 // Compared: the vector, the sixteen GPRs, the exception frame (RIP at the
-// fault, CS, RFLAGS, RSP, SS, error code), CR2 and the data page (which
-// holds the user stack).  Arithmetic flags are compared undefined ones
+// fault, CS, RFLAGS, RSP, SS, error code), CR2, the data page (which
+// holds the user stack), XMM0-15, MXCSR, the x87 registers, FSW, FCW, the
+// abridged tag word and FIP.  Arithmetic flags are compared undefined ones
 // included: vtlab claims the silicon's values, docs/UNDEFINED_FLAGS.md.
 // Prints a table per form ("/m": with the memory operand), each sequence
 // counted under every form in it (diff_report.h).

@@ -22,7 +22,8 @@
 // counted under every form in it (diff_report.h).
 //   kvm_diff64 [CASES [SEED [FORM]]]   exit 0: no mismatch, 1: some, 77: skipped
 // FORM: only the snippets whose name contains it (no ALU forms), to look
-// closer at one family.
+// closer at one family.  With KVM_DIFF64_EVERY_CASE set, every differing
+// case is printed on stderr, explained or not.
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -319,6 +320,9 @@ int main(int argc, char** argv) {
   Rng rng(args.seed);
   DiffTable table;
   unsigned ended[32] = {};
+  // KVM_DIFF64_EVERY_CASE=1: every differing case on stderr, not only
+  // each form's first.
+  const bool every_case = std::getenv("KVM_DIFF64_EVERY_CASE") != nullptr;
   for (unsigned n = 0; n < args.cases; ++n) {
     State in;
     for (uint64_t& r : in.gpr) r = operand(rng);
@@ -396,7 +400,9 @@ int main(int argc, char** argv) {
     for (size_t k = 0; k < starts.size(); ++k)
       if (kCode + starts[k] == frame_rip) faulting = names[k];
     const char* why = ok || !halted ? nullptr : explained(names, faulting, hw, emu, flags_before);
-    if (why && std::getenv("DBG")) std::fprintf(stderr, "EXPL %s %s\n", difference(in, hw, emu).c_str(), hex_bytes(code).c_str());
+    if (!ok && every_case)
+      std::fprintf(stderr, "case %u: %s: %s%s\n", n, why ? why : "unexplained",
+                   ((halted ? "" : "vtlab did not halt;") + difference(in, hw, emu)).c_str(), hex_bytes(code).c_str());
     for (const std::string& name : names) {
       table.compared(name);
       if (why)

@@ -81,6 +81,17 @@ bool KvmEngine::setup() {
     unavailable_ = "hw-kvm: " + vm_.why();
     return false;
   }
+  if (!vm_.check(KVM_CAP_XSAVE)) {
+    unavailable_ = "hw-kvm: KVM has no KVM_CAP_XSAVE, so the x87/SSE state cannot be carried";
+    return false;
+  }
+  const int xsave_size = vm_.check(KVM_CAP_XSAVE2);
+  if (xsave_size > static_cast<int>(sizeof(KvmXsaveRegion))) get_xsave_ = kKvmGetXsave2;
+  xsave_.assign(std::max<size_t>(sizeof(KvmXsaveRegion), xsave_size > 0 ? size_t(xsave_size) : 0) / 4, 0);
+  if (!vm_.vcpu_ioctl(get_xsave_, xsave_.data(), "KVM_GET_XSAVE")) {
+    unavailable_ = "hw-kvm: " + vm_.why();
+    return false;
+  }
   return true;
 }
 
@@ -108,6 +119,12 @@ bool KvmEngine::push_state() {
       return vm_.fail(fmt::format("KVM_SET_MSRS refused MSR {:#x}", kKvmMsrs[n < 0 ? 0 : size_t(n)]));
     msrs_ = m;
   }
+  std::vector<uint32_t> image = xsave_;
+  to_kvm_xsave(cpu_.s, reinterpret_cast<uint8_t*>(image.data()));
+  if (!pushed_ || image != xsave_) {
+    if (!vm_.vcpu_ioctl(kKvmSetXsave, image.data(), "KVM_SET_XSAVE")) return false;
+    xsave_ = std::move(image);
+  }
   pushed_ = true;
   return true;
 }
@@ -131,6 +148,9 @@ bool KvmEngine::pull_state() {
   from_kvm(regs_, cpu_.s);
   from_kvm(sregs_, cpu_.s);
   from_kvm(msrs_, cpu_.s);
+  if (!vm_.vcpu_ioctl(get_xsave_, xsave_.data(), "KVM_GET_XSAVE")) return false;
+  from_kvm_xsave(reinterpret_cast<const uint8_t*>(xsave_.data()), cpu_.s);
+  to_kvm_xsave(cpu_.s, reinterpret_cast<uint8_t*>(xsave_.data()));  // like with like on the next push
   KvmMsrs again{};
   to_kvm(cpu_.s, again);
   msrs_ = again;  // compare like with like on the next push

@@ -78,6 +78,11 @@ class KvmEngine : public Engine {
   kvm_regs regs_{};
   kvm_sregs sregs_{};
   KvmMsrs msrs_{};
+  // The vCPU's XSAVE image (x87/SSE state, to_kvm_xsave), as last pulled
+  // or pushed, and the ioctl that reads it (KVM_GET_XSAVE2 when the image
+  // exceeds 4 KiB).
+  std::vector<uint32_t> xsave_;
+  unsigned long get_xsave_ = kKvmGetXsave;
   bool pushed_ = false;
   std::vector<uint64_t> kvm_exits_;  // per KVM_EXIT_* number
   std::unique_ptr<KvmRunTimer> timer_;

@@ -1,10 +1,27 @@
 #include "core/kvm/kvm_state.h"
 
+#include <cstring>
+
+#include "core/isa/x87_state.h"
+
 namespace vtlab {
 
 namespace {
 constexpr uint32_t kUnusable = 1u << 16;  // VMX access rights: segment unusable
+
+// Byte offsets in the legacy region (SDM vol. 1, table 10-2, 64-bit
+// layout) and of XSTATE_BV in the header that follows it.
+constexpr size_t kFcw = 0, kFsw = 2, kFtw = 4, kFop = 6, kFip = 8, kFdp = 16, kMxcsr = 24, kSt = 32, kXmm = 160,
+                 kXstateBv = 512;
+constexpr uint8_t kX87AndSse = 3;  // XSTATE_BV bits 0 (x87) and 1 (SSE)
+
+template <typename T> void put(uint8_t* image, size_t at, T v) { std::memcpy(image + at, &v, sizeof v); }
+template <typename T> T get(const uint8_t* image, size_t at) {
+  T v;
+  std::memcpy(&v, image + at, sizeof v);
+  return v;
 }
+}  // namespace
 
 kvm_segment to_kvm(const SegmentCache& s) {
   kvm_segment k{};
@@ -90,6 +107,47 @@ void from_kvm(const KvmMsrs& m, CpuState& s) {
   for (size_t i = 0; i < kKvmMsrs.size() && i < m.nmsrs; ++i) {
     // An MSR the guest never wrote stays out of the map, as in the interpreter.
     if (m.entries[i].data != 0 || s.msrs.count(m.entries[i].index)) s.msrs[m.entries[i].index] = m.entries[i].data;
+  }
+}
+
+void to_kvm_xsave(const CpuState& s, uint8_t* image) {
+  const X87State& f = s.fpu;
+  put(image, kFcw, f.fcw);
+  put(image, kFsw, f.fsw);
+  image[kFtw] = isa::x87_abridged_tag(f);
+  image[kFtw + 1] = 0;
+  put(image, kFop, f.fop);
+  put(image, kFip, f.fip);
+  put(image, kFdp, f.fdp);
+  put(image, kMxcsr, s.sse.mxcsr);
+  const unsigned top = isa::x87_top(f);
+  for (unsigned i = 0; i < 8; ++i) {
+    std::memset(image + kSt + 16 * i, 0, 16);
+    std::memcpy(image + kSt + 16 * i, f.regs[(top + i) & 7].data(), 10);
+  }
+  for (unsigned r = 0; r < 16; ++r) {
+    put(image, kXmm + 16 * r, s.sse.xmm[r][0]);
+    put(image, kXmm + 16 * r + 8, s.sse.xmm[r][1]);
+  }
+  image[kXstateBv] |= kX87AndSse;
+}
+
+void from_kvm_xsave(const uint8_t* image, CpuState& s) {
+  X87State& f = s.fpu;
+  f.fcw = get<uint16_t>(image, kFcw);
+  f.fsw = get<uint16_t>(image, kFsw);
+  f.fop = get<uint16_t>(image, kFop) & 0x7FF;
+  f.fip = get<uint64_t>(image, kFip);
+  f.fdp = get<uint64_t>(image, kFdp);
+  s.sse.mxcsr = get<uint32_t>(image, kMxcsr);
+  const unsigned top = isa::x87_top(f);
+  for (unsigned i = 0; i < 8; ++i) std::memcpy(f.regs[(top + i) & 7].data(), image + kSt + 16 * i, 10);
+  // The full tag word from the abridged one and the registers, as FXRSTOR
+  // leaves it.
+  f.ftw = isa::x87_full_tag_from_abridged(f, image[kFtw]);
+  for (unsigned r = 0; r < 16; ++r) {
+    s.sse.xmm[r][0] = get<uint64_t>(image, kXmm + 16 * r);
+    s.sse.xmm[r][1] = get<uint64_t>(image, kXmm + 16 * r + 8);
   }
 }
 

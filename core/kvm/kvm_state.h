@@ -2,8 +2,9 @@
 // with the segment caches (kvm_sregs: vtlab keeps access rights in the VMX
 // layout, SDM vol. 3C table 24-2, which kvm_segment splits into fields) and
 // the MSRs a 64-bit guest programs (SYSCALL targets, SYSENTER, KERNEL_GS
-// base; FS/GS bases travel in the segment caches, EFER in kvm_sregs).
-// Not carried: x87/SSE state, debug registers, pending events.
+// base; FS/GS bases travel in the segment caches, EFER in kvm_sregs), and
+// the x87/MMX/SSE state through an XSAVE image (KVM_GET_XSAVE/SET_XSAVE).
+// Not carried: debug registers, pending events.
 #pragma once
 
 #include <linux/kvm.h>
@@ -37,5 +38,16 @@ struct KvmMsrs {
 };
 void to_kvm(const CpuState& s, KvmMsrs& m);
 void from_kvm(const KvmMsrs& m, CpuState& s);
+
+// The x87 and SSE state in an XSAVE image in the standard format (SDM
+// vol. 1, 13.4) of at least 576 bytes: the legacy region's FCW, FSW, the
+// abridged tag, FOP, FIP and FDP (the 64-bit layout, which has no FCS or
+// FDS: those keep vtlab's values), MXCSR, ST0-ST7 in stack order and
+// XMM0-XMM15, and XSTATE_BV bits 0 and 1, set so that XRSTOR loads the
+// region rather than the initial state.  Everything else in the image
+// (MXCSR_MASK, AVX and later components) keeps what it held.
+inline constexpr size_t kXsaveLegacyBytes = 576;
+void to_kvm_xsave(const CpuState& s, uint8_t* image);
+void from_kvm_xsave(const uint8_t* image, CpuState& s);
 
 }  // namespace vtlab

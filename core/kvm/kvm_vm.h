@@ -23,6 +23,14 @@ inline constexpr unsigned long kKvmGetSupportedCpuid = _IOWR(KVMIO, 0x05, KvmLis
 inline constexpr unsigned long kKvmSetCpuid2 = _IOW(KVMIO, 0x90, KvmListHeader);
 inline constexpr unsigned long kKvmGetMsrs = _IOWR(KVMIO, 0x88, KvmListHeader);
 inline constexpr unsigned long kKvmSetMsrs = _IOW(KVMIO, 0x89, KvmListHeader);
+// struct kvm_xsave ends in a flexible array as well (C: 4096 bytes, C++:
+// 4100): KVM_GET_XSAVE/KVM_SET_XSAVE/KVM_GET_XSAVE2 with the C size.
+struct KvmXsaveRegion {
+  uint32_t region[1024];
+};
+inline constexpr unsigned long kKvmGetXsave = _IOR(KVMIO, 0xa4, KvmXsaveRegion);
+inline constexpr unsigned long kKvmSetXsave = _IOW(KVMIO, 0xa5, KvmXsaveRegion);
+inline constexpr unsigned long kKvmGetXsave2 = _IOR(KVMIO, 0xcf, KvmXsaveRegion);
 
 class KvmVm {
  public:

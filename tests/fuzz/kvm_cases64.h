@@ -38,21 +38,44 @@ inline constexpr uint16_t kCode0 = 0x08, kData3 = 0x1B, kCode3 = 0x23, kTr = 0x2
 
 using Rng = std::mt19937_64;
 
+// The x87, MMX and SSE state a case starts from and ends with, as FXSAVE
+// holds it (SDM vol. 1, 10.5.1): `st` in stack order (ST(i), whose
+// significand is MMj for physical register j = (TOP + i) & 7), `ftw` the
+// abridged tag (bit j: physical register Rj not empty).  The default is
+// what FNINIT and reset leave.  The guest runs with CR0.MP = 1, EM = TS = 0
+// and CR4.OSFXSR = OSXMMEXCPT = 1 on both sides.
+struct FpuState {
+  uint16_t fcw = 0x037F, fsw = 0;
+  uint8_t ftw = 0;
+  uint8_t st[8][10] = {};
+  uint64_t xmm[16][2] = {};
+  uint32_t mxcsr = 0x1F80;
+  // The last x87 instruction's address (compared), its opcode and its
+  // memory operand's address (not compared: this CPU, like every Intel
+  // one since about 2013, stores them only for an instruction with an
+  // unmasked exception: CPUID.(7,0):EBX[6] FDP_EXCPTN_ONLY, and FOP
+  // compatibility mode off, SDM vol. 1, 8.1.9.1); 0 at the start.
+  uint16_t fop = 0;
+  uint64_t fip = 0, fdp = 0;
+};
+
 struct State {
   uint64_t gpr[16];
   uint64_t flags;
   uint8_t data[kDataBytes];
+  FpuState fpu;
 };
 
 // The state a case ends in: registers at the handler's HLT (RSP on the
 // ring-0 stack), which vector's HLT (rip = kHandler + vector + 1), the
-// frame below RSP0, CR2, and the data page.
+// frame below RSP0, CR2, the data page and the x87/MMX/SSE state.
 struct Outcome {
   uint64_t gpr[16];
   uint64_t rip;
   uint64_t cr2;
   uint8_t frame[kFrameBytes];
   uint8_t data[kDataBytes];
+  FpuState fpu;
   // KVM's side only, not compared: instructions this host's KVM ran
   // through its instruction emulator rather than the CPU (its
   // insn_emulation counter; the ring-0 HLT counts one).
@@ -68,6 +91,11 @@ struct Snippet {
 };
 
 std::vector<Snippet> snippets();
+
+// The x87, MMX, SSE and SSE2 forms (kvm_simd64.cpp), and a random start
+// state for them, boundary-weighted.
+std::vector<Snippet> simd_snippets();
+void random_fpu(Rng& rng, FpuState& fpu);
 
 // Writes the guest's tables and handlers into `ram` (kImageBytes long).
 void build_guest(uint8_t* ram);

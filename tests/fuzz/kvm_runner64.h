@@ -6,6 +6,7 @@
 // first exception's ring-0 HLT (kvm_cases64.h) and reports an Outcome.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,8 +28,15 @@ struct Kvm64 : KvmVm {
   Result run_case(const std::vector<uint8_t>& code, const State& in, Outcome& out, uint64_t cr3 = kPml4);
 
  private:
+  bool set_fpu(const FpuState& in);
+  bool get_fpu(FpuState& out);
+
   kvm_sregs sregs_{};
   KvmStats stats_;
+  // The vCPU's XSAVE image as KVM_GET_XSAVE(2) gave it at setup: each
+  // case writes its x87/SSE state into a copy's legacy region.
+  std::vector<uint32_t> xsave_;
+  unsigned long get_xsave_ = kKvmGetXsave;
 };
 
 // The same case in the interpreter; false if it did not end at a
@@ -36,6 +44,7 @@ struct Kvm64 : KvmVm {
 bool run_interpreter(const std::vector<uint8_t>& image, const std::vector<uint8_t>& code, const State& in,
                      Outcome& out, uint64_t cr3 = kPml4);
 
+bool same(const FpuState& a, const FpuState& b);
 bool same(const Outcome& a, const Outcome& b);
 
 // The vector an outcome ended with (the HLT at kHandler + vector).

@@ -52,6 +52,25 @@ Bytes with_reg(std::initializer_list<uint8_t> op, unsigned r) {
   return b;
 }
 
+// MOV r64, imm64.  The jumps and calls through a register or memory set
+// their target in their own code, right before: a target in the start
+// state could be changed by an earlier instruction of the sequence (a
+// shift of the register, a store over the slot), and a jump into the
+// zeros of another page runs ADD [RAX], AL for up to a million
+// instructions on the CPU, far beyond the interpreter's budget.
+Bytes mov_imm64(unsigned r, uint64_t v) {
+  Bytes b{uint8_t(0x48 | (r >= 8)), uint8_t(0xB8 | (r & 7))};
+  for (int i = 0; i < 8; ++i) b.push_back(uint8_t(v >> (8 * i)));
+  return b;
+}
+
+// MOV QWORD [RBX + disp8], imm32 (sign-extended: `v` below 2 GiB).
+Bytes store_imm32(uint8_t disp, uint64_t v) {
+  Bytes b{0x48, 0xC7, 0x43, disp};
+  put32(b, uint32_t(v));
+  return b;
+}
+
 void add_strings(std::vector<Snippet>& out) {
   struct Op {
     const char* name;
@@ -137,17 +156,19 @@ void add_stack(std::vector<Snippet>& out) {
   add("call_ret_imm", [](Rng& rng, uint64_t, State&) {
     return Bytes{0xE8, 2, 0, 0, 0, 0xEB, 3, 0xC2, uint8_t(rng() % 24), 0};
   });
-  add("call_r64", [](Rng& rng, uint64_t at, State& in) {
+  add("call_r64", [](Rng& rng, uint64_t at, State&) {
     const unsigned r = free_reg(rng);
-    Bytes b = with_reg({0xFF, 0xD0}, r);
-    in.gpr[r] = at + b.size() + 2;
+    const Bytes call = with_reg({0xFF, 0xD0}, r);
+    Bytes b = mov_imm64(r, at + 10 + call.size() + 2);
+    b.insert(b.end(), call.begin(), call.end());
     b.insert(b.end(), {0xEB, 1, 0xC3});
     return b;
   });
-  add("call_m64", [](Rng& rng, uint64_t at, State& in) {
-    const uint8_t disp = uint8_t(rng() % 120);
-    poke64(in, kData + disp, at + 5);
-    return Bytes{0xFF, 0x53, disp, 0xEB, 1, 0xC3};
+  add("call_m64", [](Rng& rng, uint64_t at, State&) {
+    const uint8_t disp = uint8_t(8 * (rng() % 15));
+    Bytes b = store_imm32(disp, at + 8 + 5);
+    b.insert(b.end(), {0xFF, 0x53, disp, 0xEB, 1, 0xC3});
+    return b;
   });
   add("ret", [](Rng&, uint64_t at, State& in) {
     poke64(in, in.gpr[kRsp], at + 1);
@@ -177,16 +198,18 @@ void add_control(std::vector<Snippet>& out) {
                  }});
   out.push_back({"jmp8", [=](Rng&, uint64_t, State&) { return then_ud2({0xEB, 2}); }});
   out.push_back({"jmp32", [=](Rng&, uint64_t, State&) { return then_ud2({0xE9, 2, 0, 0, 0}); }});
-  out.push_back({"jmp_r64", [=](Rng& rng, uint64_t at, State& in) {
+  out.push_back({"jmp_r64", [=](Rng& rng, uint64_t at, State&) {
                    const unsigned r = free_reg(rng);
-                   Bytes b = with_reg({0xFF, 0xE0}, r);
-                   in.gpr[r] = at + b.size() + 2;
+                   const Bytes jmp = with_reg({0xFF, 0xE0}, r);
+                   Bytes b = mov_imm64(r, at + 10 + jmp.size() + 2);
+                   b.insert(b.end(), jmp.begin(), jmp.end());
                    return then_ud2(b);
                  }});
-  out.push_back({"jmp_m64", [=](Rng& rng, uint64_t at, State& in) {
-                   const uint8_t disp = uint8_t(rng() % 120);
-                   poke64(in, kData + disp, at + 5);
-                   return then_ud2({0xFF, 0x63, disp});
+  out.push_back({"jmp_m64", [=](Rng& rng, uint64_t at, State&) {
+                   const uint8_t disp = uint8_t(8 * (rng() % 15));
+                   Bytes b = store_imm32(disp, at + 8 + 5);
+                   b.insert(b.end(), {0xFF, 0x63, disp});
+                   return then_ud2(b);
                  }});
   for (const auto& form : {std::pair{"loopne", 0xE0}, {"loope", 0xE1}, {"loop", 0xE2}, {"jrcxz", 0xE3}}) {
     const uint8_t op = uint8_t(form.second);  // (clang 14 cannot capture a structured binding)
@@ -241,9 +264,10 @@ void add_faults(std::vector<Snippet>& out) {
     // (No jump into the read-only page: its zeros would run as ADD [RAX],
     // AL for up to a million instructions.)
     if (reg.at != kUserReadOnly)
-      out.push_back({std::string("jmp_") + reg.name, [=](Rng& rng, uint64_t, State& in) {
-                       in.gpr[kR11] = reg.at + rng() % 0x1000;
-                       return Bytes{0x41, 0xFF, 0xE3};
+      out.push_back({std::string("jmp_") + reg.name, [=](Rng& rng, uint64_t, State&) {
+                       Bytes b = mov_imm64(kR11, reg.at + rng() % 0x1000);
+                       b.insert(b.end(), {0x41, 0xFF, 0xE3});
+                       return b;
                      }});
     for (bool store : {false, true}) {
       out.push_back({std::string(store ? "store_" : "load_") + reg.name, [=](Rng& rng, uint64_t, State& in) {

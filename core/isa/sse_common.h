@@ -129,10 +129,19 @@ template <unsigned N> void set_vreg(Cpu& cpu, const Operand& o, const Vec<N>& v)
 // check covers the whole access first, so a limit fault names the access;
 // the read then goes in quadwords.  Reads commit nothing, so a fault in the
 // second half leaves no trace.
-inline Status read_bytes(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len, uint8_t* out) {
+// 16-byte operands are not alignment-checked (#AC) on the silicon (measured,
+// docs/FUZZING.md; SDM vol. 3, 6.15 leaves it to the implementation for
+// MOVUPS/MOVDQU): with alignment checking on, they go in bytes, which are
+// never misaligned.
+inline unsigned piece_limit(const Cpu& cpu, bool alignment_checked) {
+  return alignment_checked || !((cpu.s.cr0 & cr0::AM) && cpu.s.flags.test(flag::AC)) ? 8 : 1;
+}
+inline Status read_bytes(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len, uint8_t* out,
+                         bool alignment_checked = true) {
   TRY(cpu.check_segment(seg, offset, len, Access::Read));
+  const unsigned limit = piece_limit(cpu, alignment_checked);
   for (unsigned k = 0; k < len;) {
-    const unsigned n = len - k >= 8 ? 8 : (len - k >= 4 ? 4 : (len - k >= 2 ? 2 : 1));
+    const unsigned n = std::min<unsigned>(limit, len - k >= 8 ? 8 : (len - k >= 4 ? 4 : (len - k >= 2 ? 2 : 1)));
     uint64_t v;
     TRY(cpu.read_mem(seg, offset + k, n, v));
     std::memcpy(out + k, &v, n);
@@ -142,10 +151,12 @@ inline Status read_bytes(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len, 
 }
 // The store: every page it touches is checked (probe_write) before the
 // first byte is written, so a fault leaves memory unchanged.
-inline Status write_bytes(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len, const uint8_t* in) {
+inline Status write_bytes(Cpu& cpu, unsigned seg, uint64_t offset, unsigned len, const uint8_t* in,
+                          bool alignment_checked = true) {
   TRY(probe_write(cpu, seg, offset, len));
+  const unsigned limit = piece_limit(cpu, alignment_checked);
   for (unsigned k = 0; k < len;) {
-    const unsigned n = len - k >= 8 ? 8 : (len - k >= 4 ? 4 : (len - k >= 2 ? 2 : 1));
+    const unsigned n = std::min<unsigned>(limit, len - k >= 8 ? 8 : (len - k >= 4 ? 4 : (len - k >= 2 ? 2 : 1)));
     uint64_t v = 0;
     std::memcpy(&v, in + k, n);
     TRY(cpu.write_mem(seg, offset + k, n, v));
@@ -182,13 +193,13 @@ template <unsigned N> Status read_src(Cpu& cpu, const DecodedInsn& i, unsigned n
   const uint64_t ea = effective_address(cpu, i);
   if (align == Align::M128 && size == 16) TRY(check_aligned16(cpu, i.mem.seg, ea));
   v = Vec<N>{};
-  return read_bytes(cpu, i.mem.seg, ea, size, v.b.data());
+  return read_bytes(cpu, i.mem.seg, ea, size, v.b.data(), size != 16);
 }
 // Stores the low `size` bytes of v to the memory operand.
 template <unsigned N> Status write_mem_vec(Cpu& cpu, const DecodedInsn& i, const Vec<N>& v, unsigned size, Align align) {
   const uint64_t ea = effective_address(cpu, i);
   if (align == Align::M128 && size == 16) TRY(check_aligned16(cpu, i.mem.seg, ea));
-  return write_bytes(cpu, i.mem.seg, ea, size, v.b.data());
+  return write_bytes(cpu, i.mem.seg, ea, size, v.b.data(), size != 16);
 }
 
 // --- the common shape: dest op= src (imm8) ----------------------------------
@@ -235,7 +246,10 @@ inline Status simd_fp_result(Cpu& cpu, uint32_t raised) {
 
 // The MXCSR the host runs a guest operation under: the guest's FZ, RC and
 // DAZ, every exception masked, no flags.
-inline uint32_t host_mxcsr(uint32_t guest) { return (guest & 0xE040) | 0x1F80; }
+inline uint32_t host_mxcsr(uint32_t guest) {
+  const uint32_t ftz = (guest & 0x0800) ? guest & 0x8000 : 0;  // FTZ acts only with UM masked (10.2.3.3)
+  return (guest & 0x6040) | ftz | 0x1F80;
+}
 
 inline __m128i to_host(const Xmm& v) {
   __m128i r;
@@ -281,7 +295,16 @@ template <typename Op> Status float_op(Cpu& cpu, const DecodedInsn& i) {
   Xmm s;
   TRY(read_src<16>(cpu, i, 1, s, Align::M128));
   __m128i d = to_host(xmm(cpu, i.op[0].reg));
-  TRY(simd_fp_result(cpu, Op::run(d, to_host(s), host_mxcsr(cpu.s.sse.mxcsr))));
+  const __m128i before = d;
+  uint32_t raised = Op::run(d, to_host(s), host_mxcsr(cpu.s.sse.mxcsr));
+  // Unmasked, underflow is a tiny result even when exact (11.5.2.5); the
+  // masked run flags only tiny and inexact ones.  FTZ flushes every tiny
+  // result and flags UE: a second run under it detects tininess.
+  if (!(cpu.s.sse.mxcsr & 0x0800)) {
+    __m128i again = before;
+    raised |= Op::run(again, to_host(s), host_mxcsr(cpu.s.sse.mxcsr) | 0x8000) & 0x10;
+  }
+  TRY(simd_fp_result(cpu, raised));
   set_xmm(cpu, i.op[0].reg, from_host(d));
   return Status::Ok;
 }

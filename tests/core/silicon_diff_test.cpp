@@ -115,5 +115,61 @@ TEST(SiliconDiff, AddressSize32RepClearsUpperHalvesEvenWithCountZero) {
   }
 }
 
+// --- x87/MMX/SSE (kvm_diff64's SIMD forms) -------------------------------
+
+// Alignment checking leaves 16-byte SSE operands alone on the silicon
+// (MOVUPS/MOVDQU; the SDM leaves it to the implementation), while 8-byte
+// ones fault #AC(0) as integer accesses do.
+TEST(SiliconDiff, SixteenByteSseOperandsAreNotAlignmentChecked) {
+  const auto run = [](const std::string& insn) {
+    CpuHarness h(64);
+    h.cpu.s.cr4 |= cr4::OSFXSR | cr4::OSXMMEXCPT;
+    set_cpl(h, 3);
+    h.cpu.s.cr0 |= cr0::AM;
+    h.cpu.s.flags.set(flag::AC, true);
+    h.cpu.s.gpr[RBX] = CpuHarness::kData + 4;
+    h.mem.write(CpuHarness::kData + 4, 8, 0x1122334455667788);
+    const Status st = step(h, insn);
+    return std::pair{st, st == Status::Exception ? h.cpu.pending().vector : 0xFF};
+  };
+  EXPECT_EQ(run("movups xmm0, [rbx]"), (std::pair{Status::Ok, 0xFF}));
+  EXPECT_EQ(run("movdqu [rbx], xmm1"), (std::pair{Status::Ok, 0xFF}));
+  EXPECT_EQ(run("movq xmm0, [rbx]"), (std::pair{Status::Exception, int{vec::AC}}));
+}
+
+// EMMS sets TOP to 0 besides emptying every tag (SDM vol. 1, table 9-3).
+TEST(SiliconDiff, EmmsClearsTop) {
+  CpuHarness h(64);
+  h.cpu.s.fpu.fsw = 0x2800 | 0x0001;  // TOP = 5, IE
+  h.cpu.s.fpu.ftw = 0x0F00;
+  ASSERT_EQ(step(h, "emms"), Status::Ok);
+  EXPECT_EQ(h.cpu.s.fpu.fsw, 0x0001);
+  EXPECT_EQ(h.cpu.s.fpu.ftw, 0xFFFF);
+}
+
+// With underflow unmasked, a tiny result is an underflow even when exact
+// (SDM vol. 1, 11.5.2.5): #XM, UE and DE set; masked, only DE (the
+// silicon's MXCSR after the same SUBPS is 0x1F82).
+TEST(SiliconDiff, ExactTinyResultUnderflowsWhenUnmasked) {
+  for (const uint32_t mxcsr : {0x1780u, 0x1F80u}) {
+    CpuHarness h(64);
+    h.cpu.s.cr4 |= cr4::OSFXSR | cr4::OSXMMEXCPT;
+    h.cpu.s.sse.mxcsr = mxcsr;
+    h.cpu.s.sse.xmm[0] = {0xFF, 0};  // denormal lanes: 0xFF - 0x0F is exact
+    h.cpu.s.sse.xmm[1] = {0x0F, 0};
+    const Status st = step(h, "subps xmm0, xmm1");
+    if (mxcsr == 0x1780) {
+      ASSERT_EQ(st, Status::Exception);
+      EXPECT_EQ(h.cpu.pending().vector, vec::XM);
+      EXPECT_EQ(h.cpu.s.sse.mxcsr, 0x1792u);
+      EXPECT_EQ(h.cpu.s.sse.xmm[0][0], 0xFFu);  // the destination unchanged
+    } else {
+      ASSERT_EQ(st, Status::Ok);
+      EXPECT_EQ(h.cpu.s.sse.mxcsr, 0x1F82u);
+      EXPECT_EQ(h.cpu.s.sse.xmm[0][0], 0xF0u);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace vtlab::test::system

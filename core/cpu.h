@@ -401,7 +401,9 @@ class Cpu {
   // the fast paths step aside: a watcher, the hole detector's capture, a
   // DR7 breakpoint, or alignment checking (CR0.AM with EFLAGS.AC).
   bool memory_checks_armed() const {
-    return observer || write_capture || (s.dr[7] & 0xFF) || ((s.cr0 & cr0::AM) && s.flags.test(flag::AC));
+    // One test for the two pointers: this runs on every memory access.
+    return (reinterpret_cast<uintptr_t>(observer) | reinterpret_cast<uintptr_t>(write_capture)) ||
+           (s.dr[7] & 0xFF) || ((s.cr0 & cr0::AM) && s.flags.test(flag::AC));
   }
   // Arms the TLB entry behind a slow access that succeeded at `phys`.
   void attach_host(uint64_t lin, uint64_t phys);

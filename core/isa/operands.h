@@ -25,7 +25,8 @@ inline uint64_t effective_address(const Cpu& cpu, const DecodedInsn& i) {
   if (i.mem.base == kRegRip) ea += cpu.next_rip;
   else if (i.mem.base != kNoReg) ea += cpu.s.gpr[i.mem.base];
   if (i.mem.index != kNoReg) ea += cpu.s.gpr[i.mem.index] * i.mem.scale;
-  return ea & all_ones(i.addrsize);
+  // addrsize is 2, 4 or 8: a shift, not all_ones' branch.
+  return ea & (~uint64_t{0} >> (64 - 8 * i.addrsize));
 }
 
 template <typename T> Status read_op(Cpu& cpu, const DecodedInsn& i, unsigned n, T& v) {

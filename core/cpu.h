@@ -363,7 +363,9 @@ class Cpu {
   // TLB entry that maps RAM and grants the access outright (host_read /
   // host_write, attached by the slow path).  Anything else returns nullptr
   // and the slow path decides, so the fast path never changes a result.
-  uint8_t* fast_data(unsigned seg, uint64_t offset, unsigned size, bool write) {
+  // Always inlined: out of line (GCC's choice in some handlers) it cost a
+  // call and the run-time `write` and `size` on every access.
+  [[gnu::always_inline]] uint8_t* fast_data(unsigned seg, uint64_t offset, unsigned size, bool write) {
     if (memory_checks_armed()) [[unlikely]]
       return nullptr;
     const SegmentCache& sc = s.seg[seg];
@@ -384,7 +386,7 @@ class Cpu {
   // host address when paging is off and the page is RAM, or when the TLB
   // entry carries one that grants the access; else nullptr.  Mirrors what
   // translate() would do on a hit, so it changes no result.
-  uint8_t* host_linear(uint64_t lin, unsigned size, bool write, bool user) {
+  [[gnu::always_inline]] uint8_t* host_linear(uint64_t lin, unsigned size, bool write, bool user) {
     if ((lin & kPageMask) + size > kPageSize) return nullptr;
     if (!(s.cr0 & cr0::PG)) {
       const uint64_t phys = lin & 0xFFFFFFFF & a20_mask;

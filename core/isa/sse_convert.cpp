@@ -102,8 +102,9 @@ enum class MmxConvert : uint8_t {
   PdToInt,  // CVT(T)PD2PI mm, xmm/m128 (aligned)
 };
 
-// The MMX transition (TOP = 0, tags valid) and a pending x87 exception's
-// #MF come with an MMX register operand only: CVTPI2PD's page says so for
+// The MMX transition (TOP = 0, tags valid; also when the instruction then
+// faults #XM) and a pending x87 exception's #MF come with an MMX register
+// operand only: CVTPI2PD's page says so for
 // its m64 form, and CVTPI2PS xmm, m64 leaves TOP and the tags alone on the
 // silicon too (SseMmxConvert tests), where its page says it transitions.
 template <typename Op, MmxConvert C> Status mmx_convert(Cpu& cpu, const DecodedInsn& i) {
@@ -113,6 +114,9 @@ template <typename Op, MmxConvert C> Status mmx_convert(Cpu& cpu, const DecodedI
   Xmm s;
   TRY(read_src<16>(cpu, i, 1, s, Align::M128));
   if (C == MmxConvert::PsToInt) std::memset(s.b.data() + 8, 0, 8);  // an XMM source's high lanes
+  // Before the computation: an unmasked exception's #XM finds the x87 in
+  // MMX state on the silicon (kvm_diff64, docs/FUZZING.md).
+  if (mmx) enter_mmx_state(cpu);
   __m128i r{};
   TRY(simd_fp_result(cpu, Op::run(r, to_host(s), host_mxcsr(cpu.s.sse.mxcsr))));
   const Xmm out = from_host(r);
@@ -127,7 +131,6 @@ template <typename Op, MmxConvert C> Status mmx_convert(Cpu& cpu, const DecodedI
     std::memcpy(m.b.data(), out.b.data(), 8);
     set_mm(cpu, i.op[0].reg, m);
   }
-  if (mmx) enter_mmx_state(cpu);
   return Status::Ok;
 }
 

@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstring>
 
 #include "core/isa/operands.h"
@@ -287,9 +288,77 @@ inline Xmm from_host(__m128i r) {
 
 namespace vtlab::isa::simd {
 
+// --- PE after an unmasked overflow or underflow ------------------------------
+
+// What an operation that can overflow or underflow computes per lane, for
+// recomputing PE: ADD/SUB/MUL/DIV of dest and src lanes, or Narrow (a
+// double src lane rounded to single: CVTSD2SS, CVTPD2PS).
+enum class Rounded : uint8_t { Add, Sub, Mul, Div, Narrow };
+struct RoundedShape {
+  Rounded op;
+  uint8_t lanes;  // the lanes computed (scalar forms: 1)
+  bool dbl;       // double source lanes (the result is double unless Narrow)
+};
+
+// Whether a op b (80-bit, exact images of the lanes) rounded to 24 or 53
+// bits under rounding control rc is inexact, on the host x87: its 15-bit
+// exponent holds every product, quotient and sum of single or double
+// values, so this is the rounding with an unbounded exponent.
+template <uint8_t ModRM> bool x87_inexact(long double a, long double b, uint16_t cw) {
+  uint16_t host_cw, sw;
+  asm volatile("fnstcw %[save]\n\tfldcw %[cw]\n\tfnclex\n\tfldt %[b]\n\tfldt %[a]\n\t.byte 0xD8, %c[modrm]\n\t"
+               "fnstsw %[sw]\n\tfstp %%st(0)\n\tfstp %%st(0)\n\tfnclex\n\tfldcw %[save]"
+               : [save] "=m"(host_cw), [sw] "=m"(sw)
+               : [cw] "m"(cw), [a] "m"(a), [b] "m"(b), [modrm] "i"(ModRM)
+               : "st", "st(1)");
+  return sw & 0x20;
+}
+
+// A lane as the operation sees it: DAZ turns a denormal operand into a
+// zero of its sign before anything else (10.2.3.4).
+template <typename T> long double lane_value(T v, uint32_t mxcsr) {
+  if ((mxcsr & 0x40) && std::fpclassify(v) == FP_SUBNORMAL) v = std::copysign(T{0}, v);
+  return v;
+}
+
+// With OE or UE unmasked the instruction faults without a result, and PE
+// says whether the result rounded to the destination's precision with an
+// unbounded exponent is inexact (measured: 2^127 / 2^-2 in single
+// precision gives OE alone, (1 + 2^-23) 2^-126 * 2^-3 UE alone).  The
+// masked host run reports the PE of the overflowed or denormalised result,
+// which is always inexact, so PE is recomputed over the lanes.  Not
+// measured, taken the same way: a packed operation where another lane's
+// overflow or underflow is masked.
+template <RoundedShape S> uint32_t unbounded_pe(uint32_t mxcsr, uint32_t raised, const Xmm& d, const Xmm& s) {
+  const uint32_t unmasked = raised & ~(mxcsr >> kMxcsrMaskShift) & kMxcsrFlags;
+  if (!(unmasked & 0x18) || (unmasked & 0x07)) return raised;  // no post-computation fault
+  const uint16_t cw = static_cast<uint16_t>(0x7F | ((S.dbl && S.op != Rounded::Narrow) ? 0x200 : 0) |
+                                            ((mxcsr >> 13) & 3) << 10);
+  bool inexact = false;
+  for (unsigned k = 0; k < S.lanes; ++k) {
+    long double a, b;
+    if constexpr (S.op == Rounded::Narrow) {
+      a = lane_value(s.get<double>(k), mxcsr), b = 1.0L;
+    } else if constexpr (S.dbl) {
+      a = lane_value(d.get<double>(k), mxcsr), b = lane_value(s.get<double>(k), mxcsr);
+    } else {
+      a = lane_value(d.get<float>(k), mxcsr), b = lane_value(s.get<float>(k), mxcsr);
+    }
+    // ST(0) = ST(0) op ST(1), ST(0) = a: D8 C1 (add), C9 (mul), E1 (sub), F1 (div).
+    switch (S.op) {
+      case Rounded::Add: inexact |= x87_inexact<0xC1>(a, b, cw); break;
+      case Rounded::Sub: inexact |= x87_inexact<0xE1>(a, b, cw); break;
+      case Rounded::Div: inexact |= x87_inexact<0xF1>(a, b, cw); break;
+      default: inexact |= x87_inexact<0xC9>(a, b, cw); break;
+    }
+  }
+  return (raised & ~0x20u) | (inexact ? 0x20u : 0);
+}
+
 // A float operation xmm <- op(xmm, xmm/mem) run by the host: Op::run(dest,
 // src, host MXCSR) -> flags raised.  On an unmasked exception the
-// destination keeps its value.
+// destination keeps its value.  An Op that can overflow or underflow
+// declares its kRounded shape (unbounded_pe).
 template <typename Op> Status float_op(Cpu& cpu, const DecodedInsn& i) {
   TRY(sse_available(cpu));
   Xmm s;
@@ -304,6 +373,8 @@ template <typename Op> Status float_op(Cpu& cpu, const DecodedInsn& i) {
     __m128i again = before;
     raised |= Op::run(again, to_host(s), host_mxcsr(cpu.s.sse.mxcsr) | 0x8000) & 0x10;
   }
+  if constexpr (requires { Op::kRounded; })
+    raised = unbounded_pe<Op::kRounded>(cpu.s.sse.mxcsr, raised, from_host(before), s);
   TRY(simd_fp_result(cpu, raised));
   set_xmm(cpu, i.op[0].reg, from_host(d));
   return Status::Ok;
@@ -319,8 +390,14 @@ template <typename Op> Handler bind_float_op(DecodedInsn& i, const ZydisDecodedI
 }  // namespace vtlab::isa::simd
 
 // Declares struct Name whose run() executes `mnem src, dst` on the host.
-#define VTLAB_HOST_FLOAT_OP(Name, mnem)                                        \
+#define VTLAB_HOST_FLOAT_OP(Name, mnem) VTLAB_HOST_FLOAT_OP_WITH(Name, mnem)
+// The same for an operation that can overflow or underflow, with its
+// shape (a vtlab::isa::simd::RoundedShape).
+#define VTLAB_HOST_ROUNDED_OP(Name, mnem, ...) \
+  VTLAB_HOST_FLOAT_OP_WITH(Name, mnem, static constexpr RoundedShape kRounded{__VA_ARGS__};)
+#define VTLAB_HOST_FLOAT_OP_WITH(Name, mnem, ...)                              \
   struct Name {                                                                \
+    __VA_ARGS__                                                                \
     static uint32_t run(__m128i& d, __m128i s, uint32_t csr) {                 \
       uint32_t raised;                                                         \
       VTLAB_HOST_SSE(mnem, d, s, csr, raised);                                 \

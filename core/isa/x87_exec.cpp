@@ -8,7 +8,7 @@
 //   families              register/no-operand forms           memory forms
 //   load/store/constants  FLD/FST/FSTP ST(i), FXCH, FCMOVcc,  FLD m32/m64/m80, FILD m16/32/64, FBLD,
 //                         FLD1/FLDZ/FLDPI/FLDL2E/FLDL2T/      FST(P) m32/m64, FSTP m80, FIST(P) m16/32,
-//                         FLDLG2/FLDLN2, FFREE(P), FINC/DECSTP FISTP m64, FBSTP
+//                         FLDLG2/FLDLN2, FFREE(P), FINC/DECSTP FISTP m64, FBSTP, FISTTP m16/32/64
 //   arithmetic            FADD..FDIVR(P) ST(i), FCHS, FABS,   FADD..FDIVR m32/m64, FIADD..FIDIVR m16/m32
 //                         FSQRT, FRNDINT, FSCALE, FXTRACT,
 //                         FPREM, FPREM1
@@ -27,6 +27,8 @@
 // clear OF, SF and AF, also after an unmasked IE: the SDM says EFLAGS are
 // then not set, but an Intel Xeon sets ZF=PF=CF=1 (unordered), measured
 // with those flags clear before (X87Oracle tests compare with the host).
+// FISTTP (SSE3) is modelled although vtlab's CPUID does not advertise SSE3:
+// the CPU executes it regardless of CPUID, and so does vtlab.
 #include "core/isa/registry.h"
 #include "core/isa/x87_host.h"
 
@@ -35,7 +37,7 @@ namespace vtlab::isa {
 namespace {
 
 struct MemForm {
-  uint8_t size = 0;  // 0: not a computing memory form (control, FISTTP, invalid)
+  uint8_t size = 0;  // 0: not a computing memory form (control, invalid)
   bool store = false;
 };
 
@@ -51,16 +53,19 @@ constexpr MemForm mem_form(uint8_t opcode, uint8_t reg) {
       return {};
     case 0xDB:
       if (reg == 0) return {4, false};                // FILD m32int
+      if (reg == 1) return {4, true};                 // FISTTP m32int
       if (reg == 2 || reg == 3) return {4, true};     // FIST(P) m32int
       if (reg == 5) return {10, false};               // FLD m80fp
       if (reg == 7) return {10, true};                // FSTP m80fp
       return {};
     case 0xDD:
       if (reg == 0) return {8, false};                // FLD m64fp
+      if (reg == 1) return {8, true};                 // FISTTP m64int
       if (reg == 2 || reg == 3) return {8, true};     // FST(P) m64fp
       return {};
     case 0xDF:
       if (reg == 0) return {2, false};                // FILD m16int
+      if (reg == 1) return {2, true};                 // FISTTP m16int
       if (reg == 2 || reg == 3) return {2, true};     // FIST(P) m16int
       if (reg == 4) return {10, false};               // FBLD m80bcd
       if (reg == 5) return {8, false};                // FILD m64int
@@ -154,7 +159,7 @@ Handler bind_x87(DecodedInsn& i, const ZydisDecodedInstruction& zi) {
 constexpr ZydisMnemonic kComputing[] = {
     // load, store, constants, stack and register management
     ZYDIS_MNEMONIC_FLD, ZYDIS_MNEMONIC_FST, ZYDIS_MNEMONIC_FSTP, ZYDIS_MNEMONIC_FSTPNCE, ZYDIS_MNEMONIC_FILD,
-    ZYDIS_MNEMONIC_FIST, ZYDIS_MNEMONIC_FISTP, ZYDIS_MNEMONIC_FBLD, ZYDIS_MNEMONIC_FBSTP, ZYDIS_MNEMONIC_FXCH,
+    ZYDIS_MNEMONIC_FIST, ZYDIS_MNEMONIC_FISTP, ZYDIS_MNEMONIC_FISTTP, ZYDIS_MNEMONIC_FBLD, ZYDIS_MNEMONIC_FBSTP, ZYDIS_MNEMONIC_FXCH,
     ZYDIS_MNEMONIC_FCMOVB, ZYDIS_MNEMONIC_FCMOVE, ZYDIS_MNEMONIC_FCMOVBE, ZYDIS_MNEMONIC_FCMOVU,
     ZYDIS_MNEMONIC_FCMOVNB, ZYDIS_MNEMONIC_FCMOVNE, ZYDIS_MNEMONIC_FCMOVNBE, ZYDIS_MNEMONIC_FCMOVNU,
     ZYDIS_MNEMONIC_FLD1, ZYDIS_MNEMONIC_FLDZ, ZYDIS_MNEMONIC_FLDPI, ZYDIS_MNEMONIC_FLDL2E, ZYDIS_MNEMONIC_FLDL2T,

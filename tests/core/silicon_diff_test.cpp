@@ -2,8 +2,9 @@
 // (tests/fuzz/kvm_diff64.cpp, docs/FUZZING.md): each case is a reproducer
 // on which vtlab and the CPU disagreed, reduced to one instruction, with the
 // CPU's result.  Alignment checking (SDM vol. 3, 6.15 "#AC"), RDPMC, UD0/
-// UD1, TF under REP (17.3.1.4, RF in 17.3.1.1), and the 32-bit-address REP
-// forms in 64-bit mode.
+// UD1, TF under REP (17.3.1.4, RF in 17.3.1.1), the 32-bit-address REP
+// forms in 64-bit mode, and SSE/MMX state and exception flags (EMMS, UE
+// and PE with unmasked underflow or overflow, 16-byte operands and #AC).
 #include "core/system_fixture.h"
 
 namespace vtlab::test::system {
@@ -167,6 +168,42 @@ TEST(SiliconDiff, ExactTinyResultUnderflowsWhenUnmasked) {
       ASSERT_EQ(st, Status::Ok);
       EXPECT_EQ(h.cpu.s.sse.mxcsr, 0x1F82u);
       EXPECT_EQ(h.cpu.s.sse.xmm[0][0], 0xF0u);
+    }
+  }
+}
+
+// After an unmasked overflow or underflow, PE says whether the result
+// rounded to single precision with an unbounded exponent is inexact; the
+// masked responses (infinity, a denormal) are always inexact.  MXCSR
+// after each on the silicon (SIGFPE's saved MXCSR on the host).
+TEST(SiliconDiff, UnmaskedOverflowOrUnderflowSetsPeOnlyWhenInexact) {
+  struct Case {
+    const char* insn;
+    uint32_t a, b, mxcsr, after;
+    bool faults;
+  };
+  const Case cases[] = {
+      {"divss xmm0, xmm1", 0x7F000000, 0x3E800000, 0x1B80, 0x1B88, true},   // 2^127 / 2^-2: OE alone
+      {"divss xmm0, xmm1", 0x7F000000, 0x3E800000, 0x1F80, 0x1FA8, false},  // masked: OE PE, infinity
+      {"mulss xmm0, xmm1", 0x00800001, 0x3E000000, 0x1780, 0x1790, true},   // (1+2^-23)2^-126 * 2^-3: UE alone
+      {"mulss xmm0, xmm1", 0x00800001, 0x3E000000, 0x1F80, 0x1FB0, false},  // masked: UE PE
+      {"mulss xmm0, xmm1", 0x00800001, 0x3E000001, 0x1780, 0x17B0, true},   // times (1+2^-23)2^-3: inexact
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.mxcsr);
+    CpuHarness h(64);
+    h.cpu.s.cr4 |= cr4::OSFXSR | cr4::OSXMMEXCPT;
+    h.cpu.s.sse.mxcsr = c.mxcsr;
+    h.cpu.s.sse.xmm[0] = {c.a, 0};
+    h.cpu.s.sse.xmm[1] = {c.b, 0};
+    const Status st = step(h, c.insn);
+    EXPECT_EQ(h.cpu.s.sse.mxcsr, c.after);
+    if (c.faults) {
+      ASSERT_EQ(st, Status::Exception);
+      EXPECT_EQ(h.cpu.pending().vector, vec::XM);
+      EXPECT_EQ(h.cpu.s.sse.xmm[0][0], c.a);
+    } else {
+      EXPECT_EQ(st, Status::Ok);
     }
   }
 }

@@ -219,10 +219,13 @@ std::vector<VecForm> vec_forms() {
   xx("cvtdq2pd", 0xF3, 0xE6, 8, Lane::Int);
   xx("cvtpd2dq", 0xF2, 0xE6, 16, Lane::F64);
   xx("cvttpd2dq", 0x66, 0xE6, 16, Lane::F64);
-  // Not yet: the MMX-register conversions CVTPI2PS (0F 2A), CVT(T)PS2PI
-  // (0F 2D/2C), CVTPI2PD (66 0F 2A), CVT(T)PD2PI (66 0F 2D/2C), which vtlab
-  // does not model (core/isa/sse_convert.cpp): the interpreter stops at
-  // them where the CPU converts (docs/FUZZING.md).
+  // Between MMX registers and XMM lanes.
+  add("cvtpi2ps", 0, 0x2A, Reg::Xmm, Reg::Mm, 8, Lane::Int);
+  add("cvtpi2pd", 0x66, 0x2A, Reg::Xmm, Reg::Mm, 8, Lane::Int);
+  add("cvtps2pi", 0, 0x2D, Reg::Mm, Reg::Xmm, 8, Lane::F32);
+  add("cvttps2pi", 0, 0x2C, Reg::Mm, Reg::Xmm, 8, Lane::F32);
+  add("cvtpd2pi", 0x66, 0x2D, Reg::Mm, Reg::Xmm, 16, Lane::F64);
+  add("cvttpd2pi", 0x66, 0x2C, Reg::Mm, Reg::Xmm, 16, Lane::F64);
   // Logic, shuffles, unpacks.
   for (const Arith a : {Arith{"and", 0x54}, {"andn", 0x55}, {"or", 0x56}, {"xor", 0x57}, {"unpckl", 0x14},
                         {"unpckh", 0x15}}) {
@@ -406,8 +409,9 @@ std::vector<X87Form> x87_forms() {
   mem("fistp_m16", 0xDF, 3, 2, Lane::Int);
   mem("fistp_m32", 0xDB, 3, 4, Lane::Int);
   mem("fistp_m64", 0xDF, 7, 8, Lane::Int);
-  // Not yet: FISTTP (DF /1, DB /1, DD /1; SSE3), which vtlab does not
-  // model: the interpreter stops at it (docs/FUZZING.md).
+  mem("fisttp_m16", 0xDF, 1, 2, Lane::Int);  // SSE3, run whatever CPUID says
+  mem("fisttp_m32", 0xDB, 1, 4, Lane::Int);
+  mem("fisttp_m64", 0xDD, 1, 8, Lane::Int);
   // One-operand and constant forms.
   fixed("fchs", 0xD9, 0xE0);
   fixed("fabs", 0xD9, 0xE1);

@@ -66,6 +66,9 @@ OP2(fist_m16, "fist word ptr [ebx+0x100]")
 OP2(fistp_m32, "fistp dword ptr [ebx+0x100]")
 OP2(fistp_m64, "fistp qword ptr [ebx+0x100]")
 OP2(fbstp, "fbstp tbyte ptr [ebx+0x100]")
+OP2(fisttp_m16, "fisttp word ptr [ebx+0x100]")
+OP2(fisttp_m32, "fisttp dword ptr [ebx+0x100]")
+OP2(fisttp_m64, "fisttp qword ptr [ebx+0x100]")
 OP2(fxch, "fxch st(1)")
 OP2(fld1, "fld1")
 OP2(fldpi, "fldpi")
@@ -77,7 +80,8 @@ const Snippet* const kOps[] = {
     &fdivr_m64, &fimul_m16, &fidiv_m32, &fld_m32, &fld_m64, &fild_m64, &fbld, &fsqrt, &frndint, &fscale,
     &fxtract, &fprem, &fprem1, &fchs, &fabs, &fsin, &fcos, &fsincos, &fptan, &fpatan, &f2xm1, &fyl2x,
     &fyl2xp1, &fxam, &ftst, &fcom_st, &fucompp, &fcom_m64, &ficom_m16, &fcomi, &fucomip, &fst_m32,
-    &fstp_m64, &fstp_m80, &fist_m16, &fistp_m32, &fistp_m64, &fbstp, &fxch, &fld1, &fldpi, &fldl2e, &fldlg2};
+    &fstp_m64, &fstp_m80, &fist_m16, &fistp_m32, &fistp_m64, &fbstp, &fisttp_m16, &fisttp_m32, &fisttp_m64,
+    &fxch, &fld1, &fldpi, &fldl2e, &fldlg2};
 
 const F80 kValues[] = {
     {0x3FFF, 0x8000000000000000},  // 1

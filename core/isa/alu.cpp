@@ -26,6 +26,7 @@ namespace {
 // been written, so a faulting store leaves RFLAGS untouched.
 
 struct Add {
+  static constexpr Flags::Op kFlags = Flags::Op::Add;
   template <typename T> static T compute(T a, T b, bool) { return T(a + b); }
   template <typename T> static void flags(Flags& f, T a, T b, T r, bool) { f.set_add(a, b, r); }
 };
@@ -48,20 +49,24 @@ struct And {
   template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
 };
 struct Or {
+  static constexpr Flags::Op kFlags = Flags::Op::Logic;
   template <typename T> static T compute(T a, T b, bool) { return T(a | b); }
   template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
 };
 struct Xor {
+  static constexpr Flags::Op kFlags = Flags::Op::Logic;
   template <typename T> static T compute(T a, T b, bool) { return T(a ^ b); }
   template <typename T> static void flags(Flags& f, T, T, T r, bool) { f.set_logic(r); }
 };
 
 // One-operand forms: the source slot is unused.
 struct Inc {
+  static constexpr Flags::Op kFlags = Flags::Op::Inc;
   template <typename T> static T compute(T a) { return T(a + 1); }
   template <typename T> static void flags(Flags& f, T a, T r) { f.set_inc(a, r); }
 };
 struct Dec {
+  static constexpr Flags::Op kFlags = Flags::Op::Dec;
   template <typename T> static T compute(T a) { return T(a - 1); }
   template <typename T> static void flags(Flags& f, T a, T r) { f.set_dec(a, r); }
 };
@@ -101,54 +106,6 @@ template <typename Op> struct Compare {
   }
 };
 
-// CMP or TEST and the Jcc after it, run as one (core/isa/fusion.h).  The
-// record is the compare's; len covers both, jcc_* describe the branch.
-template <typename Op, unsigned cc> struct CompareJcc {
-  template <typename T, Form F0, Form F1> static Status run(Cpu& cpu, const DecodedInsn& i) {
-    TRY((Compare<Op>::template run<T, F0, F1>(cpu, i)));
-    // The compare has retired.  If the run must end here, leave with RIP
-    // at the Jcc (the engine counts the compare).
-    if (cpu.icount + 1 >= cpu.check_at) [[unlikely]] {
-      cpu.next_rip -= i.jcc_len;
-      return Status::Ok;
-    }
-    ++cpu.icount;
-    if (!cpu.s.flags.template cond_after<Op::kFlags, cc>()) return Status::Ok;
-    cpu.s.rip = cpu.next_rip - i.jcc_len;  // a #GP for the target is the Jcc's
-    return jump_near(cpu, cpu.next_rip + static_cast<uint64_t>(int64_t{i.jcc_disp}), i.jcc_opsize);
-  }
-};
-
-// The forms worth a fused handler: byte, dword and qword compares of a
-// register, a memory operand or an immediate.
-template <typename Op, unsigned cc, typename T> Handler compare_jcc_form(const DecodedInsn& i) {
-  using enum Form;
-  using Shape = CompareJcc<Op, cc>;
-  const OpKind k0 = i.op[0].kind, k1 = i.op[1].kind;
-  if (k0 == OpKind::Reg && k1 == OpKind::Reg) return &Shape::template run<T, Reg, Reg>;
-  if (k0 == OpKind::Reg && k1 == OpKind::Imm) return &Shape::template run<T, Reg, Imm>;
-  if (k0 == OpKind::Reg && k1 == OpKind::Mem) return &Shape::template run<T, Reg, Mem>;
-  if (k0 == OpKind::Mem && k1 == OpKind::Reg) return &Shape::template run<T, Mem, Reg>;
-  if (k0 == OpKind::Mem && k1 == OpKind::Imm) return &Shape::template run<T, Mem, Imm>;
-  return nullptr;
-}
-
-template <typename Op, unsigned cc> Handler compare_jcc_sized(const DecodedInsn& i) {
-  switch (i.op[0].size) {
-    case 1: return compare_jcc_form<Op, cc, uint8_t>(i);
-    case 4: return compare_jcc_form<Op, cc, uint32_t>(i);
-    case 8: return compare_jcc_form<Op, cc, uint64_t>(i);
-    default: return nullptr;
-  }
-}
-
-template <typename Op, unsigned... cc>
-Handler compare_jcc_by_cond(const DecodedInsn& i, unsigned cond, std::integer_sequence<unsigned, cc...>) {
-  Handler h = nullptr;
-  ((cond == cc ? (h = compare_jcc_sized<Op, cc>(i), 0) : 0), ...);
-  return h;
-}
-
 // dest <- OP dest (INC DEC NEG NOT)
 template <typename Op> struct UpdateUnary {
   template <typename T, Form F0 = Form::Any, Form = Form::Any> static Status run(Cpu& cpu, const DecodedInsn& i) {
@@ -160,6 +117,91 @@ template <typename Op> struct UpdateUnary {
     return Status::Ok;
   }
 };
+
+// --- fused with the Jcc after them (core/isa/fusion.h) -------------------
+
+// An arithmetic instruction (Shape, recording Flags operation Op::kFlags)
+// and the Jcc after it, run as one.  The record is the first
+// instruction's; len covers both, jcc_* describe the branch.
+template <typename Shape, typename Op, unsigned cc> struct WithJcc {
+  template <typename T, Form F0, Form F1> static Status run(Cpu& cpu, const DecodedInsn& i) {
+    TRY((Shape::template run<T, F0, F1>(cpu, i)));
+    // The first instruction has retired.  If the run must end here, leave
+    // with RIP at the Jcc (the engine counts the first).
+    if (cpu.icount + 1 >= cpu.check_at) [[unlikely]] {
+      cpu.next_rip -= i.jcc_len;
+      return Status::Ok;
+    }
+    ++cpu.icount;
+    if (!cpu.s.flags.template cond_after<Op::kFlags, cc>()) return Status::Ok;
+    cpu.s.rip = cpu.next_rip - i.jcc_len;  // a #GP for the target is the Jcc's
+    return jump_near(cpu, cpu.next_rip + static_cast<uint64_t>(int64_t{i.jcc_disp}), i.jcc_opsize);
+  }
+};
+
+// The forms worth a fused handler: CMP and TEST of a register, a memory
+// operand or an immediate, in bytes, dwords and qwords; ADD SUB AND OR XOR
+// INC DEC of a dword or qword register (the loop counters).
+template <typename Op, unsigned cc, typename T> Handler compare_jcc(const DecodedInsn& i) {
+  using enum Form;
+  using F = WithJcc<Compare<Op>, Op, cc>;
+  const OpKind k0 = i.op[0].kind, k1 = i.op[1].kind;
+  if (k0 == OpKind::Reg && k1 == OpKind::Reg) return &F::template run<T, Reg, Reg>;
+  if (k0 == OpKind::Reg && k1 == OpKind::Imm) return &F::template run<T, Reg, Imm>;
+  if (k0 == OpKind::Reg && k1 == OpKind::Mem) return &F::template run<T, Reg, Mem>;
+  if (k0 == OpKind::Mem && k1 == OpKind::Reg) return &F::template run<T, Mem, Reg>;
+  if (k0 == OpKind::Mem && k1 == OpKind::Imm) return &F::template run<T, Mem, Imm>;
+  return nullptr;
+}
+template <typename Op, unsigned cc, typename T> Handler update_jcc(const DecodedInsn& i) {
+  using enum Form;
+  using F = WithJcc<Update<Op>, Op, cc>;
+  if (i.op[0].kind != OpKind::Reg) return nullptr;
+  if (i.op[1].kind == OpKind::Reg) return &F::template run<T, Reg, Reg>;
+  if (i.op[1].kind == OpKind::Imm) return &F::template run<T, Reg, Imm>;
+  return nullptr;
+}
+template <typename Op, unsigned cc, typename T> Handler unary_jcc(const DecodedInsn& i) {
+  using F = WithJcc<UpdateUnary<Op>, Op, cc>;
+  return i.op[0].kind == OpKind::Reg ? &F::template run<T, Form::Reg, Form::Any> : nullptr;
+}
+
+template <unsigned cc, typename T> Handler fused_jcc_sized(const DecodedInsn& i) {
+  switch (i.mnemonic) {
+    case ZYDIS_MNEMONIC_CMP: return compare_jcc<Sub, cc, T>(i);
+    case ZYDIS_MNEMONIC_TEST: return compare_jcc<And, cc, T>(i);
+    default: break;
+  }
+  if constexpr (sizeof(T) == 1) return nullptr;
+  else {
+    switch (i.mnemonic) {
+      case ZYDIS_MNEMONIC_ADD: return update_jcc<Add, cc, T>(i);
+      case ZYDIS_MNEMONIC_SUB: return update_jcc<Sub, cc, T>(i);
+      case ZYDIS_MNEMONIC_AND: return update_jcc<And, cc, T>(i);
+      case ZYDIS_MNEMONIC_OR: return update_jcc<Or, cc, T>(i);
+      case ZYDIS_MNEMONIC_XOR: return update_jcc<Xor, cc, T>(i);
+      case ZYDIS_MNEMONIC_INC: return unary_jcc<Inc, cc, T>(i);
+      case ZYDIS_MNEMONIC_DEC: return unary_jcc<Dec, cc, T>(i);
+      default: return nullptr;
+    }
+  }
+}
+
+template <unsigned cc> Handler fused_jcc(const DecodedInsn& i) {
+  switch (i.op[0].size) {
+    case 1: return fused_jcc_sized<cc, uint8_t>(i);
+    case 4: return fused_jcc_sized<cc, uint32_t>(i);
+    case 8: return fused_jcc_sized<cc, uint64_t>(i);
+    default: return nullptr;
+  }
+}
+
+template <unsigned... cc>
+Handler fused_jcc_by_cond(const DecodedInsn& i, unsigned cond, std::integer_sequence<unsigned, cc...>) {
+  Handler h = nullptr;
+  ((cond == cc ? (h = fused_jcc<cc>(i), 0) : 0), ...);
+  return h;
+}
 
 bool is_rm(const Operand& o) { return o.kind == OpKind::Reg || o.kind == OpKind::Mem; }
 bool is_rmi(const Operand& o) { return is_rm(o) || o.kind == OpKind::Imm; }
@@ -176,11 +218,8 @@ template <typename Op> Handler bind_unary(DecodedInsn& i, const ZydisDecodedInst
 
 }  // namespace
 
-Handler bind_compare_jcc(const DecodedInsn& cmp, unsigned cc) {
-  constexpr auto kConds = std::make_integer_sequence<unsigned, 16>{};
-  if (cmp.mnemonic == ZYDIS_MNEMONIC_CMP) return compare_jcc_by_cond<Sub>(cmp, cc, kConds);
-  if (cmp.mnemonic == ZYDIS_MNEMONIC_TEST) return compare_jcc_by_cond<And>(cmp, cc, kConds);
-  return nullptr;
+Handler bind_fused_jcc(const DecodedInsn& first, unsigned cc) {
+  return fused_jcc_by_cond(first, cc, std::make_integer_sequence<unsigned, 16>{});
 }
 
 void register_alu(InsnTable& t) {

@@ -1,8 +1,6 @@
-// Finding the CMP/TEST + Jcc pairs of a block (core/isa/fusion.h); the
-// fused handlers themselves live with CMP and TEST in alu.cpp.
+// Finding the pairs of a block that fuse with a Jcc (core/isa/fusion.h);
+// the fused handlers, and which forms have one, live in alu.cpp.
 #include "core/isa/fusion.h"
-
-#include <Zydis/Zydis.h>
 
 #include "core/isa/registry.h"
 
@@ -10,10 +8,11 @@ namespace vtlab::isa {
 
 namespace {
 
-bool is_compare(const DecodedInsn& i) {
-  return (i.mnemonic == ZYDIS_MNEMONIC_CMP || i.mnemonic == ZYDIS_MNEMONIC_TEST) && !i.original && i.nops == 2 &&
-         !(i.op[0].kind == OpKind::Mem && i.mem.base == kRegRip) &&
-         !(i.op[1].kind == OpKind::Mem && i.mem.base == kRegRip);  // RIP-relative: the EA needs the compare's own end
+// Not a record a monitor replaced, and no RIP-relative operand (its
+// address needs the first instruction's own end, not the pair's).
+bool may_lead(const DecodedInsn& i) {
+  return !i.original && i.nops >= 1 && !(i.op[0].kind == OpKind::Mem && i.mem.base == kRegRip) &&
+         !(i.nops >= 2 && i.op[1].kind == OpKind::Mem && i.mem.base == kRegRip) && !(i.prefixes & prefix::kLock);
 }
 
 bool is_jcc_rel(const DecodedInsn& j) {
@@ -27,9 +26,9 @@ void fuse_pairs(std::vector<DecodedInsn>& insns, uint64_t ip, uint64_t ip_mask) 
   size_t out = 0;
   for (size_t k = 0; k < insns.size(); ++k) {
     DecodedInsn d = insns[k];
-    if (k + 1 < insns.size() && is_compare(d) && is_jcc_rel(insns[k + 1]) && ip + d.len + insns[k + 1].len <= ip_mask) {
+    if (k + 1 < insns.size() && may_lead(d) && is_jcc_rel(insns[k + 1]) && ip + d.len + insns[k + 1].len <= ip_mask) {
       const DecodedInsn& j = insns[k + 1];
-      if (Handler h = bind_compare_jcc(d, j.cond)) {
+      if (Handler h = bind_fused_jcc(d, j.cond)) {
         d.exec = h;
         d.jcc_len = j.len;
         d.jcc_opsize = j.opsize;

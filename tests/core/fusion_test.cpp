@@ -35,7 +35,7 @@ std::vector<DecodedInsn> fused_block(const std::vector<uint8_t>& bytes) {
 
 }  // namespace
 
-TEST(Fusion, CompareAndBranchPairsFuseAndNothingElse) {
+TEST(Fusion, CompareAndArithmeticBranchPairsFuseAndNothingElse) {
   const std::vector<DecodedInsn> b = fused_block(assemble(R"(
     cmp eax, 5
     jne 1f
@@ -45,11 +45,17 @@ TEST(Fusion, CompareAndBranchPairsFuseAndNothingElse) {
     nop
     add eax, 1
     jc 1f
+    dec ecx
+    jnz 1f
+    mov eax, 1
+    jz 1f
+    add dword ptr [ebx], 1
+    jz 1f
     cmp ax, 3
     je 1f
   1:
   )"));
-  ASSERT_EQ(b.size(), 8u);
+  ASSERT_EQ(b.size(), 12u);
   EXPECT_EQ(b[0].len, 3 + 2);  // cmp eax, 5 (83 /7 ib) + jne rel8
   EXPECT_EQ(b[0].jcc_len, 2);
   EXPECT_EQ(b[0].cond, Cond::NE);
@@ -57,11 +63,47 @@ TEST(Fusion, CompareAndBranchPairsFuseAndNothingElse) {
   EXPECT_EQ(b[1].len, 3 + 2);  // test byte [ebx], 1 + jz rel8
   EXPECT_EQ(b[1].cond, Cond::E);
   EXPECT_EQ(b[2].jcc_len, 0);  // cmp eax, ecx: a NOP follows
-  EXPECT_EQ(b[4].jcc_len, 0);  // add + jc: ADD is not a compare
-  EXPECT_EQ(b[5].jcc_len, 0);  // jc itself
-  EXPECT_EQ(b[6].jcc_len, 0);  // 16-bit compares are not fused
-  EXPECT_EQ(b[6].mnemonic, b[2].mnemonic);
-  EXPECT_EQ(b[7].mnemonic, ZYDIS_MNEMONIC_JZ);
+  EXPECT_EQ(b[4].len, 3 + 2);  // add eax, 1 + jc
+  EXPECT_EQ(b[4].cond, Cond::B);
+  EXPECT_EQ(b[5].len, 1 + 2);  // dec ecx + jnz
+  EXPECT_EQ(b[6].jcc_len, 0);  // MOV sets no flags: not fused
+  EXPECT_EQ(b[7].jcc_len, 0);  // the jz after it
+  EXPECT_EQ(b[8].jcc_len, 0);  // ADD to memory is not fused
+  EXPECT_EQ(b[10].jcc_len, 0); // 16-bit compares are not fused
+  EXPECT_EQ(b[10].mnemonic, ZYDIS_MNEMONIC_CMP);
+}
+
+// The fused arithmetic forms take each condition from the operation they
+// ran: INC keeps CF, DEC sets ZF, ADD sets CF and OF.
+TEST(Fusion, ArithmeticPairsBranchOnTheirOwnFlags) {
+  CpuHarness h;
+  h.load_asm(R"(
+    mov eax, 0xFFFFFFFF
+    stc
+    inc eax
+    jc 1f
+    hlt
+  1:
+    mov ecx, 1
+    dec ecx
+    jz 2f
+    hlt
+  2:
+    mov edx, 0x7FFFFFFF
+    add edx, 1
+    jo 3f
+    hlt
+  3:
+    xor ebx, ebx
+    jnz 4f
+    mov esi, 0x55
+  4:
+    hlt
+  )");
+  ASSERT_EQ(h.run(100), StopReason::Halted);
+  EXPECT_EQ(h.reg32(RSI), 0x55u);  // every branch went the way the flags say
+  EXPECT_EQ(h.reg32(RAX), 0u);
+  EXPECT_EQ(h.cpu.icount, 14u);  // every instruction counted, a fused pair as two
 }
 
 // The fused record's branch faults as the Jcc would: RIP at the Jcc, the

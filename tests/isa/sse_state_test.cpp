@@ -142,7 +142,10 @@ TEST(SseState, Fxsave64ImageMatchesHost) {
     uint32_t csr = 0x3F80;
     alignas(16) uint8_t xmm_in[16][16];
     for (unsigned n = 0; n < 16; ++n) std::memset(xmm_in[n], int(n), 16);
+    // FNINIT empties the registers but keeps their contents, which an
+    // earlier test's MMX or x87 work left there: eight FLDZ zero them all.
     asm volatile("fxsave64 %[saved]\n\t"
+                 "fninit\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\tfldz\n\t"
                  "fninit\n\tfld1\n\tfldpi\n\tldmxcsr %[csr]\n\t"
                  "movdqa 0(%[x]), %%xmm0\n\tmovdqa 16(%[x]), %%xmm1\n\tmovdqa 32(%[x]), %%xmm2\n\t"
                  "movdqa 48(%[x]), %%xmm3\n\tmovdqa 64(%[x]), %%xmm4\n\tmovdqa 80(%[x]), %%xmm5\n\t"

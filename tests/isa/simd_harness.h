@@ -3,7 +3,12 @@
 // instruction stepped alone so a test sees its fault, not its delivery.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <sys/mman.h>
+
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "support/cpu_harness.h"
 
@@ -25,5 +30,18 @@ struct SimdHarness : CpuHarness {
     return execute_one();
   }
 };
+
+// Runs `code` (64-bit, assembled at origin 0, ending in RET) on the host
+// CPU itself as a function taking `arg` in RDI: the oracle the SIMD tests
+// compare the interpreter with.
+inline void run_host_code(const std::vector<uint8_t>& code, void* arg) {
+  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(page, MAP_FAILED);
+  ASSERT_LE(code.size(), 4096u);
+  std::memcpy(page, code.data(), code.size());
+  ASSERT_EQ(mprotect(page, 4096, PROT_READ | PROT_EXEC), 0);
+  reinterpret_cast<void (*)(void*)>(page)(arg);
+  munmap(page, 4096);
+}
 
 }  // namespace vtlab::test

@@ -7,7 +7,6 @@
 // #XM with CR4.OSXMMEXCPT, #UD without, destination unchanged, flags
 // sticky.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 
 #include <bit>
 #include <cstring>
@@ -57,12 +56,7 @@ void run_on_host(const std::string& insn, HostContext& ctx) {
     pop qword ptr [rdi+8]
     ret
   )", 64, 0);
-  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
-  std::memcpy(page, code.data(), code.size());
-  ASSERT_EQ(mprotect(page, 4096, PROT_READ | PROT_EXEC), 0);
-  reinterpret_cast<void (*)(HostContext*)>(page)(&ctx);
-  munmap(page, 4096);
+  run_host_code(code, &ctx);
 }
 
 struct FloatCase {

@@ -6,7 +6,6 @@
 // tags valid) is the silicon's: with an MMX register operand only, also
 // for CVTPI2PS xmm, m64, whose SDM page says it transitions.  Then an unmasked exception: #XM and nothing written.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 
 #include <bit>
 #include <cstring>
@@ -58,12 +57,7 @@ void run_on_host(const std::string& insn, bool uses_mm1, HostContext& ctx) {
     fninit
     ret
   )", 64, 0);
-  void* page = mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  ASSERT_NE(page, MAP_FAILED);
-  std::memcpy(page, code.data(), code.size());
-  ASSERT_EQ(mprotect(page, 4096, PROT_READ | PROT_EXEC), 0);
-  reinterpret_cast<void (*)(HostContext*)>(page)(&ctx);
-  munmap(page, 4096);
+  run_host_code(code, &ctx);
 }
 
 struct Case {

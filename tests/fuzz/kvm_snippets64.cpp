@@ -170,9 +170,14 @@ void add_stack(std::vector<Snippet>& out) {
     b.insert(b.end(), {0xFF, 0x53, disp, 0xEB, 1, 0xC3});
     return b;
   });
-  add("ret", [](Rng&, uint64_t at, State& in) {
-    poke64(in, in.gpr[kRsp], at + 1);
-    return Bytes{0xC3};
+  // RET to the next byte.  It pushes its own return address: one planted
+  // at the case's first RSP is not under RSP once an earlier instruction
+  // of the sequence (PUSH, ENTER, ...) has moved it.
+  add("ret", [](Rng&, uint64_t at, State&) {
+    Bytes b{0x68};
+    put32(b, uint32_t(at + 6));
+    b.push_back(0xC3);
+    return b;
   });
   // Stack faults: a push into the unmapped region (#PF), a pop at a
   // non-canonical RSP (#SS(0)).

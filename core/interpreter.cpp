@@ -15,6 +15,10 @@ namespace {
 // The record after a block's last instruction (Block::insns): reaching it
 // ends run_block's loop without a bounds test per instruction.
 Status end_of_block(Cpu&, const DecodedInsn&) { return Status::Stop; }
+// Whether an instruction with these InsnInfo flags, having run, leaves the
+// code context (CS, CPL, mode) as it was: it ends no block, or is a near
+// branch.
+bool keeps_context(uint8_t info) { return !(info & isa::info::kEndsBlock) || (info & isa::info::kNearBranch); }
 }  // namespace
 
 Interpreter::Interpreter(Cpu& cpu) : cpu_(cpu) {
@@ -281,7 +285,7 @@ bool Interpreter::run_block(const Block& b) {
         continue;
       }
       const uint8_t info = p->info;
-      const bool same_context = !(info & isa::info::kEndsBlock) || (info & isa::info::kNearBranch);
+      const bool same_context = keeps_context(info);
       // A loop that is this one block goes round again without leaving,
       // under the conditions run_blocks checks between blocks, plus an
       // unchanged mapping (the chain's TLB condition).  Not under a monitor
@@ -299,10 +303,7 @@ bool Interpreter::run_block(const Block& b) {
       }
       return same_context;
     }
-    if (p == sentinel) {
-      const uint8_t info = p[-1].info;
-      return !(info & isa::info::kEndsBlock) || (info & isa::info::kNearBranch);
-    }
+    if (p == sentinel) return keeps_context(p[-1].info);
     switch (st) {
       case Status::Exception:
         if (cpu.pending().kind == PendingEvent::Kind::Sensitive) {

@@ -3,9 +3,10 @@
 //
 // SHL, SHR and SAR record their flags lazily (Flags::set_shift: the rules
 // live in core/flags.h); the rotates and double shifts compute theirs
-// eagerly and store them with Flags::set_arith.  Where the SDM says "undefined", vtlab returns
-// what the Intel host it was developed on returns; docs/UNDEFINED_FLAGS.md
-// lists each case and how it was measured.  In short:
+// eagerly and store them with Flags::set_arith.  Where the SDM says
+// "undefined", vtlab returns what the Intel host it was developed on
+// returns; docs/UNDEFINED_FLAGS.md lists each case and how it was
+// measured.  In short:
 //   - OF for counts other than 1 is the OF of the first 1-bit step, so one
 //     formula serves every count (SAR: always 0), except that ROL and ROR
 //     of a register by an immediate count leave OF unchanged (with a memory

@@ -79,6 +79,8 @@ int32_t PvMonitor::update_one(Cpu& cpu, uint32_t entry_addr, uint32_t val) {
   const auto it = pinned_.find(table);
   if (it == pinned_.end()) return pv::kEINVAL;  // not a page table: the guest writes its own memory itself
   if (const int32_t r = check_entry(cpu, val, it->second, table); r < 0) return r;
+  count_entry(static_cast<uint32_t>(cpu.mem.read(entry_addr, 4)), it->second, -1);
+  count_entry(val, it->second, +1);
   cpu.mem.write(entry_addr, 4, val);
   ++mmu_entries_;
   cpu.tlb.flush_all();  // the entry may be cached under any linear address that reaches it
@@ -98,15 +100,20 @@ int32_t PvMonitor::check_entry(Cpu&, uint32_t val, Level level, uint64_t table_f
   return 0;
 }
 
-bool PvMonitor::mapped_writable(Cpu& cpu, uint64_t frame) const {
-  for (const auto& [table, level] : pinned_) {
-    if (level != Level::L1) continue;
-    for (unsigned i = 0; i < 1024; ++i) {
-      const auto e = static_cast<uint32_t>(cpu.mem.read(table + i * 4, 4));
-      if ((e & (kPresent | kWritable)) == (kPresent | kWritable) && (e & ~kPageMask) == frame) return true;
-    }
-  }
-  return false;
+bool PvMonitor::mapped_writable(uint64_t frame) const {
+  const auto it = writable_refs_.find(frame);
+  return it != writable_refs_.end() && it->second != 0;
+}
+
+void PvMonitor::count_entry(uint32_t e, Level level, int delta) {
+  if (!(e & kPresent) || (level == Level::L1 && !(e & kWritable))) return;
+  auto& refs = level == Level::L1 ? writable_refs_ : directory_refs_;
+  const uint64_t frame = e & ~kPageMask;
+  if ((refs[frame] += delta) == 0) refs.erase(frame);
+}
+
+void PvMonitor::count_entries(Cpu& cpu, uint64_t table, Level level, int delta) {
+  for (unsigned i = 0; i < 1024; ++i) count_entry(static_cast<uint32_t>(cpu.mem.read(table + i * 4, 4)), level, delta);
 }
 
 int32_t PvMonitor::mmu_ext_op(Cpu& cpu, uint32_t ptr, uint32_t count) {
@@ -139,7 +146,8 @@ int32_t PvMonitor::pin(Cpu& cpu, uint64_t frame, Level level) {
     if (const int32_t r = check_entry(cpu, static_cast<uint32_t>(cpu.mem.read(frame + i * 4, 4)), level, frame);
         r < 0)
       return r;
-  if (mapped_writable(cpu, frame)) return pv::kEPERM;
+  if (mapped_writable(frame)) return pv::kEPERM;
+  count_entries(cpu, frame, level, +1);
   pinned_.emplace(frame, level);
   pinned_frames_.insert(frame);
   cpu.tlb.flush_all();  // before its first base pointer the guest saw the page writable
@@ -150,14 +158,8 @@ int32_t PvMonitor::unpin(Cpu& cpu, uint64_t frame) {
   const auto it = pinned_.find(frame);
   if (it == pinned_.end()) return pv::kEINVAL;
   if (it->second == Level::L2 && paging_.paging && paging_.cr3 == frame) return pv::kEBUSY;
-  if (it->second == Level::L1)
-    for (const auto& [table, level] : pinned_) {
-      if (level != Level::L2) continue;
-      for (unsigned i = 0; i < 1024; ++i) {
-        const auto e = static_cast<uint32_t>(cpu.mem.read(table + i * 4, 4));
-        if ((e & kPresent) && (e & ~kPageMask) == frame) return pv::kEBUSY;
-      }
-    }
+  if (it->second == Level::L1 && directory_refs_.count(frame)) return pv::kEBUSY;
+  count_entries(cpu, frame, it->second, -1);
   pinned_.erase(it);
   pinned_frames_.erase(frame);
   return 0;

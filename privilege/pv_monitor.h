@@ -21,6 +21,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 #include <string>
 
 #include "core/decoder.h"
@@ -105,7 +106,11 @@ class PvMonitor final : public Monitor, public InterruptController {
   // An entry a page table may hold: `level`'s rules (docs/HYPERCALLS.md).
   int32_t check_entry(Cpu& cpu, uint32_t val, Level level, uint64_t table_frame) const;
   bool guest_frame(uint64_t frame) const { return frame + kPageSize <= paging_.monitor_base; }
-  bool mapped_writable(Cpu& cpu, uint64_t frame) const;
+  bool mapped_writable(uint64_t frame) const;
+  // Adds `delta` to the reference counts below for one entry of a pinned
+  // table of `level`, or for all of them.
+  void count_entry(uint32_t entry, Level level, int delta);
+  void count_entries(Cpu& cpu, uint64_t table, Level level, int delta);
   bool read_guest(Cpu& cpu, uint32_t lin, void* out, uint32_t len);
   bool write_guest(Cpu& cpu, uint32_t lin, const void* in, uint32_t len);
 
@@ -113,6 +118,12 @@ class PvMonitor final : public Monitor, public InterruptController {
   std::array<Trap, 256> traps_{};
   std::map<uint64_t, Level> pinned_;  // page frame -> table level
   std::set<uint64_t> pinned_frames_;
+  // Kept as entries change, so that a pin or unpin costs one table's 1024
+  // entries, not a scan of every pinned table (a guest with thousands of
+  // them made one hypercall run for seconds): frame -> present writable
+  // entries of pinned L1 tables mapping it, and L1 frame -> present
+  // entries of pinned L2 tables naming it.
+  std::unordered_map<uint64_t, uint32_t> writable_refs_, directory_refs_;
   uint8_t* tables_ = nullptr;  // the monitor's GDT, in private memory
   SegmentCache code_cache_, data_cache_;  // kKernelCs and kKernelDs loaded
   uint64_t timer_next_ = 0;

@@ -130,6 +130,28 @@ TEST(PvHypercall, MmuUpdateKeepsTablesReadOnlyAndMonitorMemoryUnmapped) {
   EXPECT_EQ(t.result.reason, StopReason::GuestExit) << t.result.detail;
 }
 
+// What a pin or unpin checks against other tables (a writable mapping of
+// the page, a directory naming the table) follows every mmu_update and
+// unpin: the monitor counts references instead of scanning every pinned
+// table (fuzz_pv's finding: PvFuzzFindings.PinningManyTablesStaysLinear).
+TEST(PvHypercall, PinChecksFollowUpdatesAndUnpins) {
+  PvMachine t;
+  t.identity_table(kTable);
+  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
+  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
+  t.put(kDir, {kTable | 3});
+  const uint32_t pte_spare = kTable + (kSpare >> 12) * 4;
+  t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL1, kSpare, pte_spare, kSpare | 1, pv::kUnpin, kSpare, pv::kPinL2, kDir,
+                pv::kUnpin, kTable, kDir, 0, pte_spare, kSpare | 3});
+  const uint32_t pin_table = kArgs, pin_spare = kArgs + 8, read_only = kArgs + 16, unpin_spare = kArgs + 24,
+                 pin_dir = kArgs + 32, unpin_table = kArgs + 40, clear_pde = kArgs + 48, writable = kArgs + 56;
+  const auto r = t.run({{kExt, pin_table, 1}, {kExt, pin_spare, 1}, {kUpd, read_only, 1}, {kExt, pin_spare, 1},
+                        {kExt, unpin_spare, 1}, {kUpd, writable, 1}, {kExt, pin_spare, 1}, {kExt, pin_dir, 1},
+                        {kExt, unpin_table, 1}, {kUpd, clear_pde, 1}, {kExt, unpin_table, 1}, {kExt, pin_spare, 1}});
+  EXPECT_EQ(r, (std::vector<int32_t>{1, pv::kEPERM, 1, 1, 1, 1, pv::kEPERM, 1, pv::kEBUSY, 1, 1, 1}));
+  EXPECT_EQ(t.result.reason, StopReason::GuestExit) << t.result.detail;
+}
+
 TEST(PvHypercall, DirectWritesToAPinnedTableFault) {
   PvMachine t;
   t.identity_table(kTable);

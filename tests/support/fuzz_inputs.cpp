@@ -257,6 +257,22 @@ const char* cpu_mode(const uint8_t* data, size_t size) {
   return size < 3 ? "native" : kModes[data[2] >> 6];
 }
 
+CpuStart cpu_input_start(const uint8_t* data, size_t size) {
+  if (size < 3) return CpuStart::Real;
+  const unsigned word = data[1] | data[2] << 8;
+  const unsigned index = (data[0] & 7) | ((word >> 13) & 1) << 3;
+  return static_cast<CpuStart>(index % static_cast<unsigned>(CpuStart::Count));
+}
+
+namespace {
+
+void prepare_cpu_input(Machine& m, const uint8_t* data, size_t size) {
+  const unsigned word = data[1] | data[2] << 8;
+  prepare_cpu(m, cpu_input_start(data, size), word & 0x1FFF, data + 3, size - 3, data[0] & 0xF8);
+}
+
+}  // namespace
+
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   if (size < 3) return {};
   MachineConfig cfg;
@@ -266,11 +282,19 @@ RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   // guest instructions as native.
   for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
   Machine m(cfg);
-  const unsigned word = data[1] | data[2] << 8;
-  const unsigned index = (data[0] & 7) | ((word >> 13) & 1) << 3;
-  const auto start = static_cast<CpuStart>(index % static_cast<unsigned>(CpuStart::Count));
-  prepare_cpu(m, start, word & 0x1FFF, data + 3, size - 3, data[0] & 0xF8);
+  prepare_cpu_input(m, data, size);
   return m.run(budget);
+}
+
+RunResult run_kvm_input(const uint8_t* data, size_t size, uint64_t budget_ns) {
+  if (size < 3) return {};
+  MachineConfig cfg;
+  cfg.ram_bytes = kRam;
+  cfg.mode = "hw";
+  cfg.hw_backend = "kvm";
+  Machine m(cfg);
+  prepare_cpu_input(m, data, size);
+  return m.run(budget_ns);
 }
 
 namespace {
@@ -291,11 +315,15 @@ struct DriveImage {
   ~DriveImage() { ::unlink(path.c_str()); }
 };
 
-const std::string& drive_image() {
+}  // namespace
+
+const std::string& fuzz_drive_image() {
   static const DriveImage image;
   std::ofstream(image.path, std::ios::binary | std::ios::trunc).write(std::string(kDriveBytes, '\0').data(), kDriveBytes);
   return image.path;
 }
+
+namespace {
 
 // The driver side of the virtio-mmio handshake (virtio 1.1, 3.1.1) on
 // `base`, with queue `queue` of `size` entries at guest-chosen ring
@@ -328,7 +356,7 @@ size_t run_device_input(const uint8_t* data, size_t size) {
   MachineConfig cfg;
   cfg.ram_bytes = kRam;
   cfg.virtio.console = true;
-  cfg.virtio.drive = drive_image();
+  cfg.virtio.drive = fuzz_drive_image();
   Machine m(cfg);
   // Every port range and MMIO range the machine registered, so a new
   // device is covered without a change here.

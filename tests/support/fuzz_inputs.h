@@ -83,6 +83,19 @@ void prepare_cpu(Machine& m, CpuStart start, uint32_t handler_offset, const uint
                  uint8_t extras = 0);
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget = kCpuBudget);
 const char* cpu_mode(const uint8_t* data, size_t size);
+CpuStart cpu_input_start(const uint8_t* data, size_t size);
+
+// --- the CPU on arbitrary code under hw --hw-backend kvm -----------------------
+// The same layout as run_cpu_input (the mode bits are ignored): the start
+// state runs on /dev/kvm through KvmEngine for `budget_ns` of host time
+// (virtual time under KVM).  kvm_pvm (docs/KVM.md) runs CPL 0 code in
+// KVM's instruction emulator (about 2 M instructions/s), so 2 ms is a few
+// thousand instructions there and millions at CPL 3 in long mode; one
+// KVM_RUN overruns its timer by at most milliseconds.  Starts KVM cannot
+// run (32-bit and PAE paging on kvm_pvm) stop as unsupported, with the
+// reason.
+inline constexpr uint64_t kKvmBudgetNs = 2'000'000;
+RunResult run_kvm_input(const uint8_t* data, size_t size, uint64_t budget_ns = kKvmBudgetNs);
 
 // --- devices and the I/O paths --------------------------------------------------
 // The machine has every device wired, virtio-console and virtio-blk (on a
@@ -103,5 +116,8 @@ const char* cpu_mode(const uint8_t* data, size_t size);
 //      notifications that follow make the device walk them.
 // Returns the number of operations done.
 size_t run_device_input(const uint8_t* data, size_t size);
+// The virtio-blk image the device and pv inputs use: a temporary file of
+// 16 KiB, zeroed again by each call, so that every input starts alike.
+const std::string& fuzz_drive_image();
 
 }  // namespace vtlab::test::fuzz

@@ -379,7 +379,8 @@ class Cpu {
       if ((sc.attrs & mask) != need || offset + size - 1 > sc.limit) return nullptr;
       lin = (sc.base + offset) & 0xFFFFFFFF;
     }
-    return host_linear(lin, size, write, s.cpl() == 3);
+    // Both paths left `lin` at its width (32 bits outside 64-bit mode).
+    return host_page(lin, size, write, s.cpl() == 3);
   }
   // The linear half of fast_data, also taken by read_linear/write_linear
   // (the CPU's own table and stack accesses during event delivery): the
@@ -387,12 +388,17 @@ class Cpu {
   // entry carries one that grants the access; else nullptr.  Mirrors what
   // translate() would do on a hit, so it changes no result.
   [[gnu::always_inline]] uint8_t* host_linear(uint64_t lin, unsigned size, bool write, bool user) {
+    if (!(s.efer & efer::LMA)) lin &= 0xFFFFFFFF;
+    return host_page(lin, size, write, user);
+  }
+  // host_linear for a linear address already cut to the width the mode
+  // gives it, as fast_data's is.
+  [[gnu::always_inline]] uint8_t* host_page(uint64_t lin, unsigned size, bool write, bool user) {
     if ((lin & kPageMask) + size > kPageSize) return nullptr;
     if (!(s.cr0 & cr0::PG)) {
       const uint64_t phys = lin & 0xFFFFFFFF & a20_mask;
       return write ? mem.ram_ptr_for_write(phys, size) : mem.ram_ptr(phys, size);
     }
-    if (!(s.efer & efer::LMA)) lin &= 0xFFFFFFFF;
     const Tlb::Entry* e = tlb.lookup(lin);
     if (!e) return nullptr;
     uint8_t* host = write ? e->host_write : e->host_read;

@@ -56,7 +56,7 @@ struct MemRef {
   uint8_t seg = 3;  // effective segment (override applied); SegReg value
   uint8_t base = kNoReg;
   uint8_t index = kNoReg;
-  uint8_t scale = 1;
+  uint8_t scale_shift = 0;  // the SIB scale as a shift count (log2 of 1, 2, 4, 8)
   int64_t disp = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "core/decoder.h"
 
+#include <bit>
 #include <string>
 
 #include "core/cpu_state.h"
@@ -129,7 +130,7 @@ DecodeStatus Decoder::decode(const uint8_t* bytes, size_t avail, unsigned code_s
                             : uint8_t(DS);
           out.mem.base = map_gpr(o.mem.base);
           out.mem.index = map_gpr(o.mem.index);
-          out.mem.scale = o.mem.scale ? o.mem.scale : 1;
+          out.mem.scale_shift = static_cast<uint8_t>(std::countr_zero(o.mem.scale ? o.mem.scale : 1u));
           out.mem.disp = o.mem.disp.has_displacement ? o.mem.disp.value : 0;
         }
         break;

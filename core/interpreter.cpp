@@ -254,6 +254,10 @@ StopReason Interpreter::step() {
 }
 
 bool Interpreter::run_block(const Block& b) {
+  return cpu_.s.rip + b.bytes <= all_ones(b.mode) ? run_block_as<false>(b) : run_block_as<true>(b);
+}
+
+template <bool kWraps> bool Interpreter::run_block_as(const Block& b) {
   Cpu& cpu = cpu_;  // a local: the handlers' calls need not reload it
   CpuState& s = cpu.s;
   const uint64_t ip_mask = all_ones(b.mode);
@@ -269,7 +273,7 @@ bool Interpreter::run_block(const Block& b) {
   const DecodedInsn* p = first;
   uint64_t straight = start + p->len;
   for (;;) {
-    cpu.next_rip = straight & ip_mask;
+    cpu.next_rip = kWraps ? straight & ip_mask : straight;
     const Status st = p->exec(cpu, *p);
     if (st == Status::Ok) [[likely]] {
       const uint64_t next = cpu.next_rip;

@@ -75,6 +75,9 @@ class Interpreter : public Engine {
   // the one it started in (it ended at a far transfer, a mode or CPL
   // change, an event).
   bool run_block(const Block& b);
+  // run_block's loop, with RIP masked to the code size only for a block
+  // whose bytes reach the top of the segment's IP range.
+  template <bool kWraps> bool run_block_as(const Block& b);
   CodeContext code_context() const;
   void deliver_pending();
   bool take_interrupt();

@@ -24,9 +24,11 @@ inline uint64_t effective_address(const Cpu& cpu, const DecodedInsn& i) {
   uint64_t ea = static_cast<uint64_t>(i.mem.disp);
   if (i.mem.base == kRegRip) ea += cpu.next_rip;
   else if (i.mem.base != kNoReg) ea += cpu.s.gpr[i.mem.base];
-  if (i.mem.index != kNoReg) ea += cpu.s.gpr[i.mem.index] * i.mem.scale;
-  // addrsize is 2, 4 or 8: a shift, not all_ones' branch.
-  return ea & (~uint64_t{0} >> (64 - 8 * i.addrsize));
+  if (i.mem.index != kNoReg) ea += cpu.s.gpr[i.mem.index] << i.mem.scale_shift;
+  // addrsize is 2, 4 or 8: one load from a table, cheaper than computing
+  // the mask on every access.
+  static constexpr uint64_t kMask[16] = {0, 0, 0xFFFF, 0, 0xFFFFFFFF, 0, 0, 0, ~uint64_t{0}};
+  return ea & kMask[i.addrsize & 15];
 }
 
 template <typename T> Status read_op(Cpu& cpu, const DecodedInsn& i, unsigned n, T& v) {

@@ -16,10 +16,6 @@ namespace {
 
 const std::filesystem::path kCorpus = std::filesystem::path(VTLAB_GUESTS_SRC_DIR) / ".." / "fuzz" / "corpus";
 
-std::vector<uint8_t> read_seed(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 // INT3, then HLT as the handler of every vector: the breakpoint is
 // delivered through the IVT or IDT, and the handler halts with interrupts
@@ -84,12 +80,7 @@ INSTANTIATE_TEST_SUITE_P(EveryStart, FuzzStart,
                          ::testing::Values(CpuStart::Real, CpuStart::Flat0, CpuStart::Flat3, CpuStart::Paged0,
                                            CpuStart::Paged3, CpuStart::Pae3, CpuStart::Long0, CpuStart::Long3,
                                            CpuStart::Flat1, CpuStart::Flat2, CpuStart::Paged1, CpuStart::Paged2),
-                         [](const auto& info) {
-                           std::string name = cpu_start_name(info.param);
-                           for (char& c : name)
-                             if (c == '-') c = '_';
-                           return name;
-                         });
+                         [](const auto& info) { return as_test_name(cpu_start_name(info.param)); });
 
 // CLI at CPL 3 faults (#GP(0)) unless the IOPL extra lifts IOPL to 3;
 // every handler is the HLT at offset 2.

@@ -20,10 +20,6 @@ namespace {
 
 const std::filesystem::path kCorpus = std::filesystem::path(VTLAB_GUESTS_SRC_DIR) / ".." / "fuzz" / "corpus";
 
-std::vector<uint8_t> read_seed(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 std::vector<uint8_t> seed(const char* target, const char* name) {
   std::vector<uint8_t> f = read_seed(kCorpus / target / name);
@@ -91,12 +87,7 @@ TEST_P(PvFuzzStart, Int80ReachesTheTrapTableHandler) {
 
 INSTANTIATE_TEST_SUITE_P(EveryStart, PvFuzzStart,
                          ::testing::Values(PvStart::Boot, PvStart::Kernel, PvStart::Paged, PvStart::User),
-                         [](const auto& info) {
-                           std::string name = pv_start_name(info.param);
-                           for (char& c : name)
-                             if (c == '-') c = '_';
-                           return name;
-                         });
+                         [](const auto& info) { return as_test_name(pv_start_name(info.param)); });
 
 // Under the Paged start a page table is read-only to the kernel: a direct
 // write faults into the handler, which exits with the shared page's CR2.

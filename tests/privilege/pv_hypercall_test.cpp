@@ -61,6 +61,14 @@ struct PvMachine {
   void identity_table(uint32_t at) {
     for (uint32_t i = 0; i < 1024; ++i) m.memory().write(at + i * 4, 4, i && i < 256 ? (i << 12) | 3 : 0);
   }
+  // kTable as that identity table, mapping itself and kDir read-only, and
+  // kDir a directory whose first entry names it: a pair ready to pin.
+  void table_and_directory() {
+    identity_table(kTable);
+    put(kTable + (kTable >> 12) * 4, {kTable | 1});
+    put(kTable + (kDir >> 12) * 4, {kDir | 1});
+    put(kDir, {kTable | 3});
+  }
   Machine m;
   RunResult result;
 };
@@ -103,10 +111,7 @@ TEST(PvHypercall, PinRefusesTablesThatMapMonitorMemoryOrThemselvesWritable) {
 
 TEST(PvHypercall, MmuUpdateKeepsTablesReadOnlyAndMonitorMemoryUnmapped) {
   PvMachine t;
-  t.identity_table(kTable);
-  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
-  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
-  t.put(kDir, {kTable | 3});
+  t.table_and_directory();
   const uint32_t pte_spare = kTable + (kSpare >> 12) * 4;
   t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL2, kDir, pv::kNewBaseptr, kDir});
   t.put(kArgs + 0x100, {pte_spare, kTable | 3});    // the table, writable
@@ -136,10 +141,7 @@ TEST(PvHypercall, MmuUpdateKeepsTablesReadOnlyAndMonitorMemoryUnmapped) {
 // table (fuzz_pv's finding: PvFuzzFindings.PinningManyTablesStaysLinear).
 TEST(PvHypercall, PinChecksFollowUpdatesAndUnpins) {
   PvMachine t;
-  t.identity_table(kTable);
-  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
-  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
-  t.put(kDir, {kTable | 3});
+  t.table_and_directory();
   const uint32_t pte_spare = kTable + (kSpare >> 12) * 4;
   t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL1, kSpare, pte_spare, kSpare | 1, pv::kUnpin, kSpare, pv::kPinL2, kDir,
                 pv::kUnpin, kTable, kDir, 0, pte_spare, kSpare | 3});
@@ -154,10 +156,7 @@ TEST(PvHypercall, PinChecksFollowUpdatesAndUnpins) {
 
 TEST(PvHypercall, DirectWritesToAPinnedTableFault) {
   PvMachine t;
-  t.identity_table(kTable);
-  t.put(kTable + (kTable >> 12) * 4, {kTable | 1});
-  t.put(kTable + (kDir >> 12) * 4, {kDir | 1});
-  t.put(kDir, {kTable | 3});
+  t.table_and_directory();
   t.put(kArgs, {pv::kPinL1, kTable, pv::kPinL2, kDir, pv::kNewBaseptr, kDir, pv::kUnpin, kTable, pv::kUnpin, kDir});
   std::string src = fmt::format(
       "mov eax, {}\nmov ebx, {}\nmov ecx, 5\nint 0x82\nmov [{}], eax\nmov dword ptr [{}], 0x1234\n", kExt, kArgs,

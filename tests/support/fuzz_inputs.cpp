@@ -19,6 +19,11 @@
 
 namespace vtlab::test::fuzz {
 
+std::vector<uint8_t> read_seed(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 namespace {
 
 // Descriptor access bytes (P, DPL, S, type) as the SDM draws them.

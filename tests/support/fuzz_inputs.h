@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "core/machine.h"
 
@@ -74,6 +75,14 @@ inline constexpr uint16_t kCode1 = 0x51, kData1 = 0x59, kCode2 = 0x62, kData2 = 
 inline constexpr uint64_t kCpuBudget = 400;
 
 const char* cpu_start_name(CpuStart s);
+// A seed's or reproducer's bytes (empty if the file cannot be read).
+std::vector<uint8_t> read_seed(const std::string& path);
+// A start's name as a GoogleTest parameter name (letters, digits, '_').
+inline std::string as_test_name(std::string name) {
+  for (char& c : name)
+    if (c == '-') c = '_';
+  return name;
+}
 // The privilege level a start state runs its code at.
 unsigned cpu_start_ring(CpuStart s);
 // Builds the machine state for `start` with the handler at kCode +

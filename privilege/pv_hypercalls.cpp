@@ -100,10 +100,7 @@ int32_t PvMonitor::check_entry(Cpu&, uint32_t val, Level level, uint64_t table_f
   return 0;
 }
 
-bool PvMonitor::mapped_writable(uint64_t frame) const {
-  const auto it = writable_refs_.find(frame);
-  return it != writable_refs_.end() && it->second != 0;
-}
+bool PvMonitor::mapped_writable(uint64_t frame) const { return writable_refs_.count(frame) != 0; }
 
 void PvMonitor::count_entry(uint32_t e, Level level, int delta) {
   if (!(e & kPresent) || (level == Level::L1 && !(e & kWritable))) return;

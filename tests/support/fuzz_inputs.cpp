@@ -278,6 +278,10 @@ void prepare_cpu_input(Machine& m, const uint8_t* data, size_t size) {
 
 }  // namespace
 
+void make_exits_free(MachineConfig& cfg) {
+  for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
+}
+
 RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   if (size < 3) return {};
   MachineConfig cfg;
@@ -285,7 +289,7 @@ RunResult run_cpu_input(const uint8_t* data, size_t size, uint64_t budget) {
   cfg.mode = cpu_mode(data, size);
   // Exits cost nothing here, so the budget buys a monitor mode as many
   // guest instructions as native.
-  for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
+  make_exits_free(cfg);
   Machine m(cfg);
   prepare_cpu_input(m, data, size);
   return m.run(budget);

@@ -219,7 +219,7 @@ MachineConfig pv_machine_config() {
   // CPU target), but for hypercalls: one may scan 512 page tables
   // (pin, unpin: 1024 entries each), so a budget of free ones would let an
   // input make the host do that hundreds of times.
-  for (size_t r = 0; r < kExitReasons; ++r) cfg.costs.set(static_cast<ExitReason>(r), 0);
+  make_exits_free(cfg);
   cfg.costs.set(ExitReason::Hypercall, kPvHypercallCost);
   cfg.virtio.console = true;
   cfg.virtio.drive = fuzz_drive_image();
